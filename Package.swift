@@ -1,0 +1,92 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "Yunqiao",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "yunqiao", targets: ["YunqiaoCLI"]),
+        .library(name: "YunqiaoCore", targets: ["YunqiaoCore"]),
+        .library(name: "FeishuKit", targets: ["FeishuKit"]),
+        .library(name: "YunqiaoStore", targets: ["YunqiaoStore"]),
+        .library(name: "YunqiaoServer", targets: ["YunqiaoServer"]),
+        .library(name: "FeishuEmulator", targets: ["FeishuEmulator"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+    ],
+    targets: [
+        .target(
+            name: "YunqiaoCore",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "FeishuKit",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "YunqiaoStore",
+            dependencies: [
+                "YunqiaoCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "YunqiaoServer",
+            dependencies: [
+                "YunqiaoCore", "FeishuKit", "YunqiaoStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "FeishuEmulator",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "YunqiaoCLI",
+            dependencies: [
+                "YunqiaoServer", "FeishuEmulator", "FeishuKit", "YunqiaoStore", "YunqiaoCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "YunqiaoCoreTests", dependencies: ["YunqiaoCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "FeishuKitTests", dependencies: ["FeishuKit", "FeishuEmulator"], swiftSettings: swiftSettings),
+        .testTarget(name: "YunqiaoStoreTests", dependencies: ["YunqiaoStore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "YunqiaoServerTests",
+            dependencies: ["YunqiaoServer", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "FeishuEmulatorTests",
+            dependencies: ["FeishuEmulator", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,101 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+
+/// A Feishu/Lark open-platform emulator: one tenant, its apps and org, served over HTTP like `open.feishu.cn`.
+///
+/// Run it as a service (`yunqiao emulator`), or in-process from tests:
+/// ```swift
+/// try await Emulator.withRunning(EmulatorConfiguration(rateLimit: false)) { emulator in
+///     // talk to emulator.baseURL
+/// }
+/// ```
+public struct Emulator: Sendable {
+    public let configuration: EmulatorConfiguration
+    public let state: EmulatorState
+
+    public init(configuration: EmulatorConfiguration, faults: EmulatorFaults = EmulatorFaults()) {
+        self.configuration = configuration
+        self.state = EmulatorState(configuration: configuration, faults: faults)
+    }
+
+    /// The Hummingbird application; `onReady` gets the bound port (useful with port 0).
+    public func application(logger: Logger = Logger(label: "feishu-emulator"),
+                            onReady: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol
+    {
+        Application(
+            responder: EmulatorResponder(state: state, latency: configuration.latency),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+            onServerRunning: { channel in await onReady(channel.localAddress?.port ?? configuration.port) },
+            logger: logger)
+    }
+
+    /// Starts an emulator, runs `body` while it serves, then stops it.
+    public static func withRunning<T: Sendable>(
+        _ configuration: EmulatorConfiguration = EmulatorConfiguration(),
+        faults: EmulatorFaults = EmulatorFaults(),
+        logger: Logger = Logger(label: "feishu-emulator", factory: { _ in SwiftLogNoOpLogHandler() }),
+        _ body: @Sendable (RunningEmulator) async throws -> T
+    ) async throws -> T {
+        let emulator = Emulator(configuration: configuration, faults: faults)
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask {
+                try await emulator.application(logger: logger) { port in
+                    continuation.yield(port)
+                    continuation.finish()
+                }.run()
+                return nil
+            }
+            var iterator = ports.makeAsyncIterator()
+            guard let port = await iterator.next() else {
+                group.cancelAll()
+                throw EmulatorStartError()
+            }
+            let running = RunningEmulator(host: configuration.host, port: port, state: emulator.state)
+            do {
+                let result = try await body(running)
+                group.cancelAll()
+                return result
+            } catch {
+                group.cancelAll()
+                throw error
+            }
+        }
+    }
+}
+
+public struct EmulatorStartError: Error, CustomStringConvertible {
+    public var description: String { "the emulator stopped before it was listening" }
+}
+
+/// A running emulator: where it listens and its state (for assertions).
+public struct RunningEmulator: Sendable {
+    public let host: String
+    public let port: Int
+    public let state: EmulatorState
+
+    /// `http://127.0.0.1:PORT`: an origin, no trailing slash, as the official SDK wants its domain.
+    public var baseURL: String { "http://\(host):\(port)" }
+}
+
+extension EmulatorState {
+    /// App credentials, for printing by the CLI and for tests.
+    public var appCredentials: [(appID: String, appSecret: String)] {
+        configuration.apps.map { ($0.appID, $0.appSecret) }
+    }
+
+    /// Number of departments and users (users not resigned).
+    public var orgSize: (departments: Int, users: Int) {
+        (org.departments.count, org.users.values.filter { !$0.status.isResigned }.count)
+    }
+
+    /// Counters and optionally the org, as served at `/_emulator/state`.
+    public func snapshot(includeOrg: Bool = false) -> JSON { stateJSON(includeOrg: includeOrg) }
+
+    /// Changes injected faults at run time (same as `PUT /_emulator/faults`).
+    public func setFaults(_ faults: EmulatorFaults) { self.faults = faults }
+
+    public func setRateLimit(enabled: Bool) { rateLimitEnabled = enabled }
+}

@@ -1,0 +1,77 @@
+import Foundation
+
+/// How an emulator instance is set up: its apps, its org, and how "real" its network behaviour is.
+public struct EmulatorConfiguration: Sendable {
+    public enum Brand: String, Sendable, CaseIterable {
+        case feishu, lark
+    }
+
+    /// Which part of the directory an app may see (飞书「通讯录权限范围」).
+    public enum ContactScope: Sendable, Equatable {
+        /// "All members": the whole tenant, including the root department.
+        case all
+        /// Departments (with their subtrees) and single users, by their custom `department_id` / `user_id`.
+        case limited(departments: [String], users: [String])
+    }
+
+    public struct App: Sendable, Equatable {
+        public var appID: String
+        public var appSecret: String
+        public var scope: ContactScope
+        /// Sensitive user fields the app has no field scope for: they are omitted from answers
+        /// (`mobile`, `email`, `user_id`, `employee_no`, `status`, …), as the platform does.
+        public var withheldFields: Set<String>
+
+        public init(appID: String, appSecret: String, scope: ContactScope = .all, withheldFields: Set<String> = []) {
+            self.appID = appID
+            self.appSecret = appSecret
+            self.scope = scope
+            self.withheldFields = withheldFields
+        }
+    }
+
+    /// Where the org comes from.
+    public enum OrgSource: Sendable {
+        case empty
+        case generated(users: Int, departments: Int)
+        case fixture(EmulatorFixture)
+    }
+
+    public static let defaultApp = App(appID: "cli_yunqiaodemo0001", appSecret: "demo-app-secret-0001")
+
+    public var host: String
+    public var port: Int
+    public var brand: Brand
+    public var apps: [App]
+    public var org: OrgSource
+    /// Per app per API: 50/s and 1000/min, answered with 429 + 99991400 when exceeded.
+    public var rateLimit: Bool
+    /// Added to every answer (a realistic round trip to Feishu is 30–80 ms).
+    public var latency: Duration
+    /// Lifetime of tenant/app access tokens in seconds (the platform uses 7200).
+    public var tokenLifetime: Int
+    /// Seed for ids, generated orgs and fault injection: one seed, one behaviour.
+    public var seed: UInt64
+
+    public init(
+        host: String = "127.0.0.1",
+        port: Int = 0,
+        brand: Brand = .feishu,
+        apps: [App] = [EmulatorConfiguration.defaultApp],
+        org: OrgSource = .generated(users: 60, departments: 12),
+        rateLimit: Bool = true,
+        latency: Duration = .zero,
+        tokenLifetime: Int = 7200,
+        seed: UInt64 = 42
+    ) {
+        self.host = host
+        self.port = port
+        self.brand = brand
+        self.apps = apps
+        self.org = org
+        self.rateLimit = rateLimit
+        self.latency = latency
+        self.tokenLifetime = tokenLifetime
+        self.seed = seed
+    }
+}

@@ -1,0 +1,124 @@
+import Foundation
+
+/// Every API the emulator answers. The raw value is the API's name in counters and rate limits.
+enum Endpoint: String, Sendable, CaseIterable {
+    case tenantAccessToken = "POST /open-apis/auth/v3/tenant_access_token/internal"
+    case appAccessToken = "POST /open-apis/auth/v3/app_access_token/internal"
+
+    case departmentGet = "GET /open-apis/contact/v3/departments/:department_id"
+    case departmentBatch = "GET /open-apis/contact/v3/departments/batch"
+    case departmentChildren = "GET /open-apis/contact/v3/departments/:department_id/children"
+    case departmentParent = "GET /open-apis/contact/v3/departments/parent"
+    case departmentCreate = "POST /open-apis/contact/v3/departments"
+    case departmentPatch = "PATCH /open-apis/contact/v3/departments/:department_id"
+    case departmentUpdate = "PUT /open-apis/contact/v3/departments/:department_id"
+    case departmentDelete = "DELETE /open-apis/contact/v3/departments/:department_id"
+
+    case userGet = "GET /open-apis/contact/v3/users/:user_id"
+    case userBatch = "GET /open-apis/contact/v3/users/batch"
+    case userFindByDepartment = "GET /open-apis/contact/v3/users/find_by_department"
+    case userBatchGetID = "POST /open-apis/contact/v3/users/batch_get_id"
+    case userCreate = "POST /open-apis/contact/v3/users"
+    case userPatch = "PATCH /open-apis/contact/v3/users/:user_id"
+    case userUpdate = "PUT /open-apis/contact/v3/users/:user_id"
+    case userDelete = "DELETE /open-apis/contact/v3/users/:user_id"
+
+    case scopeList = "GET /open-apis/contact/v3/scopes"
+
+    var method: String { String(rawValue.prefix { $0 != " " }) }
+    var pattern: [Substring] { rawValue.drop { $0 != " " }.dropFirst().split(separator: "/") }
+
+    /// Token endpoints take app credentials in the body; everything else needs `Authorization: Bearer`.
+    var isTokenEndpoint: Bool { self == .tenantAccessToken || self == .appAccessToken }
+
+    /// The platform tolerates a trailing slash on the token endpoints.
+    var allowsTrailingSlash: Bool { isTokenEndpoint }
+
+    /// Per app per API: 1000/min and 50/s (`feishu-api.md` §7). Token endpoints state no limit.
+    var isRateLimited: Bool { !isTokenEndpoint }
+}
+
+/// A matched request handed to ``EmulatorState``.
+struct APICall: Sendable {
+    var endpoint: Endpoint
+    var pathParameters: [String: String]
+    var query: [String: [String]]
+    var headers: [String: String]
+    var body: Data
+    /// Also sent as `X-Tt-Logid`; failures repeat it as `error.log_id`.
+    var logID: String
+
+    func query(_ name: String) -> String? { query[name]?.last }
+    func queryAll(_ name: String) -> [String] { query[name] ?? [] }
+    var json: JSON? { JSON.parse(body) }
+}
+
+/// A failed call: the platform's `{code, msg, error}` answer.
+struct APIError: Error, Sendable {
+    struct FieldViolation: Sendable {
+        var field: String
+        var value: String?
+        var description: String
+    }
+
+    var httpStatus: Int = 400
+    var code: Int
+    var msg: String
+    var fieldViolations: [FieldViolation] = []
+
+    /// 99992402: framework-level parameter validation, naming the field.
+    static func validation(_ field: String, _ value: String?, _ description: String) -> APIError {
+        APIError(code: 99992402, msg: "field validation failed",
+                 fieldViolations: [.init(field: field, value: value, description: description)])
+    }
+
+    /// A business error that still names the field it is about.
+    static func contact(_ code: Int, _ msg: String, field: String? = nil, value: String? = nil) -> APIError {
+        APIError(code: code, msg: msg, fieldViolations: field.map { [.init(field: $0, value: value, description: msg)] } ?? [])
+    }
+}
+
+/// What the HTTP layer writes back.
+struct EmulatorResponse: Sendable {
+    enum Body: Sendable {
+        case json(JSON)
+        case text(String)
+    }
+
+    var status: Int
+    var body: Body
+    var headers: [(String, String)] = []
+    var delay: Duration = .zero
+
+    static let notFound = EmulatorResponse(status: 404, body: .text("404 page not found"))
+}
+
+enum Router {
+    private static let routes: [(endpoint: Endpoint, pattern: [Substring], literals: Int)] = Endpoint.allCases.map {
+        ($0, $0.pattern, $0.pattern.filter { !$0.hasPrefix(":") }.count)
+    }
+
+    /// Finds the endpoint for a method and path; literal segments win over parameters (`users/batch` vs
+    /// `users/:user_id`). Unknown paths and wrong methods both give `nil` (the platform answers both with a
+    /// text/plain 404).
+    static func match(method: String, path: String) -> (Endpoint, [String: String])? {
+        let trailingSlash = path.count > 1 && path.hasSuffix("/")
+        let segments = path.split(separator: "/")
+        var best: (Endpoint, [String: String], Int)?
+        for route in routes where route.endpoint.method == method && route.pattern.count == segments.count {
+            if trailingSlash && !route.endpoint.allowsTrailingSlash { continue }
+            var parameters: [String: String] = [:]
+            var matched = true
+            for (expected, actual) in zip(route.pattern, segments) {
+                if expected.hasPrefix(":") {
+                    parameters[String(expected.dropFirst())] = String(actual).removingPercentEncoding ?? String(actual)
+                } else if expected != actual {
+                    matched = false
+                    break
+                }
+            }
+            if matched && route.literals > (best?.2 ?? -1) { best = (route.endpoint, parameters, route.literals) }
+        }
+        return best.map { ($0.0, $0.1) }
+    }
+}

@@ -1,0 +1,2 @@
+// FeishuKit
+enum Placeholder {}

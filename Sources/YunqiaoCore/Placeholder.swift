@@ -1,0 +1,2 @@
+// YunqiaoCore
+enum Placeholder {}

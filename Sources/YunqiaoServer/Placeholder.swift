@@ -1,0 +1,2 @@
+// YunqiaoServer
+enum Placeholder {}

@@ -1,0 +1,2 @@
+// YunqiaoStore
+enum Placeholder {}

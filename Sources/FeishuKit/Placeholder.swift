@@ -1,2 +1,0 @@
-// FeishuKit
-enum Placeholder {}

@@ -91,6 +91,16 @@ extension EmulatorState {
         (org.departments.count, org.users.values.filter { !$0.status.isResigned }.count)
     }
 
+    /// Users directly in each department (open department id, `"0"` for the root), resigned users excluded.
+    public var directMemberCounts: [String: Int] {
+        var counts: [String: Int] = [rootDepartment: 0]
+        for id in org.departments.keys { counts[id] = 0 }
+        for user in org.users.values where !user.status.isResigned {
+            for department in user.departments { counts[department, default: 0] += 1 }
+        }
+        return counts
+    }
+
     /// Counters and optionally the org, as served at `/_emulator/state`.
     public func snapshot(includeOrg: Bool = false) -> JSON { stateJSON(includeOrg: includeOrg) }
 

@@ -1,2 +1,0 @@
-// YunqiaoCore
-enum Placeholder {}

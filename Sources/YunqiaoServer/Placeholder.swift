@@ -1,2 +1,0 @@
-// YunqiaoServer
-enum Placeholder {}

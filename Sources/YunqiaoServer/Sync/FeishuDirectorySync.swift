@@ -1,0 +1,84 @@
+import AsyncHTTPClient
+import FeishuKit
+import Foundation
+import Logging
+import YunqiaoCore
+import YunqiaoStore
+
+/// Sync mode 1 (飞书 → 云桥): reads an enterprise's Feishu directory and brings the bridge's mirror up to date.
+///
+/// Source → plan → apply → report: the read happens first; the plan is computed in memory; the mirror changes in one
+/// transaction at the end, so a failed run leaves the previous mirror intact. A second run with no change writes
+/// nothing to the mirror.
+public struct FeishuDirectorySync: Sendable {
+    public let database: YunqiaoDatabase
+    public let httpClient: HTTPClient
+    public let logger: Logger
+
+    public init(database: YunqiaoDatabase, httpClient: HTTPClient, logger: Logger) {
+        self.database = database
+        self.httpClient = httpClient
+        self.logger = logger
+    }
+
+    public enum SyncError: Error, CustomStringConvertible {
+        case noApp(enterprise: String)
+
+        public var description: String {
+            switch self {
+            case .noApp(let name): "enterprise \(name) has no app: add one (App ID and App Secret) before syncing"
+            }
+        }
+    }
+
+    /// Runs a full sync of `enterprise` with its first app and stores the run with its report.
+    /// Throws only when the run cannot even start; a failing run returns a report with status `failed`.
+    public func run(enterprise: EnterpriseRecord, retry: RetryPolicy = RetryPolicy(),
+                    progress: (@Sendable (SyncProgress) -> Void)? = nil) async throws -> SyncReport
+    {
+        guard let enterpriseId = enterprise.id, let app = try await database.apps(enterpriseId: enterpriseId).first else {
+            throw SyncError.noApp(enterprise: enterprise.name)
+        }
+        let client = FeishuClient(
+            baseURL: enterprise.baseURL,
+            credentials: FeishuCredentials(appID: app.appID, appSecret: try database.secret(of: app)),
+            httpClient: httpClient, retry: retry, logger: logger)
+        let run = try await database.startSyncRun(enterpriseId: enterpriseId, kind: "feishu")
+        var logger = logger
+        logger[metadataKey: "sync.run.id"] = "\(run.id ?? 0)"
+        logger[metadataKey: "enterprise"] = "\(enterprise.name)"
+        let started = ContinuousClock.now
+        var report = SyncReport()
+        do {
+            let reader = FeishuDirectoryReader(client: client)
+            let snapshot = try await reader.read(progress: progress)
+            let mirror = try await database.mirror(enterpriseId: enterpriseId)
+            let vanished = SyncPlanner.vanished(mirror: mirror, snapshot: snapshot)
+            let verdict = vanished.isEmpty ? VanishedVerdict() : try await reader.verdict(on: vanished, mirror: mirror)
+            let plan = SyncPlanner.plan(mirror: mirror, snapshot: snapshot, verdict: verdict)
+            try await database.apply(plan, enterpriseId: enterpriseId)
+            report.record(plan, seenDepartments: snapshot.departments.count, seenUsers: snapshot.users.count)
+            report.status = .succeeded
+            logger.info("sync finished", metadata: [
+                "sync.plan.creates": "\(plan.departments.created.count + plan.users.created.count)",
+                "sync.plan.deletes": "\(plan.departments.deleted.count + plan.users.deleted.count)",
+            ])
+        } catch {
+            report.status = .failed
+            report.error = "\(error)"
+            logger.warning("sync failed", metadata: ["error": "\(error)"])
+        }
+        let usage = await client.recorder.snapshot()
+        let total = usage.values.reduce(APICallStats(), +)
+        report.api.calls = total.calls
+        report.api.attempts = total.attempts
+        report.api.retries = total.retries
+        report.api.rateLimitWaits = total.rateLimitWaits
+        report.api.tokenRefreshes = total.tokenRefreshes
+        report.apiCalls = usage.mapValues(\.attempts)
+        let elapsed = ContinuousClock.now - started
+        report.durationMs = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
+        try await database.finishSyncRun(run, report: report)
+        return report
+    }
+}

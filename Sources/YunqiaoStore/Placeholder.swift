@@ -1,2 +1,0 @@
-// YunqiaoStore
-enum Placeholder {}

@@ -1,0 +1,212 @@
+import Foundation
+import GRDB
+import YunqiaoCore
+
+/// The only door to Yunqiao's database. Opening it migrates it; every write method is one transaction.
+public struct YunqiaoDatabase: Sendable {
+    private let writer: any DatabaseWriter
+    public let secrets: SecretBox
+
+    public init(_ writer: any DatabaseWriter, secrets: SecretBox) throws {
+        self.writer = writer
+        self.secrets = secrets
+        try Migrations.migrator.migrate(writer)
+    }
+
+    /// The embedded default: a SQLite file in WAL mode (one writer, parallel readers). The secret key comes from
+    /// `YUNQIAO_SECRET_KEY` or `<file>.key` beside the database, created on first run.
+    public static func open(path: String) throws -> YunqiaoDatabase {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA foreign_keys = ON") }
+        let pool = try DatabasePool(path: path, configuration: configuration)
+        return try YunqiaoDatabase(pool, secrets: SecretBox.load(keyFile: path + ".key"))
+    }
+
+    /// A private in-memory database, for tests.
+    public static func inMemory() throws -> YunqiaoDatabase {
+        try YunqiaoDatabase(DatabaseQueue(), secrets: .ephemeral())
+    }
+
+    public var reader: any DatabaseReader { writer }
+
+    // MARK: tenants, enterprises, apps
+
+    public enum StoreError: Error, Equatable, CustomStringConvertible {
+        case notFound(String)
+        case duplicate(String)
+        case invalid(field: String, message: String)
+
+        public var description: String {
+            switch self {
+            case .notFound(let what): "\(what) not found"
+            case .duplicate(let what): "\(what) already exists"
+            case .invalid(let field, let message): "\(field): \(message)"
+            }
+        }
+    }
+
+    /// The tenant named `name`, created when missing.
+    public func tenant(named name: String = "default") async throws -> TenantRecord {
+        try await writer.write { db in
+            if let existing = try TenantRecord.filter(Column("name") == name).fetchOne(db) { return existing }
+            var tenant = TenantRecord(id: nil, name: name, createdAt: Date())
+            try tenant.insert(db)
+            return tenant
+        }
+    }
+
+    public func createEnterprise(tenantId: Int64, name: String, brand: String, baseURL: String) async throws -> EnterpriseRecord {
+        let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty else { throw StoreError.invalid(field: "name", message: "required") }
+        guard ["feishu", "lark"].contains(brand) else { throw StoreError.invalid(field: "brand", message: "feishu or lark") }
+        guard let url = URL(string: baseURL), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
+            throw StoreError.invalid(field: "baseURL", message: "an absolute http(s) URL")
+        }
+        return try await writer.write { db in
+            guard try EnterpriseRecord.filter(Column("tenantId") == tenantId && Column("name") == trimmed).fetchCount(db) == 0 else {
+                throw StoreError.duplicate("enterprise \(trimmed)")
+            }
+            let now = Date()
+            var enterprise = EnterpriseRecord(id: nil, tenantId: tenantId, name: trimmed, brand: brand, baseURL: baseURL,
+                                              createdAt: now, updatedAt: now)
+            try enterprise.insert(db)
+            return enterprise
+        }
+    }
+
+    public func enterprises(tenantId: Int64) async throws -> [EnterpriseRecord] {
+        try await writer.read { db in try EnterpriseRecord.filter(Column("tenantId") == tenantId).order(Column("name")).fetchAll(db) }
+    }
+
+    public func enterprise(tenantId: Int64, name: String) async throws -> EnterpriseRecord {
+        guard let found = try await writer.read({ db in
+            try EnterpriseRecord.filter(Column("tenantId") == tenantId && Column("name") == name).fetchOne(db)
+        }) else { throw StoreError.notFound("enterprise \(name)") }
+        return found
+    }
+
+    /// Adds an app; the secret is sealed before it reaches the database.
+    public func addApp(enterpriseId: Int64, name: String, appID: String, appSecret: String) async throws -> AppRecord {
+        guard !appID.trimmingCharacters(in: .whitespaces).isEmpty else { throw StoreError.invalid(field: "appID", message: "required") }
+        guard !appSecret.isEmpty else { throw StoreError.invalid(field: "appSecret", message: "required") }
+        let sealed = try secrets.seal(appSecret)
+        return try await writer.write { db in
+            guard try AppRecord.filter(Column("enterpriseId") == enterpriseId && Column("appID") == appID).fetchCount(db) == 0 else {
+                throw StoreError.duplicate("app \(appID)")
+            }
+            let now = Date()
+            var app = AppRecord(id: nil, enterpriseId: enterpriseId, name: name.isEmpty ? appID : name, appID: appID,
+                                sealedSecret: sealed, createdAt: now, updatedAt: now)
+            try app.insert(db)
+            return app
+        }
+    }
+
+    public func apps(enterpriseId: Int64) async throws -> [AppRecord] {
+        try await writer.read { db in try AppRecord.filter(Column("enterpriseId") == enterpriseId).order(Column("id")).fetchAll(db) }
+    }
+
+    /// The plaintext secret of an app, for the Feishu client only.
+    public func secret(of app: AppRecord) throws -> String { try secrets.open(app.sealedSecret) }
+
+    // MARK: Feishu mirror
+
+    /// The live (not deleted) mirror of an enterprise.
+    public func mirror(enterpriseId: Int64) async throws -> DirectoryMirror {
+        try await writer.read { db in
+            var mirror = DirectoryMirror()
+            let departments = try FeishuDepartmentRecord.filter(Column("enterpriseId") == enterpriseId && Column("deletedAt") == nil)
+                .fetchCursor(db)
+            while let record = try departments.next() { mirror.departments[record.openDepartmentID] = record.mirror }
+            let users = try FeishuUserRecord.filter(Column("enterpriseId") == enterpriseId && Column("deletedAt") == nil).fetchCursor(db)
+            while let record = try users.next() { mirror.users[record.unionID] = record.mirror }
+            return mirror
+        }
+    }
+
+    /// Applies a plan in one transaction: all of it or nothing. Deleted entries are marked, not dropped.
+    /// An empty plan writes nothing.
+    public func apply(_ plan: SyncPlan, enterpriseId: Int64, at time: Date = Date()) async throws {
+        guard !plan.isEmpty else { return }
+        try await writer.write { db in
+            for department in plan.departments.created + plan.departments.updated {
+                try FeishuDepartmentRecord(department, enterpriseId: enterpriseId, at: time).upsert(db)
+            }
+            for user in plan.users.created + plan.users.updated {
+                try FeishuUserRecord(user, enterpriseId: enterpriseId, at: time).upsert(db)
+                try db.execute(sql: "DELETE FROM feishuUserDepartment WHERE enterpriseId = ? AND unionID = ?",
+                               arguments: [enterpriseId, user.unionID])
+                for (position, department) in user.departmentIDs.enumerated() {
+                    try db.execute(sql: """
+                        INSERT OR IGNORE INTO feishuUserDepartment (enterpriseId, unionID, openDepartmentID, position) VALUES (?, ?, ?, ?)
+                        """, arguments: [enterpriseId, user.unionID, department, position])
+                }
+            }
+            for key in plan.departments.deleted {
+                try db.execute(sql: "UPDATE feishuDepartment SET deletedAt = ?, updatedAt = ? WHERE enterpriseId = ? AND openDepartmentID = ?",
+                               arguments: [time, time, enterpriseId, key])
+            }
+            for key in plan.users.deleted {
+                try db.execute(sql: "UPDATE feishuUser SET deletedAt = ?, updatedAt = ? WHERE enterpriseId = ? AND unionID = ?",
+                               arguments: [time, time, enterpriseId, key])
+                try db.execute(sql: "DELETE FROM feishuUserDepartment WHERE enterpriseId = ? AND unionID = ?",
+                               arguments: [enterpriseId, key])
+            }
+        }
+    }
+
+    /// When each deleted entry was marked deleted, by key.
+    public func deletedAt(enterpriseId: Int64) async throws -> (departments: [String: Date], users: [String: Date]) {
+        try await writer.read { db in
+            var departments: [String: Date] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT openDepartmentID, deletedAt FROM feishuDepartment WHERE enterpriseId = ? AND deletedAt IS NOT NULL",
+                                        arguments: [enterpriseId]) {
+                departments[row["openDepartmentID"]] = row["deletedAt"]
+            }
+            var users: [String: Date] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT unionID, deletedAt FROM feishuUser WHERE enterpriseId = ? AND deletedAt IS NOT NULL",
+                                        arguments: [enterpriseId]) {
+                users[row["unionID"]] = row["deletedAt"]
+            }
+            return (departments, users)
+        }
+    }
+
+    /// Live users directly in a department (any position), in name order.
+    public func users(inDepartment openDepartmentID: String, enterpriseId: Int64) async throws -> [MirrorUser] {
+        try await writer.read { db in
+            try FeishuUserRecord.fetchAll(db, sql: """
+                SELECT u.* FROM feishuUser u JOIN feishuUserDepartment d ON d.enterpriseId = u.enterpriseId AND d.unionID = u.unionID
+                WHERE u.enterpriseId = ? AND d.openDepartmentID = ? AND u.deletedAt IS NULL ORDER BY u.name
+                """, arguments: [enterpriseId, openDepartmentID]).map(\.mirror)
+        }
+    }
+
+    // MARK: sync runs
+
+    public func startSyncRun(enterpriseId: Int64, kind: String) async throws -> SyncRunRecord {
+        try await writer.write { db in
+            var run = SyncRunRecord(id: nil, enterpriseId: enterpriseId, kind: kind, status: SyncReport.Status.running.rawValue,
+                                    startedAt: Date(), finishedAt: nil, report: nil, error: nil)
+            try run.insert(db)
+            return run
+        }
+    }
+
+    public func finishSyncRun(_ run: SyncRunRecord, report: SyncReport) async throws {
+        var finished = run
+        finished.status = report.status.rawValue
+        finished.finishedAt = Date()
+        finished.report = String(decoding: try JSONEncoder().encode(report), as: UTF8.self)
+        finished.error = report.error
+        let record = finished
+        try await writer.write { db in try record.update(db) }
+    }
+
+    public func syncRuns(enterpriseId: Int64, limit: Int = 50) async throws -> [SyncRunRecord] {
+        try await writer.read { db in
+            try SyncRunRecord.filter(Column("enterpriseId") == enterpriseId).order(Column("id").desc).limit(limit).fetchAll(db)
+        }
+    }
+}

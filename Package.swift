@@ -76,11 +76,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "YunqiaoCoreTests", dependencies: ["YunqiaoCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "FeishuKitTests", dependencies: ["FeishuKit", "FeishuEmulator"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "FeishuKitTests",
+            dependencies: ["FeishuKit", "FeishuEmulator", .product(name: "AsyncHTTPClient", package: "async-http-client")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "YunqiaoStoreTests", dependencies: ["YunqiaoStore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "YunqiaoServerTests",
-            dependencies: ["YunqiaoServer", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            dependencies: [
+                "YunqiaoServer", "FeishuEmulator", .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

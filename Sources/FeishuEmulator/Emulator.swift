@@ -108,4 +108,18 @@ extension EmulatorState {
     public func setFaults(_ faults: EmulatorFaults) { self.faults = faults }
 
     public func setRateLimit(enabled: Bool) { rateLimitEnabled = enabled }
+
+    /// Expires every issued token now (same as `POST /_emulator/tokens/expire`).
+    public func expireAllTokens() {
+        let time = now
+        for (key, record) in tokens where record.expiresAt > time { tokens[key]?.expiresAt = time }
+    }
+
+    /// Changes an app's contact scope at run time (an admin editing 通讯录权限范围).
+    public func setScope(appID: String, _ scope: EmulatorConfiguration.ContactScope) {
+        apps[appID]?.config.scope = scope
+    }
+
+    /// Calls answered so far, all APIs together.
+    public var totalCalls: Int { counters.calls.values.reduce(0, +) }
 }

@@ -337,3 +337,6 @@ public struct FeishuClient: Sendable {
         text.addingPercentEncoding(withAllowedCharacters: queryAllowed) ?? text
     }
 }
+
+/// The HTTP method type of ``FeishuRequest``, re-exported so callers need not import NIO.
+public typealias FeishuHTTPMethod = HTTPMethod

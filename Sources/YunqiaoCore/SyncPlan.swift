@@ -31,6 +31,11 @@ public struct VanishedEntries: Sendable, Equatable {
     public var departments: [String]
     public var users: [String]
 
+    public init(departments: [String], users: [String]) {
+        self.departments = departments
+        self.users = users
+    }
+
     public var isEmpty: Bool { departments.isEmpty && users.isEmpty }
 }
 

@@ -1,0 +1,167 @@
+import AsyncHTTPClient
+import FeishuEmulator
+import Foundation
+import Logging
+import NIOHTTP1
+import Testing
+
+@testable import FeishuKit
+
+private let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+private let fast = RetryPolicy(maxAttempts: 6, baseDelay: .milliseconds(2), maxDelay: .milliseconds(20))
+
+private func client(_ emulator: RunningEmulator, limiter: RateLimiter = RateLimiter(), retry: RetryPolicy = fast) -> FeishuClient {
+    let app = EmulatorConfiguration.defaultApp
+    return FeishuClient(baseURL: emulator.baseURL, credentials: FeishuCredentials(appID: app.appID, appSecret: app.appSecret),
+                        httpClient: .shared, limiter: limiter, retry: retry, logger: quiet)
+}
+
+private func calls(_ emulator: RunningEmulator, _ api: String) async -> Int {
+    await emulator.state.snapshot()["counters"]?["calls"]?[api]?.intValue ?? 0
+}
+
+@Suite(.timeLimit(.minutes(1)))
+struct FeishuClientTests {
+    @Test func concurrentCallersShareOneTokenFetch() async throws {
+        try await Emulator.withRunning(EmulatorConfiguration(rateLimit: false)) { emulator in
+            let feishu = client(emulator)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<20 { group.addTask { _ = try await feishu.departmentChildren(of: "0").collect() } }
+                try await group.waitForAll()
+            }
+            #expect(await calls(emulator, "POST /open-apis/auth/v3/tenant_access_token/internal") == 1)
+        }
+    }
+
+    @Test func refusedTokenIsDroppedAndTheCallRetriedOnce() async throws {
+        try await Emulator.withRunning(EmulatorConfiguration(rateLimit: false)) { emulator in
+            let feishu = client(emulator)
+            _ = try await feishu.departmentChildren(of: "0").collect()
+            await emulator.state.expireAllTokens()
+            let departments = try await feishu.departmentChildren(of: "0").collect()
+            #expect(!departments.isEmpty)
+            #expect(await calls(emulator, "POST /open-apis/auth/v3/tenant_access_token/internal") == 2)
+            #expect(await feishu.recorder.total().tokenRefreshes == 1)
+        }
+    }
+
+    @Test func rateLimitedCallsWaitTheResetAndSucceed() async throws {
+        var faults = EmulatorFaults()
+        faults.rateLimitBurst = 2
+        try await Emulator.withRunning(EmulatorConfiguration(rateLimit: false), faults: faults) { emulator in
+            let feishu = client(emulator)
+            let started = ContinuousClock.now
+            let users = try await feishu.usersInDepartment("0").collect()
+            let waited = ContinuousClock.now - started
+            #expect(users.count >= 0)
+            let stats = await feishu.recorder.snapshot()["GET /open-apis/contact/v3/users/find_by_department"]
+            #expect(stats?.rateLimitWaits == 2)
+            #expect(waited >= .seconds(2))  // x-ogw-ratelimit-reset is 1 s, honoured exactly each time
+        }
+    }
+
+    @Test func serverErrorsAreRetriedValidationErrorsAreNot() async throws {
+        var faults = EmulatorFaults()
+        faults.errorRate = 0.5
+        try await Emulator.withRunning(EmulatorConfiguration(rateLimit: false, seed: 7), faults: faults) { emulator in
+            let feishu = client(emulator, retry: RetryPolicy(maxAttempts: 12, baseDelay: .milliseconds(1), maxDelay: .milliseconds(5)))
+            let departments = try await feishu.departmentChildren(of: "0", recursive: true, pageSize: 1).collect()
+            #expect(departments.count == 12)
+            #expect(await feishu.recorder.total().retries > 0)
+
+            await emulator.state.setFaults(EmulatorFaults())
+            let bad = feishu.departmentChildren(of: "0", pageSize: 51)
+            await #expect(throws: FeishuAPIError.self) { _ = try await bad.collect() }
+            do {
+                _ = try await bad.collect()
+            } catch let error as FeishuAPIError {
+                #expect(error.code == 99992402)
+                #expect(error.fieldViolations.first?.field == "page_size")
+                #expect(error.logID?.isEmpty == false)
+                #expect(error.httpStatus == 400)
+            }
+            let stats = await feishu.recorder.snapshot()["GET /open-apis/contact/v3/departments/:department_id/children"]
+            #expect(stats?.failures == 2)
+        }
+    }
+
+    @Test func wrongSecretIsATokenRefusal() async throws {
+        try await Emulator.withRunning(EmulatorConfiguration(rateLimit: false)) { emulator in
+            let feishu = FeishuClient(baseURL: emulator.baseURL, credentials: FeishuCredentials(appID: "cli_x", appSecret: "nope"),
+                                      httpClient: .shared, retry: fast, logger: quiet)
+            do {
+                _ = try await feishu.tenantAccessToken()
+                Issue.record("expected a refusal")
+            } catch let FeishuClientError.tokenRefused(code, _) {
+                #expect(code == 10003)
+            }
+        }
+    }
+
+    @Test func unknownPathIsAnUnexpectedResponseNotADecodingCrash() async throws {
+        try await Emulator.withRunning(EmulatorConfiguration(rateLimit: false)) { emulator in
+            let feishu = client(emulator)
+            do {
+                let _: FeishuClient.Empty = try await feishu.call(FeishuRequest(FeishuHTTPMethod.GET, "/open-apis/contact/v3/nothing"))
+                Issue.record("expected an error")
+            } catch let FeishuClientError.unexpectedResponse(status, type, body) {
+                #expect(status == 404)
+                #expect(type?.hasPrefix("text/plain") == true)
+                #expect(body == "404 page not found")
+            }
+        }
+    }
+
+    @Test func limiterKeepsEveryWindowUnderTheCap() async throws {
+        try await Emulator.withRunning(EmulatorConfiguration(rateLimit: true)) { emulator in
+            let feishu = client(emulator)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<120 {
+                    group.addTask {
+                        var pages = feishu.usersInDepartment("0", pageSize: 1).makeAsyncIterator()
+                        _ = try await pages.next()
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let limited = await emulator.state.snapshot()["counters"]?["total_rate_limited"]?.intValue
+            #expect(limited == 0)
+        }
+    }
+}
+
+@Suite struct LenientDecodingTests {
+    @Test func numbersAsStringsAndMissingFieldsDecode() throws {
+        let page = """
+            {"has_more":"true","page_token":"abc","items":[
+              {"open_id":"ou_1","name":"甲","department_ids":["od-1","od-2"],"status":{"is_frozen":"false","is_resigned":0}},
+              {"union_id":"on_2","name":"乙","department_ids":"od-3","join_time":"1700000000","employee_type":"2"},
+              {"user_id":"u3"}]}
+            """
+        let decoded = try JSONDecoder().decode(FeishuPage<FeishuUser>.self, from: Data(page.utf8))
+        #expect(decoded.hasMore)
+        #expect(decoded.pageToken == "abc")
+        #expect(decoded.items.count == 3)
+        #expect(decoded.items[0].departmentIDs == ["od-1", "od-2"])
+        #expect(decoded.items[0].status?.isFrozen == false)
+        #expect(decoded.items[1].status == nil)
+        #expect(decoded.items[1].departmentIDs == ["od-3"])
+        #expect(decoded.items[1].joinTime == 1_700_000_000)
+        #expect(decoded.items[1].employeeType == 2)
+        #expect(decoded.items[2].name == "")
+    }
+
+    @Test func departmentOrderAsStringOrNumber() throws {
+        let a = try JSONDecoder().decode(FeishuDepartment.self, from: Data(#"{"open_department_id":"od-1","order":"300","name":"x"}"#.utf8))
+        let b = try JSONDecoder().decode(FeishuDepartment.self, from: Data(#"{"open_department_id":"od-1","order":300,"name":"x"}"#.utf8))
+        #expect(a.order == 300)
+        #expect(b.order == 300)
+        #expect(a.parentDepartmentID == "0")
+    }
+
+    @Test func aUserWithoutAnyIdIsAnError() {
+        #expect(throws: DecodingError.self) {
+            _ = try JSONDecoder().decode(FeishuUser.self, from: Data(#"{"name":"nobody"}"#.utf8))
+        }
+    }
+}

@@ -52,7 +52,9 @@ extension EmulatorState {
             return ok(["enabled": .bool(enabled)])
         case ("POST", "/_emulator/tokens/expire"):
             let time = now
-            for key in tokens.keys { tokens[key]?.expiresAt = min(tokens[key]?.expiresAt ?? time, time) }
+            // Iterate over a copy: reading `tokens[key]` inside the `tokens[key]?.expiresAt =` modify access is an
+            // exclusivity violation (a crash at run time).
+            for (key, record) in tokens where record.expiresAt > time { tokens[key]?.expiresAt = time }
             return ok(["expired": .int(tokens.count)])
         case ("POST", "/_emulator/clock/advance"):
             guard let seconds = json?["seconds"]?.intValue, seconds >= 0 else { return adminError("seconds", "a number of seconds ≥ 0") }

@@ -42,8 +42,12 @@ extension EmulatorState {
             : .contact(99992380, "department_id not found", field: "department_id", value: id)
     }
 
-    private func userNotFound(_ id: String, _ type: IDTypes.UserIDType, field: String = "user_id") -> APIError {
+    /// The platform's "not found" code for the id type; an open_id that belongs to another app of the tenant is
+    /// 99992361 "open_id cross app" instead (`feishu-api.md` §1.5).
+    private func userNotFound(_ id: String, _ type: IDTypes.UserIDType, appID: String, field: String = "user_id") -> APIError {
         switch type {
+        case .openID where org.isOpenIDOfAnotherApp(id, app: appID):
+            .contact(99992361, "open_id cross app: \(id)", field: field, value: id)
         case .openID: .contact(99992351, "The open_id does not exist: \(id)", field: field, value: id)
         case .userID: .contact(99992360, "The user_id does not exist: \(id)", field: field, value: id)
         case .unionID: .contact(99992364, "The union_id does not exist: \(id)", field: field, value: id)
@@ -65,7 +69,9 @@ extension EmulatorState {
     }
 
     private func visibleUser(_ id: String, _ types: IDTypes, appID: String) throws(APIError) -> User {
-        guard let user = org.user(id: id, type: types.user, app: appID) else { throw userNotFound(id, types.user) }
+        guard let user = org.user(id: id, type: types.user, app: appID) else {
+            throw userNotFound(id, types.user, appID: appID)
+        }
         guard isVisible(user: user, in: scope(of: appID)) else {
             throw .contact(41050, "no user authority error", field: "user_id", value: id)
         }
@@ -304,7 +310,7 @@ extension EmulatorState {
         if let leader = body["leader_user_id"] {
             if let id = leader.stringValue, !id.isEmpty {
                 guard let user = org.user(id: id, type: types.user, app: appID) else {
-                    throw userNotFound(id, types.user, field: "leader_user_id")
+                    throw userNotFound(id, types.user, appID: appID, field: "leader_user_id")
                 }
                 department.leaderUserKey = user.key
             } else {
@@ -327,6 +333,33 @@ extension EmulatorState {
         }
         guard !org.hasMembers(openID) else { throw .contact(40159, "department has members", field: "department_id", value: id) }
         org.removeDepartment(openID)
+        return [:]
+    }
+
+    /// `PATCH /departments/:department_id/update_department_id`: a new custom id, once per department.
+    func updateDepartmentID(_ call: APICall, appID: String) throws(APIError) -> JSON {
+        let types = try idTypes(call)
+        let id = call.pathParameters["department_id"] ?? ""
+        if id == rootDepartment { throw .contact(40157, "cannot operate root department", field: "department_id", value: id) }
+        let openID = try visibleDepartment(id, types, appID: appID, allowRoot: false)
+        guard var department = org.departments[openID] else { throw departmentNotFound(id, types.department) }
+        guard let newID = call.json?["new_department_id"]?.stringValue, !newID.isEmpty else {
+            throw .validation("new_department_id", nil, "new_department_id is required")
+        }
+        guard newID.count <= 64, !newID.hasPrefix("od-"), newID != "0", newID != "1" else {
+            throw .contact(40151, "invalid department_id", field: "new_department_id", value: newID)
+        }
+        if newID == department.customID { return [:] }
+        guard !org.isCustomDepartmentIDTaken(newID) else {
+            throw .contact(40152, "department_id already exists", field: "new_department_id", value: newID)
+        }
+        // The platform allows one change; the code for a second one is not documented (40013 = param error).
+        guard !department.customIDChanged else {
+            throw .contact(40013, "department_id can be changed only once", field: "new_department_id", value: newID)
+        }
+        department.customID = newID
+        department.customIDChanged = true
+        org.updateDepartment(department)
         return [:]
     }
 
@@ -470,7 +503,7 @@ extension EmulatorState {
         if let leader = body["leader_user_id"] {
             if let id = leader.stringValue, !id.isEmpty {
                 guard let other = org.user(id: id, type: types.user, app: appID) else {
-                    throw userNotFound(id, types.user, field: "leader_user_id")
+                    throw userNotFound(id, types.user, appID: appID, field: "leader_user_id")
                 }
                 guard other.key != user.key else { throw .contact(40140, "leader cannot be the user", field: "leader_user_id", value: id) }
                 user.leaderUserKey = other.key
@@ -524,6 +557,54 @@ extension EmulatorState {
             changed.leaderUserKey = nil
             org.updateDepartment(changed)
         }
+        return [:]
+    }
+
+    /// `POST /users/:user_id/resurrect`: a resigned user comes back, into `departments` (the root if none given).
+    func resurrectUser(_ call: APICall, appID: String) throws(APIError) -> JSON {
+        let types = try idTypes(call)
+        let id = call.pathParameters["user_id"] ?? ""
+        var user = try visibleUser(id, types, appID: appID)
+        // Not documented; 40013 is the generic contact parameter error.
+        guard user.status.isResigned else { throw .contact(40013, "user is not resigned", field: "user_id", value: id) }
+        let body = call.json?.objectValue ?? [:]
+        var departments: [String] = []
+        for item in body["departments"]?.arrayValue ?? [] {
+            guard let departmentID = item["department_id"]?.stringValue, !departmentID.isEmpty else {
+                throw .validation("departments.department_id", nil, "department_id is required")
+            }
+            let openID = try visibleDepartment(departmentID, types, appID: appID, allowRoot: true)
+            if !departments.contains(openID) { departments.append(openID) }
+        }
+        guard departments.count <= 50 else { throw .contact(40142, "a user can be in at most 50 departments", field: "departments") }
+        if let other = org.user(mobile: user.mobile), other.key != user.key {
+            throw .contact(40101, "mobile already exists", field: "mobile", value: user.mobile)
+        }
+        if !user.email.isEmpty, let other = org.user(email: user.email), other.key != user.key {
+            throw .contact(40102, "email already exists", field: "email", value: user.email)
+        }
+        user.status.isResigned = false
+        user.status.isActivated = true
+        user.departments = departments.isEmpty ? [rootDepartment] : departments
+        org.updateUser(user)
+        return [:]
+    }
+
+    /// `PATCH /users/:user_id/update_user_id`: a new custom user_id, once per user (40119 after that).
+    func updateUserID(_ call: APICall, appID: String) throws(APIError) -> JSON {
+        let types = try idTypes(call)
+        let id = call.pathParameters["user_id"] ?? ""
+        var user = try visibleUser(id, types, appID: appID)
+        guard let newID = call.json?["new_user_id"]?.stringValue, !newID.isEmpty else {
+            throw .validation("new_user_id", nil, "new_user_id is required")
+        }
+        guard newID.count <= 64 else { throw .validation("new_user_id", newID, "user_id is at most 64 characters") }
+        if newID == user.userID { return [:] }
+        guard !org.isUserIDTaken(newID) else { throw .contact(40111, "user_id already exists", field: "new_user_id", value: newID) }
+        guard !user.userIDChanged else { throw .contact(40119, "user_id can be changed only once", field: "new_user_id", value: newID) }
+        user.userID = newID
+        user.userIDChanged = true
+        org.updateUser(user)
         return [:]
     }
 

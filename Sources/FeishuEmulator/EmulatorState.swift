@@ -133,6 +133,7 @@ public actor EmulatorState {
         case .departmentPatch: return try writeDepartment(call, appID: appID, full: false)
         case .departmentUpdate: return try writeDepartment(call, appID: appID, full: true)
         case .departmentDelete: return try deleteDepartment(call, appID: appID)
+        case .departmentUpdateID: return try updateDepartmentID(call, appID: appID)
         case .userGet: return try getUser(call, appID: appID)
         case .userBatch: return try batchUsers(call, appID: appID)
         case .userFindByDepartment: return try findUsersByDepartment(call, appID: appID)
@@ -141,6 +142,8 @@ public actor EmulatorState {
         case .userPatch: return try writeUser(call, appID: appID, full: false)
         case .userUpdate: return try writeUser(call, appID: appID, full: true)
         case .userDelete: return try deleteUser(call, appID: appID)
+        case .userResurrect: return try resurrectUser(call, appID: appID)
+        case .userUpdateID: return try updateUserID(call, appID: appID)
         case .scopeList: return try listScopes(call, appID: appID)
         }
     }

@@ -15,6 +15,8 @@ struct Department: Sendable {
     var leaderUserKey: Int?
     var chatID: String?
     var sequence: Int
+    /// The custom `department_id` can be changed once (`update_department_id`).
+    var customIDChanged = false
 }
 
 /// A user as the emulator stores it. `key` is an internal, never-exposed primary key.
@@ -52,6 +54,8 @@ struct User: Sendable {
     var status = Status()
     var avatarSeed: String
     var sequence: Int
+    /// The custom `user_id` can be changed once (`update_user_id`, else 40119).
+    var userIDChanged = false
 }
 
 /// Which ids a caller speaks, from `user_id_type` and `department_id_type`.
@@ -123,6 +127,11 @@ struct Org: Sendable {
     }
 
     func openID(of key: Int, app: String) -> String { openIDs[app]?[key] ?? "" }
+
+    /// True when `openID` is another app's open_id for someone in this tenant (not one of `app`'s own).
+    func isOpenIDOfAnotherApp(_ openID: String, app: String) -> Bool {
+        userByOpenID[app]?[openID] == nil && userByOpenID.contains { $0.key != app && $0.value[openID] != nil }
+    }
 
     func allOpenIDs(of key: Int) -> [String: String] {
         var result: [String: String] = [:]

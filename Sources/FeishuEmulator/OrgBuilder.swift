@@ -150,7 +150,7 @@ enum OrgBuilder {
             }
             // Departments: ~2% directly under the root, ~10% in two or three departments.
             var departments: [String]
-            if created.isEmpty || rng.next() % 50 == 0 {
+            if created.isEmpty || index % 50 == 7 {
                 departments = [rootDepartment]
             } else {
                 departments = [pick(created).openID]

@@ -13,6 +13,7 @@ enum Endpoint: String, Sendable, CaseIterable {
     case departmentPatch = "PATCH /open-apis/contact/v3/departments/:department_id"
     case departmentUpdate = "PUT /open-apis/contact/v3/departments/:department_id"
     case departmentDelete = "DELETE /open-apis/contact/v3/departments/:department_id"
+    case departmentUpdateID = "PATCH /open-apis/contact/v3/departments/:department_id/update_department_id"
 
     case userGet = "GET /open-apis/contact/v3/users/:user_id"
     case userBatch = "GET /open-apis/contact/v3/users/batch"
@@ -22,6 +23,8 @@ enum Endpoint: String, Sendable, CaseIterable {
     case userPatch = "PATCH /open-apis/contact/v3/users/:user_id"
     case userUpdate = "PUT /open-apis/contact/v3/users/:user_id"
     case userDelete = "DELETE /open-apis/contact/v3/users/:user_id"
+    case userResurrect = "POST /open-apis/contact/v3/users/:user_id/resurrect"
+    case userUpdateID = "PATCH /open-apis/contact/v3/users/:user_id/update_user_id"
 
     case scopeList = "GET /open-apis/contact/v3/scopes"
 

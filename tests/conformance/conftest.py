@@ -1,0 +1,87 @@
+"""Fixtures of the official-SDK conformance suite.
+
+Every test talks to a real `yunqiao emulator` process through lark-oapi 1.7.5 (the official Python SDK). The
+`/_emulator/...` admin endpoints are read with plain `requests` to learn what the emulator holds (and to inject
+faults), never to drive the API under test.
+
+Instances (each started once per session, stopped with SIGTERM, which must exit 0):
+
+* ``emulator``: generated org (150 users, 20 departments), apps cli_conf_a / cli_conf_b, rate limit off.
+* ``fixture_emulator``: the exact org in fixtures/org.json (tests only read it), apps cli_fix_a (from the file)
+  and cli_fix_b (from a flag).
+* ``limited_emulator``: rate limit on, its own app ids; for the limiter tests.
+* ``fault_emulator``: rate limit off, its own app id; for fault injection, token expiry and clock tests, which
+  change instance-wide state.
+
+The SDK caches tenant tokens process-wide by app_id (`lark_oapi.core.token.TokenManager.cache`); the autouse
+fixture below gives every test an empty cache, and every instance has its own app ids on top of that.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Iterator
+
+import pytest
+from lark_oapi.core.cache import LocalCache
+from lark_oapi.core.token import TokenManager
+
+from support import FIXTURES, App, EmulatorProcess, app_flags, start_emulator
+
+
+@pytest.fixture(autouse=True)
+def fresh_token_cache() -> Iterator[None]:
+    """The SDK caches tokens process-wide by app_id; every test starts without cached tokens."""
+    TokenManager.cache = LocalCache()
+    yield
+    TokenManager.cache = LocalCache()
+
+
+def _running(*args: str, apps: list[App]) -> Iterator[EmulatorProcess]:
+    emulator = start_emulator(*args, apps=apps)
+    try:
+        yield emulator
+    finally:
+        code = emulator.stop()
+    assert code == 0, f"emulator exited with {code} after SIGTERM; its stderr is in {emulator.stderr_path}"
+    os.unlink(emulator.stderr_path)  # kept only when something went wrong
+
+
+@pytest.fixture(scope="session")
+def emulator() -> Iterator[EmulatorProcess]:
+    apps = [App("cli_conf_a", "secret_a"), App("cli_conf_b", "secret_b")]
+    yield from _running("--rate-limit", "off", *app_flags(apps), "--users", "150", "--departments", "20", apps=apps)
+
+
+@pytest.fixture(scope="session")
+def fixture_org() -> dict:
+    return json.loads((FIXTURES / "org.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def fixture_emulator(fixture_org: dict) -> Iterator[EmulatorProcess]:
+    from_file = [App(app["app_id"], app["app_secret"]) for app in fixture_org["apps"]]
+    from_flag = [App("cli_fix_b", "secret_fix_b")]
+    yield from _running("--rate-limit", "off", "--fixture", str(FIXTURES / "org.json"), *app_flags(from_flag),
+                        apps=from_file + from_flag)
+
+
+@pytest.fixture(scope="session")
+def limited_emulator() -> Iterator[EmulatorProcess]:
+    apps = [App("cli_conf_rl_a", "secret_rl_a"), App("cli_conf_rl_b", "secret_rl_b")]
+    yield from _running("--rate-limit", "on", *app_flags(apps), "--users", "30", "--departments", "5", apps=apps)
+
+
+@pytest.fixture(scope="session")
+def fault_emulator() -> Iterator[EmulatorProcess]:
+    apps = [App("cli_conf_fault", "secret_fault")]
+    yield from _running("--rate-limit", "off", *app_flags(apps), "--users", "30", "--departments", "5", apps=apps)
+
+
+@pytest.fixture
+def faults(fault_emulator: EmulatorProcess) -> Iterator[EmulatorProcess]:
+    """The fault instance with no faults before and after the test."""
+    fault_emulator.clear_faults()
+    yield fault_emulator
+    fault_emulator.clear_faults()

@@ -9,10 +9,11 @@ public struct Paged<Item: Decodable & Sendable>: AsyncSequence, Sendable {
         self.fetch = fetch
     }
 
-    public struct AsyncIterator: AsyncIteratorProtocol {
+    public struct AsyncIterator: AsyncIteratorProtocol, Sendable {
         let fetch: @Sendable (String?) async throws -> FeishuPage<Item>
         var token: String?
-        var finished = false
+        /// `true` once the last page was returned.
+        public private(set) var finished = false
 
         public mutating func next() async throws -> [Item]? {
             guard !finished else { return nil }

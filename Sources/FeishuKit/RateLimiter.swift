@@ -10,7 +10,7 @@ public actor RateLimiter {
         /// The one-second window is stretched by this margin to absorb network jitter between client and server.
         public var margin: Duration
 
-        public init(perSecond: Int = 50, perMinute: Int = 1000, margin: Duration = .milliseconds(25)) {
+        public init(perSecond: Int = 50, perMinute: Int = 1000, margin: Duration = .milliseconds(10)) {
             self.perSecond = perSecond
             self.perMinute = perMinute
             self.margin = margin

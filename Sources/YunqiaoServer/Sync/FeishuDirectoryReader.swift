@@ -22,11 +22,16 @@ struct FeishuDirectoryReader: Sendable {
 
     func read(progress: (@Sendable (SyncProgress) -> Void)? = nil) async throws -> DirectorySnapshot {
         var departments: [FeishuDepartment] = []
-        var memberDepartments: [String] = []
+        var memberQueue: [String] = []
+        var departmentPages: Paged<FeishuDepartment>.AsyncIterator?
         var scopeUsers: [String] = []
+        let all = client.departmentChildren(of: "0", recursive: true).makeAsyncIterator()
         do {
-            departments = try await client.departmentChildren(of: "0", recursive: true).collect()
-            memberDepartments = ["0"] + departments.map(\.openDepartmentID)
+            // "All members": the first page of the tree proves it; the rest is read while members are fetched.
+            var first = all
+            departments = try await first.next() ?? []
+            memberQueue = ["0"] + departments.map(\.openDepartmentID)
+            departmentPages = first.finished ? nil : first
         } catch let error as FeishuAPIError where error.isOutsideScope {
             // Not "all members": read what the contact scope lists.
             let scope = try await client.contactScope()
@@ -39,29 +44,54 @@ struct FeishuDirectoryReader: Sendable {
                     departments.append(department)
                 }
             }
-            memberDepartments = departments.map(\.openDepartmentID)
+            memberQueue = departments.map(\.openDepartmentID)
         }
 
-        let known = Set(departments.map(\.openDepartmentID))
-        let estimate = departments.filter { !known.contains($0.parentDepartmentID) }.compactMap(\.memberCount).reduce(0, +)
-        let tracker = ProgressTracker(total: memberDepartments.count, estimate: estimate, report: progress)
+        let tracker = ProgressTracker(report: progress)
+        await tracker.found(departments: memberQueue.count, estimate: Self.estimate(departments))
 
+        enum Work: Sendable {
+            case departments([FeishuDepartment], next: Paged<FeishuDepartment>.AsyncIterator?)
+            case members([FeishuUser])
+        }
         var users: [String: MirrorUser] = [:]
-        try await withThrowingTaskGroup(of: [FeishuUser].self) { group in
-            var pending = memberDepartments[...]
-            func startNext() {
-                guard let id = pending.popFirst() else { return }
-                group.addTask { [client] in
-                    var members: [FeishuUser] = []
-                    for try await page in client.usersInDepartment(id) { members += page }
-                    return members
+        try await withThrowingTaskGroup(of: Work.self) { group in
+            var next = 0
+            var running = 0
+            func readPage(_ iterator: Paged<FeishuDepartment>.AsyncIterator) {
+                group.addTask {
+                    var pages = iterator
+                    let page = try await pages.next() ?? []
+                    return .departments(page, next: pages.finished ? nil : pages)
                 }
             }
-            for _ in 0..<min(concurrency, pending.count) { startNext() }
-            while let members = try await group.next() {
-                for member in members { users[Self.key(member)] = Self.mirror(member) }
-                await tracker.departmentDone(usersSeen: users.count)
-                startNext()
+            func fill() {
+                while running < concurrency, next < memberQueue.count {
+                    let id = memberQueue[next]
+                    next += 1
+                    running += 1
+                    group.addTask { [client] in
+                        var members: [FeishuUser] = []
+                        for try await page in client.usersInDepartment(id) { members += page }
+                        return .members(members)
+                    }
+                }
+            }
+            if let departmentPages { readPage(departmentPages) }
+            fill()
+            while let work = try await group.next() {
+                switch work {
+                case .departments(let page, let more):
+                    departments += page
+                    memberQueue += page.map(\.openDepartmentID)
+                    await tracker.found(departments: page.count, estimate: Self.estimate(page))
+                    if let more { readPage(more) }
+                case .members(let members):
+                    running -= 1
+                    for member in members { users[Self.key(member)] = Self.mirror(member) }
+                    await tracker.departmentDone(usersSeen: users.count)
+                }
+                fill()
             }
         }
         if !scopeUsers.isEmpty {
@@ -76,6 +106,11 @@ struct FeishuDirectoryReader: Sendable {
                              parentOpenDepartmentID: $0.parentDepartmentID, order: $0.order, leaderOpenID: $0.leaderUserID)
         }
         return DirectorySnapshot(departments: mirrorDepartments, users: users.values.sorted { $0.unionID < $1.unionID })
+    }
+
+    /// Users expected under top-level departments (their `member_count` covers the subtree).
+    private static func estimate(_ departments: [FeishuDepartment]) -> Int {
+        departments.filter { $0.parentDepartmentID == "0" }.compactMap(\.memberCount).reduce(0, +)
     }
 
     /// Decides, for entries the mirror has and the read did not return, whether they are gone from Feishu
@@ -132,13 +167,17 @@ struct FeishuDirectoryReader: Sendable {
 
 /// Counts finished departments and tells the caller at most ~10 times a second.
 private actor ProgressTracker {
-    private var progress: SyncProgress
+    private var progress = SyncProgress()
     private let report: (@Sendable (SyncProgress) -> Void)?
     private var lastReport = ContinuousClock.now - .seconds(1)
 
-    init(total: Int, estimate: Int, report: (@Sendable (SyncProgress) -> Void)?) {
-        self.progress = SyncProgress(departmentsDone: 0, departmentsTotal: total, usersSeen: 0, usersEstimated: estimate)
+    init(report: (@Sendable (SyncProgress) -> Void)?) {
         self.report = report
+    }
+
+    func found(departments: Int, estimate: Int) {
+        progress.departmentsTotal += departments
+        progress.usersEstimated += estimate
     }
 
     func departmentDone(usersSeen: Int) {

@@ -17,7 +17,7 @@ struct EmulatorResponder: HTTPResponder {
         let method = request.method.rawValue
         var query: [String: [String]] = [:]
         for (key, value) in request.uri.queryParameters {
-            query[String(key), default: []].append(String(value).removingPercentEncoding ?? String(value))
+            query[String(key), default: []].append(String(value))  // already decoded by Hummingbird
         }
         let body = try await request.body.collect(upTo: Self.maxBody)
         let data = Data(body.readableBytesView)

@@ -36,10 +36,10 @@ extension EmulatorState {
 
     // MARK: lookups that throw the platform's codes
 
-    private func departmentNotFound(_ id: String, _ type: IDTypes.DepartmentIDType) -> APIError {
+    private func departmentNotFound(_ id: String, _ type: IDTypes.DepartmentIDType, field: String = "department_id") -> APIError {
         type == .openDepartmentID
-            ? .contact(99992357, "open_department_id not found", field: "department_id", value: id)
-            : .contact(99992380, "department_id not found", field: "department_id", value: id)
+            ? .contact(99992357, "open_department_id not found", field: field, value: id)
+            : .contact(99992380, "department_id not found", field: field, value: id)
     }
 
     /// The platform's "not found" code for the id type; an open_id that belongs to another app of the tenant is
@@ -55,15 +55,20 @@ extension EmulatorState {
     }
 
     /// A department the app can see, by an id of the caller's type; `"0"` allowed only where `allowRoot`.
-    private func visibleDepartment(_ id: String, _ types: IDTypes, appID: String, allowRoot: Bool) throws(APIError) -> String {
+    /// Errors name `field`, the request field the id came from.
+    private func visibleDepartment(_ id: String, _ types: IDTypes, appID: String, allowRoot: Bool,
+                                   field: String = "department_id") throws(APIError) -> String
+    {
         if id == rootDepartment {
-            guard allowRoot else { throw .contact(40157, "root department is not allowed here", field: "department_id", value: id) }
-            guard scope(of: appID).all else { throw .contact(40004, "no dept authority error", field: "department_id", value: id) }
+            guard allowRoot else { throw .contact(40157, "root department is not allowed here", field: field, value: id) }
+            guard scope(of: appID).all else { throw .contact(40004, "no dept authority error", field: field, value: id) }
             return rootDepartment
         }
-        guard let department = org.department(id: id, type: types.department) else { throw departmentNotFound(id, types.department) }
+        guard let department = org.department(id: id, type: types.department) else {
+            throw departmentNotFound(id, types.department, field: field)
+        }
         guard isVisible(department: department.openID, in: scope(of: appID)) else {
-            throw .contact(40004, "no dept authority error", field: "department_id", value: id)
+            throw .contact(40004, "no dept authority error", field: field, value: id)
         }
         return department.openID
     }
@@ -238,7 +243,7 @@ extension EmulatorState {
             guard let parentID = body["parent_department_id"]?.stringValue, !parentID.isEmpty else {
                 throw .validation("parent_department_id", nil, "parent_department_id is required")
             }
-            let parent = try visibleDepartment(parentID, types, appID: appID, allowRoot: true)
+            let parent = try visibleDepartment(parentID, types, appID: appID, allowRoot: true, field: "parent_department_id")
             var department = Department(openID: "od-" + org.newHex(32), customID: "", name: name, parent: parent, order: 0,
                                         sequence: org.takeSequence())
             try applyDepartmentFields(body, to: &department, types: types, appID: appID, isNew: true)
@@ -261,7 +266,7 @@ extension EmulatorState {
             }
         }
         if let parentID = body["parent_department_id"]?.stringValue {
-            let parent = try visibleDepartment(parentID, types, appID: appID, allowRoot: true)
+            let parent = try visibleDepartment(parentID, types, appID: appID, allowRoot: true, field: "parent_department_id")
             if parent == openID || org.isAncestor(openID, of: parent) && parent != rootDepartment {
                 throw .contact(40013, "a department cannot move under itself", field: "parent_department_id", value: parentID)
             }
@@ -489,7 +494,7 @@ extension EmulatorState {
             guard !ids.isEmpty else { throw .validation("department_ids", nil, "department_ids cannot be empty") }
             var resolved: [String] = []
             for id in ids {
-                let openID = try visibleDepartment(id, types, appID: appID, allowRoot: true)
+                let openID = try visibleDepartment(id, types, appID: appID, allowRoot: true, field: "department_ids")
                 if !resolved.contains(openID) { resolved.append(openID) }
             }
             user.departments = resolved
@@ -573,7 +578,7 @@ extension EmulatorState {
             guard let departmentID = item["department_id"]?.stringValue, !departmentID.isEmpty else {
                 throw .validation("departments.department_id", nil, "department_id is required")
             }
-            let openID = try visibleDepartment(departmentID, types, appID: appID, allowRoot: true)
+            let openID = try visibleDepartment(departmentID, types, appID: appID, allowRoot: true, field: "departments.department_id")
             if !departments.contains(openID) { departments.append(openID) }
         }
         guard departments.count <= 50 else { throw .contact(40142, "a user can be in at most 50 departments", field: "departments") }

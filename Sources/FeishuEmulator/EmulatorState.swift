@@ -94,7 +94,7 @@ public actor EmulatorState {
         case .success(let id): appID = id
         case .failure(let error): return failure(error, call: call)
         }
-        if let limited = rateLimit(appID: appID, call: call) { return limited }
+        if let limited = rateLimit(appID: appID, call: call) ?? slowFieldLimit(appID: appID, call: call) { return limited }
         if let fault = injectFault(call) { return fault }
         do {
             let data = try perform(call, appID: appID)
@@ -236,6 +236,20 @@ public actor EmulatorState {
         }
         window.secondCount += 1
         window.minuteCount += 1
+        rateWindows[key] = window
+        return nil
+    }
+
+    /// A PATCH user that changes `department_ids` or `is_frozen` is limited to 1 per second per app (`feishu-api.md` §3.3).
+    private func slowFieldLimit(appID: String, call: APICall) -> EmulatorResponse? {
+        guard rateLimitEnabled, call.endpoint == .userPatch, let body = call.json?.objectValue,
+              body["department_ids"] != nil || body["is_frozen"] != nil else { return nil }
+        let second = Int64(now.rounded(.down))
+        let key = appID + " PATCH user department_ids/is_frozen"
+        var window = rateWindows[key] ?? RateWindow()
+        if window.second != second { window.second = second; window.secondCount = 0 }
+        guard window.secondCount < 1 else { return rateLimitResponse(limit: 1, reset: 1, call: call) }
+        window.secondCount += 1
         rateWindows[key] = window
         return nil
     }

@@ -83,15 +83,20 @@ public struct FeishuClient: Sendable {
     let httpClient: HTTPClient
     let tokens: TenantTokenCache
     let limiter: RateLimiter
+    let permits: RequestPermits
     let logger: Logger
 
     /// - Parameters:
     ///   - baseURL: the API origin (`https://open.feishu.cn`, `https://open.larksuite.com`, or an emulator).
     ///   - httpClient: the process's shared client; its owner shuts it down.
     ///   - limiter: share one limiter between clients of the same app.
+    ///   - maxConcurrentRequests: requests in flight at once; at most the HTTP client's connections per host
+    ///     (AsyncHTTPClient's default is 8). At Feishu's 50/s this hides round trips up to 160 ms.
     public init(baseURL: String, credentials: FeishuCredentials, httpClient: HTTPClient, limiter: RateLimiter = RateLimiter(),
-                retry: RetryPolicy = RetryPolicy(), recorder: CallRecorder = CallRecorder(), logger: Logger)
+                retry: RetryPolicy = RetryPolicy(), recorder: CallRecorder = CallRecorder(), maxConcurrentRequests: Int = 8,
+                logger: Logger)
     {
+        self.permits = RequestPermits(maxConcurrentRequests)
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.credentials = credentials
         self.httpClient = httpClient
@@ -196,13 +201,21 @@ public struct FeishuClient: Sendable {
         while attempt < retry.maxAttempts {
             attempt += 1
             let token = try await tenantAccessToken()
-            try await limiter.acquire(limiterKey)
-            await recorder.record(request.api) { $0.attempts += 1 }
+            await permits.acquire()
+            let exchange: Result<(Int, HTTPHeaders, Data), any Error>
+            do {
+                try await limiter.acquire(limiterKey)
+                await recorder.record(request.api) { $0.attempts += 1 }
+                exchange = .success(try await send(request, token: token))
+            } catch {
+                exchange = .failure(error)
+            }
+            await permits.release()
             let status: Int
             let headers: HTTPHeaders
             let bytes: Data
             do {
-                (status, headers, bytes) = try await send(request, token: token)
+                (status, headers, bytes) = try exchange.get()
             } catch where Self.isTransient(error) {
                 lastProblem = "\(error)"
                 await recorder.record(request.api) { $0.retries += 1 }

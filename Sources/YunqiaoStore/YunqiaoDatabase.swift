@@ -133,25 +133,26 @@ public struct YunqiaoDatabase: Sendable {
             for department in plan.departments.created + plan.departments.updated {
                 try FeishuDepartmentRecord(department, enterpriseId: enterpriseId, at: time).upsert(db)
             }
-            for user in plan.users.created + plan.users.updated {
+            let clearDepartments = try db.cachedStatement(sql: "DELETE FROM feishuUserDepartment WHERE enterpriseId = ? AND unionID = ?")
+            let addDepartment = try db.cachedStatement(sql: """
+                INSERT OR IGNORE INTO feishuUserDepartment (enterpriseId, unionID, openDepartmentID, position) VALUES (?, ?, ?, ?)
+                """)
+            for (user, isNew) in plan.users.created.map({ ($0, true) }) + plan.users.updated.map({ ($0, false) }) {
                 try FeishuUserRecord(user, enterpriseId: enterpriseId, at: time).upsert(db)
-                try db.execute(sql: "DELETE FROM feishuUserDepartment WHERE enterpriseId = ? AND unionID = ?",
-                               arguments: [enterpriseId, user.unionID])
+                // A created user may be a deleted one coming back: its memberships were cleared when it was deleted.
+                if !isNew { try clearDepartments.execute(arguments: [enterpriseId, user.unionID]) }
                 for (position, department) in user.departmentIDs.enumerated() {
-                    try db.execute(sql: """
-                        INSERT OR IGNORE INTO feishuUserDepartment (enterpriseId, unionID, openDepartmentID, position) VALUES (?, ?, ?, ?)
-                        """, arguments: [enterpriseId, user.unionID, department, position])
+                    try addDepartment.execute(arguments: [enterpriseId, user.unionID, department, position])
                 }
             }
-            for key in plan.departments.deleted {
-                try db.execute(sql: "UPDATE feishuDepartment SET deletedAt = ?, updatedAt = ? WHERE enterpriseId = ? AND openDepartmentID = ?",
-                               arguments: [time, time, enterpriseId, key])
-            }
+            let deleteDepartment = try db.cachedStatement(sql: """
+                UPDATE feishuDepartment SET deletedAt = ?, updatedAt = ? WHERE enterpriseId = ? AND openDepartmentID = ?
+                """)
+            for key in plan.departments.deleted { try deleteDepartment.execute(arguments: [time, time, enterpriseId, key]) }
+            let deleteUser = try db.cachedStatement(sql: "UPDATE feishuUser SET deletedAt = ?, updatedAt = ? WHERE enterpriseId = ? AND unionID = ?")
             for key in plan.users.deleted {
-                try db.execute(sql: "UPDATE feishuUser SET deletedAt = ?, updatedAt = ? WHERE enterpriseId = ? AND unionID = ?",
-                               arguments: [time, time, enterpriseId, key])
-                try db.execute(sql: "DELETE FROM feishuUserDepartment WHERE enterpriseId = ? AND unionID = ?",
-                               arguments: [enterpriseId, key])
+                try deleteUser.execute(arguments: [time, time, enterpriseId, key])
+                try clearDepartments.execute(arguments: [enterpriseId, key])
             }
         }
     }

@@ -62,24 +62,24 @@ extension FeishuClient {
     public func users(ids: [String], userIDType: UserIDType = .openID,
                       departmentIDType: DepartmentIDType = .openDepartmentID) async throws -> [FeishuUser]
     {
-        var found: [FeishuUser] = []
-        for chunk in ids.chunked(50) {
-            let data: ItemsData<FeishuUser> = try await call(FeishuRequest(
-                .GET, Self.contact + "/users/batch", query: idQuery(userIDType, departmentIDType) + chunk.map { ("user_ids", $0) }))
-            found += data.items ?? []
-        }
-        return found
+        try await batch(ids, path: "/users/batch", parameter: "user_ids", idQuery(userIDType, departmentIDType))
     }
 
     /// Departments by id, 50 per call; ids the app cannot see are absent.
     public func departments(ids: [String], userIDType: UserIDType = .openID,
                             departmentIDType: DepartmentIDType = .openDepartmentID) async throws -> [FeishuDepartment]
     {
-        var found: [FeishuDepartment] = []
+        try await batch(ids, path: "/departments/batch", parameter: "department_ids", idQuery(userIDType, departmentIDType))
+    }
+
+    /// A batch GET (`?name=a&name=b…`) in chunks of 50, the platform's maximum.
+    private func batch<Item: Decodable & Sendable>(_ ids: [String], path: String, parameter: String,
+                                                   _ query: [(String, String)]) async throws -> [Item]
+    {
+        var found: [Item] = []
         for chunk in ids.chunked(50) {
-            let data: ItemsData<FeishuDepartment> = try await call(FeishuRequest(
-                .GET, Self.contact + "/departments/batch",
-                query: idQuery(userIDType, departmentIDType) + chunk.map { ("department_ids", $0) }))
+            let data: ItemsData<Item> = try await call(FeishuRequest(.GET, Self.contact + path,
+                                                                     query: query + chunk.map { (parameter, $0) }))
             found += data.items ?? []
         }
         return found

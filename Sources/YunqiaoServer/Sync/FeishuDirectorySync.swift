@@ -51,12 +51,19 @@ public struct FeishuDirectorySync: Sendable {
         var report = SyncReport()
         do {
             let reader = FeishuDirectoryReader(client: client)
+            async let current = database.mirror(enterpriseId: enterpriseId)
             let snapshot = try await reader.read(progress: progress)
-            let mirror = try await database.mirror(enterpriseId: enterpriseId)
+            let read = ContinuousClock.now
+            let mirror = try await current
             let vanished = SyncPlanner.vanished(mirror: mirror, snapshot: snapshot)
             let verdict = vanished.isEmpty ? VanishedVerdict() : try await reader.verdict(on: vanished, mirror: mirror)
             let plan = SyncPlanner.plan(mirror: mirror, snapshot: snapshot, verdict: verdict)
+            let planned = ContinuousClock.now
             try await database.apply(plan, enterpriseId: enterpriseId)
+            logger.info("sync phases", metadata: [
+                "sync.read.ms": "\((read - started).milliseconds)", "sync.plan.ms": "\((planned - read).milliseconds)",
+                "sync.apply.ms": "\((ContinuousClock.now - planned).milliseconds)",
+            ])
             report.record(plan, seenDepartments: snapshot.departments.count, seenUsers: snapshot.users.count)
             report.status = .succeeded
             logger.info("sync finished", metadata: [
@@ -77,8 +84,13 @@ public struct FeishuDirectorySync: Sendable {
         report.api.tokenRefreshes = total.tokenRefreshes
         report.apiCalls = usage.mapValues(\.attempts)
         let elapsed = ContinuousClock.now - started
-        report.durationMs = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
+        report.durationMs = elapsed.milliseconds
         try await database.finishSyncRun(run, report: report)
         return report
     }
+}
+
+extension Duration {
+    /// Whole milliseconds.
+    var milliseconds: Int { Int(components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000) }
 }

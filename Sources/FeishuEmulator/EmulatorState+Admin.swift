@@ -51,10 +51,7 @@ extension EmulatorState {
             rateLimitEnabled = enabled
             return ok(["enabled": .bool(enabled)])
         case ("POST", "/_emulator/tokens/expire"):
-            let time = now
-            // Iterate over a copy: reading `tokens[key]` inside the `tokens[key]?.expiresAt =` modify access is an
-            // exclusivity violation (a crash at run time).
-            for (key, record) in tokens where record.expiresAt > time { tokens[key]?.expiresAt = time }
+            expireAllTokens()
             return ok(["expired": .int(tokens.count)])
         case ("POST", "/_emulator/clock/advance"):
             guard let seconds = json?["seconds"]?.intValue, seconds >= 0 else { return adminError("seconds", "a number of seconds ≥ 0") }

@@ -94,7 +94,7 @@ public actor EmulatorState {
         case .success(let id): appID = id
         case .failure(let error): return failure(error, call: call)
         }
-        if let limited = rateLimit(appID: appID, call: call) ?? slowFieldLimit(appID: appID, call: call) { return limited }
+        if let limited = rateLimit(appID: appID, call: call) { return limited }
         if let fault = injectFault(call) { return fault }
         do {
             let data = try perform(call, appID: appID)
@@ -212,9 +212,25 @@ public actor EmulatorState {
             headers: [("x-ogw-ratelimit-limit", String(limit)), ("x-ogw-ratelimit-reset", String(reset))])
     }
 
-    /// Fixed windows per app per API: 50 per second and 1000 per minute. A refused call does not use quota.
+    /// A fixed-window quota: at most `perSecond` calls per second and `perMinute` per minute under `key`.
+    private struct Quota {
+        var key: String
+        var perSecond: Int
+        var perMinute: Int
+    }
+
+    /// The quotas a call draws on: its API's 50/s and 1000/min per app, and for a PATCH user that changes
+    /// `department_ids` or `is_frozen` also 1/s per app (`feishu-api.md` §3.3).
+    private func quotas(appID: String, call: APICall) -> [Quota] {
+        var quotas = [Quota(key: appID + " " + call.endpoint.rawValue, perSecond: Self.perSecondLimit, perMinute: Self.perMinuteLimit)]
+        if call.endpoint == .userPatch, let body = call.json?.objectValue, body["department_ids"] != nil || body["is_frozen"] != nil {
+            quotas.append(Quota(key: appID + " PATCH user department_ids/is_frozen", perSecond: 1, perMinute: .max))
+        }
+        return quotas
+    }
+
+    /// Answers 429 when any quota of the call is used up; a refused call uses no quota.
     private func rateLimit(appID: String, call: APICall) -> EmulatorResponse? {
-        let api = call.endpoint.rawValue
         if faults.rateLimitBurst > 0 {
             faults.rateLimitBurst -= 1
             return rateLimitResponse(limit: Self.perSecondLimit, reset: 1, call: call)
@@ -223,34 +239,25 @@ public actor EmulatorState {
         let time = now
         let second = Int64(time.rounded(.down))
         let minute = second / 60
-        let key = appID + " " + api
-        var window = rateWindows[key] ?? RateWindow()
-        if window.second != second { window.second = second; window.secondCount = 0 }
-        if window.minute != minute { window.minute = minute; window.minuteCount = 0 }
-        if window.minuteCount >= Self.perMinuteLimit {
-            let reset = Int((Double((minute + 1) * 60) - time).rounded(.up))
-            return rateLimitResponse(limit: Self.perMinuteLimit, reset: max(1, reset), call: call)
+        let quotas = quotas(appID: appID, call: call)
+        var windows = quotas.map { quota in
+            var window = rateWindows[quota.key] ?? RateWindow()
+            if window.second != second { window.second = second; window.secondCount = 0 }
+            if window.minute != minute { window.minute = minute; window.minuteCount = 0 }
+            return window
         }
-        if window.secondCount >= Self.perSecondLimit {
-            return rateLimitResponse(limit: Self.perSecondLimit, reset: 1, call: call)
+        for (quota, window) in zip(quotas, windows) {
+            if window.minuteCount >= quota.perMinute {
+                let reset = Int((Double((minute + 1) * 60) - time).rounded(.up))
+                return rateLimitResponse(limit: quota.perMinute, reset: max(1, reset), call: call)
+            }
+            if window.secondCount >= quota.perSecond { return rateLimitResponse(limit: quota.perSecond, reset: 1, call: call) }
         }
-        window.secondCount += 1
-        window.minuteCount += 1
-        rateWindows[key] = window
-        return nil
-    }
-
-    /// A PATCH user that changes `department_ids` or `is_frozen` is limited to 1 per second per app (`feishu-api.md` §3.3).
-    private func slowFieldLimit(appID: String, call: APICall) -> EmulatorResponse? {
-        guard rateLimitEnabled, call.endpoint == .userPatch, let body = call.json?.objectValue,
-              body["department_ids"] != nil || body["is_frozen"] != nil else { return nil }
-        let second = Int64(now.rounded(.down))
-        let key = appID + " PATCH user department_ids/is_frozen"
-        var window = rateWindows[key] ?? RateWindow()
-        if window.second != second { window.second = second; window.secondCount = 0 }
-        guard window.secondCount < 1 else { return rateLimitResponse(limit: 1, reset: 1, call: call) }
-        window.secondCount += 1
-        rateWindows[key] = window
+        for index in windows.indices {
+            windows[index].secondCount += 1
+            windows[index].minuteCount += 1
+            rateWindows[quotas[index].key] = windows[index]
+        }
         return nil
     }
 

@@ -222,9 +222,10 @@ public struct FeishuClient: Sendable {
                 try await Task.sleep(for: retry.delay(afterAttempt: attempt))
                 continue
             }
-            if status == 429 {
+            // Rate limited: HTTP 429, or code 99991400 with HTTP 400 on some older APIs. Everyone waits the reset.
+            if status == 429 || status != 200 && Self.isJSON(headers) && Self.peekCode(bytes) == FeishuAPIError.rateLimited {
                 let reset = Self.resetSeconds(headers) ?? 1
-                lastProblem = "HTTP 429, reset \(reset)s"
+                lastProblem = "rate limited (HTTP \(status)), reset \(reset)s"
                 await limiter.pause(limiterKey, for: .seconds(reset))
                 await recorder.record(request.api) { $0.rateLimitWaits += 1; $0.retries += 1 }
                 logger.debug("rate limited", metadata: ["feishu.api": "\(request.api)", "feishu.reset": "\(reset)"])
@@ -260,17 +261,10 @@ public struct FeishuClient: Sendable {
                 attempt -= 1  // a refused token is not the API's fault: it does not use up an attempt
                 continue
             }
-            if apiError.isRetryable && apiError.code != FeishuAPIError.rateLimited {
+            if apiError.isRetryable {
                 lastProblem = apiError.description
                 await recorder.record(request.api) { $0.retries += 1 }
                 try await Task.sleep(for: retry.delay(afterAttempt: attempt))
-                continue
-            }
-            if apiError.code == FeishuAPIError.rateLimited {  // some older APIs limit with HTTP 400
-                let reset = Self.resetSeconds(headers) ?? 1
-                await limiter.pause(limiterKey, for: .seconds(reset))
-                await recorder.record(request.api) { $0.rateLimitWaits += 1; $0.retries += 1 }
-                try await Task.sleep(for: .seconds(reset))
                 continue
             }
             await recorder.record(request.api) { $0.failures += 1 }
@@ -313,6 +307,12 @@ public struct FeishuClient: Sendable {
         if error is CancellationError { return false }
         if error is FeishuAPIError || error is FeishuClientError { return false }
         return error is HTTPClientError || error is NIOCore.IOError || error is ChannelError
+    }
+
+    /// The envelope's `code` alone, without decoding `data`.
+    static func peekCode(_ body: Data) -> Int? {
+        struct Code: Decodable { var code: Int? }
+        return (try? JSONDecoder().decode(Code.self, from: body))?.code
     }
 
     static func resetSeconds(_ headers: HTTPHeaders) -> Int? {

@@ -181,18 +181,24 @@ def page_all(fetch: Callable[[str | None], Any]) -> tuple[list, int]:
         assert pages < 1000, "paging does not end"
 
 
+def _with_paging(builder, token: str | None, department_id_type: str | None, user_id_type: str | None):
+    """Adds the optional id types and page token to a paged request builder."""
+    if department_id_type:
+        builder = builder.department_id_type(department_id_type)
+    if user_id_type:
+        builder = builder.user_id_type(user_id_type)
+    if token:
+        builder = builder.page_token(token)
+    return builder
+
+
 def all_children(client: lark.Client, department_id: str, *, fetch_child: bool, page_size: int = 50,
                  department_id_type: str | None = None, user_id_type: str | None = None) -> tuple[list, int]:
     def fetch(token: str | None):
         builder = (ChildrenDepartmentRequest.builder().department_id(department_id).fetch_child(fetch_child)
                    .page_size(page_size))
-        if department_id_type:
-            builder = builder.department_id_type(department_id_type)
-        if user_id_type:
-            builder = builder.user_id_type(user_id_type)
-        if token:
-            builder = builder.page_token(token)
-        return client.contact.v3.department.children(builder.build())
+        return client.contact.v3.department.children(
+            _with_paging(builder, token, department_id_type, user_id_type).build())
     return page_all(fetch)
 
 
@@ -200,13 +206,8 @@ def all_members(client: lark.Client, department_id: str, *, page_size: int = 50,
                 user_id_type: str | None = None) -> tuple[list, int]:
     def fetch(token: str | None):
         builder = FindByDepartmentUserRequest.builder().department_id(department_id).page_size(page_size)
-        if department_id_type:
-            builder = builder.department_id_type(department_id_type)
-        if user_id_type:
-            builder = builder.user_id_type(user_id_type)
-        if token:
-            builder = builder.page_token(token)
-        return client.contact.v3.user.find_by_department(builder.build())
+        return client.contact.v3.user.find_by_department(
+            _with_paging(builder, token, department_id_type, user_id_type).build())
     return page_all(fetch)
 
 

@@ -25,10 +25,9 @@ struct FeishuDirectoryReader: Sendable {
         var memberQueue: [String] = []
         var departmentPages: Paged<FeishuDepartment>.AsyncIterator?
         var scopeUsers: [String] = []
-        let all = client.departmentChildren(of: "0", recursive: true).makeAsyncIterator()
         do {
             // "All members": the first page of the tree proves it; the rest is read while members are fetched.
-            var first = all
+            var first = client.departmentChildren(of: "0", recursive: true).makeAsyncIterator()
             departments = try await first.next() ?? []
             memberQueue = ["0"] + departments.map(\.openDepartmentID)
             departmentPages = first.finished ? nil : first

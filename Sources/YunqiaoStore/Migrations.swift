@@ -87,6 +87,64 @@ enum Migrations {
                 t.column("error", .text)
             }
         }
+        migrator.registerMigration("v2: settings, OA homepage apps, app homepage, admins, API tokens, audit log, sessions") { db in
+            try db.create(table: "tenantSetting") { t in
+                t.belongsTo("tenant", onDelete: .cascade).notNull()
+                t.column("key", .text).notNull()
+                t.column("value", .text).notNull()
+                t.column("updatedAt", .datetime).notNull()
+                t.primaryKey(["tenantId", "key"])
+            }
+            try db.create(table: "homepageApp") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.belongsTo("tenant", onDelete: .cascade).notNull()
+                t.column("name", .text).notNull()
+                t.column("url", .text).notNull()
+                t.column("note", .text).notNull().defaults(to: "")
+                t.column("createdAt", .datetime).notNull()
+                t.column("updatedAt", .datetime).notNull()
+                t.uniqueKey(["tenantId", "name"])
+            }
+            try db.alter(table: "app") { t in
+                t.add(column: "homepageAppId", .integer).references("homepageApp", onDelete: .restrict)
+                t.add(column: "homepageURL", .text)
+            }
+            try db.create(table: "admin") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.belongsTo("tenant", onDelete: .cascade).notNull()
+                t.column("username", .text).notNull().unique()
+                t.column("passwordHash", .text).notNull()
+                t.column("createdAt", .datetime).notNull()
+                t.column("updatedAt", .datetime).notNull()
+            }
+            try db.create(table: "apiToken") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.belongsTo("tenant", onDelete: .cascade).notNull()
+                t.column("name", .text).notNull()
+                t.column("tokenHash", .text).notNull().unique()
+                t.column("hint", .text).notNull()
+                t.column("createdBy", .text).notNull()
+                t.column("createdAt", .datetime).notNull()
+                t.column("lastUsedAt", .datetime)
+                t.column("revokedAt", .datetime)
+            }
+            try db.create(table: "auditLog") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.belongsTo("tenant", onDelete: .cascade).notNull()
+                t.column("actor", .text).notNull()
+                t.column("action", .text).notNull()
+                t.column("target", .text).notNull()
+                t.column("before", .text)
+                t.column("after", .text)
+                t.column("at", .datetime).notNull()
+            }
+            try db.create(index: "auditLog_tenant_at", on: "auditLog", columns: ["tenantId", "at"])
+            try db.create(table: "persistEntry") { t in
+                t.primaryKey("key", .text)
+                t.column("value", .blob).notNull()
+                t.column("expiresAt", .datetime)
+            }
+        }
         return migrator
     }
 }

@@ -36,6 +36,17 @@ public struct AppRecord: Codable, Sendable, Equatable, FetchableRecord, MutableP
     public var sealedSecret: String
     public var createdAt: Date
     public var updatedAt: Date
+    /// The OA homepage app the Feishu app opens, or nil.
+    public var homepageAppId: Int64?
+    /// A custom homepage URL, or nil.
+    public var homepageURL: String?
+
+    /// Where the app's homepage leads.
+    public var homepage: AppHomepage {
+        if let homepageAppId { return .oaApp(homepageAppId) }
+        if let homepageURL { return .custom(homepageURL) }
+        return .none
+    }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }

@@ -30,18 +30,31 @@ public struct YunqiaoDatabase: Sendable {
 
     public var reader: any DatabaseReader { writer }
 
+    /// For the store's own extensions: one write transaction.
+    func write<T: Sendable>(_ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await writer.write(updates)
+    }
+
+    /// For the store's own extensions: one read.
+    func read<T: Sendable>(_ value: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await writer.read(value)
+    }
+
     // MARK: tenants, enterprises, apps
 
     public enum StoreError: Error, Equatable, CustomStringConvertible {
         case notFound(String)
         case duplicate(String)
         case invalid(field: String, message: String)
+        /// The entry is still used by others (named in the message) and cannot be deleted.
+        case inUse(String)
 
         public var description: String {
             switch self {
             case .notFound(let what): "\(what) not found"
             case .duplicate(let what): "\(what) already exists"
             case .invalid(let field, let message): "\(field): \(message)"
+            case .inUse(let message): message
             }
         }
     }
@@ -54,57 +67,6 @@ public struct YunqiaoDatabase: Sendable {
             try tenant.insert(db)
             return tenant
         }
-    }
-
-    public func createEnterprise(tenantId: Int64, name: String, brand: String, baseURL: String) async throws -> EnterpriseRecord {
-        let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !trimmed.isEmpty else { throw StoreError.invalid(field: "name", message: "required") }
-        guard ["feishu", "lark"].contains(brand) else { throw StoreError.invalid(field: "brand", message: "feishu or lark") }
-        guard let url = URL(string: baseURL), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
-            throw StoreError.invalid(field: "baseURL", message: "an absolute http(s) URL")
-        }
-        return try await writer.write { db in
-            guard try EnterpriseRecord.filter(Column("tenantId") == tenantId && Column("name") == trimmed).fetchCount(db) == 0 else {
-                throw StoreError.duplicate("enterprise \(trimmed)")
-            }
-            let now = Date()
-            var enterprise = EnterpriseRecord(id: nil, tenantId: tenantId, name: trimmed, brand: brand, baseURL: baseURL,
-                                              createdAt: now, updatedAt: now)
-            try enterprise.insert(db)
-            return enterprise
-        }
-    }
-
-    public func enterprises(tenantId: Int64) async throws -> [EnterpriseRecord] {
-        try await writer.read { db in try EnterpriseRecord.filter(Column("tenantId") == tenantId).order(Column("name")).fetchAll(db) }
-    }
-
-    public func enterprise(tenantId: Int64, name: String) async throws -> EnterpriseRecord {
-        guard let found = try await writer.read({ db in
-            try EnterpriseRecord.filter(Column("tenantId") == tenantId && Column("name") == name).fetchOne(db)
-        }) else { throw StoreError.notFound("enterprise \(name)") }
-        return found
-    }
-
-    /// Adds an app; the secret is sealed before it reaches the database.
-    public func addApp(enterpriseId: Int64, name: String, appID: String, appSecret: String) async throws -> AppRecord {
-        guard !appID.trimmingCharacters(in: .whitespaces).isEmpty else { throw StoreError.invalid(field: "appID", message: "required") }
-        guard !appSecret.isEmpty else { throw StoreError.invalid(field: "appSecret", message: "required") }
-        let sealed = try secrets.seal(appSecret)
-        return try await writer.write { db in
-            guard try AppRecord.filter(Column("enterpriseId") == enterpriseId && Column("appID") == appID).fetchCount(db) == 0 else {
-                throw StoreError.duplicate("app \(appID)")
-            }
-            let now = Date()
-            var app = AppRecord(id: nil, enterpriseId: enterpriseId, name: name.isEmpty ? appID : name, appID: appID,
-                                sealedSecret: sealed, createdAt: now, updatedAt: now)
-            try app.insert(db)
-            return app
-        }
-    }
-
-    public func apps(enterpriseId: Int64) async throws -> [AppRecord] {
-        try await writer.read { db in try AppRecord.filter(Column("enterpriseId") == enterpriseId).order(Column("id")).fetchAll(db) }
     }
 
     /// The plaintext secret of an app, for the Feishu client only.

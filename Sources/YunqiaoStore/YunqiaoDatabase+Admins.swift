@@ -1,0 +1,125 @@
+import Crypto
+import Foundation
+import GRDB
+
+/// Console administrators, admin API tokens and the key/value entries behind login sessions.
+extension YunqiaoDatabase {
+    // MARK: admins
+
+    public func adminCount() async throws -> Int {
+        try await read { db in try AdminRecord.fetchCount(db) }
+    }
+
+    public func admin(username: String) async throws -> AdminRecord? {
+        try await read { db in try AdminRecord.filter(Column("username") == username).fetchOne(db) }
+    }
+
+    public func admin(id: Int64) async throws -> AdminRecord? {
+        try await read { db in try AdminRecord.fetchOne(db, key: id) }
+    }
+
+    /// Creates the admin or replaces its password hash (`yunqiao admin set-password`, first start).
+    @discardableResult
+    public func setAdminPassword(tenantId: Int64, username: String, passwordHash: String, by actor: AuditActor) async throws -> AdminRecord {
+        let username = try Validate.name(username, field: "username")
+        return try await write { db in
+            let now = Date()
+            if var admin = try AdminRecord.filter(Column("username") == username).fetchOne(db) {
+                admin.passwordHash = passwordHash
+                admin.updatedAt = now
+                try admin.update(db)
+                try Self.audit(db, tenantId: admin.tenantId, actor, "admin.password", target: "admin \(username)",
+                               before: nil, after: ["password": "changed"])
+                return admin
+            }
+            var admin = AdminRecord(id: nil, tenantId: tenantId, username: username, passwordHash: passwordHash, createdAt: now, updatedAt: now)
+            try admin.insert(db)
+            try Self.audit(db, tenantId: tenantId, actor, "admin.create", target: "admin \(username)", before: nil, after: ["username": username])
+            return admin
+        }
+    }
+
+    // MARK: API tokens
+
+    /// The stored form of a token: its SHA-256 in hex. The token itself is shown once and never kept.
+    public static func tokenHash(_ token: String) -> String {
+        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    public func createAPIToken(tenantId: Int64, name: String, token: String, by actor: AuditActor) async throws -> APITokenRecord {
+        let name = try Validate.name(name)
+        return try await write { db in
+            var record = APITokenRecord(id: nil, tenantId: tenantId, name: name, tokenHash: Self.tokenHash(token), hint: String(token.suffix(4)),
+                                        createdBy: actor.name, createdAt: Date(), lastUsedAt: nil, revokedAt: nil)
+            try record.insert(db)
+            try Self.audit(db, tenantId: tenantId, actor, "token.create", target: "token \(record.id ?? 0) \(name)", before: nil,
+                           after: ["name": name, "token": "••••" + record.hint])
+            return record
+        }
+    }
+
+    public func apiTokens(tenantId: Int64) async throws -> [APITokenRecord] {
+        try await read { db in try APITokenRecord.filter(Column("tenantId") == tenantId).order(Column("id").desc).fetchAll(db) }
+    }
+
+    /// The live token with this plaintext, or nil. Marks it used (at most once a minute, to spare the writer).
+    public func useAPIToken(_ token: String, at time: Date = Date()) async throws -> APITokenRecord? {
+        let hash = Self.tokenHash(token)
+        guard var record = try await read({ db in
+            try APITokenRecord.filter(Column("tokenHash") == hash && Column("revokedAt") == nil).fetchOne(db)
+        }) else { return nil }
+        if record.lastUsedAt.map({ time.timeIntervalSince($0) > 60 }) ?? true {
+            record.lastUsedAt = time
+            let used = record
+            try await write { db in try used.update(db, columns: ["lastUsedAt"]) }
+        }
+        return record
+    }
+
+    public func revokeAPIToken(tenantId: Int64, id: Int64, by actor: AuditActor) async throws {
+        try await write { db in
+            guard var record = try APITokenRecord.fetchOne(db, key: id), record.tenantId == tenantId else {
+                throw StoreError.notFound("token \(id)")
+            }
+            guard record.revokedAt == nil else { return }
+            record.revokedAt = Date()
+            try record.update(db)
+            try Self.audit(db, tenantId: tenantId, actor, "token.revoke", target: "token \(id) \(record.name)",
+                           before: ["name": record.name, "token": "••••" + record.hint], after: nil)
+        }
+    }
+
+    // MARK: key/value entries (login sessions)
+
+    public func persistedValue(key: String, now: Date = Date()) async throws -> (value: Data, expiresAt: Date?)? {
+        try await read { db in
+            guard let entry = try PersistEntryRecord.fetchOne(db, key: key) else { return nil }
+            if let expiresAt = entry.expiresAt, expiresAt <= now { return nil }
+            return (entry.value, entry.expiresAt)
+        }
+    }
+
+    /// Stores `value` under `key`. With `onlyIfAbsent`, returns false when a live entry exists already.
+    /// A nil `expiresAt` on an existing entry keeps its expiry.
+    @discardableResult
+    public func persist(key: String, value: Data, expiresAt: Date?, onlyIfAbsent: Bool = false, now: Date = Date()) async throws -> Bool {
+        try await write { db in
+            let existing = try PersistEntryRecord.fetchOne(db, key: key)
+            let live = existing.map { entry in entry.expiresAt.map { $0 > now } ?? true } ?? false
+            if onlyIfAbsent && live { return false }
+            let expiry = expiresAt ?? (live ? existing?.expiresAt : nil)
+            try PersistEntryRecord(key: key, value: value, expiresAt: expiry).upsert(db)
+            return true
+        }
+    }
+
+    public func removePersisted(key: String) async throws {
+        _ = try await write { db in try PersistEntryRecord.deleteOne(db, key: key) }
+    }
+
+    /// Drops expired entries; returns how many.
+    @discardableResult
+    public func tidyPersisted(now: Date = Date()) async throws -> Int {
+        try await write { db in try PersistEntryRecord.filter(Column("expiresAt") != nil && Column("expiresAt") <= now).deleteAll(db) }
+    }
+}

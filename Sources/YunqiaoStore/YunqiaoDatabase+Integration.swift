@@ -1,0 +1,328 @@
+import Foundation
+import GRDB
+
+/// Integration settings (seed 云桥对外域名, 一 企业集成, 二 应用集成): the external domain, enterprises, their apps and the
+/// OA homepage apps. Every change is validated here — the API and the console share these rules — and written in one
+/// transaction together with its audit entry, so nothing is half-saved.
+extension YunqiaoDatabase {
+    // MARK: settings
+
+    static let externalDomainKey = "externalDomain"
+
+    /// The bridge's external domain (云桥对外域名), e.g. `https://bridge.example.com`, or nil when unset.
+    public func externalDomain(tenantId: Int64) async throws -> String? {
+        try await read { db in
+            try TenantSettingRecord.fetchOne(db, key: ["tenantId": tenantId, "key": Self.externalDomainKey])?.value
+        }
+    }
+
+    /// Sets (or, with an empty value, clears) the external domain: an absolute http(s) URL without query or fragment;
+    /// a trailing `/` is dropped. Returns the stored value.
+    @discardableResult
+    public func setExternalDomain(tenantId: Int64, _ value: String, by actor: AuditActor) async throws -> String? {
+        let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
+        let normalized: String? = trimmed.isEmpty ? nil : try Validate.externalDomain(trimmed, field: "externalDomain")
+        return try await write { db in
+            let key: [String: any DatabaseValueConvertible] = ["tenantId": tenantId, "key": Self.externalDomainKey]
+            let before = try TenantSettingRecord.fetchOne(db, key: key)?.value
+            guard before != normalized else { return normalized }
+            if let normalized {
+                try TenantSettingRecord(tenantId: tenantId, key: Self.externalDomainKey, value: normalized, updatedAt: Date()).upsert(db)
+            } else {
+                _ = try TenantSettingRecord.deleteOne(db, key: key)
+            }
+            try Self.audit(db, tenantId: tenantId, actor, "settings.update", target: "externalDomain",
+                           before: before.map { ["externalDomain": $0] }, after: normalized.map { ["externalDomain": $0] })
+            return normalized
+        }
+    }
+
+    // MARK: enterprises
+
+    public func createEnterprise(tenantId: Int64, name: String, brand: String, baseURL: String,
+                                 by actor: AuditActor = .cli) async throws -> EnterpriseRecord
+    {
+        let fields = try Validate.enterprise(name: name, brand: brand, baseURL: baseURL)
+        return try await write { db in
+            try Self.requireUniqueEnterprise(db, tenantId: tenantId, name: fields.name, except: nil)
+            let now = Date()
+            var enterprise = EnterpriseRecord(id: nil, tenantId: tenantId, name: fields.name, brand: fields.brand,
+                                              baseURL: fields.baseURL, createdAt: now, updatedAt: now)
+            try enterprise.insert(db)
+            try Self.audit(db, tenantId: tenantId, actor, "enterprise.create", target: enterprise.auditTarget,
+                           before: nil, after: enterprise.auditView)
+            return enterprise
+        }
+    }
+
+    public func enterprises(tenantId: Int64) async throws -> [EnterpriseRecord] {
+        try await read { db in try EnterpriseRecord.filter(Column("tenantId") == tenantId).order(Column("name")).fetchAll(db) }
+    }
+
+    public func enterprise(tenantId: Int64, name: String) async throws -> EnterpriseRecord {
+        guard let found = try await read({ db in
+            try EnterpriseRecord.filter(Column("tenantId") == tenantId && Column("name") == name).fetchOne(db)
+        }) else { throw StoreError.notFound("enterprise \(name)") }
+        return found
+    }
+
+    public func enterprise(tenantId: Int64, id: Int64) async throws -> EnterpriseRecord {
+        try await read { db in try Self.enterprise(db, tenantId: tenantId, id: id) }
+    }
+
+    public func updateEnterprise(tenantId: Int64, id: Int64, name: String, brand: String, baseURL: String,
+                                 by actor: AuditActor) async throws -> EnterpriseRecord
+    {
+        let fields = try Validate.enterprise(name: name, brand: brand, baseURL: baseURL)
+        return try await write { db in
+            var enterprise = try Self.enterprise(db, tenantId: tenantId, id: id)
+            try Self.requireUniqueEnterprise(db, tenantId: tenantId, name: fields.name, except: id)
+            let before = enterprise
+            enterprise.name = fields.name
+            enterprise.brand = fields.brand
+            enterprise.baseURL = fields.baseURL
+            guard enterprise != before else { return enterprise }
+            enterprise.updatedAt = Date()
+            try enterprise.update(db)
+            try Self.audit(db, tenantId: tenantId, actor, "enterprise.update", target: enterprise.auditTarget,
+                           before: before.auditView, after: enterprise.auditView)
+            return enterprise
+        }
+    }
+
+    /// Deletes an enterprise and its mirror. Refused while apps use it; the error names them.
+    public func deleteEnterprise(tenantId: Int64, id: Int64, by actor: AuditActor) async throws {
+        try await write { db in
+            let enterprise = try Self.enterprise(db, tenantId: tenantId, id: id)
+            let apps = try AppRecord.filter(Column("enterpriseId") == id).order(Column("id")).fetchAll(db)
+            guard apps.isEmpty else {
+                throw StoreError.inUse("enterprise \(enterprise.name) still has apps: "
+                    + apps.map { "\($0.name) (\($0.appID))" }.joined(separator: ", ") + "; delete them first")
+            }
+            _ = try enterprise.delete(db)
+            try Self.audit(db, tenantId: tenantId, actor, "enterprise.delete", target: enterprise.auditTarget,
+                           before: enterprise.auditView, after: nil)
+        }
+    }
+
+    // MARK: apps
+
+    /// Adds an app; the secret is sealed before it reaches the database.
+    public func addApp(enterpriseId: Int64, name: String, appID: String, appSecret: String, homepage: AppHomepage = .none,
+                       by actor: AuditActor = .cli) async throws -> AppRecord
+    {
+        let fields = try Validate.app(name: name, appID: appID)
+        guard !appSecret.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw StoreError.invalid(field: "appSecret", message: "required")
+        }
+        let sealed = try secrets.seal(appSecret.trimmingCharacters(in: .whitespacesAndNewlines))
+        let secretMask = maskSecret(appSecret.trimmingCharacters(in: .whitespacesAndNewlines))
+        let homepage = try Validate.homepage(homepage)
+        return try await write { db in
+            guard let enterprise = try EnterpriseRecord.fetchOne(db, key: enterpriseId) else {
+                throw StoreError.notFound("enterprise \(enterpriseId)")
+            }
+            try Self.requireUniqueApp(db, enterpriseId: enterpriseId, appID: fields.appID, except: nil)
+            try Self.requireHomepageApp(db, homepage, tenantId: enterprise.tenantId)
+            let now = Date()
+            var app = AppRecord(id: nil, enterpriseId: enterpriseId, name: fields.name.isEmpty ? fields.appID : fields.name,
+                                appID: fields.appID, sealedSecret: sealed, createdAt: now, updatedAt: now)
+            app.set(homepage)
+            try app.insert(db)
+            try Self.audit(db, tenantId: enterprise.tenantId, actor, "app.create", target: app.auditTarget(enterprise),
+                           before: nil, after: app.auditView(secretMask: secretMask))
+            return app
+        }
+    }
+
+    public func apps(enterpriseId: Int64) async throws -> [AppRecord] {
+        try await read { db in try AppRecord.filter(Column("enterpriseId") == enterpriseId).order(Column("id")).fetchAll(db) }
+    }
+
+    /// An app of the tenant and its enterprise.
+    public func app(tenantId: Int64, id: Int64) async throws -> (app: AppRecord, enterprise: EnterpriseRecord) {
+        try await read { db in try Self.app(db, tenantId: tenantId, id: id) }
+    }
+
+    /// Edits an app. A nil or empty `appSecret` keeps the stored secret.
+    public func updateApp(tenantId: Int64, id: Int64, name: String, appID: String, appSecret: String?, homepage: AppHomepage,
+                          by actor: AuditActor) async throws -> AppRecord
+    {
+        let fields = try Validate.app(name: name, appID: appID)
+        let newSecret = appSecret?.trimmingCharacters(in: .whitespacesAndNewlines).nilIfEmpty
+        let sealed = try newSecret.map { try secrets.seal($0) }
+        let homepage = try Validate.homepage(homepage)
+        let stored = try await read { db in try Self.app(db, tenantId: tenantId, id: id).app }
+        let oldSecretMask = secretMask(of: stored)
+        return try await write { db in
+            var (app, enterprise) = try Self.app(db, tenantId: tenantId, id: id)
+            try Self.requireUniqueApp(db, enterpriseId: app.enterpriseId, appID: fields.appID, except: id)
+            try Self.requireHomepageApp(db, homepage, tenantId: tenantId)
+            let before = app
+            app.name = fields.name.isEmpty ? fields.appID : fields.name
+            app.appID = fields.appID
+            if let sealed { app.sealedSecret = sealed }
+            app.set(homepage)
+            guard app != before else { return app }
+            app.updatedAt = Date()
+            try app.update(db)
+            try Self.audit(db, tenantId: tenantId, actor, "app.update", target: app.auditTarget(enterprise),
+                           before: before.auditView(secretMask: oldSecretMask),
+                           after: app.auditView(secretMask: newSecret.map(maskSecret) ?? oldSecretMask))
+            return app
+        }
+    }
+
+    public func deleteApp(tenantId: Int64, id: Int64, by actor: AuditActor) async throws {
+        try await write { db in
+            let (app, enterprise) = try Self.app(db, tenantId: tenantId, id: id)
+            _ = try app.delete(db)
+            try Self.audit(db, tenantId: tenantId, actor, "app.delete", target: app.auditTarget(enterprise),
+                           before: app.auditView(secretMask: "••••••••"), after: nil)
+        }
+    }
+
+    /// The mask of an app's secret (last 4 characters), for display.
+    public func secretMask(of app: AppRecord) -> String {
+        (try? secrets.open(app.sealedSecret)).map(maskSecret) ?? "••••••••"
+    }
+
+    // MARK: OA homepage apps
+
+    public func homepageApps(tenantId: Int64) async throws -> [HomepageAppRecord] {
+        try await read { db in try HomepageAppRecord.filter(Column("tenantId") == tenantId).order(Column("name")).fetchAll(db) }
+    }
+
+    public func homepageApp(tenantId: Int64, id: Int64) async throws -> HomepageAppRecord {
+        try await read { db in try Self.homepageApp(db, tenantId: tenantId, id: id) }
+    }
+
+    public func createHomepageApp(tenantId: Int64, name: String, url: String, note: String = "",
+                                  by actor: AuditActor) async throws -> HomepageAppRecord
+    {
+        let fields = try Validate.homepageApp(name: name, url: url)
+        return try await write { db in
+            try Self.requireUniqueHomepageApp(db, tenantId: tenantId, name: fields.name, except: nil)
+            let now = Date()
+            var entry = HomepageAppRecord(id: nil, tenantId: tenantId, name: fields.name, url: fields.url,
+                                          note: note.trimmingCharacters(in: .whitespacesAndNewlines), createdAt: now, updatedAt: now)
+            try entry.insert(db)
+            try Self.audit(db, tenantId: tenantId, actor, "homepageApp.create", target: entry.auditTarget, before: nil, after: entry.auditView)
+            return entry
+        }
+    }
+
+    public func updateHomepageApp(tenantId: Int64, id: Int64, name: String, url: String, note: String = "",
+                                  by actor: AuditActor) async throws -> HomepageAppRecord
+    {
+        let fields = try Validate.homepageApp(name: name, url: url)
+        return try await write { db in
+            var entry = try Self.homepageApp(db, tenantId: tenantId, id: id)
+            try Self.requireUniqueHomepageApp(db, tenantId: tenantId, name: fields.name, except: id)
+            let before = entry
+            entry.name = fields.name
+            entry.url = fields.url
+            entry.note = note.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard entry != before else { return entry }
+            entry.updatedAt = Date()
+            try entry.update(db)
+            try Self.audit(db, tenantId: tenantId, actor, "homepageApp.update", target: entry.auditTarget,
+                           before: before.auditView, after: entry.auditView)
+            return entry
+        }
+    }
+
+    /// Deletes an OA homepage app. Refused while Feishu apps open it; the error names them.
+    public func deleteHomepageApp(tenantId: Int64, id: Int64, by actor: AuditActor) async throws {
+        try await write { db in
+            let entry = try Self.homepageApp(db, tenantId: tenantId, id: id)
+            let users = try AppRecord.filter(Column("homepageAppId") == id).order(Column("id")).fetchAll(db)
+            guard users.isEmpty else {
+                throw StoreError.inUse("homepage app \(entry.name) is the homepage of "
+                    + users.map { "\($0.name) (\($0.appID))" }.joined(separator: ", ") + "; change their homepage first")
+            }
+            _ = try entry.delete(db)
+            try Self.audit(db, tenantId: tenantId, actor, "homepageApp.delete", target: entry.auditTarget, before: entry.auditView, after: nil)
+        }
+    }
+
+    // MARK: helpers inside a transaction
+
+    static func enterprise(_ db: Database, tenantId: Int64, id: Int64) throws -> EnterpriseRecord {
+        guard let enterprise = try EnterpriseRecord.fetchOne(db, key: id), enterprise.tenantId == tenantId else {
+            throw StoreError.notFound("enterprise \(id)")
+        }
+        return enterprise
+    }
+
+    static func app(_ db: Database, tenantId: Int64, id: Int64) throws -> (app: AppRecord, enterprise: EnterpriseRecord) {
+        guard let app = try AppRecord.fetchOne(db, key: id),
+              let enterprise = try EnterpriseRecord.fetchOne(db, key: app.enterpriseId), enterprise.tenantId == tenantId
+        else { throw StoreError.notFound("app \(id)") }
+        return (app, enterprise)
+    }
+
+    static func homepageApp(_ db: Database, tenantId: Int64, id: Int64) throws -> HomepageAppRecord {
+        guard let entry = try HomepageAppRecord.fetchOne(db, key: id), entry.tenantId == tenantId else {
+            throw StoreError.notFound("homepage app \(id)")
+        }
+        return entry
+    }
+
+    private static func requireUniqueEnterprise(_ db: Database, tenantId: Int64, name: String, except id: Int64?) throws {
+        let clash = try EnterpriseRecord.filter(Column("tenantId") == tenantId && Column("name") == name && Column("id") != id).fetchCount(db)
+        if clash > 0 { throw StoreError.invalid(field: "name", message: "an enterprise named \(name) already exists") }
+    }
+
+    private static func requireUniqueApp(_ db: Database, enterpriseId: Int64, appID: String, except id: Int64?) throws {
+        let clash = try AppRecord.filter(Column("enterpriseId") == enterpriseId && Column("appID") == appID && Column("id") != id)
+            .fetchCount(db)
+        if clash > 0 { throw StoreError.invalid(field: "appID", message: "app \(appID) is already added to this enterprise") }
+    }
+
+    private static func requireUniqueHomepageApp(_ db: Database, tenantId: Int64, name: String, except id: Int64?) throws {
+        let clash = try HomepageAppRecord.filter(Column("tenantId") == tenantId && Column("name") == name && Column("id") != id)
+            .fetchCount(db)
+        if clash > 0 { throw StoreError.invalid(field: "name", message: "a homepage app named \(name) already exists") }
+    }
+
+    private static func requireHomepageApp(_ db: Database, _ homepage: AppHomepage, tenantId: Int64) throws {
+        guard case .oaApp(let id) = homepage else { return }
+        guard let entry = try HomepageAppRecord.fetchOne(db, key: id), entry.tenantId == tenantId else {
+            throw StoreError.invalid(field: "homepageAppId", message: "no OA homepage app \(id)")
+        }
+    }
+}
+
+extension AppRecord {
+    mutating func set(_ homepage: AppHomepage) {
+        switch homepage {
+        case .none: (homepageAppId, homepageURL) = (nil, nil)
+        case .oaApp(let id): (homepageAppId, homepageURL) = (id, nil)
+        case .custom(let url): (homepageAppId, homepageURL) = (nil, url)
+        }
+    }
+
+    func auditTarget(_ enterprise: EnterpriseRecord) -> String { "app \(id ?? 0) \(name) (\(enterprise.name))" }
+
+    func auditView(secretMask: String) -> [String: String] {
+        var view = ["name": name, "appID": appID, "appSecret": secretMask]
+        if let homepageAppId { view["homepageAppId"] = "\(homepageAppId)" }
+        if let homepageURL { view["homepageURL"] = homepageURL }
+        return view
+    }
+}
+
+extension EnterpriseRecord {
+    var auditTarget: String { "enterprise \(id ?? 0) \(name)" }
+    var auditView: [String: String] { ["name": name, "brand": brand, "baseURL": baseURL] }
+}
+
+extension HomepageAppRecord {
+    var auditTarget: String { "homepageApp \(id ?? 0) \(name)" }
+    var auditView: [String: String] { ["name": name, "url": url, "note": note] }
+}
+
+extension String {
+    var nilIfEmpty: String? { isEmpty ? nil : self }
+}

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import Logging
+import Metrics
 import NIOCore
 import NIOHTTP1
 
@@ -79,7 +80,7 @@ public struct FeishuClient: Sendable {
     public let baseURL: String
     public let credentials: FeishuCredentials
     public let retry: RetryPolicy
-    public let recorder: CallRecorder
+    public private(set) var recorder: CallRecorder
     let httpClient: HTTPClient
     let tokens: TenantTokenCache
     let limiter: RateLimiter
@@ -193,6 +194,26 @@ public struct FeishuClient: Sendable {
     /// Retries 429 (after exactly `x-ogw-ratelimit-reset` seconds), 5xx, transport errors and internal codes;
     /// refreshes the token once when it is refused; never retries permission or validation errors.
     public func call<T: Decodable & Sendable>(_ request: FeishuRequest, as type: T.Type = T.self) async throws -> T {
+        do {
+            let data = try await send(request, as: type)
+            Counter(label: "feishu_api_calls_total", dimensions: [("api", request.api), ("result", "success"), ("code", "0")]).increment()
+            return data
+        } catch {
+            let code = (error as? FeishuAPIError).map { "\($0.code)" } ?? "none"
+            Counter(label: "feishu_api_calls_total", dimensions: [("api", request.api), ("result", "failure"), ("code", code)]).increment()
+            throw error
+        }
+    }
+
+    /// A copy of this client that shares its token cache, limiter and connection permits but counts its calls
+    /// in `recorder` (one sync run's report, say).
+    public func recording(into recorder: CallRecorder) -> FeishuClient {
+        var copy = self
+        copy.recorder = recorder
+        return copy
+    }
+
+    private func send<T: Decodable & Sendable>(_ request: FeishuRequest, as type: T.Type) async throws -> T {
         await recorder.record(request.api) { $0.calls += 1 }
         let limiterKey = credentials.appID + " " + request.api
         var attempt = 0

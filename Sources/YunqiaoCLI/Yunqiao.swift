@@ -8,7 +8,7 @@ struct Yunqiao: AsyncParsableCommand {
         commandName: "yunqiao",
         abstract: "Yunqiao (云桥): a bridge between an enterprise OA system and Feishu / Lark.",
         version: "0.1.0",
-        subcommands: [Demo.self, EmulatorCommand.self, Enterprise.self, Sync.self, Bench.self])
+        subcommands: [Demo.self, Serve.self, Admin.self, EmulatorCommand.self, Enterprise.self, Sync.self, Bench.self])
 
     /// Logging goes to standard error; `YUNQIAO_LOG_LEVEL` (trace … critical) sets the level.
     static func bootstrapLogging(default level: Logger.Level) {

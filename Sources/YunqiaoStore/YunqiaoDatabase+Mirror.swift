@@ -63,3 +63,27 @@ extension YunqiaoDatabase {
         }
     }
 }
+
+extension YunqiaoDatabase {
+    /// How many live users sit directly in each department (any position).
+    public func memberCounts(enterpriseId: Int64) async throws -> [String: Int] {
+        try await read { db in
+            var counts: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: """
+                SELECT d.openDepartmentID, COUNT(*) AS n FROM feishuUserDepartment d
+                JOIN feishuUser u ON u.enterpriseId = d.enterpriseId AND u.unionID = d.unionID AND u.deletedAt IS NULL
+                WHERE d.enterpriseId = ? GROUP BY d.openDepartmentID
+                """, arguments: [enterpriseId]) {
+                counts[row["openDepartmentID"]] = row["n"]
+            }
+            return counts
+        }
+    }
+}
+
+extension YunqiaoDatabase {
+    /// Throws when the database cannot be read (for `/healthz`).
+    public func healthCheck() async throws {
+        _ = try await read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+    }
+}

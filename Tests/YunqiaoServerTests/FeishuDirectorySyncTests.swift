@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import FeishuEmulator
 import FeishuKit
 import NIOHTTP1
@@ -207,8 +208,10 @@ struct FeishuDirectorySyncTests {
             faults.errorKind = .internalCode
             faults.errorAPIs = ["GET /open-apis/contact/v3/users/find_by_department"]
             await env.emulator.state.setFaults(faults)
-            let report = try await env.sync.run(enterprise: env.enterprise,
-                                                retry: RetryPolicy(maxAttempts: 2, baseDelay: .milliseconds(1), maxDelay: .milliseconds(2)))
+            let sync = FeishuDirectorySync(database: env.database, httpClient: .shared,
+                                           retry: RetryPolicy(maxAttempts: 2, baseDelay: .milliseconds(1), maxDelay: .milliseconds(2)),
+                                           logger: env.sync.logger)
+            let report = try await sync.run(enterprise: env.enterprise)
             #expect(report.status == .failed)
             #expect(report.error?.contains("find_by_department") == true)
             let after = try await env.mirror()
@@ -225,7 +228,7 @@ struct FeishuDirectorySyncTests {
             let other = try await env.database.createEnterprise(tenantId: tenant.id ?? 0, name: "密钥错误", brand: "feishu",
                                                                 baseURL: env.emulator.baseURL)
             _ = try await env.database.addApp(enterpriseId: other.id ?? 0, name: "x", appID: SyncEnvironment.app.appID, appSecret: "wrong")
-            let report = try await env.sync.run(enterprise: other, retry: SyncEnvironment.fastRetry)
+            let report = try await env.sync.run(enterprise: other)
             #expect(report.status == .failed)
             #expect(report.error?.contains("10003") == true)
             #expect(try await env.database.mirror(enterpriseId: other.id ?? 0).users.isEmpty)

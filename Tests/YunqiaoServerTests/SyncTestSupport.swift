@@ -38,12 +38,12 @@ struct SyncEnvironment {
                                      credentials: FeishuCredentials(appID: app.appID, appSecret: app.appSecret),
                                      httpClient: .shared, retry: fastRetry, logger: logger)
             try await body(SyncEnvironment(emulator: emulator, database: database, enterprise: enterprise,
-                                           sync: FeishuDirectorySync(database: database, httpClient: .shared, logger: logger), admin: admin))
+                                           sync: FeishuDirectorySync(database: database, httpClient: .shared, retry: Self.fastRetry, logger: logger), admin: admin))
         }
     }
 
     func run() async throws -> SyncReport {
-        try await sync.run(enterprise: enterprise, retry: Self.fastRetry)
+        try await sync.run(enterprise: enterprise)
     }
 
     func mirror() async throws -> DirectoryMirror {

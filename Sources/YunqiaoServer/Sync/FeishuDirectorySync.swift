@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import FeishuKit
 import Foundation
 import Logging
+import Metrics
 import YunqiaoCore
 import YunqiaoStore
 
@@ -12,13 +13,18 @@ import YunqiaoStore
 /// nothing to the mirror.
 public struct FeishuDirectorySync: Sendable {
     public let database: YunqiaoDatabase
-    public let httpClient: HTTPClient
+    public let clients: FeishuClients
     public let logger: Logger
 
-    public init(database: YunqiaoDatabase, httpClient: HTTPClient, logger: Logger) {
+    public init(database: YunqiaoDatabase, clients: FeishuClients, logger: Logger) {
         self.database = database
-        self.httpClient = httpClient
+        self.clients = clients
         self.logger = logger
+    }
+
+    /// A sync with its own Feishu clients (one-shot commands).
+    public init(database: YunqiaoDatabase, httpClient: HTTPClient, retry: RetryPolicy = RetryPolicy(), logger: Logger) {
+        self.init(database: database, clients: FeishuClients(httpClient: httpClient, retry: retry, logger: logger), logger: logger)
     }
 
     public enum SyncError: Error, CustomStringConvertible {
@@ -33,23 +39,35 @@ public struct FeishuDirectorySync: Sendable {
 
     /// Runs a full sync of `enterprise` with its first app and stores the run with its report.
     /// Throws only when the run cannot even start; a failing run returns a report with status `failed`.
-    public func run(enterprise: EnterpriseRecord, retry: RetryPolicy = RetryPolicy(),
-                    progress: (@Sendable (SyncProgress) -> Void)? = nil) async throws -> SyncReport
-    {
-        guard let enterpriseId = enterprise.id, let app = try await database.apps(enterpriseId: enterpriseId).first else {
+    public func run(enterprise: EnterpriseRecord, progress: (@Sendable (SyncProgress) -> Void)? = nil) async throws -> SyncReport {
+        let run = try await start(enterprise: enterprise)
+        return await finish(run, enterprise: enterprise, progress: progress)
+    }
+
+    /// Stores a new `running` run (so callers can show it at once); ``finish(_:enterprise:progress:)`` does the work.
+    public func start(enterprise: EnterpriseRecord) async throws -> SyncRunRecord {
+        guard let enterpriseId = enterprise.id, try await database.apps(enterpriseId: enterpriseId).first != nil else {
             throw SyncError.noApp(enterprise: enterprise.name)
         }
-        let client = FeishuClient(
-            baseURL: enterprise.baseURL,
-            credentials: FeishuCredentials(appID: app.appID, appSecret: try database.secret(of: app)),
-            httpClient: httpClient, retry: retry, logger: logger)
-        let run = try await database.startSyncRun(enterpriseId: enterpriseId, kind: "feishu")
+        return try await database.startSyncRun(enterpriseId: enterpriseId, kind: "feishu")
+    }
+
+    /// Runs a started run to its end and stores its report. Never throws: a failure is the report's status.
+    public func finish(_ run: SyncRunRecord, enterprise: EnterpriseRecord,
+                       progress: (@Sendable (SyncProgress) -> Void)? = nil) async -> SyncReport
+    {
+        let enterpriseId = run.enterpriseId
+        let recorder = CallRecorder()
         var logger = logger
         logger[metadataKey: "sync.run.id"] = "\(run.id ?? 0)"
         logger[metadataKey: "enterprise"] = "\(enterprise.name)"
         let started = ContinuousClock.now
         var report = SyncReport()
         do {
+            guard let app = try await database.apps(enterpriseId: enterpriseId).first else {
+                throw SyncError.noApp(enterprise: enterprise.name)
+            }
+            let client = try await clients.client(enterprise: enterprise, app: app, database: database).recording(into: recorder)
             let reader = FeishuDirectoryReader(client: client)
             async let current = database.mirror(enterpriseId: enterpriseId)
             let snapshot = try await reader.read(progress: progress)
@@ -75,7 +93,7 @@ public struct FeishuDirectorySync: Sendable {
             report.error = "\(error)"
             logger.warning("sync failed", metadata: ["error": "\(error)"])
         }
-        let usage = await client.recorder.snapshot()
+        let usage = await recorder.snapshot()
         let total = usage.values.reduce(APICallStats(), +)
         report.api.calls = total.calls
         report.api.attempts = total.attempts
@@ -85,7 +103,14 @@ public struct FeishuDirectorySync: Sendable {
         report.apiCalls = usage.mapValues(\.attempts)
         let elapsed = ContinuousClock.now - started
         report.durationMs = elapsed.milliseconds
-        try await database.finishSyncRun(run, report: report)
+        Counter(label: "yunqiao_sync_runs_total", dimensions: [("kind", run.kind), ("status", report.status.rawValue)]).increment()
+        Timer(label: "yunqiao_sync_run_duration_seconds", dimensions: [("kind", run.kind)], preferredDisplayUnit: .seconds)
+            .recordNanoseconds(Int64(elapsed.components.seconds) * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+        do {
+            try await database.finishSyncRun(run, report: report)
+        } catch {
+            logger.error("could not store the sync report", metadata: ["error": "\(error)"])
+        }
         return report
     }
 }

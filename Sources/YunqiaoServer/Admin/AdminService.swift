@@ -1,0 +1,349 @@
+import AsyncHTTPClient
+import FeishuKit
+import Foundation
+import Logging
+import YunqiaoCore
+import YunqiaoStore
+
+/// Everything an admin can do, for the JSON API and the console alike: the same rules, the same views, every change
+/// audited under the admin's name. Every call is scoped to the caller's tenant.
+public struct AdminService: Sendable {
+    public let database: YunqiaoDatabase
+    public let clients: FeishuClients
+    public let coordinator: SyncCoordinator
+    let check: ConnectivityCheck
+
+    public init(database: YunqiaoDatabase, clients: FeishuClients, coordinator: SyncCoordinator, httpClient: HTTPClient, logger: Logger) {
+        self.database = database
+        self.clients = clients
+        self.coordinator = coordinator
+        self.check = ConnectivityCheck(httpClient: httpClient, logger: logger)
+    }
+
+    typealias StoreError = YunqiaoDatabase.StoreError
+
+    // MARK: settings
+
+    public func settings(_ admin: AdminIdentity) async throws -> SettingsView {
+        SettingsView(externalDomain: try await database.externalDomain(tenantId: admin.tenantId))
+    }
+
+    public func updateSettings(_ admin: AdminIdentity, _ input: SettingsInput) async throws -> SettingsView {
+        let stored = try await database.setExternalDomain(tenantId: admin.tenantId, input.externalDomain ?? "", by: admin.actor)
+        return SettingsView(externalDomain: stored)
+    }
+
+    /// DNS, TCP, TLS and a token call against an enterprise's API base, with its first app.
+    public func checkNetwork(_ admin: AdminIdentity, enterpriseId: Int64) async throws -> CheckResult {
+        let enterprise = try await database.enterprise(tenantId: admin.tenantId, id: enterpriseId)
+        let app = try await database.apps(enterpriseId: enterpriseId).first
+        let credentials = try app.map { FeishuCredentials(appID: $0.appID, appSecret: try database.secret(of: $0)) }
+        return await check.network(baseURL: enterprise.baseURL, credentials: credentials)
+    }
+
+    // MARK: enterprises
+
+    public func enterprises(_ admin: AdminIdentity) async throws -> [EnterpriseView] {
+        var views: [EnterpriseView] = []
+        for enterprise in try await database.enterprises(tenantId: admin.tenantId) {
+            views.append(try await view(enterprise))
+        }
+        return views
+    }
+
+    public func enterprise(_ admin: AdminIdentity, id: Int64) async throws -> EnterpriseView {
+        try await view(database.enterprise(tenantId: admin.tenantId, id: id))
+    }
+
+    public func createEnterprise(_ admin: AdminIdentity, _ input: EnterpriseInput) async throws -> EnterpriseView {
+        let (brand, baseURL) = try Self.brandAndBase(input)
+        return try await view(database.createEnterprise(tenantId: admin.tenantId, name: input.name, brand: brand, baseURL: baseURL,
+                                                        by: admin.actor))
+    }
+
+    public func updateEnterprise(_ admin: AdminIdentity, id: Int64, _ input: EnterpriseInput) async throws -> EnterpriseView {
+        let (brand, baseURL) = try Self.brandAndBase(input)
+        return try await view(database.updateEnterprise(tenantId: admin.tenantId, id: id, name: input.name, brand: brand,
+                                                        baseURL: baseURL, by: admin.actor))
+    }
+
+    public func deleteEnterprise(_ admin: AdminIdentity, id: Int64) async throws {
+        try await database.deleteEnterprise(tenantId: admin.tenantId, id: id, by: admin.actor)
+    }
+
+    /// The brand (default Feishu) and the API base (default: the brand's).
+    static func brandAndBase(_ input: EnterpriseInput) throws -> (String, String) {
+        let brandName = input.brand?.trimmingCharacters(in: .whitespaces).lowercased().nilIfEmpty ?? FeishuBrand.feishu.rawValue
+        guard let brand = FeishuBrand(rawValue: brandName) else { throw StoreError.invalid(field: "brand", message: "must be feishu or lark") }
+        let base = input.baseURL?.trimmingCharacters(in: .whitespacesAndNewlines).nilIfEmpty ?? brand.defaultBaseURL
+        return (brand.rawValue, base)
+    }
+
+    private func view(_ enterprise: EnterpriseRecord) async throws -> EnterpriseView {
+        let id = enterprise.id ?? 0
+        return EnterpriseView(id: id, name: enterprise.name, brand: enterprise.brand, baseURL: enterprise.baseURL,
+                              appCount: try await database.apps(enterpriseId: id).count,
+                              createdAt: enterprise.createdAt, updatedAt: enterprise.updatedAt)
+    }
+
+    // MARK: apps
+
+    public func apps(_ admin: AdminIdentity, enterpriseId: Int64) async throws -> [AppView] {
+        let enterprise = try await database.enterprise(tenantId: admin.tenantId, id: enterpriseId)
+        let context = try await urlContext(admin)
+        return try await database.apps(enterpriseId: enterpriseId).map { view($0, enterprise: enterprise, context) }
+    }
+
+    public func app(_ admin: AdminIdentity, id: Int64) async throws -> AppView {
+        let (app, enterprise) = try await database.app(tenantId: admin.tenantId, id: id)
+        return view(app, enterprise: enterprise, try await urlContext(admin))
+    }
+
+    public func createApp(_ admin: AdminIdentity, enterpriseId: Int64, _ input: AppInput) async throws -> AppView {
+        let enterprise = try await database.enterprise(tenantId: admin.tenantId, id: enterpriseId)
+        let app = try await database.addApp(enterpriseId: enterpriseId, name: input.name ?? "", appID: input.appID,
+                                            appSecret: input.appSecret ?? "", homepage: try Self.homepage(input), by: admin.actor)
+        return view(app, enterprise: enterprise, try await urlContext(admin))
+    }
+
+    public func updateApp(_ admin: AdminIdentity, id: Int64, _ input: AppInput) async throws -> AppView {
+        let app = try await database.updateApp(tenantId: admin.tenantId, id: id, name: input.name ?? "", appID: input.appID,
+                                               appSecret: input.appSecret, homepage: try Self.homepage(input), by: admin.actor)
+        let enterprise = try await database.enterprise(tenantId: admin.tenantId, id: app.enterpriseId)
+        return view(app, enterprise: enterprise, try await urlContext(admin))
+    }
+
+    public func deleteApp(_ admin: AdminIdentity, id: Int64) async throws {
+        try await database.deleteApp(tenantId: admin.tenantId, id: id, by: admin.actor)
+    }
+
+    /// A token fetch with the app's stored credentials, and the size of its contact scope.
+    public func testCredentials(_ admin: AdminIdentity, appId: Int64) async throws -> CheckResult {
+        let (app, enterprise) = try await database.app(tenantId: admin.tenantId, id: appId)
+        let credentials = FeishuCredentials(appID: app.appID, appSecret: try database.secret(of: app))
+        return await check.credentials(baseURL: enterprise.baseURL, credentials: credentials)
+    }
+
+    static func homepage(_ input: AppInput) throws -> AppHomepage {
+        switch input.homepageKind?.nilIfEmpty ?? "none" {
+        case "none": return .none
+        case "oaApp":
+            guard let id = input.homepageAppId else { throw StoreError.invalid(field: "homepageAppId", message: "choose an OA homepage app") }
+            return .oaApp(id)
+        case "custom":
+            guard let url = input.homepageURL?.nilIfEmpty else { throw StoreError.invalid(field: "homepageURL", message: "required") }
+            return .custom(url)
+        default:
+            throw StoreError.invalid(field: "homepageKind", message: "must be none, oaApp or custom")
+        }
+    }
+
+    private struct URLContext {
+        var externalDomain: String?
+        var homepageApps: [Int64: HomepageAppRecord]
+    }
+
+    private func urlContext(_ admin: AdminIdentity) async throws -> URLContext {
+        let homepageApps = try await database.homepageApps(tenantId: admin.tenantId)
+        return URLContext(externalDomain: try await database.externalDomain(tenantId: admin.tenantId),
+                          homepageApps: Dictionary(homepageApps.compactMap { entry in entry.id.map { ($0, entry) } }) { a, _ in a })
+    }
+
+    private func view(_ app: AppRecord, enterprise: EnterpriseRecord, _ context: URLContext) -> AppView {
+        let id = app.id ?? 0
+        var homepage = AppView.Homepage(kind: "none")
+        var warnings: [Warning] = []
+        switch app.homepage {
+        case .none:
+            warnings.append(Warning(code: "homepageUnset", message: "no homepage chosen: the app opens the bridge's start page"))
+        case .oaApp(let homepageAppId):
+            let entry = context.homepageApps[homepageAppId]
+            homepage = .init(kind: "oaApp", homepageAppId: homepageAppId, homepageAppName: entry?.name, target: entry?.url)
+        case .custom(let url):
+            homepage = .init(kind: "custom", target: url)
+        }
+        var homepageURL: String?
+        var redirectURL: String?
+        var trustedDomain: String?
+        if let domain = context.externalDomain {
+            homepageURL = "\(domain)/feishu/apps/\(id)/home"
+            redirectURL = "\(domain)/feishu/apps/\(id)/oauth/callback"
+            trustedDomain = URL(string: domain)?.host
+            if domain.lowercased().hasPrefix("http://") {
+                warnings.append(Warning(code: "externalDomainHTTP",
+                                        message: "the external domain uses http: Feishu clients outside your network need https"))
+            }
+        } else {
+            warnings.append(Warning(code: "externalDomainUnset",
+                                    message: "set the external domain (云桥对外域名) first: the homepage and redirect URLs are built from it"))
+        }
+        return AppView(id: id, enterpriseId: enterprise.id ?? 0, enterpriseName: enterprise.name, name: app.name, appID: app.appID,
+                       appSecret: database.secretMask(of: app), homepage: homepage, homepageURL: homepageURL,
+                       oauthRedirectURL: redirectURL, trustedDomain: trustedDomain, warnings: warnings,
+                       createdAt: app.createdAt, updatedAt: app.updatedAt)
+    }
+
+    // MARK: OA homepage apps
+
+    public func homepageApps(_ admin: AdminIdentity) async throws -> [HomepageAppView] {
+        let entries = try await database.homepageApps(tenantId: admin.tenantId)
+        var usedBy: [Int64: [String]] = [:]
+        for enterprise in try await database.enterprises(tenantId: admin.tenantId) {
+            for app in try await database.apps(enterpriseId: enterprise.id ?? 0) {
+                if let id = app.homepageAppId { usedBy[id, default: []].append(app.name) }
+            }
+        }
+        return entries.map { entry in
+            HomepageAppView(id: entry.id ?? 0, name: entry.name, url: entry.url, note: entry.note, usedBy: usedBy[entry.id ?? 0] ?? [])
+        }
+    }
+
+    public func homepageApp(_ admin: AdminIdentity, id: Int64) async throws -> HomepageAppView {
+        guard let view = try await homepageApps(admin).first(where: { $0.id == id }) else { throw StoreError.notFound("homepage app \(id)") }
+        return view
+    }
+
+    public func createHomepageApp(_ admin: AdminIdentity, _ input: HomepageAppInput) async throws -> HomepageAppView {
+        let entry = try await database.createHomepageApp(tenantId: admin.tenantId, name: input.name, url: input.url,
+                                                         note: input.note ?? "", by: admin.actor)
+        return HomepageAppView(id: entry.id ?? 0, name: entry.name, url: entry.url, note: entry.note, usedBy: [])
+    }
+
+    public func updateHomepageApp(_ admin: AdminIdentity, id: Int64, _ input: HomepageAppInput) async throws -> HomepageAppView {
+        _ = try await database.updateHomepageApp(tenantId: admin.tenantId, id: id, name: input.name, url: input.url,
+                                                 note: input.note ?? "", by: admin.actor)
+        return try await homepageApp(admin, id: id)
+    }
+
+    public func deleteHomepageApp(_ admin: AdminIdentity, id: Int64) async throws {
+        try await database.deleteHomepageApp(tenantId: admin.tenantId, id: id, by: admin.actor)
+    }
+
+    // MARK: directory mirror
+
+    /// The mirror's department tree: the root's children first, each with its direct member count.
+    public func departmentTree(_ admin: AdminIdentity, enterpriseId: Int64) async throws -> [DepartmentNode] {
+        _ = try await database.enterprise(tenantId: admin.tenantId, id: enterpriseId)
+        let departments = try await database.departments(enterpriseId: enterpriseId)
+        let counts = try await database.memberCounts(enterpriseId: enterpriseId)
+        let byParent = Dictionary(grouping: departments, by: \.parentOpenDepartmentID)
+        let known = Set(departments.map(\.openDepartmentID))
+        func node(_ department: MirrorDepartment, depth: Int) -> DepartmentNode {
+            let children = depth > 64 ? [] : (byParent[department.openDepartmentID] ?? []).map { node($0, depth: depth + 1) }
+            return DepartmentNode(openDepartmentID: department.openDepartmentID, departmentID: department.departmentID, name: department.name,
+                                  parentOpenDepartmentID: department.parentOpenDepartmentID,
+                                  userCount: counts[department.openDepartmentID] ?? 0, children: children)
+        }
+        // Tops: children of the root, and departments whose parent is outside the app's scope.
+        let tops = departments.filter { $0.parentOpenDepartmentID == "0" || !known.contains($0.parentOpenDepartmentID) }
+        return tops.map { node($0, depth: 0) }
+    }
+
+    public func users(_ admin: AdminIdentity, enterpriseId: Int64, query: String, department: String?, limit: Int,
+                      offset: Int) async throws -> UserPage
+    {
+        _ = try await database.enterprise(tenantId: admin.tenantId, id: enterpriseId)
+        let limit = max(1, min(limit, 200))
+        let (users, total) = try await database.searchUsers(enterpriseId: enterpriseId, query: query, department: department?.nilIfEmpty,
+                                                            limit: limit, offset: max(0, offset))
+        let names = try await departmentNames(enterpriseId)
+        return UserPage(users: users.map { view($0, deletedAt: nil, names: names) }, total: total, limit: limit, offset: max(0, offset))
+    }
+
+    /// A user card by union_id, open_id or user_id.
+    public func user(_ admin: AdminIdentity, enterpriseId: Int64, id: String) async throws -> UserView {
+        _ = try await database.enterprise(tenantId: admin.tenantId, id: enterpriseId)
+        guard let (user, deletedAt) = try await database.mirrorUser(enterpriseId: enterpriseId, id: id) else {
+            throw StoreError.notFound("user \(id)")
+        }
+        return view(user, deletedAt: deletedAt, names: try await departmentNames(enterpriseId))
+    }
+
+    private func departmentNames(_ enterpriseId: Int64) async throws -> [String: String] {
+        var names = ["0": "(root)"]
+        for department in try await database.departments(enterpriseId: enterpriseId) { names[department.openDepartmentID] = department.name }
+        return names
+    }
+
+    private func view(_ user: MirrorUser, deletedAt: Date?, names: [String: String]) -> UserView {
+        UserView(unionID: user.unionID, openID: user.openID, userID: user.userID, name: user.name, enName: user.enName, email: user.email,
+                 mobile: user.mobile, employeeNo: user.employeeNo, jobTitle: user.jobTitle,
+                 departments: user.departmentIDs.enumerated().map { index, id in
+                     .init(openDepartmentID: id, name: names[id] ?? id, primary: index == 0)
+                 },
+                 status: user.statusName, deletedAt: deletedAt)
+    }
+
+    // MARK: sync
+
+    /// Starts a mode-1 sync in the background (or returns the one already running).
+    public func startSync(_ admin: AdminIdentity, enterpriseId: Int64) async throws -> (run: SyncRunView, started: Bool) {
+        let enterprise = try await database.enterprise(tenantId: admin.tenantId, id: enterpriseId)
+        let (run, started) = try await coordinator.start(enterprise: enterprise)
+        if started {
+            try await database.audit(tenantId: admin.tenantId, admin.actor, "sync.start", target: "enterprise \(enterpriseId) \(enterprise.name)",
+                                     details: ["run": "\(run.id ?? 0)", "kind": run.kind])
+        }
+        return (view(run), started)
+    }
+
+    public func syncRuns(_ admin: AdminIdentity, enterpriseId: Int64, limit: Int = 50) async throws -> [SyncRunView] {
+        _ = try await database.enterprise(tenantId: admin.tenantId, id: enterpriseId)
+        return try await database.syncRuns(enterpriseId: enterpriseId, limit: max(1, min(limit, 200))).map(view)
+    }
+
+    public func syncRun(_ admin: AdminIdentity, enterpriseId: Int64, id: Int64) async throws -> SyncRunView {
+        _ = try await database.enterprise(tenantId: admin.tenantId, id: enterpriseId)
+        guard let run = try await database.syncRun(enterpriseId: enterpriseId, id: id) else { throw StoreError.notFound("sync run \(id)") }
+        return view(run)
+    }
+
+    private func view(_ run: SyncRunRecord) -> SyncRunView {
+        let report = run.decodedReport
+        return SyncRunView(id: run.id ?? 0, enterpriseId: run.enterpriseId, kind: run.kind, status: run.status, startedAt: run.startedAt,
+                           finishedAt: run.finishedAt, error: run.error, summary: report?.summary, report: report)
+    }
+
+    // MARK: audit log
+
+    public func auditLog(_ admin: AdminIdentity, filter: AuditFilter) async throws -> [AuditView] {
+        try await database.auditLog(tenantId: admin.tenantId, filter: filter).map { entry in
+            AuditView(id: entry.id ?? 0, actor: entry.actor, action: entry.action, target: entry.target,
+                      before: entry.before.flatMap(Self.decodeView), after: entry.after.flatMap(Self.decodeView), at: entry.at)
+        }
+    }
+
+    private static func decodeView(_ text: String) -> [String: String]? {
+        try? JSONDecoder().decode([String: String].self, from: Data(text.utf8))
+    }
+
+    // MARK: API tokens
+
+    public func tokens(_ admin: AdminIdentity) async throws -> [TokenView] {
+        try await database.apiTokens(tenantId: admin.tenantId).map { view($0, token: nil) }
+    }
+
+    /// Creates a token; the answer is the only place its value ever appears.
+    public func createToken(_ admin: AdminIdentity, _ input: TokenInput) async throws -> TokenView {
+        let token = Passwords.token(prefix: "yq_")
+        let record = try await database.createAPIToken(tenantId: admin.tenantId, name: input.name, token: token, by: admin.actor)
+        return view(record, token: token)
+    }
+
+    public func revokeToken(_ admin: AdminIdentity, id: Int64) async throws {
+        try await database.revokeAPIToken(tenantId: admin.tenantId, id: id, by: admin.actor)
+    }
+
+    private func view(_ record: APITokenRecord, token: String?) -> TokenView {
+        TokenView(id: record.id ?? 0, name: record.name, hint: "••••" + record.hint, createdBy: record.createdBy, createdAt: record.createdAt,
+                  lastUsedAt: record.lastUsedAt, revokedAt: record.revokedAt, token: token)
+    }
+}
+
+extension AdminIdentity {
+    var actor: AuditActor { AuditActor(name) }
+}
+
+extension String {
+    var nilIfEmpty: String? { isEmpty ? nil : self }
+}

@@ -1,0 +1,208 @@
+import FeishuKit
+import Foundation
+import YunqiaoCore
+import YunqiaoStore
+
+// What the admin API answers and the console shows: one set of views for both.
+
+public struct SettingsView: Codable, Sendable, Equatable {
+    public var externalDomain: String?
+}
+
+public struct EnterpriseView: Codable, Sendable, Equatable {
+    public var id: Int64
+    public var name: String
+    public var brand: String
+    public var baseURL: String
+    public var appCount: Int
+    public var createdAt: Date
+    public var updatedAt: Date
+}
+
+public struct AppView: Codable, Sendable, Equatable {
+    public struct Homepage: Codable, Sendable, Equatable {
+        /// `none`, `oaApp` or `custom`.
+        public var kind: String
+        public var homepageAppId: Int64?
+        public var homepageAppName: String?
+        /// Where the homepage leads: the OA homepage app's URL or the custom URL.
+        public var target: String?
+    }
+
+    public var id: Int64
+    public var enterpriseId: Int64
+    public var enterpriseName: String
+    public var name: String
+    public var appID: String
+    /// Only a mask: the last 4 characters.
+    public var appSecret: String
+    public var homepage: Homepage
+    /// The 桌面端主页 / 移动端主页 URL to paste into Feishu (网页应用), or nil without an external domain.
+    public var homepageURL: String?
+    /// The 重定向 URL to paste into Feishu (安全设置), or nil without an external domain.
+    public var oauthRedirectURL: String?
+    /// The H5 trusted domain (H5 可信域名) for JSAPI.
+    public var trustedDomain: String?
+    public var warnings: [Warning]
+    public var createdAt: Date
+    public var updatedAt: Date
+}
+
+/// A problem the admin should know about: a stable `code` (the console translates it) and an English message.
+public struct Warning: Codable, Sendable, Equatable {
+    public var code: String
+    public var message: String
+}
+
+public struct HomepageAppView: Codable, Sendable, Equatable {
+    public var id: Int64
+    public var name: String
+    public var url: String
+    public var note: String
+    public var usedBy: [String]
+}
+
+public struct DepartmentNode: Codable, Sendable, Equatable {
+    public var openDepartmentID: String
+    public var departmentID: String?
+    public var name: String
+    public var parentOpenDepartmentID: String
+    public var userCount: Int
+    public var children: [DepartmentNode]
+}
+
+public struct UserView: Codable, Sendable, Equatable {
+    public struct Department: Codable, Sendable, Equatable {
+        public var openDepartmentID: String
+        public var name: String
+        public var primary: Bool
+    }
+
+    public var unionID: String
+    public var openID: String?
+    public var userID: String?
+    public var name: String
+    public var enName: String?
+    public var email: String?
+    public var mobile: String?
+    public var employeeNo: String?
+    public var jobTitle: String?
+    public var departments: [Department]
+    /// `active`, `frozen`, `resigned`, `inactive` (not activated) or `unknown` (the app may not read status).
+    public var status: String
+    public var deletedAt: Date?
+}
+
+public struct UserPage: Codable, Sendable, Equatable {
+    public var users: [UserView]
+    public var total: Int
+    public var limit: Int
+    public var offset: Int
+}
+
+public struct SyncRunView: Codable, Sendable, Equatable {
+    public var id: Int64
+    public var enterpriseId: Int64
+    public var kind: String
+    public var status: String
+    public var startedAt: Date
+    public var finishedAt: Date?
+    public var error: String?
+    public var summary: String?
+    public var report: SyncReport?
+}
+
+public struct AuditView: Codable, Sendable, Equatable {
+    public var id: Int64
+    public var actor: String
+    public var action: String
+    public var target: String
+    public var before: [String: String]?
+    public var after: [String: String]?
+    public var at: Date
+}
+
+public struct TokenView: Codable, Sendable, Equatable {
+    public var id: Int64
+    public var name: String
+    /// `••••` and the token's last 4 characters.
+    public var hint: String
+    public var createdBy: String
+    public var createdAt: Date
+    public var lastUsedAt: Date?
+    public var revokedAt: Date?
+    /// The token itself: only in the answer that creates it.
+    public var token: String?
+}
+
+/// The result of "check network" or "test credentials": each step in order; steps after a failure are skipped.
+public struct CheckResult: Codable, Sendable, Equatable {
+    public struct Step: Codable, Sendable, Equatable {
+        /// `dns`, `tcp`, `tls`, `http`, `token`, `scope`.
+        public var name: String
+        /// `ok`, `failed` or `skipped`.
+        public var status: String
+        public var message: String
+        public var durationMs: Int
+    }
+
+    public var ok: Bool
+    public var steps: [Step]
+    /// For "test credentials": the app's contact scope.
+    public var scope: Scope?
+
+    public struct Scope: Codable, Sendable, Equatable {
+        public var allMembers: Bool
+        public var departments: Int
+        public var users: Int
+    }
+}
+
+// MARK: inputs
+
+public struct SettingsInput: Codable, Sendable {
+    public var externalDomain: String?
+}
+
+public struct EnterpriseInput: Codable, Sendable {
+    public var name: String
+    /// `feishu` (default) or `lark`.
+    public var brand: String?
+    /// Defaults to the brand's API base (https://open.feishu.cn, https://open.larksuite.com).
+    public var baseURL: String?
+}
+
+public struct AppInput: Codable, Sendable {
+    public var name: String?
+    public var appID: String
+    /// Required when creating; empty or missing when editing keeps the stored secret.
+    public var appSecret: String?
+    /// `none` (default), `oaApp` (with `homepageAppId`) or `custom` (with `homepageURL`).
+    public var homepageKind: String?
+    public var homepageAppId: Int64?
+    public var homepageURL: String?
+}
+
+public struct HomepageAppInput: Codable, Sendable {
+    public var name: String
+    public var url: String
+    public var note: String?
+}
+
+public struct TokenInput: Codable, Sendable {
+    public var name: String
+}
+
+public struct CheckNetworkInput: Codable, Sendable {
+    public var enterpriseId: Int64
+}
+
+extension MirrorUser {
+    var statusName: String {
+        guard let status else { return "unknown" }
+        if status.isResigned { return "resigned" }
+        if status.isFrozen { return "frozen" }
+        if !status.isActivated { return "inactive" }
+        return "active"
+    }
+}

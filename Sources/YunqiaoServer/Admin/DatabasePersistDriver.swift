@@ -1,0 +1,47 @@
+import AsyncAlgorithms
+import Foundation
+import Hummingbird
+import ServiceLifecycle
+import YunqiaoStore
+
+/// Login sessions kept in the bridge's database, so a restart does not sign admins out. Expired entries are
+/// dropped every 10 minutes.
+struct DatabasePersistDriver: PersistDriver {
+    let database: YunqiaoDatabase
+
+    func create<Object: Codable & Sendable>(key: String, value: Object, expires: Duration?) async throws {
+        let created = try await database.persist(key: key, value: JSONEncoder().encode(value), expiresAt: expiry(expires), onlyIfAbsent: true)
+        if !created { throw PersistError.duplicate }
+    }
+
+    func set<Object: Codable & Sendable>(key: String, value: Object, expires: Duration?) async throws {
+        try await database.persist(key: key, value: JSONEncoder().encode(value), expiresAt: expiry(expires))
+    }
+
+    func get<Object: Codable & Sendable>(key: String, as: Object.Type) async throws -> Object? {
+        guard let entry = try await database.persistedValue(key: key) else { return nil }
+        return try? JSONDecoder().decode(Object.self, from: entry.value)
+    }
+
+    func getWithTTL<Object: Codable & Sendable>(key: String, as: Object.Type) async throws -> (object: Object, ttl: Duration?)? {
+        guard let entry = try await database.persistedValue(key: key),
+              let object = try? JSONDecoder().decode(Object.self, from: entry.value)
+        else { return nil }
+        return (object, entry.expiresAt.map { .seconds(max(0, $0.timeIntervalSinceNow)) })
+    }
+
+    func remove(key: String) async throws {
+        try await database.removePersisted(key: key)
+    }
+
+    func shutdown() async throws {}
+
+    func run() async throws {
+        let ticks = AsyncTimerSequence(interval: .seconds(600), clock: .continuous).cancelOnGracefulShutdown()
+        for try await _ in ticks { _ = try? await database.tidyPersisted() }
+    }
+
+    private func expiry(_ expires: Duration?) -> Date? {
+        expires.map { Date(timeIntervalSinceNow: Double($0.components.seconds)) }
+    }
+}

@@ -1,0 +1,72 @@
+import Crypto
+import Foundation
+import HummingbirdBcrypt
+import NIOPosix
+
+/// Admin passwords: bcrypt (cost 12, salted) computed off the event loops.
+public enum Passwords {
+    public static let cost: UInt8 = 12
+
+    public static func hash(_ password: String) async throws -> String {
+        try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(password, cost: cost) }
+    }
+
+    public static func verify(_ password: String, hash: String) async throws -> Bool {
+        try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: hash) }
+    }
+
+    /// A random password for the first admin: 20 characters from an unambiguous alphabet (~100 bits).
+    public static func generate(length: Int = 20) -> String {
+        let alphabet = Array("abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ23456789")
+        var generator = SystemRandomNumberGenerator()
+        return String((0..<length).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &generator)] })
+    }
+
+    /// A random URL-safe token with `prefix` (API tokens `yq_…`, CSRF tokens).
+    public static func token(prefix: String = "", bytes: Int = 32) -> String {
+        let key = SymmetricKey(size: SymmetricKeySize(bitCount: bytes * 8))
+        let data = key.withUnsafeBytes { Data($0) }
+        return prefix + data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+}
+
+/// Counts failed logins per user name and per client address in a sliding window; too many → refused until the
+/// oldest failure leaves the window.
+public actor LoginThrottle {
+    private let maxFailures: Int
+    private let window: Duration
+    private let clock = ContinuousClock()
+    private var failures: [String: [ContinuousClock.Instant]] = [:]
+
+    public init(maxFailures: Int, window: Duration) {
+        self.maxFailures = maxFailures
+        self.window = window
+    }
+
+    /// How long the caller must wait, or nil when it may try.
+    public func retryAfter(username: String, address: String) -> Duration? {
+        let now = clock.now
+        let keys = [("user:" + username.lowercased(), maxFailures), ("addr:" + address, maxFailures * 4)]
+        var wait: Duration?
+        for (key, limit) in keys {
+            let recent = (failures[key] ?? []).filter { now - $0 < window }
+            failures[key] = recent.isEmpty ? nil : recent
+            if recent.count >= limit, let oldest = recent.first {
+                let remaining = window - (now - oldest)
+                wait = max(wait ?? .zero, remaining)
+            }
+        }
+        return wait
+    }
+
+    public func failed(username: String, address: String) {
+        let now = clock.now
+        failures["user:" + username.lowercased(), default: []].append(now)
+        failures["addr:" + address, default: []].append(now)
+    }
+
+    public func succeeded(username: String) {
+        failures["user:" + username.lowercased()] = nil
+    }
+}

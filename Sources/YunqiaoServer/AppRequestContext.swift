@@ -1,0 +1,64 @@
+import Foundation
+import Hummingbird
+import HummingbirdAuth
+import Logging
+import NIOCore
+
+/// Who is calling the admin API or the console.
+public struct AdminIdentity: Sendable, Equatable {
+    public enum Via: Sendable, Equatable {
+        /// A console login; unsafe methods need the session's CSRF token.
+        case session(adminId: Int64, csrfToken: String)
+        /// An API bearer token.
+        case token(id: Int64)
+    }
+
+    public var tenantId: Int64
+    /// As written in the audit log: the admin's user name, or `token:<name>`.
+    public var name: String
+    public var via: Via
+
+    public var csrfToken: String? {
+        if case .session(_, let token) = via { return token }
+        return nil
+    }
+}
+
+/// What a console login keeps in its session.
+public struct AdminSession: Codable, Sendable, Equatable {
+    public var adminId: Int64
+    public var csrfToken: String
+}
+
+/// The request context of the bridge's HTTP app.
+public struct AppRequestContext: AuthRequestContext, SessionRequestContext, RequestContext, RemoteAddressRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public var identity: AdminIdentity?
+    public let sessions: SessionContext<AdminSession>
+    public let remoteAddress: SocketAddress?
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        identity = nil
+        sessions = SessionContext()
+        remoteAddress = source.channel.remoteAddress
+    }
+
+    public var requestDecoder: AppRequestDecoder { AppRequestDecoder() }
+
+    /// The admin, or 401.
+    public func admin() throws -> AdminIdentity {
+        guard let identity else { throw APIError(.unauthorized, field: nil, message: "sign in or send an API token (Authorization: Bearer …)") }
+        return identity
+    }
+}
+
+/// Bodies as JSON, or as an HTML form when the request says so.
+public struct AppRequestDecoder: RequestDecoder {
+    public func decode<T: Decodable>(_ type: T.Type, from request: Request, context: some RequestContext) async throws -> T {
+        if request.headers[.contentType]?.lowercased().hasPrefix("application/x-www-form-urlencoded") == true {
+            return try await URLEncodedFormDecoder().decode(type, from: request, context: context)
+        }
+        return try await JSONDecoder().decode(type, from: request, context: context)
+    }
+}

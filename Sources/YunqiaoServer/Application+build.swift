@@ -1,0 +1,112 @@
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import HummingbirdAuth
+import Logging
+import Prometheus
+import ServiceLifecycle
+import YunqiaoStore
+
+/// Everything the bridge's HTTP app needs, built once per process.
+public struct ServerDependencies: Sendable {
+    public let configuration: ServerConfiguration
+    public let database: YunqiaoDatabase
+    public let service: AdminService
+    public let coordinator: SyncCoordinator
+    public let renderer: ConsoleRenderer
+    public let throttle: LoginThrottle
+    /// What `/metrics` prints (the registry the process's `MetricsSystem` was bootstrapped with).
+    public let metrics: PrometheusCollectorRegistry
+    public let logger: Logger
+
+    public init(configuration: ServerConfiguration, database: YunqiaoDatabase, httpClient: HTTPClient, metrics: PrometheusCollectorRegistry,
+                logger: Logger) async throws
+    {
+        self.configuration = configuration
+        self.database = database
+        self.metrics = metrics
+        self.logger = logger
+        let clients = FeishuClients(httpClient: httpClient, logger: logger)
+        coordinator = SyncCoordinator(sync: FeishuDirectorySync(database: database, clients: clients, logger: logger))
+        service = AdminService(database: database, clients: clients, coordinator: coordinator, httpClient: httpClient, logger: logger)
+        renderer = try await ConsoleRenderer()
+        throttle = LoginThrottle(maxFailures: configuration.loginMaxFailures, window: configuration.loginWindow)
+    }
+}
+
+/// The bridge's routes: health and metrics, the OpenAPI document, the console and the admin API.
+public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequestContext> {
+    let router = Router(context: AppRequestContext.self)
+    let renderer = dependencies.renderer
+    router.addMiddleware {
+        MetricsMiddleware()
+        LogRequestsMiddleware(.info, includeHeaders: .none)
+        ErrorMiddleware { error, request, context in
+            ConsoleController.errorPage(error, request: request, context: context, renderer: renderer)
+        }
+        SecureCookieMiddleware(mode: dependencies.configuration.secureCookies)
+        SessionMiddleware(storage: DatabasePersistDriver(database: dependencies.database),
+                          configuration: .init(sessionCookieParameters: .init(name: "yq_session", sameSite: .lax),
+                                               defaultSessionExpiration: dependencies.configuration.sessionLifetime))
+        AdminAuthMiddleware(database: dependencies.database)
+    }
+    router.get("healthz") { _, _ in
+        try await dependencies.database.healthCheck()
+        return Health(status: "ok")
+    }
+    router.get("metrics") { _, _ in
+        Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                 body: .init(byteBuffer: ByteBuffer(bytes: dependencies.metrics.emitToBuffer())))
+    }
+    router.get("openapi.json") { _, _ in try StaticResource.response("openapi.json", contentType: "application/json") }
+    router.get("static/:file") { _, context in
+        let file = try context.parameters.require("file")
+        guard ["console.css", "console.js"].contains(file) else { throw APIError(.notFound, message: "no such file") }
+        return try StaticResource.response("static/" + file, contentType: file.hasSuffix(".css") ? "text/css" : "text/javascript")
+    }
+    SessionController(database: dependencies.database, renderer: renderer, throttle: dependencies.throttle,
+                      sessionLifetime: dependencies.configuration.sessionLifetime).addRoutes(to: router)
+    router.get("/") { _, _ in Response.redirect(to: "/console", type: .found) }
+    router.group("console").add(middleware: RequireAdminMiddleware(redirectToLogin: true))
+        .addRoutes(ConsoleController(service: dependencies.service, renderer: renderer).routes)
+    router.group("api/admin/v1").add(middleware: RequireAdminMiddleware(redirectToLogin: false))
+        .addRoutes(AdminAPIController(service: dependencies.service).routes)
+    return router
+}
+
+/// The bridge's HTTP app with its background services (session tidy, sync runs) in shutdown order.
+public func buildApplication(_ dependencies: ServerDependencies,
+                             onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws -> some ApplicationProtocol
+{
+    try await dependencies.database.failAbandonedSyncRuns()
+    var app = Application(
+        router: buildRouter(dependencies),
+        configuration: .init(address: .hostname(dependencies.configuration.host, port: dependencies.configuration.port),
+                             serverName: "yunqiao"),
+        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+        logger: dependencies.logger)
+    app.addServices(DatabasePersistDriver(database: dependencies.database), dependencies.coordinator)
+    return app
+}
+
+struct Health: ResponseEncodable, Sendable {
+    var status: String
+}
+
+/// Files shipped in the target's `Resources` folder.
+enum StaticResource {
+    static func data(_ path: String) throws -> Data {
+        let parts = path.split(separator: "/").map(String.init)
+        guard let first = parts.first,
+              let root = Bundle.module.url(forResource: first, withExtension: nil)
+        else {
+            throw APIError(.notFound, message: "no such file")
+        }
+        return try Data(contentsOf: parts.dropFirst().reduce(root) { $0.appendingPathComponent($1) })
+    }
+
+    static func response(_ path: String, contentType: String) throws -> Response {
+        let headers: HTTPFields = [.contentType: contentType, .cacheControl: "max-age=300"]
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: try data(path))))
+    }
+}

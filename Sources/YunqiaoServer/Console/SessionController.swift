@@ -1,0 +1,85 @@
+import Foundation
+import Hummingbird
+import HummingbirdAuth
+import Logging
+import YunqiaoStore
+
+/// Console sign-in and sign-out. The login form is protected by a double-submit CSRF token (a cookie and a hidden
+/// field); failed logins are throttled per user name and per client address.
+struct SessionController {
+    let database: YunqiaoDatabase
+    let renderer: ConsoleRenderer
+    let throttle: LoginThrottle
+    let sessionLifetime: Duration
+
+    static let loginCookie = "yq_login"
+
+    func addRoutes(to router: Router<AppRequestContext>) {
+        router.get("login") { request, context in loginPage(request, context, error: nil, status: .ok) }
+        router.post("login") { request, context in try await login(request, context) }
+        router.post("logout") { request, context in try await logout(request, context) }
+    }
+
+    private func loginPage(_ request: Request, _ context: AppRequestContext, error: String?, status: HTTPResponse.Status,
+                           username: String = "") -> Response
+    {
+        let token = Passwords.token(bytes: 16)
+        let next = Self.safeNext(request.uri.queryParameters.get("next"))
+        var response = renderer.page("login", ["loginCsrf": token, "next": next, "error": error ?? false, "username": username],
+                                     context: context, request: request, status: status)
+        response.setCookie(Cookie(name: Self.loginCookie, value: token, maxAge: 3600, path: "/login", httpOnly: true, sameSite: .strict))
+        return response
+    }
+
+    private func login(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        var request = request
+        let body = try await request.collectBody(upTo: 64 * 1024)
+        let form = FormFields(String(buffer: body))
+        let username = (form["username"] ?? "").trimmingCharacters(in: .whitespaces)
+        let password = form["password"] ?? ""
+        let strings = ConsoleStrings.table(for: ConsoleLanguage(request: request))
+        guard let cookie = request.cookies[Self.loginCookie]?.value, let given = form["_csrf"], constantTimeEquals(cookie, given) else {
+            throw APIError(.forbidden, field: "_csrf", message: "the login form expired; reload the page and try again")
+        }
+        let address = context.remoteAddress?.ipAddress ?? "unknown"
+        if let wait = await throttle.retryAfter(username: username, address: address) {
+            var response = loginPage(request, context, error: strings["login_throttled"], status: .tooManyRequests, username: username)
+            response.headers[.retryAfter] = "\(max(1, wait.components.seconds))"
+            return response
+        }
+        guard let admin = try await database.admin(username: username), let adminId = admin.id,
+              try await Passwords.verify(password, hash: admin.passwordHash)
+        else {
+            await throttle.failed(username: username, address: address)
+            context.logger.warning("console login failed", metadata: ["admin.username": "\(username)", "client": "\(address)"])
+            return loginPage(request, context, error: strings["login_failed"], status: .unauthorized, username: username)
+        }
+        await throttle.succeeded(username: username)
+        // A new session id at every login (no fixation): setSession always creates a new session.
+        context.sessions.setSession(AdminSession(adminId: adminId, csrfToken: Passwords.token(bytes: 24)), expiresIn: sessionLifetime)
+        try await database.audit(tenantId: admin.tenantId, AuditActor(admin.username), "admin.login", target: "admin \(admin.username)",
+                                 details: ["client": address])
+        var response = Response.redirect(to: Self.safeNext(form["next"]), type: .normal)
+        response.setCookie(Cookie(name: Self.loginCookie, value: "", maxAge: 0, path: "/login", httpOnly: true, sameSite: .strict))
+        return response
+    }
+
+    private func logout(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        var request = request
+        if let session = context.sessions.session {
+            let given = try await RequireAdminMiddleware.csrfToken(of: &request, context: context)
+            guard let given, constantTimeEquals(given, session.csrfToken) else {
+                throw APIError(.forbidden, field: "_csrf", message: "missing or wrong CSRF token; reload the page and try again")
+            }
+            context.sessions.clearSession()
+        }
+        return Response.redirect(to: "/login", type: .normal)
+    }
+
+    /// Only local console paths: never an absolute or protocol-relative URL (no open redirect).
+    static func safeNext(_ next: String?) -> String {
+        guard let next, next.hasPrefix("/"), !next.hasPrefix("//"), !next.hasPrefix("/\\"), !next.contains("\r"), !next.contains("\n")
+        else { return "/console" }
+        return next
+    }
+}

@@ -3,6 +3,7 @@ import FeishuEmulator
 import Foundation
 import Hummingbird
 import Logging
+import Prometheus
 import YunqiaoCore
 import YunqiaoServer
 import YunqiaoStore
@@ -10,24 +11,30 @@ import YunqiaoStore
 extension Yunqiao {
     struct Demo: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Try Yunqiao without a Feishu tenant: the emulator with a sample org, an enterprise configured "
-                + "against it, and a first directory sync (飞书 → 云桥).")
+            abstract: "Try Yunqiao without a Feishu tenant: the Feishu emulator with a sample org, the bridge configured "
+                + "against it (one enterprise, one app, a first directory sync) and its admin console.")
 
-        @Option(help: "Port of the emulator.")
-        var port = 8787
+        @Option(help: "Port of the bridge (console and API).")
+        var port = 8080
+
+        @Option(help: "Port of the Feishu emulator.")
+        var emulatorPort = 8787
 
         @Option(help: "SQLite database of the demo (created when missing).")
         var database = "yunqiao-demo.sqlite"
 
         func run() async throws {
             Yunqiao.bootstrapLogging(default: .warning)
-            let configuration = EmulatorConfiguration(
-                port: port, org: .generated(users: 200, departments: 24), rateLimit: true, latency: .milliseconds(30))
-            let emulator = Emulator(configuration: configuration)
+            let metrics = Yunqiao.bootstrapMetrics()
+            let emulatorConfiguration = EmulatorConfiguration(
+                port: emulatorPort, org: .generated(users: 200, departments: 24), rateLimit: true, latency: .milliseconds(30))
+            let emulator = Emulator(configuration: emulatorConfiguration)
             let size = await emulator.state.orgSize
-            let app = EmulatorConfiguration.defaultApp
             let (ports, ready) = AsyncStream.makeStream(of: Int.self)
-            let databasePath = database
+            var server = ServerConfiguration()
+            server.port = port
+            server.database = database
+            let serverConfiguration = server
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
                     try await emulator.application { port in
@@ -37,49 +44,85 @@ extension Yunqiao {
                 }
                 group.addTask {
                     var iterator = ports.makeAsyncIterator()
-                    guard let port = await iterator.next() else { return }
-                    let base = "http://127.0.0.1:\(port)"
-                    let store = try YunqiaoDatabase.open(path: databasePath)
-                    let tenant = try await store.tenant()
-                    let name = "云桥示例科技（模拟器）"
-                    let enterprise: EnterpriseRecord
-                    if let existing = try await store.enterprises(tenantId: tenant.id ?? 0).first(where: { $0.name == name }),
-                       existing.baseURL == base
-                    {
-                        enterprise = existing
-                    } else {
-                        let label = try await store.enterprises(tenantId: tenant.id ?? 0).contains { $0.name == name }
-                            ? "\(name) :\(port)" : name
-                        enterprise = try await store.createEnterprise(tenantId: tenant.id ?? 0, name: label, brand: "feishu", baseURL: base)
-                        _ = try await store.addApp(enterpriseId: enterprise.id ?? 0, name: "云桥", appID: app.appID, appSecret: app.appSecret)
-                    }
-                    let report = try await withYunqiaoHTTPClient { http in
-                        try await FeishuDirectorySync(database: store, httpClient: http, logger: Logger(label: "yunqiao.demo"))
-                            .run(enterprise: enterprise, progress: ProgressLine.make())
-                    }
-                    ProgressLine.finish()
-                    say("""
-                        Yunqiao demo
-                          Feishu emulator   \(base)  (\(size.departments) departments, \(size.users) users, rate limits on, 30 ms latency)
-                          App               \(app.appID) / \(app.appSecret)
-                          Database          \(databasePath)  (enterprise "\(enterprise.name)")
-
-                        First directory sync (飞书 → 云桥):
-                        \(report.summary.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
-
-                        Try it:
-                          swift run yunqiao sync feishu --database \(databasePath) --enterprise '\(enterprise.name)'
-                          TOKEN=$(curl -s -X POST \(base)/open-apis/auth/v3/tenant_access_token/internal \\
-                            -d '{"app_id":"\(app.appID)","app_secret":"\(app.appSecret)"}' | sed 's/.*"tenant_access_token":"\\([^"]*\\)".*/\\1/')
-                          curl -s -H "Authorization: Bearer $TOKEN" '\(base)/open-apis/contact/v3/departments/0/children?page_size=50'
-                          curl -s '\(base)/_emulator/state?org=false'
-
-                        Press Ctrl-C to stop.
-                        listening on \(base)
-                        """)
+                    guard let emulatorPort = await iterator.next() else { return }
+                    try await Self.serve(server: serverConfiguration, emulatorBase: "http://127.0.0.1:\(emulatorPort)", size: size,
+                                         metrics: metrics)
                 }
                 try await group.waitForAll()
             }
         }
+
+        /// Configures the demo tenant (idempotently), syncs once and serves the console.
+        static func serve(server: ServerConfiguration, emulatorBase: String, size: (departments: Int, users: Int),
+                          metrics: PrometheusCollectorRegistry) async throws
+        {
+            let logger = Logger(label: "yunqiao.demo")
+            let store = try YunqiaoDatabase.open(path: server.database)
+            let setup = try await DemoSetup.prepare(store: store, server: server, emulatorBase: emulatorBase)
+            let report = try await withYunqiaoHTTPClient { http in
+                try await FeishuDirectorySync(database: store, httpClient: http, logger: logger)
+                    .run(enterprise: setup.enterprise, progress: ProgressLine.make())
+            }
+            ProgressLine.finish()
+            let app = EmulatorConfiguration.defaultApp
+            try await BridgeServer.run(configuration: server, database: store, metrics: metrics, logger: logger) { port in
+                let console = "http://127.0.0.1:\(port)"
+                say("""
+                    Yunqiao demo
+
+                      Console           \(console)/console
+                      Admin login       user: \(server.adminUsername)   password: \(setup.password)   (new at every demo start)
+                      Feishu emulator   \(emulatorBase)  (\(size.departments) departments, \(size.users) users, rate limits on, 30 ms latency)
+                      Enterprise        \(setup.enterprise.name) — app \(app.appID) / \(app.appSecret)
+                      Database          \(server.database)
+
+                    First directory sync (飞书 → 云桥):
+                    \(report.summary.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+
+                    Try it:
+                      open \(console)/console and sign in; 飞书集成 → the enterprise → 立即同步 / 通讯录
+                      curl -s \(console)/healthz
+                      curl -s '\(emulatorBase)/_emulator/state?org=false'
+
+                    Press Ctrl-C to stop.
+                    listening on \(console)
+                    """)
+            }
+        }
+    }
+}
+
+/// The demo's tenant: admin password, external domain, a sample OA homepage app, the emulator enterprise and its app.
+enum DemoSetup {
+    static let enterpriseName = "云桥示例科技（模拟器）"
+
+    static func prepare(store: YunqiaoDatabase, server: ServerConfiguration, emulatorBase: String) async throws
+        -> (enterprise: EnterpriseRecord, password: String)
+    {
+        let tenant = try await store.tenant(named: server.tenant)
+        let tenantId = tenant.id ?? 0
+        let actor = AuditActor("demo")
+        let password = Passwords.generate()
+        try await store.setAdminPassword(tenantId: tenantId, username: server.adminUsername, passwordHash: try await Passwords.hash(password),
+                                         by: actor)
+        try await store.setExternalDomain(tenantId: tenantId, "http://127.0.0.1:\(server.port)", by: actor)
+        var portal = try await store.homepageApps(tenantId: tenantId).first { $0.name == "OA 门户" }
+        if portal == nil {
+            portal = try await store.createHomepageApp(tenantId: tenantId, name: "OA 门户", url: "/spa/portal/index.html",
+                                                       note: "示例主页型应用", by: actor)
+        }
+        let app = EmulatorConfiguration.defaultApp
+        if let existing = try await store.enterprises(tenantId: tenantId).first(where: { $0.name == enterpriseName }) {
+            if existing.baseURL != emulatorBase {
+                _ = try await store.updateEnterprise(tenantId: tenantId, id: existing.id ?? 0, name: existing.name, brand: existing.brand,
+                                                     baseURL: emulatorBase, by: actor)
+            }
+            return (try await store.enterprise(tenantId: tenantId, id: existing.id ?? 0), password)
+        }
+        let enterprise = try await store.createEnterprise(tenantId: tenantId, name: enterpriseName, brand: "feishu", baseURL: emulatorBase,
+                                                          by: actor)
+        _ = try await store.addApp(enterpriseId: enterprise.id ?? 0, name: "云桥", appID: app.appID, appSecret: app.appSecret,
+                                   homepage: portal?.id.map(AppHomepage.oaApp) ?? .none, by: actor)
+        return (enterprise, password)
     }
 }

@@ -14,7 +14,7 @@ extension Yunqiao {
                 Settings come from a JSON file (--config, or $YUNQIAO_CONFIG; see yunqiao.example.json) and are
                 overridden by environment variables: YUNQIAO_HTTP_HOST, YUNQIAO_HTTP_PORT, YUNQIAO_DATABASE,
                 YUNQIAO_TENANT, YUNQIAO_ADMIN_USERNAME, YUNQIAO_SESSION_HOURS, YUNQIAO_COOKIES_SECURE (auto|always|never),
-                YUNQIAO_LOGIN_MAXFAILURES, YUNQIAO_LOGIN_WINDOWMINUTES, YUNQIAO_SHUTDOWN_GRACESECONDS.
+                YUNQIAO_LOGIN_MAX_FAILURES, YUNQIAO_LOGIN_WINDOW_MINUTES, YUNQIAO_SHUTDOWN_GRACE_SECONDS.
                 On first start an admin account is created and its password printed once to the log.
                 """)
 

@@ -3,7 +3,8 @@ import Foundation
 import SystemPackage
 
 /// `yunqiao serve` settings: a JSON file (see `yunqiao.example.json`) overridden by `YUNQIAO_…` environment variables
-/// (`http.port` ⇄ `YUNQIAO_HTTP_PORT`, `database` ⇄ `YUNQIAO_DATABASE`).
+/// (`http.port` ⇄ `YUNQIAO_HTTP_PORT`, `database` ⇄ `YUNQIAO_DATABASE`; camelCase keys get an underscore:
+/// `login.maxFailures` ⇄ `YUNQIAO_LOGIN_MAX_FAILURES`).
 public struct ServerConfiguration: Sendable, Equatable {
     public enum SecureCookies: String, Sendable {
         /// Secure when the request came over https (directly or `X-Forwarded-Proto: https` from the proxy).
@@ -32,22 +33,41 @@ public struct ServerConfiguration: Sendable, Equatable {
 
     /// Reads every setting from `reader`, keeping the defaults for missing keys.
     public init(reader: ConfigReader) throws {
-        host = reader.string(forKey: "http.host", default: host)
-        port = reader.int(forKey: "http.port", default: port)
-        database = reader.string(forKey: "database", default: database)
-        tenant = reader.string(forKey: "tenant", default: tenant)
-        adminUsername = reader.string(forKey: "admin.username", default: adminUsername)
-        sessionLifetime = .seconds(reader.int(forKey: "session.hours", default: 12) * 3600)
-        let secure = reader.string(forKey: "cookies.secure", default: secureCookies.rawValue)
+        host = try Self.string(reader, "http.host", default: host)
+        port = try Self.int(reader, "http.port", default: port)
+        database = try Self.string(reader, "database", default: database)
+        tenant = try Self.string(reader, "tenant", default: tenant)
+        adminUsername = try Self.string(reader, "admin.username", default: adminUsername)
+        sessionLifetime = .seconds(try Self.int(reader, "session.hours", default: 12) * 3600)
+        let secure = try Self.string(reader, "cookies.secure", default: secureCookies.rawValue)
         guard let secureCookies = SecureCookies(rawValue: secure) else {
             throw ConfigurationError.invalid(key: "cookies.secure", message: "auto, always or never (got \(secure))")
         }
         self.secureCookies = secureCookies
-        loginMaxFailures = reader.int(forKey: "login.maxFailures", default: loginMaxFailures)
-        loginWindow = .seconds(reader.int(forKey: "login.windowMinutes", default: 15) * 60)
-        shutdownGrace = .seconds(reader.int(forKey: "shutdown.graceSeconds", default: 60))
+        loginMaxFailures = try Self.int(reader, "login.maxFailures", default: loginMaxFailures)
+        loginWindow = .seconds(try Self.int(reader, "login.windowMinutes", default: 15) * 60)
+        shutdownGrace = .seconds(try Self.int(reader, "shutdown.graceSeconds", default: 60))
         guard (0...65535).contains(port) else { throw ConfigurationError.invalid(key: "http.port", message: "0…65535 (got \(port))") }
         guard loginMaxFailures > 0 else { throw ConfigurationError.invalid(key: "login.maxFailures", message: "at least 1") }
+    }
+
+    /// A value that is present but of the wrong type is an error, not a silent default.
+    private static func int(_ reader: ConfigReader, _ key: String, default value: Int) throws -> Int {
+        if let found = try? reader.requiredInt(forKey: ConfigKey(key)) { return found }
+        guard !isPresent(reader, key) else { throw ConfigurationError.invalid(key: key, message: "must be an integer") }
+        return value
+    }
+
+    private static func string(_ reader: ConfigReader, _ key: String, default value: String) throws -> String {
+        if let found = try? reader.requiredString(forKey: ConfigKey(key)) { return found }
+        guard !isPresent(reader, key) else { throw ConfigurationError.invalid(key: key, message: "must be a string") }
+        return value
+    }
+
+    private static func isPresent(_ reader: ConfigReader, _ key: String) -> Bool {
+        let key = ConfigKey(key)
+        return (try? reader.requiredString(forKey: key)) != nil || (try? reader.requiredInt(forKey: key)) != nil
+            || (try? reader.requiredDouble(forKey: key)) != nil || (try? reader.requiredBool(forKey: key)) != nil
     }
 
     /// Environment variables first, then the JSON file (when given; it must exist), then the defaults.

@@ -53,12 +53,17 @@ public struct AppRequestContext: AuthRequestContext, SessionRequestContext, Requ
     }
 }
 
-/// Bodies as JSON, or as an HTML form when the request says so.
+/// Bodies as JSON, or as an HTML form when the request says so. A body that does not decode is a 400 naming the field
+/// (``APIError/decoding(_:)``), not Hummingbird's message without one.
 public struct AppRequestDecoder: RequestDecoder {
     public func decode<T: Decodable>(_ type: T.Type, from request: Request, context: some RequestContext) async throws -> T {
-        if request.headers[.contentType]?.lowercased().hasPrefix("application/x-www-form-urlencoded") == true {
-            return try await URLEncodedFormDecoder().decode(type, from: request, context: context)
+        do {
+            if request.headers[.contentType]?.lowercased().hasPrefix("application/x-www-form-urlencoded") == true {
+                return try await URLEncodedFormDecoder().decode(type, from: request, context: context)
+            }
+            return try await JSONDecoder().decode(type, from: request, context: context)
+        } catch let error as DecodingError {
+            throw APIError.decoding(error)
         }
-        return try await JSONDecoder().decode(type, from: request, context: context)
     }
 }

@@ -31,14 +31,14 @@ import YunqiaoStore
     @Test func badEnterpriseInputNamesTheField() async throws {
         let database = try YunqiaoDatabase.inMemory()
         let tenant = try await database.tenant()
-        await #expect(throws: YunqiaoDatabase.StoreError.invalid(field: "baseURL", message: "an absolute http(s) URL")) {
+        await #expect(throws: YunqiaoDatabase.StoreError.invalid(field: "baseURL", message: "must be an absolute http(s) URL, e.g. https://example.com")) {
             _ = try await database.createEnterprise(tenantId: tenant.id ?? 0, name: "x", brand: "feishu", baseURL: "open.feishu.cn")
         }
-        await #expect(throws: YunqiaoDatabase.StoreError.invalid(field: "brand", message: "feishu or lark")) {
+        await #expect(throws: YunqiaoDatabase.StoreError.invalid(field: "brand", message: "must be feishu or lark")) {
             _ = try await database.createEnterprise(tenantId: tenant.id ?? 0, name: "x", brand: "dingtalk", baseURL: "https://a.b")
         }
         _ = try await database.createEnterprise(tenantId: tenant.id ?? 0, name: "x", brand: "lark", baseURL: "https://open.larksuite.com")
-        await #expect(throws: YunqiaoDatabase.StoreError.duplicate("enterprise x")) {
+        await #expect(throws: YunqiaoDatabase.StoreError.invalid(field: "name", message: "an enterprise named x already exists")) {
             _ = try await database.createEnterprise(tenantId: tenant.id ?? 0, name: "x", brand: "lark", baseURL: "https://open.larksuite.com")
         }
     }

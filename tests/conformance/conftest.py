@@ -20,7 +20,6 @@ fixture below gives every test an empty cache, and every instance has its own ap
 from __future__ import annotations
 
 import json
-import os
 from typing import Iterator
 
 import pytest
@@ -28,6 +27,7 @@ from lark_oapi.core.cache import LocalCache
 from lark_oapi.core.token import TokenManager
 
 from support import FIXTURES, App, EmulatorProcess, app_flags, start_emulator
+from yunqiao_process import stopped_at_exit
 
 
 @pytest.fixture(autouse=True)
@@ -39,13 +39,8 @@ def fresh_token_cache() -> Iterator[None]:
 
 
 def _running(*args: str, apps: list[App]) -> Iterator[EmulatorProcess]:
-    emulator = start_emulator(*args, apps=apps)
-    try:
+    with stopped_at_exit(start_emulator(*args, apps=apps)) as emulator:
         yield emulator
-    finally:
-        code = emulator.stop()
-    assert code == 0, f"emulator exited with {code} after SIGTERM; its stderr is in {emulator.stderr_path}"
-    os.unlink(emulator.stderr_path)  # kept only when something went wrong
 
 
 @pytest.fixture(scope="session")

@@ -3,39 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import tempfile
-import threading
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any, Callable
 
 import lark_oapi as lark
-import pytest
 import requests
 from lark_oapi.api.contact.v3 import ChildrenDepartmentRequest, FindByDepartmentUserRequest
 from lark_oapi.core.model.error import Error
 
-ROOT = Path(__file__).resolve().parents[2]
+from yunqiao_process import YunqiaoProcess, start_yunqiao
+
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-START_TIMEOUT = 60.0
-
-
-@cache
-def yunqiao_binary() -> str:
-    """`$YUNQIAO_BIN`, or the debug build of the package (`swift build --show-bin-path`)."""
-    configured = os.environ.get("YUNQIAO_BIN")
-    if configured:
-        return configured
-    bin_path = subprocess.run(["swift", "build", "--show-bin-path"], cwd=ROOT, check=True, capture_output=True,
-                              text=True).stdout.strip()
-    binary = Path(bin_path) / "yunqiao"
-    if not binary.exists():
-        pytest.exit(f"{binary} does not exist: run `swift build --product yunqiao` first (or set YUNQIAO_BIN)", 2)
-    return str(binary)
 
 
 @dataclass
@@ -45,14 +24,10 @@ class App:
 
 
 @dataclass
-class EmulatorProcess:
+class EmulatorProcess(YunqiaoProcess):
     """A running `yunqiao emulator`: its base URL, its apps and helpers for the admin side door."""
 
-    process: subprocess.Popen
-    base: str
-    apps: list[App]
-    stderr_path: str
-    stdout_lines: list[str] = field(default_factory=list)
+    apps: list[App] = field(default_factory=list)
 
     # -- SDK clients --------------------------------------------------------------------------------------------
 
@@ -85,44 +60,10 @@ class EmulatorProcess:
         assert response.status_code == 200, response.text
         return response.json()
 
-    def stop(self) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-                raise AssertionError("the emulator did not stop within 15 s of SIGTERM") from None
-        return self.process.returncode
-
 
 def start_emulator(*args: str, apps: list[App]) -> EmulatorProcess:
     """Starts `yunqiao emulator --port 0 ARGS` and waits for `listening on http://HOST:PORT` on stdout."""
-    stderr = tempfile.NamedTemporaryFile(prefix="yunqiao-emulator-", suffix=".log", delete=False)
-    command = [yunqiao_binary(), "emulator", "--port", "0", *args]
-    with stderr:  # the child keeps its own descriptor
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, text=True, bufsize=1)
-    lines: list[str] = []
-    found: dict[str, str] = {}
-    ready = threading.Event()
-
-    def read_stdout() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            lines.append(line.rstrip("\n"))
-            if "base" not in found and line.startswith("listening on http://"):
-                found["base"] = line.strip().removeprefix("listening on ")
-                ready.set()
-        ready.set()  # EOF: the process ended
-
-    threading.Thread(target=read_stdout, daemon=True).start()
-    if not ready.wait(START_TIMEOUT) or "base" not in found:
-        process.kill()
-        process.wait()
-        log = Path(stderr.name).read_text(errors="replace")
-        raise RuntimeError(f"emulator did not start: {command}\nstdout: {lines}\nstderr: {log}")
-    return EmulatorProcess(process=process, base=found["base"], apps=apps, stderr_path=stderr.name, stdout_lines=lines)
+    return start_yunqiao("emulator", "--port", "0", *args, kind=EmulatorProcess, apps=apps)
 
 
 def app_flags(apps: list[App]) -> list[str]:

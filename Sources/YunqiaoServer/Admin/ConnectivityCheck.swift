@@ -82,7 +82,12 @@ struct ConnectivityCheck: Sendable {
         await steps.run("token") { try await tokenStep(client: client) }
         await steps.run("scope") {
             let (departments, users) = try await client.contactScope()
-            let allMembers = departments.contains("0")
+            // "All members" is listed as the root, or (as the sync finds it) shows as a readable root department.
+            var allMembers = departments.contains("0")
+            if !allMembers {
+                var root = client.departmentChildren(of: "0", pageSize: 1).makeAsyncIterator()
+                allMembers = (try? await root.next()) != nil
+            }
             scope = CheckResult.Scope(allMembers: allMembers, departments: departments.count, users: users.count)
             return allMembers ? "contact scope: all members"
                 : "contact scope: \(departments.count) departments and \(users.count) users"

@@ -17,7 +17,8 @@ public struct ConsoleRenderer: Sendable {
 
     enum ConsoleError: Error { case missingTemplates }
 
-    /// An HTML page. `values` holds the page's data; `t` (strings), `lang`, `csrf` and `admin` are added.
+    /// An HTML page. `values` holds the page's data; `t` (strings), `lang`, `csrf` and `admin` are added. A `?lang=`
+    /// query also sets the `lang` cookie.
     func page(_ template: String, _ values: [String: Any], context: AppRequestContext, request: Request,
               status: HTTPResponse.Status = .ok) -> Response
     {
@@ -37,7 +38,12 @@ public struct ConsoleRenderer: Sendable {
         headers[HTTPField.Name("X-Frame-Options")!] = "DENY"
         headers[HTTPField.Name("Content-Security-Policy")!] =
             "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
+        var response = Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
+        // The language switch (`?lang=en`) is remembered for the next pages.
+        if let chosen = request.uri.queryParameters.get("lang"), ConsoleLanguage(rawValue: chosen) != nil {
+            response.setCookie(Cookie(name: "lang", value: chosen, maxAge: 365 * 86_400, path: "/", httpOnly: true, sameSite: .lax))
+        }
+        return response
     }
 }
 

@@ -55,8 +55,8 @@ struct SessionController {
             return loginPage(request, context, error: strings["login_failed"], status: .unauthorized, username: username)
         }
         await throttle.succeeded(username: username)
-        // A new session id at every login (no fixation): setSession always creates a new session.
-        context.sessions.setSession(AdminSession(adminId: adminId, csrfToken: Passwords.token(bytes: 24)), expiresIn: sessionLifetime)
+        // A new session id at every login (no fixation): createSession always creates a new session.
+        context.sessions.createSession(AdminSession(adminId: adminId, csrfToken: Passwords.token(bytes: 24)), expiresIn: sessionLifetime)
         try await database.audit(tenantId: admin.tenantId, AuditActor(admin.username), "admin.login", target: "admin \(admin.username)",
                                  details: ["client": address])
         var response = Response.redirect(to: Self.safeNext(form["next"]), type: .normal)

@@ -1,0 +1,67 @@
+import Foundation
+import Hummingbird
+import YunqiaoStore
+
+/// The audit log and the admin API tokens.
+extension ConsoleController {
+    static let auditPageSize = 100
+
+    func addAdminRoutes(to routes: RouteCollection<AppRequestContext>) {
+        routes.get("audit") { request, context in
+            let admin = try context.admin()
+            let query = request.uri.queryParameters
+            let form = Dictionary(uniqueKeysWithValues: ["actor", "action", "q", "since", "until"].map { ($0, query.get($0) ?? "") })
+            do {
+                return show("audit", try await auditPage(admin, form, before: query.get("before")), request, context)
+            } catch {
+                return try await refused(error, request, context, form, template: "audit", page: { ["form": $0, "filtered": true] })
+            }
+        }
+        routes.get("tokens") { request, context in
+            show("tokens", try await tokensPage(context.admin(), newToken: nil), request, context)
+        }
+        routes.post("tokens") { request, context in
+            let admin = try context.admin()
+            let form = try await Self.form(request, context)
+            do {
+                let created = try await service.createToken(admin, TokenInput(name: form["name"] ?? ""))
+                return show("tokens", try await tokensPage(admin, newToken: created), request, context, status: .created)
+            } catch {
+                return try await refused(error, request, context, form.values, template: "tokens", page: { entered in
+                    var values = try await tokensPage(admin, newToken: nil)
+                    values["form"] = entered
+                    return values
+                })
+            }
+        }
+        routes.post("tokens/:id/revoke") { request, context in
+            try await service.revokeToken(context.admin(), id: context.id("id"))
+            return Self.seeOther("/console/tokens?revoked=1")
+        }
+    }
+
+    /// One page of entries, newest first; `before` (an entry id) pages back.
+    private func auditPage(_ admin: AdminIdentity, _ form: [String: String], before: String?) async throws -> PageValues {
+        var until = try AdminAPIController.date(form["until"], "until")
+        if let day = until, form["until"]?.count == 10 { until = day.addingTimeInterval(86_400) }  // a day includes itself
+        let filter = AuditFilter(actor: form["actor"]?.nilIfEmpty, action: form["action"]?.nilIfEmpty, text: form["q"]?.nilIfEmpty,
+                                 since: try AdminAPIController.date(form["since"], "since"), until: until, limit: Self.auditPageSize,
+                                 beforeId: try AdminAPIController.int(before, "before").map(Int64.init))
+        let entries = try await service.auditLog(admin, filter: filter)
+        var values: PageValues = ["form": form, "entries": entries.map { TemplateValue($0) },
+                                  "filtered": form.values.contains { !$0.isEmpty } || before != nil]
+        if entries.count == Self.auditPageSize, let last = entries.last {
+            values["olderHref"] = "/console/audit" + ConsoleFormat.query(["actor": form["actor"], "action": form["action"], "q": form["q"],
+                                                                          "since": form["since"], "until": form["until"],
+                                                                          "before": "\(last.id)"])
+        }
+        return values
+    }
+
+    /// The tokens; `newToken` (just created) is the only time a token's value is shown.
+    private func tokensPage(_ admin: AdminIdentity, newToken: TokenView?) async throws -> PageValues {
+        var values: PageValues = ["tokens": try await service.tokens(admin).map { TemplateValue($0) }, "form": [String: String]()]
+        values["newToken"] = newToken.map { TemplateValue($0) }
+        return values
+    }
+}

@@ -81,12 +81,7 @@ extension YunqiaoDatabase {
             enterprise.name = fields.name
             enterprise.brand = fields.brand
             enterprise.baseURL = fields.baseURL
-            guard enterprise != before else { return enterprise }
-            enterprise.updatedAt = Date()
-            try enterprise.update(db)
-            try Self.audit(db, tenantId: tenantId, actor, "enterprise.update", target: enterprise.auditTarget,
-                           before: before.auditView, after: enterprise.auditView)
-            return enterprise
+            return try Self.saveEdit(db, tenantId: tenantId, actor, "enterprise.update", before: before, after: enterprise)
         }
     }
 
@@ -223,12 +218,7 @@ extension YunqiaoDatabase {
             entry.name = fields.name
             entry.url = fields.url
             entry.note = note.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard entry != before else { return entry }
-            entry.updatedAt = Date()
-            try entry.update(db)
-            try Self.audit(db, tenantId: tenantId, actor, "homepageApp.update", target: entry.auditTarget,
-                           before: before.auditView, after: entry.auditView)
-            return entry
+            return try Self.saveEdit(db, tenantId: tenantId, actor, "homepageApp.update", before: before, after: entry)
         }
     }
 
@@ -247,6 +237,18 @@ extension YunqiaoDatabase {
     }
 
     // MARK: helpers inside a transaction
+
+    /// Saves an edited entry with its audit entry, or nothing when the edit changed nothing.
+    static func saveEdit<Entry: AuditedRecord>(_ db: Database, tenantId: Int64, _ actor: AuditActor, _ action: String,
+                                               before: Entry, after: Entry) throws -> Entry
+    {
+        guard after != before else { return after }
+        var saved = after
+        saved.updatedAt = Date()
+        try saved.update(db)
+        try audit(db, tenantId: tenantId, actor, action, target: saved.auditTarget, before: before.auditView, after: saved.auditView)
+        return saved
+    }
 
     static func enterprise(_ db: Database, tenantId: Int64, id: Int64) throws -> EnterpriseRecord {
         guard let enterprise = try EnterpriseRecord.fetchOne(db, key: id), enterprise.tenantId == tenantId else {
@@ -313,12 +315,19 @@ extension AppRecord {
     }
 }
 
-extension EnterpriseRecord {
+/// A settings entry whose edits are audited with its own description and view.
+protocol AuditedRecord: MutablePersistableRecord, Equatable {
+    var updatedAt: Date { get set }
+    var auditTarget: String { get }
+    var auditView: [String: String] { get }
+}
+
+extension EnterpriseRecord: AuditedRecord {
     var auditTarget: String { "enterprise \(id ?? 0) \(name)" }
     var auditView: [String: String] { ["name": name, "brand": brand, "baseURL": baseURL] }
 }
 
-extension HomepageAppRecord {
+extension HomepageAppRecord: AuditedRecord {
     var auditTarget: String { "homepageApp \(id ?? 0) \(name)" }
     var auditView: [String: String] { ["name": name, "url": url, "note": note] }
 }

@@ -112,7 +112,9 @@ public struct FeishuClient: Sendable {
 
     /// A tenant access token from the cache, fetched when missing or about to expire.
     public func tenantAccessToken() async throws -> String {
-        try await tokens.get { [self] in try await self.fetchTenantToken() }
+        try await tokens.get { [self] in
+            try await Self.counted("POST /open-apis/auth/v3/tenant_access_token/internal") { try await self.fetchTenantToken() }
+        }
     }
 
     private struct TokenAnswer: Decodable {
@@ -194,13 +196,22 @@ public struct FeishuClient: Sendable {
     /// Retries 429 (after exactly `x-ogw-ratelimit-reset` seconds), 5xx, transport errors and internal codes;
     /// refreshes the token once when it is refused; never retries permission or validation errors.
     public func call<T: Decodable & Sendable>(_ request: FeishuRequest, as type: T.Type = T.self) async throws -> T {
+        try await Self.counted(request.api) { try await send(request, as: type) }
+    }
+
+    /// Counts a call's outcome in `feishu_api_calls_total{api, result, code}` (Prometheus via swift-metrics).
+    private static func counted<T>(_ api: String, _ body: () async throws -> T) async throws -> T {
         do {
-            let data = try await send(request, as: type)
-            Counter(label: "feishu_api_calls_total", dimensions: [("api", request.api), ("result", "success"), ("code", "0")]).increment()
-            return data
+            let value = try await body()
+            Counter(label: "feishu_api_calls_total", dimensions: [("api", api), ("result", "success"), ("code", "0")]).increment()
+            return value
         } catch {
-            let code = (error as? FeishuAPIError).map { "\($0.code)" } ?? "none"
-            Counter(label: "feishu_api_calls_total", dimensions: [("api", request.api), ("result", "failure"), ("code", code)]).increment()
+            let code = switch error {
+            case let error as FeishuAPIError: "\(error.code)"
+            case FeishuClientError.tokenRefused(let code, _): "\(code)"
+            default: "none"
+            }
+            Counter(label: "feishu_api_calls_total", dimensions: [("api", api), ("result", "failure"), ("code", code)]).increment()
             throw error
         }
     }

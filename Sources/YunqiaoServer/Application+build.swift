@@ -48,7 +48,6 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
         SessionMiddleware(storage: DatabasePersistDriver(database: dependencies.database),
                           configuration: .init(sessionCookieParameters: .init(name: "yq_session", sameSite: .lax),
                                                defaultSessionExpiration: dependencies.configuration.sessionLifetime))
-        AdminAuthMiddleware(database: dependencies.database)
     }
     router.get("healthz") { _, _ in
         try await dependencies.database.healthCheck()
@@ -67,9 +66,10 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
     SessionController(database: dependencies.database, renderer: renderer, throttle: dependencies.throttle,
                       sessionLifetime: dependencies.configuration.sessionLifetime).addRoutes(to: router)
     router.get("/") { _, _ in Response.redirect(to: "/console", type: .found) }
-    router.group("console").add(middleware: RequireAdminMiddleware(redirectToLogin: true))
+    let authenticate = AdminAuthMiddleware(database: dependencies.database)
+    router.group("console").add(middleware: authenticate).add(middleware: RequireAdminMiddleware(redirectToLogin: true))
         .addRoutes(ConsoleController(service: dependencies.service, renderer: renderer).routes)
-    router.group("api/admin/v1").add(middleware: RequireAdminMiddleware(redirectToLogin: false))
+    router.group("api/admin/v1").add(middleware: authenticate).add(middleware: RequireAdminMiddleware(redirectToLogin: false))
         .addRoutes(AdminAPIController(service: dependencies.service).routes)
     return router
 }

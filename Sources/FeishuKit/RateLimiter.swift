@@ -48,7 +48,7 @@ public actor RateLimiter {
         windows[key] = window
     }
 
-    private func reserve(_ key: String) -> ContinuousClock.Instant {
+    func reserve(_ key: String) -> ContinuousClock.Instant {
         var window = windows[key] ?? Window()
         var slot = clock.now
         if let paused = window.pausedUntil, paused > slot { slot = paused }

@@ -112,9 +112,22 @@ struct FeishuClientTests {
         }
     }
 
-    @Test func limiterKeepsEveryWindowUnderTheCap() async throws {
+    @Test func limiterReservesEveryWindowUnderTheCap() async throws {
+        let limiter = RateLimiter(limits: .init(perSecond: 50, perMinute: 1000, margin: .milliseconds(10)))
+        var slots: [ContinuousClock.Instant] = []
+        for _ in 0..<180 { slots.append(await limiter.reserve("app GET /x")) }
+        // Any one-second window (stretched by the margin) holds at most 50 reservations.
+        for (index, slot) in slots.enumerated() where index >= 50 {
+            #expect(slot - slots[index - 50] >= .seconds(1) + .milliseconds(10))
+        }
+        #expect(zip(slots, slots.dropFirst()).allSatisfy { $0 <= $1 })
+        #expect(slots[179] - slots[0] >= .seconds(3))
+    }
+
+    @Test func concurrentCallersStayUnderTheCapAndAllSucceed() async throws {
         try await Emulator.withRunning(EmulatorConfiguration(rateLimit: true)) { emulator in
-            // The margin covers the send-to-arrival jitter of a busy test machine (every suite runs in parallel).
+            // The margin covers most send-to-arrival jitter of a busy test machine (every suite runs in parallel);
+            // a late wake-up can still bunch a few requests at the server, and the client's retry absorbs those.
             let feishu = client(emulator, limiter: RateLimiter(limits: .init(margin: .milliseconds(150))))
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for _ in 0..<120 {
@@ -125,8 +138,9 @@ struct FeishuClientTests {
                 }
                 try await group.waitForAll()
             }
-            let limited = await emulator.state.snapshot()["counters"]?["total_rate_limited"]?.intValue
-            #expect(limited == 0)
+            let limited = await emulator.state.snapshot()["counters"]?["total_rate_limited"]?.intValue ?? 0
+            #expect(limited <= 12, "at most a tenth of the calls bunched by scheduling delays")
+            #expect(await feishu.recorder.total().failures == 0)
         }
     }
 }

@@ -90,13 +90,9 @@ extension YunqiaoDatabase {
         try await write { db in
             let enterprise = try Self.enterprise(db, tenantId: tenantId, id: id)
             let apps = try AppRecord.filter(Column("enterpriseId") == id).order(Column("id")).fetchAll(db)
-            guard apps.isEmpty else {
-                throw StoreError.inUse("enterprise \(enterprise.name) still has apps: "
-                    + apps.map { "\($0.name) (\($0.appID))" }.joined(separator: ", ") + "; delete them first")
+            try Self.deleteUnlessUsed(db, tenantId: tenantId, actor, "enterprise.delete", enterprise, usedBy: apps) { names in
+                "enterprise \(enterprise.name) still has apps: \(names); delete them first"
             }
-            _ = try enterprise.delete(db)
-            try Self.audit(db, tenantId: tenantId, actor, "enterprise.delete", target: enterprise.auditTarget,
-                           before: enterprise.auditView, after: nil)
         }
     }
 
@@ -226,17 +222,25 @@ extension YunqiaoDatabase {
     public func deleteHomepageApp(tenantId: Int64, id: Int64, by actor: AuditActor) async throws {
         try await write { db in
             let entry = try Self.homepageApp(db, tenantId: tenantId, id: id)
-            let users = try AppRecord.filter(Column("homepageAppId") == id).order(Column("id")).fetchAll(db)
-            guard users.isEmpty else {
-                throw StoreError.inUse("homepage app \(entry.name) is the homepage of "
-                    + users.map { "\($0.name) (\($0.appID))" }.joined(separator: ", ") + "; change their homepage first")
+            let apps = try AppRecord.filter(Column("homepageAppId") == id).order(Column("id")).fetchAll(db)
+            try Self.deleteUnlessUsed(db, tenantId: tenantId, actor, "homepageApp.delete", entry, usedBy: apps) { names in
+                "homepage app \(entry.name) is the homepage of \(names); change their homepage first"
             }
-            _ = try entry.delete(db)
-            try Self.audit(db, tenantId: tenantId, actor, "homepageApp.delete", target: entry.auditTarget, before: entry.auditView, after: nil)
         }
     }
 
     // MARK: helpers inside a transaction
+
+    /// Deletes an entry with its audit entry; refused (naming them) while apps use it.
+    static func deleteUnlessUsed<Entry: AuditedRecord>(_ db: Database, tenantId: Int64, _ actor: AuditActor, _ action: String,
+                                                       _ entry: Entry, usedBy apps: [AppRecord], refusal: (String) -> String) throws
+    {
+        guard apps.isEmpty else {
+            throw StoreError.inUse(refusal(apps.map { "\($0.name) (\($0.appID))" }.joined(separator: ", ")))
+        }
+        _ = try entry.delete(db)
+        try audit(db, tenantId: tenantId, actor, action, target: entry.auditTarget, before: entry.auditView, after: nil)
+    }
 
     /// Saves an edited entry with its audit entry, or nothing when the edit changed nothing.
     static func saveEdit<Entry: AuditedRecord>(_ db: Database, tenantId: Int64, _ actor: AuditActor, _ action: String,

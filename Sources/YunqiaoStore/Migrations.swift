@@ -145,6 +145,72 @@ enum Migrations {
                 t.column("expiresAt", .datetime)
             }
         }
+        migrator.registerMigration("v3: OA directory, bindings, auto-bind settings and conflicts") { db in
+            try db.create(table: "oaSubcompany") { t in
+                t.belongsTo("tenant", onDelete: .cascade).notNull()
+                t.column("oaID", .text).notNull()
+                t.column("name", .text).notNull()
+                t.column("parentOaID", .text)
+                t.column("updatedAt", .datetime).notNull()
+                t.primaryKey(["tenantId", "oaID"])
+            }
+            try db.create(table: "oaDepartment") { t in
+                t.belongsTo("tenant", onDelete: .cascade).notNull()
+                t.column("oaID", .text).notNull()
+                t.column("name", .text).notNull()
+                t.column("parentOaID", .text)
+                t.column("subcompanyOaID", .text)
+                t.column("sortOrder", .integer).notNull().defaults(to: 0)
+                t.column("updatedAt", .datetime).notNull()
+                t.primaryKey(["tenantId", "oaID"])
+            }
+            try db.create(table: "oaUser") { t in
+                t.belongsTo("tenant", onDelete: .cascade).notNull()
+                t.column("oaID", .text).notNull()
+                t.column("loginID", .text).notNull()
+                t.column("name", .text).notNull()
+                t.column("mobile", .text)
+                t.column("email", .text)
+                t.column("employeeNo", .text)
+                t.column("title", .text)
+                t.column("departmentOaIDs", .text).notNull()  // JSON array, primary first, part-time after
+                t.column("status", .text).notNull()  // active | left
+                t.column("passwordHash", .text)
+                t.column("updatedAt", .datetime).notNull()
+                t.primaryKey(["tenantId", "oaID"])
+                t.uniqueKey(["tenantId", "loginID"])
+            }
+            try db.create(table: "binding") { t in
+                t.belongsTo("enterprise", onDelete: .cascade).notNull()
+                t.column("oaUserID", .text).notNull()
+                t.column("unionID", .text).notNull()
+                t.column("openID", .text)
+                t.column("userID", .text)
+                t.column("method", .text).notNull()  // manual | auto | import | card
+                t.column("field", .text)  // the field an auto/import binding matched by
+                t.column("createdBy", .text).notNull()
+                t.column("createdAt", .datetime).notNull()
+                t.primaryKey(["enterpriseId", "oaUserID"])
+                t.uniqueKey(["enterpriseId", "unionID"])
+            }
+            try db.create(table: "bindingConflict") { t in
+                t.belongsTo("enterprise", onDelete: .cascade).notNull()
+                t.column("unionID", .text).notNull()
+                t.column("kind", .text).notNull()
+                t.column("field", .text).notNull()
+                t.column("value", .text).notNull()
+                t.column("oaUserIDs", .text).notNull()  // JSON array
+                t.column("createdAt", .datetime).notNull()
+                t.primaryKey(["enterpriseId", "unionID"])
+            }
+            try db.create(table: "bindingSetting") { t in
+                t.belongsTo("enterprise", onDelete: .cascade).notNull()
+                t.primaryKey(["enterpriseId"])
+                t.column("autoBindEnabled", .boolean).notNull()
+                t.column("fields", .text).notNull()  // JSON array of BindingField, in precedence order
+                t.column("updatedAt", .datetime).notNull()
+            }
+        }
         return migrator
     }
 }

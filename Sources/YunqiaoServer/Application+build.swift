@@ -71,6 +71,8 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
         .addRoutes(ConsoleController(service: dependencies.service, renderer: renderer).routes)
     router.group("api/admin/v1").add(middleware: authenticate).add(middleware: RequireAdminMiddleware(redirectToLogin: false))
         .addRoutes(AdminAPIController(service: dependencies.service).routes)
+        .addRoutes(OADirectoryAPIController(database: dependencies.database).routes)
+        .addRoutes(BindingAPIController(service: dependencies.service).routes)
     return router
 }
 

@@ -102,3 +102,120 @@ extension YunqiaoDatabase {
         }
     }
 }
+
+extension YunqiaoDatabase {
+    /// Auto-bind settings of an enterprise: one setting, seen from the directory page and the binding page alike.
+    public struct BindingSettings: Codable, Sendable, Equatable {
+        public var autoBindEnabled: Bool
+        /// In precedence order.
+        public var fields: [BindingField]
+
+        public init(autoBindEnabled: Bool = false, fields: [BindingField] = [.employeeNo, .mobile, .email]) {
+            self.autoBindEnabled = autoBindEnabled
+            self.fields = fields
+        }
+    }
+
+    public func bindingSettings(tenantId: Int64, enterpriseId: Int64) async throws -> BindingSettings {
+        try await read { db in
+            _ = try Self.enterprise(db, tenantId: tenantId, id: enterpriseId)
+            guard let row = try Row.fetchOne(db, sql: "SELECT autoBindEnabled, fields FROM bindingSetting WHERE enterpriseId = ?",
+                                             arguments: [enterpriseId])
+            else { return BindingSettings() }
+            let names = FeishuUserRecord.decode(row["fields"])
+            return BindingSettings(autoBindEnabled: row["autoBindEnabled"], fields: names.compactMap(BindingField.init(rawValue:)))
+        }
+    }
+
+    public func setBindingSettings(tenantId: Int64, enterpriseId: Int64, _ settings: BindingSettings, by actor: AuditActor) async throws
+        -> BindingSettings
+    {
+        guard !settings.fields.isEmpty else { throw StoreError.invalid(field: "fields", message: "choose at least one field") }
+        guard Set(settings.fields).count == settings.fields.count else {
+            throw StoreError.invalid(field: "fields", message: "each field at most once")
+        }
+        let before = try await bindingSettings(tenantId: tenantId, enterpriseId: enterpriseId)
+        return try await write { db in
+            let enterprise = try Self.enterprise(db, tenantId: tenantId, id: enterpriseId)
+            guard before != settings else { return settings }
+            try db.execute(sql: """
+                INSERT OR REPLACE INTO bindingSetting (enterpriseId, autoBindEnabled, fields, updatedAt) VALUES (?, ?, ?, ?)
+                """, arguments: [enterpriseId, settings.autoBindEnabled, FeishuUserRecord.encode(settings.fields.map(\.rawValue)), Date()])
+            func view(_ value: BindingSettings) -> [String: String] {
+                ["autoBindEnabled": "\(value.autoBindEnabled)", "fields": value.fields.map(\.rawValue).joined(separator: " > ")]
+            }
+            try Self.audit(db, tenantId: tenantId, actor, "binding.settings", target: enterprise.auditTarget, before: view(before),
+                           after: view(settings))
+            return settings
+        }
+    }
+
+    /// Binds an OA user to a Feishu user by hand (user card, import sheet): both must exist, neither may be bound.
+    @discardableResult
+    public func bind(tenantId: Int64, enterpriseId: Int64, oaUserID: String, unionID: String, method: String, field: String? = nil,
+                     by actor: AuditActor) async throws -> BindingRecord
+    {
+        try await write { db in
+            let enterprise = try Self.enterprise(db, tenantId: tenantId, id: enterpriseId)
+            guard let oaUser = try OAUserRecord.fetchOne(db, key: ["tenantId": tenantId, "oaID": oaUserID]) else {
+                throw StoreError.invalid(field: "oaUserID", message: "no OA user \(oaUserID)")
+            }
+            guard oaUser.status == "active" else { throw StoreError.invalid(field: "oaUserID", message: "OA user \(oaUserID) has left") }
+            guard let feishu = try Row.fetchOne(db, sql: """
+                SELECT openID, userID, name FROM feishuUser WHERE enterpriseId = ? AND unionID = ? AND deletedAt IS NULL
+                """, arguments: [enterpriseId, unionID])
+            else { throw StoreError.invalid(field: "unionID", message: "no Feishu user \(unionID) in this enterprise") }
+            if let other = try BindingRecord.fetchOne(db, key: ["enterpriseId": enterpriseId, "oaUserID": oaUserID]) {
+                throw StoreError.invalid(field: "oaUserID", message: "OA user \(oaUserID) is already bound to \(other.unionID)")
+            }
+            if let other = try BindingRecord.filter(Column("enterpriseId") == enterpriseId && Column("unionID") == unionID).fetchOne(db) {
+                throw StoreError.invalid(field: "unionID", message: "Feishu user \(unionID) is already bound to OA user \(other.oaUserID)")
+            }
+            let binding = BindingRecord(enterpriseId: enterpriseId, oaUserID: oaUserID, unionID: unionID, openID: feishu["openID"],
+                                        userID: feishu["userID"], method: method, field: field, createdBy: actor.name, createdAt: Date())
+            try binding.insert(db)
+            try db.execute(sql: "DELETE FROM bindingConflict WHERE enterpriseId = ? AND unionID = ?", arguments: [enterpriseId, unionID])
+            try Self.audit(db, tenantId: tenantId, actor, "binding.bind", target: "\(enterprise.auditTarget): \(oaUser.name) ⇄ \(feishu["name"] as String? ?? unionID)",
+                           before: nil, after: binding.auditView)
+            return binding
+        }
+    }
+
+    /// Unbinds one OA user; the audit log keeps what the binding was.
+    public func unbind(tenantId: Int64, enterpriseId: Int64, oaUserID: String, by actor: AuditActor) async throws {
+        try await write { db in
+            let enterprise = try Self.enterprise(db, tenantId: tenantId, id: enterpriseId)
+            guard let binding = try BindingRecord.fetchOne(db, key: ["enterpriseId": enterpriseId, "oaUserID": oaUserID]) else {
+                throw StoreError.notFound("binding of OA user \(oaUserID)")
+            }
+            _ = try binding.delete(db)
+            try Self.audit(db, tenantId: tenantId, actor, "binding.unbind", target: "\(enterprise.auditTarget): OA user \(oaUserID)",
+                           before: binding.auditView, after: nil)
+        }
+    }
+
+    /// Batch unbind: every binding of an enterprise, with one audit entry per binding. Returns how many.
+    @discardableResult
+    public func unbindAll(tenantId: Int64, enterpriseId: Int64, by actor: AuditActor) async throws -> Int {
+        try await write { db in
+            let enterprise = try Self.enterprise(db, tenantId: tenantId, id: enterpriseId)
+            let all = try BindingRecord.filter(Column("enterpriseId") == enterpriseId).fetchAll(db)
+            for binding in all {
+                try Self.audit(db, tenantId: tenantId, actor, "binding.unbind", target: "\(enterprise.auditTarget): OA user \(binding.oaUserID)",
+                               before: binding.auditView, after: ["batch": "true"])
+            }
+            try BindingRecord.filter(Column("enterpriseId") == enterpriseId).deleteAll(db)
+            return all.count
+        }
+    }
+}
+
+extension BindingRecord {
+    var auditView: [String: String] {
+        var view = ["oaUserID": oaUserID, "unionID": unionID, "method": method, "createdBy": createdBy]
+        if let openID { view["openID"] = openID }
+        if let userID { view["userID"] = userID }
+        if let field { view["field"] = field }
+        return view
+    }
+}

@@ -73,7 +73,7 @@ struct OpenAPIDocumentTests {
             let parameters = components["parameters"] as? [String: [String: Any]] ?? [:]
             var operationIds: [String] = []
             for (path, item) in paths {
-                let templated = Set(path.matches(of: /\{([a-z]+)\}/).map { String($0.output.1) })
+                let templated = Set(path.matches(of: /\{([A-Za-z]+)\}/).map { String($0.output.1) })
                 for (method, value) in item where Self.methods.contains(method) {
                     let operation = try #require(value as? [String: Any])
                     operationIds.append(try #require(operation["operationId"] as? String))

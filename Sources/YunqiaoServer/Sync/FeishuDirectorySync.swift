@@ -84,6 +84,7 @@ public struct FeishuDirectorySync: Sendable {
             ])
             report.record(plan, seenDepartments: snapshot.departments.count, seenUsers: snapshot.users.count)
             report.status = .succeeded
+            try await autoBindIfEnabled(enterprise, logger: logger)
             logger.info("sync finished", metadata: [
                 "sync.plan.creates": "\(plan.departments.created.count + plan.users.created.count)",
                 "sync.plan.deletes": "\(plan.departments.deleted.count + plan.users.deleted.count)",
@@ -112,6 +113,19 @@ public struct FeishuDirectorySync: Sendable {
             logger.error("could not store the sync report", metadata: ["error": "\(error)"])
         }
         return report
+    }
+}
+
+extension FeishuDirectorySync {
+    /// Auto-bind runs after every successful mode-1 sync when the enterprise enabled it (seed 4.2.4).
+    func autoBindIfEnabled(_ enterprise: EnterpriseRecord, logger: Logger) async throws {
+        guard let id = enterprise.id else { return }
+        let settings = try await database.bindingSettings(tenantId: enterprise.tenantId, enterpriseId: id)
+        guard settings.autoBindEnabled else { return }
+        let result = try await database.autoBind(tenantId: enterprise.tenantId, enterpriseId: id, fields: settings.fields, by: AuditActor("sync"))
+        logger.info("auto-bind after sync", metadata: [
+            "binding.bound": "\(result.bound)", "binding.conflicts": "\(result.conflicts)", "binding.unmatched": "\(result.unmatched)",
+        ])
     }
 }
 

@@ -1,0 +1,177 @@
+import Foundation
+import GRDB
+import YunqiaoCore
+
+/// A department of the OA directory kept in the bridge (table `oaDepartment`).
+public struct OADepartmentRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "oaDepartment"
+    public var tenantId: Int64
+    public var oaID: String
+    public var name: String
+    public var parentOaID: String?
+    public var subcompanyOaID: String?
+    public var sortOrder: Int
+    public var updatedAt: Date
+
+    public init(tenantId: Int64, oaID: String, name: String, parentOaID: String? = nil, subcompanyOaID: String? = nil,
+                sortOrder: Int = 0, updatedAt: Date = Date())
+    {
+        self.tenantId = tenantId
+        self.oaID = oaID
+        self.name = name
+        self.parentOaID = parentOaID
+        self.subcompanyOaID = subcompanyOaID
+        self.sortOrder = sortOrder
+        self.updatedAt = updatedAt
+    }
+}
+
+/// How an import treats what the file does not mention.
+public enum OADirectoryImportMode: String, Sendable, Codable, CaseIterable {
+    /// Adds and updates; leaves everything else as it is.
+    case merge
+    /// Like `merge`, and then: stored users missing from a users file are marked `left`; stored departments missing
+    /// from a departments file are deleted. Applies only to the kind of rows the import carries (an empty list
+    /// changes nothing).
+    case replace
+}
+
+/// What an import did.
+public struct OADirectoryImportResult: Sendable, Equatable, Codable {
+    public var created: Int
+    public var updated: Int
+    public var unchanged: Int
+    /// Users marked `left` (replace mode).
+    public var left: Int
+    /// Departments deleted (replace mode).
+    public var deleted: Int
+
+    public init(created: Int = 0, updated: Int = 0, unchanged: Int = 0, left: Int = 0, deleted: Int = 0) {
+        self.created = created
+        self.updated = updated
+        self.unchanged = unchanged
+        self.left = left
+        self.deleted = deleted
+    }
+}
+
+/// The OA directory imported from spreadsheets (issue #6, way 1). Files are validated by ``OADirectoryImport`` first;
+/// the import itself is one transaction with its audit entry.
+extension YunqiaoDatabase {
+    public func oaDepartments(tenantId: Int64) async throws -> [OADepartmentRecord] {
+        try await read { db in
+            try OADepartmentRecord.filter(Column("tenantId") == tenantId).order(Column("sortOrder"), Column("oaID")).fetchAll(db)
+        }
+    }
+
+    /// Users by oa id; `query` matches oa id, login id, name, mobile, email or employee number (substring).
+    public func oaUsers(tenantId: Int64, query: String = "", limit: Int = 50, offset: Int = 0) async throws -> (total: Int, users: [OAUserRecord]) {
+        try await read { db in
+            var request = OAUserRecord.filter(Column("tenantId") == tenantId)
+            if let text = query.nilIfBlank {
+                let pattern = "%\(Self.escapeLike(text))%"
+                let columns = ["oaID", "loginID", "name", "mobile", "email", "employeeNo"].map { Column($0).like(pattern, escape: "\\") }
+                request = request.filter(columns.joined(operator: .or))
+            }
+            let total = try request.fetchCount(db)
+            let users = try request.order(Column("oaID")).limit(max(1, min(limit, 500)), offset: max(0, offset)).fetchAll(db)
+            return (total, users)
+        }
+    }
+
+    /// What validating a file needs to know of the stored directory: department id → parent id, login id → oa id.
+    public func oaDirectoryState(tenantId: Int64) async throws -> (departments: [String: String?], logins: [String: String]) {
+        try await read { db in
+            var departments: [String: String?] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT oaID, parentOaID FROM oaDepartment WHERE tenantId = ?", arguments: [tenantId]) {
+                let parent: String? = row["parentOaID"]
+                departments[row["oaID"]] = .some(parent)
+            }
+            var logins: [String: String] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT oaID, loginID FROM oaUser WHERE tenantId = ?", arguments: [tenantId]) {
+                logins[row["loginID"]] = row["oaID"]
+            }
+            return (departments, logins)
+        }
+    }
+
+    /// Upserts validated departments and users in one transaction with one audit entry (`oaDirectory.import`).
+    /// An existing user keeps its password hash. Users must reference stored or imported departments, and a login id
+    /// may not be another stored user's (checked again here, inside the transaction).
+    @discardableResult
+    public func importOADirectory(tenantId: Int64, departments: [OADirectoryImport.Department], users: [OADirectoryImport.User],
+                                  mode: OADirectoryImportMode = .merge, by actor: AuditActor,
+                                  at time: Date = Date()) async throws -> OADirectoryImportResult
+    {
+        try await write { db in
+            var result = OADirectoryImportResult()
+            let storedDepartments = try OADepartmentRecord.filter(Column("tenantId") == tenantId).fetchAll(db)
+            var departmentByID = Dictionary(storedDepartments.map { ($0.oaID, $0) }, uniquingKeysWith: { first, _ in first })
+            for department in departments {
+                var record = OADepartmentRecord(tenantId: tenantId, oaID: department.oaID, name: department.name,
+                                                parentOaID: department.parentOaID, subcompanyOaID: department.subcompany,
+                                                sortOrder: department.order, updatedAt: time)
+                if var before = departmentByID[department.oaID] {
+                    before.updatedAt = time
+                    guard before != record else { result.unchanged += 1; continue }
+                    result.updated += 1
+                } else {
+                    result.created += 1
+                }
+                try record.upsert(db)
+                record.updatedAt = time
+                departmentByID[department.oaID] = record
+            }
+            if mode == .replace, !departments.isEmpty {
+                let kept = Set(departments.map(\.oaID))
+                for stale in storedDepartments where !kept.contains(stale.oaID) {
+                    try stale.delete(db)
+                    departmentByID[stale.oaID] = nil
+                    result.deleted += 1
+                }
+            }
+
+            let storedUsers = try OAUserRecord.filter(Column("tenantId") == tenantId).fetchAll(db)
+            let userByID = Dictionary(storedUsers.map { ($0.oaID, $0) }, uniquingKeysWith: { first, _ in first })
+            let ownerByLogin = Dictionary(storedUsers.map { ($0.loginID, $0.oaID) }, uniquingKeysWith: { first, _ in first })
+            for user in users {
+                for id in user.departmentOaIDs where departmentByID[id] == nil {
+                    throw StoreError.invalid(field: "department_oa_id", message: "line \(user.line): unknown department \"\(id)\"")
+                }
+                if let owner = ownerByLogin[user.loginID], owner != user.oaID {
+                    throw StoreError.invalid(field: "login_id", message: "line \(user.line): login_id \"\(user.loginID)\" belongs to OA user \"\(owner)\"")
+                }
+                let before = userByID[user.oaID]
+                var record = OAUserRecord(tenantId: tenantId, oaID: user.oaID, loginID: user.loginID, name: user.name, mobile: user.mobile,
+                                          email: user.email, employeeNo: user.employeeNo, title: user.title,
+                                          departmentOaIDs: user.departmentOaIDs, status: user.status,
+                                          passwordHash: before?.passwordHash, updatedAt: time)
+                if var before {
+                    before.updatedAt = time
+                    guard before != record else { result.unchanged += 1; continue }
+                    result.updated += 1
+                } else {
+                    result.created += 1
+                }
+                record.updatedAt = time
+                try record.upsert(db)
+            }
+            if mode == .replace, !users.isEmpty {
+                let kept = Set(users.map(\.oaID))
+                for var stale in storedUsers where !kept.contains(stale.oaID) && stale.status != "left" {
+                    stale.status = "left"
+                    stale.updatedAt = time
+                    try stale.update(db)
+                    result.left += 1
+                }
+            }
+
+            try Self.audit(db, tenantId: tenantId, actor, "oaDirectory.import",
+                           target: departments.isEmpty ? "users" : users.isEmpty ? "departments" : "directory", before: nil,
+                           after: ["mode": mode.rawValue, "departments": "\(departments.count)", "users": "\(users.count)",
+                                   "created": "\(result.created)", "updated": "\(result.updated)", "unchanged": "\(result.unchanged)",
+                                   "left": "\(result.left)", "deleted": "\(result.deleted)"])
+            return result
+        }
+    }
+}

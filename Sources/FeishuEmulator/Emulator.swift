@@ -109,10 +109,12 @@ extension EmulatorState {
 
     public func setRateLimit(enabled: Bool) { rateLimitEnabled = enabled }
 
-    /// Expires every issued token now (same as `POST /_emulator/tokens/expire`).
+    /// Expires every issued access token now, tenant, app and user tokens (same as `POST /_emulator/tokens/expire`).
+    /// Refresh tokens and authorization codes keep their own lifetimes.
     public func expireAllTokens() {
         let time = now
         for (key, record) in tokens where record.expiresAt > time { tokens[key]?.expiresAt = time }
+        for (key, record) in oauth.userTokens where record.expiresAt > time { oauth.userTokens[key]?.expiresAt = time }
     }
 
     /// Changes an app's contact scope at run time (an admin editing 通讯录权限范围).

@@ -30,7 +30,8 @@ struct EmulatorResponder: HTTPResponder {
         } else if let (endpoint, parameters) = Router.match(method: method, path: path) {
             var headers: [String: String] = [:]
             for field in request.headers { headers[field.name.canonicalName] = field.value }
-            let call = APICall(endpoint: endpoint, pathParameters: parameters, query: query, headers: headers, body: data, logID: logID)
+            let call = APICall(endpoint: endpoint, pathParameters: parameters, query: query, rawQuery: request.uri.query,
+                               headers: headers, body: data, logID: logID)
             answer = await state.handle(call)
         } else {
             answer = .notFound
@@ -51,6 +52,9 @@ struct EmulatorResponder: HTTPResponder {
         case .text(let text):
             headers[.contentType] = "text/plain; charset=utf-8"
             bytes = ByteBuffer(string: text)
+        case .html(let html):
+            headers[.contentType] = "text/html; charset=utf-8"
+            bytes = ByteBuffer(string: html)
         }
         for (name, value) in answer.headers {
             if let field = HTTPField.Name(name) { headers[field] = value }

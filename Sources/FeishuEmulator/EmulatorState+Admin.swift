@@ -52,7 +52,7 @@ extension EmulatorState {
             return ok(["enabled": .bool(enabled)])
         case ("POST", "/_emulator/tokens/expire"):
             expireAllTokens()
-            return ok(["expired": .int(tokens.count)])
+            return ok(["expired": .int(tokens.count + oauth.userTokens.count)])
         case ("POST", "/_emulator/clock/advance"):
             guard let seconds = json?["seconds"]?.intValue, seconds >= 0 else { return adminError("seconds", "a number of seconds ≥ 0") }
             clockOffset += Double(seconds)
@@ -100,6 +100,8 @@ extension EmulatorState {
                 "faults": dictionary(counters.faults),
                 "errors": dictionary(counters.errors),
                 "tokens_issued": .int(counters.tokensIssued),
+                "authorization_codes_issued": .int(counters.authorizationCodesIssued),
+                "user_tokens_issued": .int(counters.userTokensIssued),
                 "total_calls": .int(counters.calls.values.reduce(0, +)),
                 "total_rate_limited": .int(counters.rateLimited.values.reduce(0, +)),
             ],

@@ -24,6 +24,11 @@ public struct EmulatorFaults: Sendable, Equatable {
     public init() {}
 }
 
+/// The kinds of bearer token: tenant and app tokens from app credentials, user tokens from the OAuth code flow.
+enum TokenKind: String, Sendable, Hashable {
+    case tenant, app, user
+}
+
 /// Everything the emulator knows, owned by one actor: the org, apps, tokens, rate windows, faults and counters.
 /// Each API call runs to completion inside the actor, so calls are atomic like single database transactions.
 public actor EmulatorState {
@@ -36,6 +41,14 @@ public actor EmulatorState {
     struct TokenRecord: Sendable {
         var appID: String
         var expiresAt: Double
+        var kind: TokenKind = .tenant
+    }
+
+    /// Who is calling a business API: the app, and for a user token also the user.
+    struct Caller: Sendable {
+        var appID: String
+        var kind: TokenKind
+        var userKey: Int?
     }
 
     struct RateWindow: Sendable {
@@ -51,6 +64,8 @@ public actor EmulatorState {
         var faults: [String: Int] = [:]
         var errors: [String: Int] = [:]
         var tokensIssued = 0
+        var authorizationCodesIssued = 0
+        var userTokensIssued = 0
     }
 
     static let perSecondLimit = 50
@@ -60,6 +75,8 @@ public actor EmulatorState {
     var org: Org
     var apps: [String: AppRecord] = [:]
     var tokens: [String: TokenRecord] = [:]
+    /// Authorization codes, user tokens and refresh tokens of the OAuth flow (`EmulatorState+OAuth.swift`).
+    var oauth = OAuthStore()
     var rateWindows: [String: RateWindow] = [:]
     var counters = Counters()
     var faults: EmulatorFaults
@@ -88,23 +105,27 @@ public actor EmulatorState {
         let api = call.endpoint.rawValue
         counters.calls[api, default: 0] += 1
         if call.endpoint.isTokenEndpoint { return issueToken(call) }
+        if call.endpoint.isOAuthPage { return authorizePage(call) }
+        if call.endpoint == .oauthToken { return oauthToken(call) }
 
-        let appID: String
-        switch authenticate(call.headers["authorization"]) {
-        case .success(let id): appID = id
+        let caller: Caller
+        switch authenticate(call.headers["authorization"], accepted: call.endpoint.acceptedTokens) {
+        case .success(let found): caller = found
         case .failure(let error): return failure(error, call: call)
         }
-        if let limited = rateLimit(appID: appID, call: call) { return limited }
+        if let limited = rateLimit(appID: caller.appID, call: call) { return limited }
         if let fault = injectFault(call) { return fault }
         do {
-            let data = try perform(call, appID: appID)
-            return EmulatorResponse(status: 200, body: .json(["code": 0, "msg": "success", "data": data]))
+            let data = try perform(call, caller: caller)
+            var answer: [String: JSON] = ["code": 0, "msg": "success", "data": data]
+            if call.endpoint.sendsMessageField { answer["message"] = "success" }
+            return EmulatorResponse(status: 200, body: .json(.object(answer)))
         } catch {
             return failure(error, call: call)
         }
     }
 
-    private func failure(_ error: APIError, call: APICall) -> EmulatorResponse {
+    func failure(_ error: APIError, call: APICall) -> EmulatorResponse {
         counters.errors[call.endpoint.rawValue, default: 0] += 1
         var errorObject: [String: JSON] = [
             "log_id": .string(call.logID),
@@ -117,14 +138,21 @@ public actor EmulatorState {
                 return .object(item)
             })
         }
-        return EmulatorResponse(status: error.httpStatus, body: .json([
-            "code": .int(error.code), "msg": .string(error.msg), "error": .object(errorObject),
-        ]))
+        var answer: [String: JSON] = ["code": .int(error.code), "msg": .string(error.msg), "error": .object(errorObject)]
+        if call.endpoint.sendsMessageField { answer["message"] = .string(error.msg) }
+        return EmulatorResponse(status: error.httpStatus, body: .json(.object(answer)))
     }
 
-    private func perform(_ call: APICall, appID: String) throws(APIError) -> JSON {
+    private func perform(_ call: APICall, caller: Caller) throws(APIError) -> JSON {
+        let appID = caller.appID
         switch call.endpoint {
         case .tenantAccessToken, .appAccessToken: return [:]  // answered by issueToken
+        case .authorize, .authorizeIndex, .oauthToken: return [:]  // answered by authorizePage / oauthToken
+        case .oidcAccessToken: return try exchangeCodeV1(call, appID: appID, withProfile: false)
+        case .legacyAccessToken: return try exchangeCodeV1(call, appID: appID, withProfile: true)
+        case .oidcRefreshAccessToken: return try refreshV1(call, appID: appID, withProfile: false)
+        case .legacyRefreshAccessToken: return try refreshV1(call, appID: appID, withProfile: true)
+        case .userInfo: return try userInfo(caller)
         case .departmentGet: return try getDepartment(call, appID: appID)
         case .departmentBatch: return try batchDepartments(call, appID: appID)
         case .departmentChildren: return try departmentChildren(call, appID: appID)
@@ -168,7 +196,7 @@ public actor EmulatorState {
         }
         func mint(prefix: String) -> (String, Int) {
             let token = prefix + org.newHex(32)
-            tokens[token] = TokenRecord(appID: appID, expiresAt: now + lifetime)
+            tokens[token] = TokenRecord(appID: appID, expiresAt: now + lifetime, kind: prefix == "a-" ? .app : .tenant)
             counters.tokensIssued += 1
             return (token, Int(lifetime))
         }
@@ -185,18 +213,36 @@ public actor EmulatorState {
         return EmulatorResponse(status: 200, body: .json(.object(answer)))
     }
 
-    private func authenticate(_ header: String?) -> Result<String, APIError> {
+    /// Checks `Authorization: Bearer …` against the token kinds the API takes (`feishu-api.md` §1.4–1.5):
+    /// missing → 99991661; unknown or expired tenant/app token, or a tenant/app token where only user tokens are
+    /// taken → 99991663; an app-token-only API given a tenant token → 99991664; unknown user token, or a user token
+    /// where none is taken ("user access token not support") → 99991668; expired user token → 99991677.
+    private func authenticate(_ header: String?, accepted: Set<TokenKind>) -> Result<Caller, APIError> {
+        let invalid = "Invalid access token for authorization. Please make a request with token attached."
         guard let header, header.hasPrefix("Bearer "), case let token = header.dropFirst(7).trimmingCharacters(in: .whitespaces),
               !token.isEmpty
         else {
             return .failure(APIError(code: 99991661,
                                      msg: "Missing access token for authorization. Please make a request with token attached."))
         }
-        if let record = tokens[token], record.expiresAt > now { return .success(record.appID) }
-        if token.hasPrefix("u-") || token.hasPrefix("eyJ") {
-            return .failure(APIError(code: 99991668, msg: "Invalid access token for authorization. Please make a request with token attached."))
+        if let record = tokens[token], record.expiresAt > now {
+            if accepted.contains(record.kind) { return .success(Caller(appID: record.appID, kind: record.kind)) }
+            if accepted == [.app] { return .failure(APIError(code: 99991664, msg: "invalid app_access_token")) }
+            return .failure(APIError(code: 99991663, msg: invalid))
         }
-        return .failure(APIError(code: 99991663, msg: "Invalid access token for authorization. Please make a request with token attached."))
+        if let record = oauth.userTokens[token] {
+            guard record.expiresAt > now else {
+                return .failure(APIError(code: 99991677, msg: "user access token expired"))
+            }
+            guard accepted.contains(.user) else {
+                return .failure(APIError(code: 99991668, msg: "user access token not support"))
+            }
+            return .success(Caller(appID: record.appID, kind: .user, userKey: record.userKey))
+        }
+        if token.hasPrefix("u-") || token.hasPrefix("eyJ") {
+            return .failure(APIError(code: 99991668, msg: invalid))
+        }
+        return .failure(APIError(code: 99991663, msg: invalid))
     }
 
     // MARK: rate limits and faults
@@ -230,7 +276,7 @@ public actor EmulatorState {
     }
 
     /// Answers 429 when any quota of the call is used up; a refused call uses no quota.
-    private func rateLimit(appID: String, call: APICall) -> EmulatorResponse? {
+    func rateLimit(appID: String, call: APICall) -> EmulatorResponse? {
         if faults.rateLimitBurst > 0 {
             faults.rateLimitBurst -= 1
             return rateLimitResponse(limit: Self.perSecondLimit, reset: 1, call: call)
@@ -261,7 +307,7 @@ public actor EmulatorState {
         return nil
     }
 
-    private func injectFault(_ call: APICall) -> EmulatorResponse? {
+    func injectFault(_ call: APICall) -> EmulatorResponse? {
         let api = call.endpoint.rawValue
         guard faults.errorRate > 0, faults.errorAPIs.isEmpty || faults.errorAPIs.contains(api) else { return nil }
         let roll = Double(faultRandom.next() % 1_000_000) / 1_000_000
@@ -273,6 +319,11 @@ public actor EmulatorState {
         case let other: other
         }
         if kind == .http5xx { return EmulatorResponse(status: 503, body: .text("503 Service Temporarily Unavailable")) }
+        if call.endpoint == .oauthToken {
+            // The OAuth token endpoint answers RFC 6749-style: 20050 is its "server error, retry" (§2.4).
+            return EmulatorResponse(status: 500, body: .json(["code": 20050, "error": "server_error",
+                                                              "error_description": "Internal server error, please retry later."]))
+        }
         let codes = [55001, 1500, 5000]
         let code = codes[Int(faultRandom.next() % UInt64(codes.count))]
         return EmulatorResponse(status: 500, body: .json(["code": .int(code), "msg": "internal error, please retry later",

@@ -28,16 +28,43 @@ enum Endpoint: String, Sendable, CaseIterable {
 
     case scopeList = "GET /open-apis/contact/v3/scopes"
 
+    // OAuth / user login (`feishu-api.md` §2.4–2.5).
+    case authorize = "GET /open-apis/authen/v1/authorize"
+    case authorizeIndex = "GET /open-apis/authen/v1/index"
+    case oauthToken = "POST /open-apis/authen/v2/oauth/token"
+    case oidcAccessToken = "POST /open-apis/authen/v1/oidc/access_token"
+    case oidcRefreshAccessToken = "POST /open-apis/authen/v1/oidc/refresh_access_token"
+    case legacyAccessToken = "POST /open-apis/authen/v1/access_token"
+    case legacyRefreshAccessToken = "POST /open-apis/authen/v1/refresh_access_token"
+    case userInfo = "GET /open-apis/authen/v1/user_info"
+
     var method: String { String(rawValue.prefix { $0 != " " }) }
     var pattern: [Substring] { rawValue.drop { $0 != " " }.dropFirst().split(separator: "/") }
 
     /// Token endpoints take app credentials in the body; everything else needs `Authorization: Bearer`.
     var isTokenEndpoint: Bool { self == .tenantAccessToken || self == .appAccessToken }
 
+    /// The HTML login page (`authorize`, and the historic `index`): no token, answers HTML or a redirect.
+    var isOAuthPage: Bool { self == .authorize || self == .authorizeIndex }
+
+    /// Which bearer tokens an API takes: `user_info` only user tokens, the v1 code exchanges only app tokens
+    /// (the SDK sends `AccessTokenType.APP`), everything else tenant or app tokens.
+    var acceptedTokens: Set<TokenKind> {
+        switch self {
+        case .userInfo: [.user]
+        case .oidcAccessToken, .oidcRefreshAccessToken, .legacyAccessToken, .legacyRefreshAccessToken: [.app]
+        default: [.tenant, .app]
+        }
+    }
+
+    /// The `authen/v1/oidc/*` pages document the text field as `message`; those answers carry `msg` and `message`.
+    var sendsMessageField: Bool { self == .oidcAccessToken || self == .oidcRefreshAccessToken }
+
     /// The platform tolerates a trailing slash on the token endpoints.
     var allowsTrailingSlash: Bool { isTokenEndpoint }
 
-    /// Per app per API: 1000/min and 50/s (`feishu-api.md` §7). Token endpoints state no limit.
+    /// Per app per API: 1000/min and 50/s (`feishu-api.md` §7), the OAuth page and token endpoints included (keyed
+    /// by `client_id`). The tenant/app token endpoints state no limit.
     var isRateLimited: Bool { !isTokenEndpoint }
 }
 
@@ -46,6 +73,8 @@ struct APICall: Sendable {
     var endpoint: Endpoint
     var pathParameters: [String: String]
     var query: [String: [String]]
+    /// The query exactly as sent (still percent-encoded), for endpoints that read it with form rules (`+` = space).
+    var rawQuery: String? = nil
     var headers: [String: String]
     var body: Data
     /// Also sent as `X-Tt-Logid`; failures repeat it as `error.log_id`.
@@ -86,6 +115,7 @@ struct EmulatorResponse: Sendable {
     enum Body: Sendable {
         case json(JSON)
         case text(String)
+        case html(String)
     }
 
     var status: Int
@@ -94,6 +124,11 @@ struct EmulatorResponse: Sendable {
     var delay: Duration = .zero
 
     static let notFound = EmulatorResponse(status: 404, body: .text("404 page not found"))
+
+    /// A 302 to `location`.
+    static func redirect(_ location: String) -> EmulatorResponse {
+        EmulatorResponse(status: 302, body: .html(""), headers: [("Location", location), ("Cache-Control", "no-store")])
+    }
 }
 
 enum Router {

@@ -200,7 +200,7 @@ public struct FeishuClient: Sendable {
     }
 
     /// Counts a call's outcome in `feishu_api_calls_total{api, result, code}` (Prometheus via swift-metrics).
-    private static func counted<T>(_ api: String, _ body: () async throws -> T) async throws -> T {
+    static func counted<T>(_ api: String, _ body: () async throws -> T) async throws -> T {
         do {
             let value = try await body()
             Counter(label: "feishu_api_calls_total", dimensions: [("api", api), ("result", "success"), ("code", "0")]).increment()
@@ -209,6 +209,7 @@ public struct FeishuClient: Sendable {
             let code = switch error {
             case let error as FeishuAPIError: "\(error.code)"
             case FeishuClientError.tokenRefused(let code, _): "\(code)"
+            case let error as FeishuOAuthError: "\(error.code)"
             default: "none"
             }
             Counter(label: "feishu_api_calls_total", dimensions: [("api", api), ("result", "failure"), ("code", code)]).increment()
@@ -306,8 +307,9 @@ public struct FeishuClient: Sendable {
         throw FeishuClientError.retriesExhausted(api: request.api, attempts: attempt, last: lastProblem)
     }
 
-    /// One HTTP exchange. Headers are compared case-insensitively (HTTP/2 lower-cases them).
-    private func send(_ request: FeishuRequest, token: String?) async throws -> (Int, HTTPHeaders, Data) {
+    /// One HTTP exchange, with `token` (tenant or user) as the bearer when given. Headers are compared case-insensitively
+    /// (HTTP/2 lower-cases them).
+    func send(_ request: FeishuRequest, token: String?) async throws -> (Int, HTTPHeaders, Data) {
         var url = baseURL + request.path
         if !request.query.isEmpty {
             url += "?" + request.query.map { "\(Self.escape($0.0))=\(Self.escape($0.1))" }.joined(separator: "&")

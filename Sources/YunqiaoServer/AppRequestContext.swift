@@ -24,6 +24,13 @@ public struct AdminIdentity: Sendable, Equatable {
     }
 }
 
+/// An OA system calling the OA-facing API with its key.
+public struct OACaller: Sendable, Equatable {
+    public var tenantId: Int64
+    /// As written in the audit log: `oa:<key name>`.
+    public var name: String
+}
+
 /// What a console login keeps in its session.
 public struct AdminSession: Codable, Sendable, Equatable {
     public var adminId: Int64
@@ -34,12 +41,15 @@ public struct AdminSession: Codable, Sendable, Equatable {
 public struct AppRequestContext: AuthRequestContext, SessionRequestContext, RequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
     public var identity: AdminIdentity?
+    /// Set by ``OAKeyMiddleware`` on the OA-facing API.
+    public var oaCaller: OACaller?
     public let sessions: SessionContext<AdminSession>
     public let remoteAddress: SocketAddress?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         identity = nil
+        oaCaller = nil
         sessions = SessionContext()
         remoteAddress = source.channel.remoteAddress
     }

@@ -66,6 +66,8 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
     SessionController(database: dependencies.database, renderer: renderer, throttle: dependencies.throttle,
                       sessionLifetime: dependencies.configuration.sessionLifetime).addRoutes(to: router)
     router.get("/") { _, _ in Response.redirect(to: "/console", type: .found) }
+    FirstVisitController(database: dependencies.database, clients: dependencies.service.clients, renderer: renderer,
+                         throttle: dependencies.throttle).addRoutes(to: router)
     let authenticate = AdminAuthMiddleware(database: dependencies.database)
     router.group("console").add(middleware: authenticate).add(middleware: RequireAdminMiddleware(redirectToLogin: true))
         .addRoutes(ConsoleController(service: dependencies.service, renderer: renderer).routes)
@@ -73,6 +75,9 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
         .addRoutes(AdminAPIController(service: dependencies.service).routes)
         .addRoutes(OADirectoryAPIController(database: dependencies.database).routes)
         .addRoutes(BindingAPIController(service: dependencies.service).routes)
+        .addRoutes(OAKeysAPIController(database: dependencies.database).routes)
+    router.group("api/oa/v1").add(middleware: OAKeyMiddleware(database: dependencies.database))
+        .addRoutes(OAPushAPIController(database: dependencies.database).routes)
     return router
 }
 

@@ -211,6 +211,19 @@ enum Migrations {
                 t.column("updatedAt", .datetime).notNull()
             }
         }
+        migrator.registerMigration("v4: OA API keys") { db in
+            try db.create(table: "oaKey") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.belongsTo("tenant", onDelete: .cascade).notNull()
+                t.column("name", .text).notNull()
+                t.column("keyHash", .text).notNull().unique()
+                t.column("hint", .text).notNull()
+                t.column("createdBy", .text).notNull()
+                t.column("createdAt", .datetime).notNull()
+                t.column("lastUsedAt", .datetime)
+                t.column("revokedAt", .datetime)
+            }
+        }
         return migrator
     }
 }

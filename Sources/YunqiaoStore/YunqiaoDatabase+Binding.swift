@@ -43,37 +43,9 @@ extension YunqiaoDatabase {
         guard !fields.isEmpty else { throw StoreError.invalid(field: "fields", message: "choose at least one field") }
         return try await write { db in
             let enterprise = try Self.enterprise(db, tenantId: tenantId, id: enterpriseId)
-            var feishu: [BindingCandidate] = []
-            var ids: [String: (openID: String?, userID: String?)] = [:]
-            let users = try Row.fetchCursor(db, sql: """
-                SELECT unionID, openID, userID, mobile, email, employeeNo FROM feishuUser WHERE enterpriseId = ? AND deletedAt IS NULL
-                """, arguments: [enterpriseId])
-            while let row = try users.next() {
-                let unionID: String = row["unionID"]
-                var values: [BindingField: String] = [:]
-                values[.mobile] = row["mobile"]
-                values[.email] = row["email"]
-                values[.employeeNo] = row["employeeNo"]
-                values[.userID] = row["userID"]
-                feishu.append(BindingCandidate(key: unionID, values: values))
-                ids[unionID] = (row["openID"], row["userID"])
-            }
-            var oa: [BindingCandidate] = []
-            let oaUsers = try Row.fetchCursor(db, sql: """
-                SELECT oaID, loginID, mobile, email, employeeNo FROM oaUser WHERE tenantId = ? AND status = 'active'
-                """, arguments: [tenantId])
-            while let row = try oaUsers.next() {
-                var values: [BindingField: String] = [.userID: row["loginID"]]
-                values[.mobile] = row["mobile"]
-                values[.email] = row["email"]
-                values[.employeeNo] = row["employeeNo"]
-                oa.append(BindingCandidate(key: row["oaID"], values: values))
-            }
-            var bound: [String: String] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT unionID, oaUserID FROM binding WHERE enterpriseId = ?", arguments: [enterpriseId]) {
-                bound[row["unionID"]] = row["oaUserID"]
-            }
-            let plan = AutoBinder.plan(feishu: feishu, oa: oa, bound: bound, fields: fields)
+            let inputs = try Self.autoBindInputs(db, tenantId: tenantId, enterpriseId: enterpriseId)
+            let ids = inputs.ids
+            let plan = AutoBinder.plan(feishu: inputs.feishu, oa: inputs.oa, bound: inputs.bound, fields: fields)
             let insert = try db.cachedStatement(sql: """
                 INSERT INTO binding (enterpriseId, oaUserID, unionID, openID, userID, method, field, createdBy, createdAt)
                 VALUES (?, ?, ?, ?, ?, 'auto', ?, ?, ?)
@@ -99,6 +71,74 @@ extension YunqiaoDatabase {
                            after: ["bound": "\(result.bound)", "conflicts": "\(result.conflicts)", "unmatched": "\(result.unmatched)",
                                    "fields": fields.map(\.rawValue).joined(separator: " > ")])
             return result
+        }
+    }
+
+    /// What the matcher reads: the live Feishu mirror (with each user's open_id and user_id), the active OA users of the
+    /// tenant and the existing bindings (union_id → OA user id).
+    struct AutoBindInputs {
+        var feishu: [BindingCandidate] = []
+        var ids: [String: (openID: String?, userID: String?)] = [:]
+        var oa: [BindingCandidate] = []
+        var bound: [String: String] = [:]
+    }
+
+    static func autoBindInputs(_ db: Database, tenantId: Int64, enterpriseId: Int64) throws -> AutoBindInputs {
+        var inputs = AutoBindInputs()
+        let users = try Row.fetchCursor(db, sql: """
+            SELECT unionID, openID, userID, mobile, email, employeeNo FROM feishuUser WHERE enterpriseId = ? AND deletedAt IS NULL
+            """, arguments: [enterpriseId])
+        while let row = try users.next() {
+            let unionID: String = row["unionID"]
+            var values: [BindingField: String] = [:]
+            values[.mobile] = row["mobile"]
+            values[.email] = row["email"]
+            values[.employeeNo] = row["employeeNo"]
+            values[.userID] = row["userID"]
+            inputs.feishu.append(BindingCandidate(key: unionID, values: values))
+            inputs.ids[unionID] = (row["openID"], row["userID"])
+        }
+        let oaUsers = try Row.fetchCursor(db, sql: """
+            SELECT oaID, loginID, mobile, email, employeeNo FROM oaUser WHERE tenantId = ? AND status = 'active'
+            """, arguments: [tenantId])
+        while let row = try oaUsers.next() {
+            var values: [BindingField: String] = [.userID: row["loginID"]]
+            values[.mobile] = row["mobile"]
+            values[.email] = row["email"]
+            values[.employeeNo] = row["employeeNo"]
+            inputs.oa.append(BindingCandidate(key: row["oaID"], values: values))
+        }
+        for row in try Row.fetchAll(db, sql: "SELECT unionID, oaUserID FROM binding WHERE enterpriseId = ?", arguments: [enterpriseId]) {
+            inputs.bound[row["unionID"]] = row["oaUserID"]
+        }
+        return inputs
+    }
+
+    /// Auto-bind for one Feishu user (at their first visit): the same plan as a whole pass — so a value that two Feishu
+    /// users or two OA users share still binds nobody — but only this user's binding is written, audited as
+    /// `binding.auto` when made. The conflict queue is left to the next whole pass. Returns the binding, or nil.
+    @discardableResult
+    public func autoBindUser(tenantId: Int64, enterpriseId: Int64, unionID: String, fields: [BindingField], by actor: AuditActor,
+                             at time: Date = Date()) async throws -> BindingRecord?
+    {
+        guard !fields.isEmpty else { throw StoreError.invalid(field: "fields", message: "choose at least one field") }
+        return try await write { db in
+            let enterprise = try Self.enterprise(db, tenantId: tenantId, id: enterpriseId)
+            if let existing = try BindingRecord.filter(Column("enterpriseId") == enterpriseId && Column("unionID") == unionID).fetchOne(db) {
+                return existing
+            }
+            let inputs = try Self.autoBindInputs(db, tenantId: tenantId, enterpriseId: enterpriseId)
+            let plan = AutoBinder.plan(feishu: inputs.feishu, oa: inputs.oa, bound: inputs.bound, fields: fields)
+            guard let match = plan.matches.first(where: { $0.feishuKey == unionID }) else { return nil }
+            let known = inputs.ids[unionID]
+            let binding = BindingRecord(enterpriseId: enterpriseId, oaUserID: match.oaKey, unionID: unionID, openID: known?.openID ?? nil,
+                                        userID: known?.userID ?? nil, method: "auto", field: match.field.rawValue, createdBy: actor.name,
+                                        createdAt: time)
+            try binding.insert(db)
+            try db.execute(sql: "DELETE FROM bindingConflict WHERE enterpriseId = ? AND unionID = ?", arguments: [enterpriseId, unionID])
+            try Self.audit(db, tenantId: tenantId, actor, "binding.auto", target: "\(enterprise.auditTarget): OA user \(match.oaKey)",
+                           before: nil, after: binding.auditView)
+            return binding
         }
     }
 }
@@ -152,8 +192,11 @@ extension YunqiaoDatabase {
 
     /// Binds an OA user to a Feishu user by hand (user card, import sheet): both must exist, neither may be bound.
     @discardableResult
+    ///
+    /// A user who just signed in with Feishu (`signedIn`, from `user_info`) may bind before the mirror holds them: the
+    /// ids the login vouched for are stored then.
     public func bind(tenantId: Int64, enterpriseId: Int64, oaUserID: String, unionID: String, method: String, field: String? = nil,
-                     by actor: AuditActor) async throws -> BindingRecord
+                     signedIn: SignedInFeishuUser? = nil, by actor: AuditActor) async throws -> BindingRecord
     {
         try await write { db in
             let enterprise = try Self.enterprise(db, tenantId: tenantId, id: enterpriseId)
@@ -161,21 +204,28 @@ extension YunqiaoDatabase {
                 throw StoreError.invalid(field: "oaUserID", message: "no OA user \(oaUserID)")
             }
             guard oaUser.status == "active" else { throw StoreError.invalid(field: "oaUserID", message: "OA user \(oaUserID) has left") }
-            guard let feishu = try Row.fetchOne(db, sql: """
+            let feishu: SignedInFeishuUser
+            if let row = try Row.fetchOne(db, sql: """
                 SELECT openID, userID, name FROM feishuUser WHERE enterpriseId = ? AND unionID = ? AND deletedAt IS NULL
                 """, arguments: [enterpriseId, unionID])
-            else { throw StoreError.invalid(field: "unionID", message: "no Feishu user \(unionID) in this enterprise") }
+            {
+                feishu = SignedInFeishuUser(openID: row["openID"], userID: row["userID"], name: row["name"])
+            } else if let signedIn {
+                feishu = signedIn
+            } else {
+                throw StoreError.invalid(field: "unionID", message: "no Feishu user \(unionID) in this enterprise")
+            }
             if let other = try BindingRecord.fetchOne(db, key: ["enterpriseId": enterpriseId, "oaUserID": oaUserID]) {
                 throw StoreError.invalid(field: "oaUserID", message: "OA user \(oaUserID) is already bound to \(other.unionID)")
             }
             if let other = try BindingRecord.filter(Column("enterpriseId") == enterpriseId && Column("unionID") == unionID).fetchOne(db) {
                 throw StoreError.invalid(field: "unionID", message: "Feishu user \(unionID) is already bound to OA user \(other.oaUserID)")
             }
-            let binding = BindingRecord(enterpriseId: enterpriseId, oaUserID: oaUserID, unionID: unionID, openID: feishu["openID"],
-                                        userID: feishu["userID"], method: method, field: field, createdBy: actor.name, createdAt: Date())
+            let binding = BindingRecord(enterpriseId: enterpriseId, oaUserID: oaUserID, unionID: unionID, openID: feishu.openID,
+                                        userID: feishu.userID, method: method, field: field, createdBy: actor.name, createdAt: Date())
             try binding.insert(db)
             try db.execute(sql: "DELETE FROM bindingConflict WHERE enterpriseId = ? AND unionID = ?", arguments: [enterpriseId, unionID])
-            try Self.audit(db, tenantId: tenantId, actor, "binding.bind", target: "\(enterprise.auditTarget): \(oaUser.name) ⇄ \(feishu["name"] as String? ?? unionID)",
+            try Self.audit(db, tenantId: tenantId, actor, "binding.bind", target: "\(enterprise.auditTarget): \(oaUser.name) ⇄ \(feishu.name.isEmpty ? unionID : feishu.name)",
                            before: nil, after: binding.auditView)
             return binding
         }

@@ -1,0 +1,63 @@
+import Foundation
+import GRDB
+
+/// A key an OA system uses to call the bridge's OA-facing API (`/api/oa/v1`): one tenant, only a SHA-256 kept.
+public struct OAKeyRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "oaKey"
+    public var id: Int64?
+    public var tenantId: Int64
+    public var name: String
+    public var keyHash: String
+    public var hint: String
+    public var createdBy: String
+    public var createdAt: Date
+    public var lastUsedAt: Date?
+    public var revokedAt: Date?
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+extension YunqiaoDatabase {
+    public func createOAKey(tenantId: Int64, name: String, key: String, by actor: AuditActor) async throws -> OAKeyRecord {
+        let name = try Validate.name(name)
+        return try await write { db in
+            var record = OAKeyRecord(id: nil, tenantId: tenantId, name: name, keyHash: Self.tokenHash(key), hint: String(key.suffix(4)),
+                                     createdBy: actor.name, createdAt: Date(), lastUsedAt: nil, revokedAt: nil)
+            try record.insert(db)
+            try Self.audit(db, tenantId: tenantId, actor, "oaKey.create", target: "OA key \(record.id ?? 0) \(name)", before: nil,
+                           after: ["name": name, "key": "••••" + record.hint])
+            return record
+        }
+    }
+
+    public func oaKeys(tenantId: Int64) async throws -> [OAKeyRecord] {
+        try await read { db in try OAKeyRecord.filter(Column("tenantId") == tenantId).order(Column("id").desc).fetchAll(db) }
+    }
+
+    /// The live key with this plaintext, or nil; marks it used at most once a minute.
+    public func useOAKey(_ key: String, at time: Date = Date()) async throws -> OAKeyRecord? {
+        let hash = Self.tokenHash(key)
+        guard var record = try await read({ db in
+            try OAKeyRecord.filter(Column("keyHash") == hash && Column("revokedAt") == nil).fetchOne(db)
+        }) else { return nil }
+        if record.lastUsedAt.map({ time.timeIntervalSince($0) > 60 }) ?? true {
+            record.lastUsedAt = time
+            let used = record
+            try await write { db in try used.update(db, columns: ["lastUsedAt"]) }
+        }
+        return record
+    }
+
+    public func revokeOAKey(tenantId: Int64, id: Int64, by actor: AuditActor) async throws {
+        try await write { db in
+            guard var record = try OAKeyRecord.fetchOne(db, key: id), record.tenantId == tenantId else {
+                throw StoreError.notFound("OA key \(id)")
+            }
+            guard record.revokedAt == nil else { return }
+            record.revokedAt = Date()
+            try record.update(db)
+            try Self.audit(db, tenantId: tenantId, actor, "oaKey.revoke", target: "OA key \(id) \(record.name)",
+                           before: ["name": record.name, "key": "••••" + record.hint], after: nil)
+        }
+    }
+}

@@ -64,9 +64,18 @@ extension YunqiaoDatabase {
 
     /// The live token with this plaintext, or nil. Marks it used (at most once a minute, to spare the writer).
     public func useAPIToken(_ token: String, at time: Date = Date()) async throws -> APITokenRecord? {
-        let hash = Self.tokenHash(token)
+        try await useBearer(APITokenRecord.self, token, at: time)
+    }
+
+    public func revokeAPIToken(tenantId: Int64, id: Int64, by actor: AuditActor) async throws {
+        try await revokeBearer(APITokenRecord.self, tenantId: tenantId, id: id, by: actor)
+    }
+
+    /// The live record with this plaintext, or nil; marks it used (at most once a minute, to spare the writer).
+    func useBearer<Record: BearerRecord>(_ type: Record.Type, _ plaintext: String, at time: Date) async throws -> Record? {
+        let hash = Self.tokenHash(plaintext)
         guard var record = try await read({ db in
-            try APITokenRecord.filter(Column("tokenHash") == hash && Column("revokedAt") == nil).fetchOne(db)
+            try Record.filter(Column(Record.hashColumn) == hash && Column("revokedAt") == nil).fetchOne(db)
         }) else { return nil }
         if record.lastUsedAt.map({ time.timeIntervalSince($0) > 60 }) ?? true {
             record.lastUsedAt = time
@@ -76,16 +85,17 @@ extension YunqiaoDatabase {
         return record
     }
 
-    public func revokeAPIToken(tenantId: Int64, id: Int64, by actor: AuditActor) async throws {
+    /// Revokes a record of the tenant (idempotent), audited as `<kind>.revoke`.
+    func revokeBearer<Record: BearerRecord>(_ type: Record.Type, tenantId: Int64, id: Int64, by actor: AuditActor) async throws {
         try await write { db in
-            guard var record = try APITokenRecord.fetchOne(db, key: id), record.tenantId == tenantId else {
-                throw StoreError.notFound("token \(id)")
+            guard var record = try Record.fetchOne(db, key: id), record.tenantId == tenantId else {
+                throw StoreError.notFound("\(Record.kind) \(id)")
             }
             guard record.revokedAt == nil else { return }
             record.revokedAt = Date()
             try record.update(db)
-            try Self.audit(db, tenantId: tenantId, actor, "token.revoke", target: "token \(id) \(record.name)",
-                           before: ["name": record.name, "token": "••••" + record.hint], after: nil)
+            try Self.audit(db, tenantId: tenantId, actor, "\(Record.kind).revoke", target: "\(Record.kind) \(id) \(record.name)",
+                           before: ["name": record.name, Record.kind: "••••" + record.hint], after: nil)
         }
     }
 
@@ -122,4 +132,21 @@ extension YunqiaoDatabase {
     public func tidyPersisted(now: Date = Date()) async throws -> Int {
         try await write { db in try PersistEntryRecord.filter(Column("expiresAt") != nil && Column("expiresAt") <= now).deleteAll(db) }
     }
+}
+
+/// A bearer credential kept only as a hash: admin API tokens and OA keys.
+protocol BearerRecord: FetchableRecord, MutablePersistableRecord, Sendable {
+    static var hashColumn: String { get }
+    /// `token` or `oaKey`, in audit actions and messages.
+    static var kind: String { get }
+    var tenantId: Int64 { get }
+    var name: String { get }
+    var hint: String { get }
+    var lastUsedAt: Date? { get set }
+    var revokedAt: Date? { get set }
+}
+
+extension APITokenRecord: BearerRecord {
+    static let hashColumn = "tokenHash"
+    static let kind = "token"
 }

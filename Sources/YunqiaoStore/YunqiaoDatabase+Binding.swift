@@ -225,7 +225,8 @@ extension YunqiaoDatabase {
                                         userID: feishu.userID, method: method, field: field, createdBy: actor.name, createdAt: Date())
             try binding.insert(db)
             try db.execute(sql: "DELETE FROM bindingConflict WHERE enterpriseId = ? AND unionID = ?", arguments: [enterpriseId, unionID])
-            try Self.audit(db, tenantId: tenantId, actor, "binding.bind", target: "\(enterprise.auditTarget): \(oaUser.name) ⇄ \(feishu.name.isEmpty ? unionID : feishu.name)",
+            let feishuName = feishu.name.isEmpty ? unionID : feishu.name
+            try Self.audit(db, tenantId: tenantId, actor, "binding.bind", target: "\(enterprise.auditTarget): \(oaUser.name) ⇄ \(feishuName)",
                            before: nil, after: binding.auditView)
             return binding
         }

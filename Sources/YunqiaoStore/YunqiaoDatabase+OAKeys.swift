@@ -36,28 +36,15 @@ extension YunqiaoDatabase {
 
     /// The live key with this plaintext, or nil; marks it used at most once a minute.
     public func useOAKey(_ key: String, at time: Date = Date()) async throws -> OAKeyRecord? {
-        let hash = Self.tokenHash(key)
-        guard var record = try await read({ db in
-            try OAKeyRecord.filter(Column("keyHash") == hash && Column("revokedAt") == nil).fetchOne(db)
-        }) else { return nil }
-        if record.lastUsedAt.map({ time.timeIntervalSince($0) > 60 }) ?? true {
-            record.lastUsedAt = time
-            let used = record
-            try await write { db in try used.update(db, columns: ["lastUsedAt"]) }
-        }
-        return record
+        try await useBearer(OAKeyRecord.self, key, at: time)
     }
 
     public func revokeOAKey(tenantId: Int64, id: Int64, by actor: AuditActor) async throws {
-        try await write { db in
-            guard var record = try OAKeyRecord.fetchOne(db, key: id), record.tenantId == tenantId else {
-                throw StoreError.notFound("OA key \(id)")
-            }
-            guard record.revokedAt == nil else { return }
-            record.revokedAt = Date()
-            try record.update(db)
-            try Self.audit(db, tenantId: tenantId, actor, "oaKey.revoke", target: "OA key \(id) \(record.name)",
-                           before: ["name": record.name, "key": "••••" + record.hint], after: nil)
-        }
+        try await revokeBearer(OAKeyRecord.self, tenantId: tenantId, id: id, by: actor)
     }
+}
+
+extension OAKeyRecord: BearerRecord {
+    static let hashColumn = "keyHash"
+    static let kind = "oaKey"
 }

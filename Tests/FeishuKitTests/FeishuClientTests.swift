@@ -85,6 +85,43 @@ struct FeishuClientTests {
         }
     }
 
+    @Test func userLoginExchangesACodeOnceAndReadsTheProfile() async throws {
+        try await Emulator.withRunning(EmulatorConfiguration(rateLimit: false)) { emulator in
+            let feishu = client(emulator)
+            var someone: FeishuUser?
+            for department in try await feishu.departmentChildren(of: "0", recursive: true).collect() where someone == nil {
+                someone = try await feishu.usersInDepartment(department.openDepartmentID).collect().first
+            }
+            let user = try #require(someone)
+            let redirect = "https://bridge.example.com/feishu/apps/1/oauth/callback"
+            let code = try await emulator.state.authorizationCode(appID: EmulatorConfiguration.defaultApp.appID,
+                                                                  user: try #require(user.openID), redirectURI: redirect)
+            let token = try await feishu.userAccessToken(code: code, redirectURI: redirect)
+            #expect(token.tokenType == "Bearer" && token.expiresIn > 0 && token.refreshToken == nil)
+            let info = try await feishu.userInfo(userAccessToken: token.accessToken)
+            #expect(info.openID == user.openID && info.unionID == user.unionID && info.name == user.name)
+            #expect(info.userID == user.userID)
+
+            // Single use; a wrong redirect URI is refused too.
+            do {
+                _ = try await feishu.userAccessToken(code: code, redirectURI: redirect)
+                Issue.record("a used code was accepted")
+            } catch let error as FeishuOAuthError {
+                #expect(error.code == 20065 && error.httpStatus == 400 && error.isCodeSpent && error.error == "invalid_grant")
+            }
+            let other = try await emulator.state.authorizationCode(appID: EmulatorConfiguration.defaultApp.appID,
+                                                                   user: try #require(user.openID), redirectURI: redirect)
+            do {
+                _ = try await feishu.userAccessToken(code: other, redirectURI: "https://elsewhere.example.com/cb")
+                Issue.record("a wrong redirect_uri was accepted")
+            } catch let error as FeishuOAuthError {
+                #expect(error.code == 20071 && !error.isCodeSpent)
+            }
+            // A user token that is not one.
+            await #expect(throws: FeishuAPIError.self) { _ = try await feishu.userInfo(userAccessToken: "u-forged") }
+        }
+    }
+
     @Test func wrongSecretIsATokenRefusal() async throws {
         try await Emulator.withRunning(EmulatorConfiguration(rateLimit: false)) { emulator in
             let feishu = FeishuClient(baseURL: emulator.baseURL, credentials: FeishuCredentials(appID: "cli_x", appSecret: "nope"),

@@ -1,7 +1,7 @@
 import FeishuKit
 import Foundation
-import Hummingbird
 import HTTPTypes
+import Hummingbird
 import Logging
 import YunqiaoCore
 import YunqiaoStore
@@ -168,7 +168,8 @@ struct FirstVisitController {
         let user = loginID.isEmpty ? nil : try await database.oaUser(tenantId: tenantId, loginID: loginID)
         guard let user, user.status == "active", let hash = user.passwordHash, try await Passwords.verify(password, hash: hash) else {
             await throttle.failed(username: throttleName, address: address)
-            context.logger.warning("first visit: OA login failed", metadata: ["app": "\(visit.appId)", "oa.login": "\(loginID)", "client": "\(address)"])
+            context.logger.warning("first visit: OA login failed",
+                                   metadata: ["app": "\(visit.appId)", "oa.login": "\(loginID)", "client": "\(address)"])
             return try await again("fv_login_failed", .unauthorized)
         }
         await throttle.succeeded(username: throttleName)

@@ -47,19 +47,31 @@ extension YunqiaoDatabase {
     }
 
     public func createAPIToken(tenantId: Int64, name: String, token: String, by actor: AuditActor) async throws -> APITokenRecord {
+        try await createBearer(APITokenRecord.self, tenantId: tenantId, name: name, plaintext: token, by: actor)
+    }
+
+    public func apiTokens(tenantId: Int64) async throws -> [APITokenRecord] {
+        try await bearers(APITokenRecord.self, tenantId: tenantId)
+    }
+
+    /// Stores a new credential (only its hash and last 4 characters), audited as `<kind>.create`.
+    func createBearer<Record: BearerRecord>(_ type: Record.Type, tenantId: Int64, name: String, plaintext: String,
+                                            by actor: AuditActor) async throws -> Record
+    {
         let name = try Validate.name(name)
         return try await write { db in
-            var record = APITokenRecord(id: nil, tenantId: tenantId, name: name, tokenHash: Self.tokenHash(token), hint: String(token.suffix(4)),
-                                        createdBy: actor.name, createdAt: Date(), lastUsedAt: nil, revokedAt: nil)
+            var record = Record(tenantId: tenantId, name: name, hash: Self.tokenHash(plaintext), hint: String(plaintext.suffix(4)),
+                                createdBy: actor.name, createdAt: Date())
             try record.insert(db)
-            try Self.audit(db, tenantId: tenantId, actor, "token.create", target: "token \(record.id ?? 0) \(name)", before: nil,
-                           after: ["name": name, "token": "••••" + record.hint])
+            try Self.audit(db, tenantId: tenantId, actor, "\(Record.kind).create", target: "\(Record.kind) \(record.id ?? 0) \(name)",
+                           before: nil, after: ["name": name, Record.kind: "••••" + record.hint])
             return record
         }
     }
 
-    public func apiTokens(tenantId: Int64) async throws -> [APITokenRecord] {
-        try await read { db in try APITokenRecord.filter(Column("tenantId") == tenantId).order(Column("id").desc).fetchAll(db) }
+    /// A tenant's credentials of one kind, newest first.
+    func bearers<Record: BearerRecord>(_ type: Record.Type, tenantId: Int64) async throws -> [Record] {
+        try await read { db in try Record.filter(Column("tenantId") == tenantId).order(Column("id").desc).fetchAll(db) }
     }
 
     /// The live token with this plaintext, or nil. Marks it used (at most once a minute, to spare the writer).
@@ -136,9 +148,11 @@ extension YunqiaoDatabase {
 
 /// A bearer credential kept only as a hash: admin API tokens and OA keys.
 protocol BearerRecord: FetchableRecord, MutablePersistableRecord, Sendable {
+    init(tenantId: Int64, name: String, hash: String, hint: String, createdBy: String, createdAt: Date)
     static var hashColumn: String { get }
     /// `token` or `oaKey`, in audit actions and messages.
     static var kind: String { get }
+    var id: Int64? { get }
     var tenantId: Int64 { get }
     var name: String { get }
     var hint: String { get }
@@ -149,4 +163,9 @@ protocol BearerRecord: FetchableRecord, MutablePersistableRecord, Sendable {
 extension APITokenRecord: BearerRecord {
     static let hashColumn = "tokenHash"
     static let kind = "token"
+
+    init(tenantId: Int64, name: String, hash: String, hint: String, createdBy: String, createdAt: Date) {
+        self.init(id: nil, tenantId: tenantId, name: name, tokenHash: hash, hint: hint, createdBy: createdBy, createdAt: createdAt,
+                  lastUsedAt: nil, revokedAt: nil)
+    }
 }

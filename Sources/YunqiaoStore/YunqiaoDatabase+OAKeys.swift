@@ -19,19 +19,11 @@ public struct OAKeyRecord: Codable, Sendable, Equatable, FetchableRecord, Mutabl
 
 extension YunqiaoDatabase {
     public func createOAKey(tenantId: Int64, name: String, key: String, by actor: AuditActor) async throws -> OAKeyRecord {
-        let name = try Validate.name(name)
-        return try await write { db in
-            var record = OAKeyRecord(id: nil, tenantId: tenantId, name: name, keyHash: Self.tokenHash(key), hint: String(key.suffix(4)),
-                                     createdBy: actor.name, createdAt: Date(), lastUsedAt: nil, revokedAt: nil)
-            try record.insert(db)
-            try Self.audit(db, tenantId: tenantId, actor, "oaKey.create", target: "OA key \(record.id ?? 0) \(name)", before: nil,
-                           after: ["name": name, "key": "••••" + record.hint])
-            return record
-        }
+        try await createBearer(OAKeyRecord.self, tenantId: tenantId, name: name, plaintext: key, by: actor)
     }
 
     public func oaKeys(tenantId: Int64) async throws -> [OAKeyRecord] {
-        try await read { db in try OAKeyRecord.filter(Column("tenantId") == tenantId).order(Column("id").desc).fetchAll(db) }
+        try await bearers(OAKeyRecord.self, tenantId: tenantId)
     }
 
     /// The live key with this plaintext, or nil; marks it used at most once a minute.
@@ -47,4 +39,9 @@ extension YunqiaoDatabase {
 extension OAKeyRecord: BearerRecord {
     static let hashColumn = "keyHash"
     static let kind = "oaKey"
+
+    init(tenantId: Int64, name: String, hash: String, hint: String, createdBy: String, createdAt: Date) {
+        self.init(id: nil, tenantId: tenantId, name: name, keyHash: hash, hint: hint, createdBy: createdBy, createdAt: createdAt,
+                  lastUsedAt: nil, revokedAt: nil)
+    }
 }

@@ -85,8 +85,15 @@ struct ConnectivityCheck: Sendable {
             // "All members" is listed as the root, or (as the sync finds it) shows as a readable root department.
             var allMembers = departments.contains("0")
             if !allMembers {
+                // As the sync decides it: a readable root means "all members"; only an out-of-scope refusal says no,
+                // any other failure is the step's failure.
                 var root = client.departmentChildren(of: "0", pageSize: 1).makeAsyncIterator()
-                allMembers = (try? await root.next()) != nil
+                do {
+                    _ = try await root.next()
+                    allMembers = true
+                } catch let error as FeishuAPIError where error.isOutsideScope {
+                    allMembers = false
+                }
             }
             scope = CheckResult.Scope(allMembers: allMembers, departments: departments.count, users: users.count)
             return allMembers ? "contact scope: all members"

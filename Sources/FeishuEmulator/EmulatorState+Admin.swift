@@ -57,6 +57,10 @@ extension EmulatorState {
             guard let seconds = json?["seconds"]?.intValue, seconds >= 0 else { return adminError("seconds", "a number of seconds ≥ 0") }
             clockOffset += Double(seconds)
             return ok(["offset_seconds": .int(Int(clockOffset))])
+        case ("POST", "/_emulator/clock/freeze"):
+            guard let frozen = json?["frozen"]?.boolValue else { return adminError("frozen", "true or false") }
+            frozenAt = frozen ? (frozenAt ?? Date().timeIntervalSince1970) : nil
+            return ok(["frozen": .bool(frozen), "offset_seconds": .int(Int(clockOffset))])
         case ("POST", "/_emulator/counters/reset"):
             counters = Counters()
             return ok([:])

@@ -97,7 +97,9 @@ public actor EmulatorState {
         for app in configuration.apps { apps[app.appID] = AppRecord(config: app) }
     }
 
-    var now: Double { Date().timeIntervalSince1970 + clockOffset }
+    /// When set (`/_emulator/clock/freeze`), the emulator's clock stands still at this wall-clock time.
+    var frozenAt: Double?
+    var now: Double { (frozenAt ?? Date().timeIntervalSince1970) + clockOffset }
 
     // MARK: entry point
 

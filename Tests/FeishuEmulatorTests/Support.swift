@@ -168,6 +168,12 @@ extension TestClientProtocol {
         try await self.send(method, "/_emulator/" + path, json: json)
     }
 
+    /// Stops the emulator's clock, so a test's requests fall in one rate window however slowly a loaded machine sends them.
+    func freezeClock() async throws {
+        let reply = try await self.admin(.post, "clock/freeze", ["frozen": .bool(true)])
+        #expect(reply.status == .ok)
+    }
+
     func advanceClock(seconds: Int) async throws {
         let reply = try await self.admin(.post, "clock/advance", ["seconds": .int(seconds)])
         #expect(reply.status == .ok)

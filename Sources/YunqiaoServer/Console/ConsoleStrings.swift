@@ -56,7 +56,24 @@ enum ConsoleStrings {
         return result
     }
 
-    static let zh: [String: String] = [
+    /// Every table's words: the base table here, each console area's in its own `ConsoleStrings+<Area>.swift` file
+    /// (a key appears in one table only; a test checks that zh and en hold the same keys).
+    static let zh: [String: String] = merged([base.zh, binding.zh, oaDirectory.zh, oaConnector.zh, bindingSheet.zh])
+    static let en: [String: String] = merged([base.en, binding.en, oaDirectory.en, oaConnector.en, bindingSheet.en])
+
+    private static func merged(_ tables: [[String: String]]) -> [String: String] {
+        tables.reduce(into: [:]) { result, table in result.merge(table) { first, _ in first } }
+    }
+
+    /// One console area's words.
+    struct Table {
+        var zh: [String: String]
+        var en: [String: String]
+    }
+
+    static let base = Table(zh: baseZh, en: baseEn)
+
+    private static let baseZh: [String: String] = [
         "product": "云桥",
         "login_title": "登录云桥管理后台",
         "login_username": "用户名",
@@ -369,7 +386,7 @@ enum ConsoleStrings {
         "msg.{} already exists": "{} 已存在",
     ]
 
-    static let en: [String: String] = [
+    private static let baseEn: [String: String] = [
         "product": "Yunqiao",
         "login_title": "Sign in to the Yunqiao console",
         "login_username": "User name",

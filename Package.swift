@@ -47,6 +47,9 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                // SHA-256/SHA-1 signatures and AES-256-CBC of event and card callbacks (feishu-api.md §6.3, §6.4).
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -86,6 +89,9 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                // Card callbacks: AES-256-CBC of the body and the POST to the app's callback URL (feishu-api.md §6).
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -102,10 +108,14 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "YunqiaoCoreTests", dependencies: ["YunqiaoCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "YunqiaoCoreTests", dependencies: ["YunqiaoCore"], resources: [.copy("Golden")], swiftSettings: swiftSettings),
         .testTarget(
             name: "FeishuKitTests",
-            dependencies: ["FeishuKit", "FeishuEmulator", .product(name: "AsyncHTTPClient", package: "async-http-client")],
+            dependencies: [
+                "FeishuKit", "FeishuEmulator", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                // A live stand-in for the bridge's card callback endpoint (emulator click → verifier).
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "YunqiaoStoreTests", dependencies: ["YunqiaoStore"], swiftSettings: swiftSettings),

@@ -14,6 +14,15 @@ public struct EmulatorConfiguration: Sendable {
         case limited(departments: [String], users: [String])
     }
 
+    /// Which card callback an app's "request URL" receives (`feishu-api.md` §6.8, §6.9).
+    public enum CardCallbackProtocol: String, Sendable, CaseIterable {
+        /// The current protocol: a v2 envelope with `header.event_type == "card.action.trigger"`, signed with the
+        /// Encrypt Key (SHA-256) when one is set.
+        case v2 = "card.action.trigger"
+        /// The old "message card request URL": a flat body signed with the Verification Token (SHA-1).
+        case v1 = "card.action.trigger_v1"
+    }
+
     public struct App: Sendable, Equatable {
         public var appID: String
         public var appSecret: String
@@ -21,12 +30,27 @@ public struct EmulatorConfiguration: Sendable {
         /// Sensitive user fields the app has no field scope for: they are omitted from answers
         /// (`mobile`, `email`, `user_id`, `employee_no`, `status`, …), as the platform does.
         public var withheldFields: Set<String>
+        /// The app's Verification Token (§6.5); `nil` = one derived from the app id and secret, as the platform
+        /// generates one for every app.
+        public var verificationToken: String?
+        /// The app's Encrypt Key (§6.3): callbacks are encrypted and signed when set, plaintext and unsigned when not.
+        public var encryptKey: String?
+        /// Where card callbacks (button clicks, `/_emulator/click`) are sent; `nil` = not configured.
+        public var cardCallbackURL: String?
+        public var cardCallbackProtocol: CardCallbackProtocol
 
-        public init(appID: String, appSecret: String, scope: ContactScope = .all, withheldFields: Set<String> = []) {
+        public init(appID: String, appSecret: String, scope: ContactScope = .all, withheldFields: Set<String> = [],
+                    verificationToken: String? = nil, encryptKey: String? = nil, cardCallbackURL: String? = nil,
+                    cardCallbackProtocol: CardCallbackProtocol = .v2)
+        {
             self.appID = appID
             self.appSecret = appSecret
             self.scope = scope
             self.withheldFields = withheldFields
+            self.verificationToken = verificationToken
+            self.encryptKey = encryptKey
+            self.cardCallbackURL = cardCallbackURL
+            self.cardCallbackProtocol = cardCallbackProtocol
         }
     }
 

@@ -3,8 +3,10 @@ import Foundation
 /// The operator's side door, `/_emulator/...`: read the org and counters, inject faults, age tokens.
 /// Documented in the README; never used by the bridge itself.
 extension EmulatorState {
-    func handleAdmin(method: String, path: String, query: [String: [String]], body: Data) -> EmulatorResponse {
+    func handleAdmin(method: String, path: String, query: [String: [String]], body: Data) async -> EmulatorResponse {
         let json = JSON.parse(body)
+        // Messages, chats, card callback settings and clicks (`EmulatorState+IMAdmin.swift`).
+        if let answer = await handleIMAdmin(method: method, path: path, query: query, json: json) { return answer }
         switch (method, path) {
         case ("GET", "/_emulator/state"):
             return ok(stateJSON(includeOrg: query["org"]?.last != "false"))
@@ -36,6 +38,10 @@ extension EmulatorState {
                     return adminError("error_apis", "unknown API \(unknown); names look like \(Endpoint.userGet.rawValue)")
                 }
                 updated.errorAPIs = Set(names)
+            }
+            if let value = fields["error_after_apply"] {
+                guard let flag = value.boolValue else { return adminError("error_after_apply", "true or false") }
+                updated.errorAfterApply = flag
             }
             if let value = fields["rate_limit_burst"] {
                 guard let count = value.intValue, count >= 0 else { return adminError("rate_limit_burst", "a count ≥ 0") }
@@ -69,15 +75,16 @@ extension EmulatorState {
         }
     }
 
-    private func ok(_ json: JSON) -> EmulatorResponse { EmulatorResponse(status: 200, body: .json(json)) }
+    func ok(_ json: JSON) -> EmulatorResponse { EmulatorResponse(status: 200, body: .json(json)) }
 
-    private func adminError(_ field: String, _ message: String) -> EmulatorResponse {
+    func adminError(_ field: String, _ message: String) -> EmulatorResponse {
         EmulatorResponse(status: 400, body: .json(["error": ["field": .string(field), "message": .string(message)]]))
     }
 
     var faultsJSON: JSON {
         ["latency_ms": .int(faults.latencyMs), "error_rate": .double(faults.errorRate), "error_kind": .string(faults.errorKind.rawValue),
-         "error_apis": .array(faults.errorAPIs.sorted().map(JSON.string)), "rate_limit_burst": .int(faults.rateLimitBurst)]
+         "error_apis": .array(faults.errorAPIs.sorted().map(JSON.string)), "rate_limit_burst": .int(faults.rateLimitBurst),
+         "error_after_apply": .bool(faults.errorAfterApply)]
     }
 
     /// Counters and (optionally) the whole org with every id, for tests to assert on.
@@ -98,6 +105,8 @@ extension EmulatorState {
             }),
             "rate_limit": .bool(rateLimitEnabled),
             "faults": faultsJSON,
+            "im": ["messages": .int(im.messages.count), "images": .int(im.images.count),
+                   "group_chats": .int(im.chats.values.filter { $0.p2pApp == nil }.count), "callbacks": .int(im.callbacks.count)],
             "counters": [
                 "calls": dictionary(counters.calls),
                 "rate_limited": dictionary(counters.rateLimited),

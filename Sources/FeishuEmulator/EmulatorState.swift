@@ -20,6 +20,9 @@ public struct EmulatorFaults: Sendable, Equatable {
     public var errorAPIs: Set<String> = []
     /// The next N business calls are answered 429 whatever the real rate.
     public var rateLimitBurst = 0
+    /// Injected errors hit after the call was applied (a write is done, its answer is lost), as a timeout or a
+    /// gateway error after the backend acted does: a client retrying without an idempotency key duplicates.
+    public var errorAfterApply = false
 
     public init() {}
 }
@@ -87,6 +90,8 @@ public actor EmulatorState {
     private var cachedCounts: (version: Int, all: [String: Int], primary: [String: Int])?
     /// Answers of write calls by `client_token`, so a retried create is answered once and applied once.
     private var idempotentAnswers: [String: JSON] = [:]
+    /// Messages, chats, images and card callbacks (`EmulatorState+IM.swift`).
+    var im = IMStore()
 
     public init(configuration: EmulatorConfiguration, faults: EmulatorFaults = EmulatorFaults()) {
         self.configuration = configuration
@@ -116,15 +121,18 @@ public actor EmulatorState {
         case .failure(let error): return failure(error, call: call)
         }
         if let limited = rateLimit(appID: caller.appID, call: call) { return limited }
-        if let fault = injectFault(call) { return fault }
+        if !faults.errorAfterApply, let fault = injectFault(call) { return fault }
+        let response: EmulatorResponse
         do {
             let data = try perform(call, caller: caller)
             var answer: [String: JSON] = ["code": 0, "msg": "success", "data": data]
             if call.endpoint.sendsMessageField { answer["message"] = "success" }
-            return EmulatorResponse(status: 200, body: .json(.object(answer)))
+            response = EmulatorResponse(status: 200, body: .json(.object(answer)))
         } catch {
-            return failure(error, call: call)
+            response = failure(error, call: call)
         }
+        if faults.errorAfterApply, let fault = injectFault(call) { return fault }
+        return response
     }
 
     func failure(_ error: APIError, call: APICall) -> EmulatorResponse {
@@ -175,6 +183,10 @@ public actor EmulatorState {
         case .userResurrect: return try resurrectUser(call, appID: appID)
         case .userUpdateID: return try updateUserID(call, appID: appID)
         case .scopeList: return try listScopes(call, appID: appID)
+        case .messageCreate: return try createMessage(call, appID: appID)
+        case .messagePatch: return try patchMessage(call, appID: appID)
+        case .messageGet: return try getMessage(call, appID: appID)
+        case .imageCreate: return try uploadImage(call, appID: appID)
         }
     }
 
@@ -261,7 +273,7 @@ public actor EmulatorState {
     }
 
     /// A fixed-window quota: at most `perSecond` calls per second and `perMinute` per minute under `key`.
-    private struct Quota {
+    struct Quota {
         var key: String
         var perSecond: Int
         var perMinute: Int
@@ -284,10 +296,18 @@ public actor EmulatorState {
             return rateLimitResponse(limit: Self.perSecondLimit, reset: 1, call: call)
         }
         guard rateLimitEnabled else { return nil }
+        if let exceeded = take(quotas(appID: appID, call: call)) {
+            return rateLimitResponse(limit: exceeded.limit, reset: exceeded.reset, call: call)
+        }
+        return nil
+    }
+
+    /// Takes one call from every quota, or from none when one of them is used up: then answers that quota's limit
+    /// and the seconds until it recovers. Shared by the per-API limits and the IM per-recipient/chat/message ones.
+    func take(_ quotas: [Quota]) -> (limit: Int, reset: Int)? {
         let time = now
         let second = Int64(time.rounded(.down))
         let minute = second / 60
-        let quotas = quotas(appID: appID, call: call)
         var windows = quotas.map { quota in
             var window = rateWindows[quota.key] ?? RateWindow()
             if window.second != second { window.second = second; window.secondCount = 0 }
@@ -297,9 +317,9 @@ public actor EmulatorState {
         for (quota, window) in zip(quotas, windows) {
             if window.minuteCount >= quota.perMinute {
                 let reset = Int((Double((minute + 1) * 60) - time).rounded(.up))
-                return rateLimitResponse(limit: quota.perMinute, reset: max(1, reset), call: call)
+                return (quota.perMinute, max(1, reset))
             }
-            if window.secondCount >= quota.perSecond { return rateLimitResponse(limit: quota.perSecond, reset: 1, call: call) }
+            if window.secondCount >= quota.perSecond { return (quota.perSecond, 1) }
         }
         for index in windows.indices {
             windows[index].secondCount += 1

@@ -38,6 +38,12 @@ enum Endpoint: String, Sendable, CaseIterable {
     case legacyRefreshAccessToken = "POST /open-apis/authen/v1/refresh_access_token"
     case userInfo = "GET /open-apis/authen/v1/user_info"
 
+    // IM (`feishu-api.md` §4): messages, card updates, images.
+    case messageCreate = "POST /open-apis/im/v1/messages"
+    case messagePatch = "PATCH /open-apis/im/v1/messages/:message_id"
+    case messageGet = "GET /open-apis/im/v1/messages/:message_id"
+    case imageCreate = "POST /open-apis/im/v1/images"
+
     var method: String { String(rawValue.prefix { $0 != " " }) }
     var pattern: [Substring] { rawValue.drop { $0 != " " }.dropFirst().split(separator: "/") }
 
@@ -53,6 +59,9 @@ enum Endpoint: String, Sendable, CaseIterable {
         switch self {
         case .userInfo: [.user]
         case .oidcAccessToken, .oidcRefreshAccessToken, .legacyAccessToken, .legacyRefreshAccessToken: [.app]
+        // The platform also takes user tokens here (a user sending as themselves); the emulator sends as the app's
+        // bot only, so a user token is refused like on a tenant-only API.
+        case .messageCreate, .messagePatch, .messageGet, .imageCreate: [.tenant]
         default: [.tenant, .app]
         }
     }

@@ -64,6 +64,8 @@ public struct FeishuRequest: Sendable {
     public var api: String
     public var query: [(String, String)]
     public var body: Data?
+    /// The body's media type: JSON unless a call says otherwise (image uploads are `multipart/form-data`).
+    public var contentType = "application/json; charset=utf-8"
 
     public init(_ method: HTTPMethod, _ path: String, api: String? = nil, query: [(String, String)] = [], body: Data? = nil) {
         self.method = method
@@ -319,7 +321,7 @@ public struct FeishuClient: Sendable {
         http.headers.add(name: "User-Agent", value: "yunqiao/0.1")
         if let token { http.headers.add(name: "Authorization", value: "Bearer \(token)") }
         if let body = request.body {
-            http.headers.add(name: "Content-Type", value: "application/json; charset=utf-8")
+            http.headers.add(name: "Content-Type", value: request.contentType)
             http.body = .bytes(ByteBuffer(bytes: body))
         }
         let timeout = TimeAmount.nanoseconds(

@@ -15,6 +15,10 @@ public struct ServerDependencies: Sendable {
     public let coordinator: SyncCoordinator
     public let renderer: ConsoleRenderer
     public let throttle: LoginThrottle
+    /// The OA pull connector's schedule and "run now" (a service of the app).
+    public let oaConnector: OAConnectorScheduler
+    /// The first visit's OA login check via the external OA.
+    let oaLogin: OALoginVerifier
     /// What `/metrics` prints (the registry the process's `MetricsSystem` was bootstrapped with).
     public let metrics: PrometheusCollectorRegistry
     public let logger: Logger
@@ -31,6 +35,8 @@ public struct ServerDependencies: Sendable {
         service = AdminService(database: database, clients: clients, coordinator: coordinator, httpClient: httpClient, logger: logger)
         renderer = try await ConsoleRenderer()
         throttle = LoginThrottle(maxFailures: configuration.loginMaxFailures, window: configuration.loginWindow)
+        oaConnector = OAConnectorScheduler(puller: OAConnectorPuller(database: database, httpClient: httpClient, logger: logger), logger: logger)
+        oaLogin = OALoginVerifier(database: database, httpClient: httpClient)
     }
 }
 
@@ -67,16 +73,18 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
                       sessionLifetime: dependencies.configuration.sessionLifetime).addRoutes(to: router)
     router.get("/") { _, _ in Response.redirect(to: "/console", type: .found) }
     FirstVisitController(database: dependencies.database, clients: dependencies.service.clients, renderer: renderer,
-                         throttle: dependencies.throttle).addRoutes(to: router)
+                         throttle: dependencies.throttle, oaLogin: dependencies.oaLogin).addRoutes(to: router)
     let authenticate = AdminAuthMiddleware(database: dependencies.database)
     router.group("console").add(middleware: authenticate).add(middleware: RequireAdminMiddleware(redirectToLogin: true))
-        .addRoutes(ConsoleController(service: dependencies.service, renderer: renderer).routes)
+        .addRoutes(ConsoleController(service: dependencies.service, renderer: renderer, oaConnector: dependencies.oaConnectorAdmin).routes)
     router.group("api/admin/v1").add(middleware: authenticate).add(middleware: RequireAdminMiddleware(redirectToLogin: false))
         .addRoutes(AdminAPIController(service: dependencies.service).routes)
         .addRoutes(OADirectoryAPIController(database: dependencies.database).routes)
         .addRoutes(BindingAPIController(service: dependencies.service).routes)
+        .addRoutes(BindingSheetAPIController(service: dependencies.service).routes)
         .addRoutes(OAKeysAPIController(database: dependencies.database).routes)
-    router.group("api/oa/v1").add(middleware: OAKeyMiddleware(database: dependencies.database))
+        .addRoutes(OAConnectorAPIController(connector: dependencies.oaConnectorAdmin).routes)
+    router.group("api/v1").add(middleware: OAKeyMiddleware(database: dependencies.database))
         .addRoutes(OAPushAPIController(database: dependencies.database).routes)
     return router
 }
@@ -86,14 +94,20 @@ public func buildApplication(_ dependencies: ServerDependencies,
                              onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws -> some ApplicationProtocol
 {
     try await dependencies.database.failAbandonedSyncRuns()
+    try await dependencies.database.failAbandonedOAConnectorRuns()
     var app = Application(
         router: buildRouter(dependencies),
         configuration: .init(address: .hostname(dependencies.configuration.host, port: dependencies.configuration.port),
                              serverName: "yunqiao"),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
         logger: dependencies.logger)
-    app.addServices(DatabasePersistDriver(database: dependencies.database), dependencies.coordinator)
+    app.addServices(DatabasePersistDriver(database: dependencies.database), dependencies.coordinator, dependencies.oaConnector)
     return app
+}
+
+extension ServerDependencies {
+    /// The OA connector's admin operations (API and console).
+    var oaConnectorAdmin: OAConnectorAdmin { OAConnectorAdmin(database: database, scheduler: oaConnector) }
 }
 
 struct Health: ResponseEncodable, Sendable {

@@ -224,6 +224,39 @@ enum Migrations {
                 t.column("revokedAt", .datetime)
             }
         }
+        migrator.registerMigration("v5: OA connector") { db in
+            try db.create(table: "oaConnector") { t in
+                t.belongsTo("tenant", onDelete: .cascade).notNull()
+                t.primaryKey(["tenantId"])
+                t.column("baseURL", .text).notNull()
+                t.column("sealedSecret", .text).notNull()
+                t.column("enabled", .boolean).notNull()
+                t.column("intervalMinutes", .integer).notNull()
+                t.column("loginCheck", .text).notNull()  // embedded | external
+                t.column("updatedBy", .text).notNull()
+                t.column("updatedAt", .datetime).notNull()
+            }
+            try db.create(table: "oaConnectorRun") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.belongsTo("tenant", onDelete: .cascade).notNull()
+                t.column("source", .text).notNull()  // schedule | manual
+                t.column("startedBy", .text).notNull()
+                t.column("status", .text).notNull()  // running | succeeded | failed
+                t.column("startedAt", .datetime).notNull()
+                t.column("finishedAt", .datetime)
+                t.column("pagesFetched", .integer).notNull().defaults(to: 0)
+                t.column("departmentsFetched", .integer).notNull().defaults(to: 0)
+                t.column("usersFetched", .integer).notNull().defaults(to: 0)
+                t.column("createdCount", .integer).notNull().defaults(to: 0)
+                t.column("updatedCount", .integer).notNull().defaults(to: 0)
+                t.column("unchangedCount", .integer).notNull().defaults(to: 0)
+                t.column("leftCount", .integer).notNull().defaults(to: 0)
+                t.column("deletedCount", .integer).notNull().defaults(to: 0)
+                t.column("error", .text)
+                t.column("itemErrors", .text)  // JSON array of OAConnectorItemError, the first few
+            }
+            try db.create(index: "oaConnectorRun_tenant_status", on: "oaConnectorRun", columns: ["tenantId", "status"])
+        }
         return migrator
     }
 }

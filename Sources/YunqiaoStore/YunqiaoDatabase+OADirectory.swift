@@ -175,3 +175,97 @@ extension YunqiaoDatabase {
         }
     }
 }
+
+/// What the console's OA directory page shows at the top.
+public struct OADirectorySummary: Sendable, Equatable {
+    /// Subcompanies (分部): stored ones and the ones departments name.
+    public var subcompanies: Int
+    public var departments: Int
+    public var activeUsers: Int
+    public var leftUsers: Int
+    /// Users who can log in to the bridge's OA login form (a password is set).
+    public var usersWithPassword: Int
+    /// The latest change: an updated row or an import (which may only delete or mark users left).
+    public var lastChange: Date?
+}
+
+/// Reads of the console's OA directory pages, and the embedded directory's passwords.
+extension YunqiaoDatabase {
+    public func oaDirectorySummary(tenantId: Int64) async throws -> OADirectorySummary {
+        try await read { db in
+            let subcompanies = try Int.fetchOne(db, sql: """
+                SELECT COUNT(*) FROM (SELECT oaID FROM oaSubcompany WHERE tenantId = ?
+                UNION SELECT subcompanyOaID FROM oaDepartment WHERE tenantId = ? AND subcompanyOaID IS NOT NULL)
+                """, arguments: [tenantId, tenantId]) ?? 0
+            let departments = try OADepartmentRecord.filter(Column("tenantId") == tenantId).fetchCount(db)
+            let users = try Row.fetchOne(db, sql: """
+                SELECT COALESCE(SUM(status = 'active'), 0) AS active, COALESCE(SUM(status = 'left'), 0) AS left,
+                       COALESCE(SUM(passwordHash IS NOT NULL), 0) AS withPassword
+                FROM oaUser WHERE tenantId = ?
+                """, arguments: [tenantId])
+            var latest: [Date] = []
+            for table in ["oaSubcompany", "oaDepartment", "oaUser"] {
+                if let date = try Date.fetchOne(db, sql: "SELECT MAX(updatedAt) FROM \(table) WHERE tenantId = ?", arguments: [tenantId]) {
+                    latest.append(date)
+                }
+            }
+            if let date = try Date.fetchOne(db, sql: "SELECT MAX(at) FROM auditLog WHERE tenantId = ? AND action LIKE 'oaDirectory.%'",
+                                            arguments: [tenantId])
+            {
+                latest.append(date)
+            }
+            return OADirectorySummary(subcompanies: subcompanies, departments: departments, activeUsers: users?["active"] ?? 0,
+                                      leftUsers: users?["left"] ?? 0, usersWithPassword: users?["withPassword"] ?? 0,
+                                      lastChange: latest.max())
+        }
+    }
+
+    /// A page of users by oa id, optionally only those in `department` (as primary or part-time department); `query` as
+    /// in ``oaUsers(tenantId:query:limit:offset:)``.
+    public func oaUsers(tenantId: Int64, query: String, department: String?, limit: Int, offset: Int) async throws
+        -> (total: Int, users: [OAUserRecord])
+    {
+        guard let department else { return try await oaUsers(tenantId: tenantId, query: query, limit: limit, offset: offset) }
+        return try await read { db in
+            var request = OAUserRecord.filter(Column("tenantId") == tenantId)
+                .filter(sql: "EXISTS (SELECT 1 FROM json_each(oaUser.departmentOaIDs) WHERE json_each.value = ?)", arguments: [department])
+            if let text = query.nilIfBlank {
+                let pattern = "%\(Self.escapeLike(text))%"
+                let columns = ["oaID", "loginID", "name", "mobile", "email", "employeeNo"].map { Column($0).like(pattern, escape: "\\") }
+                request = request.filter(columns.joined(operator: .or))
+            }
+            let total = try request.fetchCount(db)
+            let users = try request.order(Column("oaID")).limit(max(1, min(limit, 500)), offset: max(0, offset)).fetchAll(db)
+            return (total, users)
+        }
+    }
+
+    /// How many active users each department has (as primary or part-time department).
+    public func oaDepartmentMemberCounts(tenantId: Int64) async throws -> [String: Int] {
+        try await read { db in
+            var counts: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: """
+                SELECT j.value AS department, COUNT(*) AS n FROM oaUser u, json_each(u.departmentOaIDs) j
+                WHERE u.tenantId = ? AND u.status = 'active' GROUP BY j.value
+                """, arguments: [tenantId]) {
+                counts[row["department"]] = row["n"]
+            }
+            return counts
+        }
+    }
+
+    /// Sets the password hash an embedded-directory OA login is checked against (the hash only: the caller hashes).
+    /// Audited as `oaUser.password` without the hash.
+    public func setOAUserPassword(tenantId: Int64, oaID: String, passwordHash: String, by actor: AuditActor) async throws {
+        try await write { db in
+            guard var user = try OAUserRecord.fetchOne(db, key: ["tenantId": tenantId, "oaID": oaID]) else {
+                throw StoreError.notFound("OA user \(oaID)")
+            }
+            let hadPassword = user.passwordHash != nil
+            user.passwordHash = passwordHash
+            try user.update(db)
+            try Self.audit(db, tenantId: tenantId, actor, "oaUser.password", target: "OA user \(oaID) \(user.name) (\(user.loginID))",
+                           before: ["password": hadPassword ? "set" : "none"], after: ["password": hadPassword ? "changed" : "set"])
+        }
+    }
+}

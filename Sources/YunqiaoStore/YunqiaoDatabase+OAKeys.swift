@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 
-/// A key an OA system uses to call the bridge's OA-facing API (`/api/oa/v1`): one tenant, only a SHA-256 kept.
+/// A key an OA system uses to call the bridge's OA-facing API (`/api/v1`): one tenant, only a SHA-256 kept.
 public struct OAKeyRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
     public static let databaseTableName = "oaKey"
     public var id: Int64?

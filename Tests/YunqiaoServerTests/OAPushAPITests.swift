@@ -27,10 +27,10 @@ import YunqiaoStore
 
             let oa = APICaller(client: env.client, credentials: .token(secret))
             // An admin token is not an OA key, and an OA key is not an admin token.
-            #expect(try await env.api.post("/api/oa/v1/directory", "{}").status == .unauthorized)
+            #expect(try await env.api.post("/api/v1/directory", "{}").status == .unauthorized)
             #expect(try await oa.get("me").status == .unauthorized)
 
-            let bad = try await oa.post("/api/oa/v1/directory", """
+            let bad = try await oa.post("/api/v1/directory", """
                 {"departments":[{"oa_id":"1","name":"总部"},{"oa_id":"2","name":"研发","parent_oa_id":"9"}],
                  "users":[{"oa_id":"u1","login_id":"zhang","name":"张三","department_oa_id":"1","email":"not-an-email"},
                           {"oa_id":"u2","login_id":"li","name":"李四","department_oa_id":"1"}]}
@@ -42,7 +42,7 @@ import YunqiaoStore
             #expect(rejected.items.contains { $0.list == "users" && $0.index == 0 && $0.column == "email" })
             #expect(try await env.database.oaUserCount(tenantId: env.tenantId) == 0)
 
-            let good = try await oa.post("/api/oa/v1/directory", """
+            let good = try await oa.post("/api/v1/directory", """
                 {"departments":[{"oa_id":"1","name":"总部"},{"oa_id":"2","name":"研发","parent_oa_id":"1"}],
                  "users":[{"oa_id":"u1","login_id":"zhang","name":"张三","department_oa_id":"2","mobile":"13800000001"},
                           {"oa_id":"u2","login_id":"li","name":"李四","department_oa_id":"1","part_time_department_oa_ids":"2"}]}
@@ -55,7 +55,7 @@ import YunqiaoStore
             #expect(!audit.isEmpty)
 
             #expect(try await env.api.delete("oa-keys/\(key.id)").status == .noContent)
-            #expect(try await oa.post("/api/oa/v1/directory", #"{"users":[]}"#).status == .unauthorized)
+            #expect(try await oa.post("/api/v1/directory", #"{"users":[]}"#).status == .unauthorized)
         }
     }
 }

@@ -36,7 +36,7 @@ struct OpenAPIDocumentTests {
             })
             let relevant = served.filter { route in
                 let path = String(route.split(separator: " ", maxSplits: 1)[1])
-                return path.hasPrefix("/api/admin/v1/") || path.hasPrefix("/api/oa/v1/") || Self.documentedExtras.contains(path)
+                return path.hasPrefix("/api/admin/v1/") || path.hasPrefix("/api/v1/") || Self.documentedExtras.contains(path)
             }
             #expect(relevant.count >= 36)
             #expect(relevant.subtracting(documented).sorted() == [], "routes missing from openapi.json")

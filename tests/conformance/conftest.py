@@ -12,6 +12,8 @@ Instances (each started once per session, stopped with SIGTERM, which must exit 
 * ``limited_emulator``: rate limit on, its own app ids; for the limiter tests.
 * ``fault_emulator``: rate limit off, its own app id; for fault injection, token expiry and clock tests, which
   change instance-wide state.
+* ``im_emulator``: generated org, apps cli_conf_im_a / cli_conf_im_b, rate limit off; for IM messages, images and
+  card callbacks (its clock and rate limit are moved by the IM tests only).
 
 The SDK caches tenant tokens process-wide by app_id (`lark_oapi.core.token.TokenManager.cache`); the autouse
 fixture below gives every test an empty cache, and every instance has its own app ids on top of that.
@@ -72,6 +74,15 @@ def limited_emulator() -> Iterator[EmulatorProcess]:
 def fault_emulator() -> Iterator[EmulatorProcess]:
     apps = [App("cli_conf_fault", "secret_fault")]
     yield from _running("--rate-limit", "off", *app_flags(apps), "--users", "30", "--departments", "5", apps=apps)
+
+
+@pytest.fixture(scope="session")
+def im_emulator() -> Iterator[EmulatorProcess]:
+    """IM and card callbacks: rate limit off (tests that need it switch it on and off), a Verification Token set by
+    flag for the first app; callback URLs and Encrypt Keys are set per test through `/_emulator/apps/…/callback`."""
+    apps = [App("cli_conf_im_a", "secret_im_a"), App("cli_conf_im_b", "secret_im_b")]
+    yield from _running("--rate-limit", "off", *app_flags(apps), "--users", "40", "--departments", "6",
+                        "--verification-token", "cli_conf_im_a:vt-conformance", apps=apps)
 
 
 @pytest.fixture

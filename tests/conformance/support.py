@@ -60,6 +60,16 @@ class EmulatorProcess(YunqiaoProcess):
         assert response.status_code == 200, response.text
         return response.json()
 
+    def admin_get(self, path: str, **params: str) -> dict:
+        response = requests.get(f"{self.base}/_emulator/{path}", params=params, timeout=10)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def admin_put(self, path: str, body: dict) -> dict:
+        response = requests.put(f"{self.base}/_emulator/{path}", json=body, timeout=10)
+        assert response.status_code == 200, response.text
+        return response.json()
+
 
 def start_emulator(*args: str, apps: list[App]) -> EmulatorProcess:
     """Starts `yunqiao emulator --port 0 ARGS` and waits for `listening on http://HOST:PORT` on stdout."""
@@ -75,7 +85,12 @@ def app_flags(apps: list[App]) -> list[str]:
 
 #: Deliberate wire types that differ from lark-oapi's models: the platform documents department `order` as a
 #: string (feishu-api.md §3.2), lark-oapi types it int (and, not coercing scalars, hands the string through).
-WIRE_EXCEPTIONS: dict[str, type] = {"Department.order": str}
+WIRE_EXCEPTIONS: dict[str, type] = {
+    "Department.order": str,
+    # Message times are millisecond strings on the wire (feishu-api.md §1.9, §4.1); lark-oapi types them int.
+    "Message.create_time": str, "Message.update_time": str,
+    "CreateMessageResponseBody.create_time": str, "CreateMessageResponseBody.update_time": str,
+}
 
 
 def raw_json(resp) -> dict:

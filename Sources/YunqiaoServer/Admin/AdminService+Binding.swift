@@ -14,6 +14,26 @@ public struct BindingView: Codable, Sendable, Equatable, ResponseEncodable {
     public var field: String?
     public var createdBy: String
     public var createdAt: Date
+    /// The OA user's name and login id (nil when the OA user is gone).
+    public var oaName: String?
+    public var oaLoginID: String?
+    /// The Feishu user's name in the mirror (nil when the mirror does not hold them).
+    public var feishuName: String?
+}
+
+/// One page of an enterprise's bindings.
+public struct BindingPage: Codable, Sendable, Equatable {
+    public var bindings: [BindingView]
+    public var total: Int
+    public var limit: Int
+    public var offset: Int
+}
+
+/// A conflict with the Feishu user's name and its candidate OA users as they are now.
+public struct BindingConflictDetail: Sendable, Equatable {
+    public var conflict: BindingConflictView
+    public var feishuName: String?
+    public var candidates: [BindingConflictEntry.Candidate]
 }
 
 public struct BindingConflictView: Codable, Sendable, Equatable {
@@ -44,18 +64,55 @@ extension YunqiaoDatabase.BindingSettings: ResponseEncodable {}
 /// Bindings of OA users to Feishu users (seed 4.2.4): settings of auto-bind, a pass on demand, the conflict queue,
 /// bind / unbind on the user card and batch unbind.
 extension AdminService {
-    public func bindings(_ admin: AdminIdentity, enterpriseId: Int64) async throws -> [BindingView] {
+    /// Every binding of an enterprise with names; `query` matches OA name, login id, oa id or Feishu name.
+    public func bindings(_ admin: AdminIdentity, enterpriseId: Int64, query: String = "") async throws -> [BindingView] {
         _ = try await database.enterprise(tenantId: admin.tenantId, id: enterpriseId)
-        return try await database.bindings(enterpriseId: enterpriseId).map(Self.view)
+        return try await database.bindingEntries(enterpriseId: enterpriseId, query: query).entries.map(Self.view)
+    }
+
+    /// A page of an enterprise's bindings, by OA user name; `method` keeps one method.
+    public func bindingPage(_ admin: AdminIdentity, enterpriseId: Int64, query: String, method: String?, limit: Int,
+                            offset: Int) async throws -> BindingPage
+    {
+        _ = try await database.enterprise(tenantId: admin.tenantId, id: enterpriseId)
+        let limit = max(1, min(limit, 200)), offset = max(0, offset)
+        let (total, entries) = try await database.bindingEntries(enterpriseId: enterpriseId, query: query, method: method, limit: limit,
+                                                                 offset: offset)
+        return BindingPage(bindings: entries.map(Self.view), total: total, limit: limit, offset: offset)
+    }
+
+    /// The binding of a Feishu user (by union_id), or nil.
+    public func binding(_ admin: AdminIdentity, enterpriseId: Int64, unionID: String) async throws -> BindingView? {
+        _ = try await database.enterprise(tenantId: admin.tenantId, id: enterpriseId)
+        return try await database.bindingEntry(enterpriseId: enterpriseId, unionID: unionID).map(Self.view)
+    }
+
+    /// A page of the conflict queue with names and candidates.
+    public func bindingConflictPage(_ admin: AdminIdentity, enterpriseId: Int64, limit: Int, offset: Int) async throws
+        -> (total: Int, conflicts: [BindingConflictDetail])
+    {
+        _ = try await database.enterprise(tenantId: admin.tenantId, id: enterpriseId)
+        let (total, entries) = try await database.bindingConflictEntries(enterpriseId: enterpriseId, limit: max(1, min(limit, 200)),
+                                                                         offset: max(0, offset))
+        return (total, entries.map { entry in
+            BindingConflictDetail(conflict: Self.view(entry.conflict), feishuName: entry.feishuName, candidates: entry.candidates)
+        })
+    }
+
+    /// Takes a Feishu user off the conflict queue without binding them (audited).
+    public func dismissBindingConflict(_ admin: AdminIdentity, enterpriseId: Int64, unionID: String) async throws {
+        try await database.dismissBindingConflict(tenantId: admin.tenantId, enterpriseId: enterpriseId, unionID: unionID, by: admin.actor)
     }
 
     public func bindingConflicts(_ admin: AdminIdentity, enterpriseId: Int64) async throws -> [BindingConflictView] {
         _ = try await database.enterprise(tenantId: admin.tenantId, id: enterpriseId)
-        return try await database.bindingConflicts(enterpriseId: enterpriseId).map { record in
-            BindingConflictView(kind: record.kind, unionID: record.unionID, field: record.field, value: record.value,
-                                oaUserIDs: (try? JSONDecoder().decode([String].self, from: Data(record.oaUserIDs.utf8))) ?? [],
-                                createdAt: record.createdAt)
-        }
+        return try await database.bindingConflicts(enterpriseId: enterpriseId).map(Self.view)
+    }
+
+    static func view(_ record: BindingConflictRecord) -> BindingConflictView {
+        BindingConflictView(kind: record.kind, unionID: record.unionID, field: record.field, value: record.value,
+                            oaUserIDs: (try? JSONDecoder().decode([String].self, from: Data(record.oaUserIDs.utf8))) ?? [],
+                            createdAt: record.createdAt)
     }
 
     public func bindingSettings(_ admin: AdminIdentity, enterpriseId: Int64) async throws -> YunqiaoDatabase.BindingSettings {
@@ -95,6 +152,14 @@ extension AdminService {
     static func view(_ record: BindingRecord) -> BindingView {
         BindingView(oaUserID: record.oaUserID, unionID: record.unionID, openID: record.openID, userID: record.userID, method: record.method,
                     field: record.field, createdBy: record.createdBy, createdAt: record.createdAt)
+    }
+
+    static func view(_ entry: BindingEntry) -> BindingView {
+        var view = view(entry.binding)
+        view.oaName = entry.oaName
+        view.oaLoginID = entry.oaLoginID
+        view.feishuName = entry.feishuName
+        return view
     }
 
     static func view(_ result: YunqiaoDatabase.AutoBindResult) -> AutoBindResultView {

@@ -9,12 +9,7 @@ extension ConsoleController {
         routes.get("enterprises/:id/directory") { request, context in
             show("directory", try await directoryPage(context.admin(), context.id("id"), request), request, context)
         }
-        routes.get("enterprises/:id/users/:user") { request, context in
-            let (admin, id, t) = (try context.admin(), try context.id("id"), strings(request))
-            let enterprise = try await service.enterprise(admin, id: id)
-            let user = try await service.user(admin, enterpriseId: id, id: context.parameters.require("user"))
-            return show("user", ["enterprise": enterpriseRow(enterprise, t), "user": userRow(user, enterpriseId: id, t)], request, context)
-        }
+        // The user card (`enterprises/:id/users/:user`) is in ConsoleController+Bindings.swift: it shows the binding too.
         routes.get("enterprises/:id/sync-runs") { request, context in
             let (admin, id, t) = (try context.admin(), try context.id("id"), strings(request))
             let enterprise = try await service.enterprise(admin, id: id)
@@ -76,7 +71,7 @@ extension ConsoleController {
         return nil
     }
 
-    private func userRow(_ user: UserView, enterpriseId: Int64, _ t: Strings) -> TemplateValue {
+    func userRow(_ user: UserView, enterpriseId: Int64, _ t: Strings) -> TemplateValue {
         TemplateValue(user, ["href": "/console/enterprises/\(enterpriseId)/users/" + ConsoleFormat.component(user.unionID),
                              "statusLabel": t["user_status_" + user.status] ?? user.status,
                              "departmentNames": user.departments.map(\.name).joined(separator: t["list_separator"] ?? ", ")])

@@ -67,12 +67,14 @@ extension ConsoleController {
         return values
     }
 
-    private func enterprisePage(_ admin: AdminIdentity, _ id: Int64, _ t: Strings) async throws -> PageValues {
+    func enterprisePage(_ admin: AdminIdentity, _ id: Int64, _ t: Strings) async throws -> PageValues {
         let enterprise = try await service.enterprise(admin, id: id)
         let apps = try await service.apps(admin, enterpriseId: id)
         let runs = try await service.syncRuns(admin, enterpriseId: id, limit: 5)
-        return ["enterprise": enterpriseRow(enterprise, t), "apps": apps.map { appRow($0, t) },
-                "runs": runs.map { runRow($0, t) }, "runTableId": "recent-runs"]
+        let values: PageValues = ["enterprise": enterpriseRow(enterprise, t), "apps": apps.map { appRow($0, t) },
+                                  "runs": runs.map { runRow($0, t) }, "runTableId": "recent-runs"]
+        // The auto-bind setting of the sync section (ConsoleController+Bindings.swift): one setting, also on the bindings page.
+        return values.merging(try await enterpriseBindingValues(admin, id, t)) { first, _ in first }
     }
 
     private func deleteEnterprisePage(_ admin: AdminIdentity, _ id: Int64, _ t: Strings) async throws -> PageValues {

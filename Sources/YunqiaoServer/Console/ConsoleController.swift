@@ -9,6 +9,8 @@ import YunqiaoStore
 struct ConsoleController {
     let service: AdminService
     let renderer: ConsoleRenderer
+    /// The OA pull connector's page (`/console/oa/connector`), when the app has the connector.
+    var oaConnector: OAConnectorAdmin? = nil
 
     var routes: RouteCollection<AppRequestContext> {
         let routes = RouteCollection(context: AppRequestContext.self)
@@ -18,6 +20,10 @@ struct ConsoleController {
         addHomepageAppRoutes(to: routes)
         addDirectoryRoutes(to: routes)
         addAdminRoutes(to: routes)
+        addOADirectoryRoutes(to: routes)
+        addBindingRoutes(to: routes)
+        addBindingSheetRoutes(to: routes)
+        if let oaConnector { addOAConnectorRoutes(to: routes, oaConnector) }
         // Pages answered to a post (a check's result, a refused sync) show the post's path: a reload or the language
         // switch there goes back to the page it belongs to, keeping the query (`?lang=`).
         let pages = [("settings/check-network", "settings"), ("apps/:id/test-credentials", "apps/:id"),

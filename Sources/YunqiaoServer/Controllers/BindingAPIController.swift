@@ -17,13 +17,15 @@ struct BindingAPIController {
 
     var routes: RouteCollection<AppRequestContext> {
         let routes = RouteCollection(context: AppRequestContext.self)
-        routes.get("enterprises/:id/bindings") { _, context in Items(try await service.bindings(context.admin(), enterpriseId: context.id("id"))) }
+        routes.get("enterprises/:id/bindings") { request, context in
+            Items(try await service.bindings(context.admin(), enterpriseId: context.id("id"), query: request.uri.queryParameters.get("q") ?? ""))
+        }
         routes.post("enterprises/:id/bindings") { request, context in
             let created = try await service.bind(context.admin(), enterpriseId: context.id("id"), request.decode(as: BindInput.self, context: context))
             return EditedResponse(status: .created, response: created)
         }
         routes.delete("enterprises/:id/bindings/:oaUser") { _, context in
-            try await service.unbind(context.admin(), enterpriseId: context.id("id"), oaUserID: context.parameters.require("oaUser"))
+            try await service.unbind(context.admin(), enterpriseId: context.id("id"), oaUserID: context.pathComponent("oaUser"))
             return HTTPResponse.Status.noContent
         }
         routes.post("enterprises/:id/bindings/unbind-all") { request, context in
@@ -32,6 +34,10 @@ struct BindingAPIController {
         }
         routes.get("enterprises/:id/binding-conflicts") { _, context in
             Items(try await service.bindingConflicts(context.admin(), enterpriseId: context.id("id")))
+        }
+        routes.delete("enterprises/:id/binding-conflicts/:unionID") { _, context in
+            try await service.dismissBindingConflict(context.admin(), enterpriseId: context.id("id"), unionID: context.pathComponent("unionID"))
+            return HTTPResponse.Status.noContent
         }
         routes.get("enterprises/:id/binding-settings") { _, context in
             try await service.bindingSettings(context.admin(), enterpriseId: context.id("id"))

@@ -26,6 +26,12 @@ struct OADirectoryAPIController {
             let page = try await database.oaUsers(tenantId: admin.tenantId, query: query.get("q") ?? "", limit: limit, offset: offset)
             return OAUserPage(total: page.total, items: page.users.map(OAUserView.init))
         }
+        routes.put("oa-users/:oaID/password") { request, context in
+            let input = try await request.decode(as: PasswordInput.self, context: context)
+            try await OADirectoryService(database: database).setPassword(context.admin(), oaID: context.pathComponent("oaID"),
+                                                                         password: input.password)
+            return HTTPResponse.Status.noContent
+        }
         return routes
     }
 
@@ -52,40 +58,30 @@ struct OADirectoryAPIController {
                 + "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet, or add ?format=csv|xlsx")
         }
         let body = try await request.body.collect(upTo: Self.maxFileSize)
-        guard body.readableBytes > 0 else { throw APIError.invalid("file", "the file is empty") }
-        let rows: [[String]]
-        do {
-            rows = try SpreadsheetReader.rows(Data(body.readableBytesView), format: format)
-        } catch let error as SpreadsheetReader.ReadError {
-            throw APIError.invalid("file", error.message)
+        switch try await OADirectoryService(database: database).importSheet(admin, sheet: sheet, mode: mode, format: format,
+                                                                            data: Data(body.readableBytesView)) {
+        case .applied(let applied): return try Self.json(.ok, applied, context: context)
+        case .rejected(let rejected): return try Self.json(.badRequest, rejected, context: context)
         }
-
-        let state = try await database.oaDirectoryState(tenantId: admin.tenantId)
-        let result: OADirectoryImportResult
-        do {
-            switch sheet {
-            case .departments:
-                let departments = try OADirectoryImport.departments(rows, existing: state.departments)
-                result = try await database.importOADirectory(tenantId: admin.tenantId, departments: departments, users: [], mode: mode,
-                                                              by: AuditActor(admin.name))
-            case .users:
-                let users = try OADirectoryImport.users(rows, departments: Set(state.departments.keys), existingLogins: state.logins)
-                result = try await database.importOADirectory(tenantId: admin.tenantId, departments: [], users: users, mode: mode,
-                                                              by: AuditActor(admin.name))
-            }
-        } catch let failure as OADirectoryImport.Failure {
-            let count = failure.lineCount
-            return try Self.json(.badRequest, RejectedImport(
-                error: .init(field: "file", message: "\(count) row\(count == 1 ? " has" : "s have") errors"), rows: failure.errors),
-                context: context)
-        }
-        return try Self.json(.ok, AppliedImport(result), context: context)
     }
 
     static func json(_ status: HTTPResponse.Status, _ value: some Encodable, context: AppRequestContext) throws -> Response {
         let data = try context.responseEncoder.encode(value)
         return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],
                         body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+/// `PUT oa-users/{oaID}/password`: the new password of an embedded-directory OA user (write-only).
+struct PasswordInput: Decodable, Sendable {
+    var password: String
+}
+
+extension AppRequestContext {
+    /// A path parameter, percent-decoded (OA ids and union ids may hold any character).
+    func pathComponent(_ name: String) throws -> String {
+        let raw = try parameters.require(name)
+        return raw.removingPercentEncoding ?? raw
     }
 }
 

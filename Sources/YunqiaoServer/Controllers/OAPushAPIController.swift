@@ -18,7 +18,7 @@ struct OAKeyMiddleware: RouterMiddleware {
     }
 }
 
-/// The OA-facing API under `/api/oa/v1` (issue #6, way 2): the OA pushes its directory in bulk. The body holds
+/// The OA-facing API under `/api/v1` (issue #6, way 2): the OA pushes its directory in bulk. The body holds
 /// `departments` and/or `users` as objects with the import columns (`oa_id`, `login_id`, `name`, `mobile`, …); the
 /// same rules as a file import apply, every bad item is reported, and nothing is applied when any item is bad.
 struct OAPushAPIController {

@@ -18,6 +18,8 @@ struct FirstVisitController {
     let clients: FeishuClients
     let renderer: ConsoleRenderer
     let throttle: LoginThrottle
+    /// Checks OA logins with the external OA when the tenant's connector says `external` (else the bridge's hashes).
+    var oaLogin: OALoginVerifier? = nil
 
     static let stateCookie = "yq_oauth_state"
     /// How long a started sign-in (state) and an OA login form (token) stay usable.
@@ -165,8 +167,32 @@ struct FirstVisitController {
             return response
         }
         let tenantId = visit.enterprise.tenantId
-        let user = loginID.isEmpty ? nil : try await database.oaUser(tenantId: tenantId, loginID: loginID)
-        guard let user, user.status == "active", let hash = user.passwordHash, try await Passwords.verify(password, hash: hash) else {
+        let user: OAUserRecord?
+        switch try await oaLogin?.check(tenantId: tenantId, loginID: loginID, password: password) ?? .embedded {
+        case .embedded:
+            let found = loginID.isEmpty ? nil : try await database.oaUser(tenantId: tenantId, loginID: loginID)
+            if let found, found.status == "active", let hash = found.passwordHash, try await Passwords.verify(password, hash: hash) {
+                user = found
+            } else {
+                user = nil
+            }
+        case .valid(let oaUserID):
+            // The OA vouches for the login; the user must be an active user of the bridge's OA directory.
+            guard let found = try await database.oaUser(tenantId: tenantId, oaID: oaUserID), found.status == "active" else {
+                await throttle.succeeded(username: throttleName)
+                context.logger.warning("first visit: the OA accepted a login the OA directory does not hold",
+                                       metadata: ["app": "\(visit.appId)", "oa.login": "\(loginID)", "oa.user": "\(oaUserID)"])
+                return try await again("oac_fv_unknown_user", .forbidden)
+            }
+            user = found
+        case .invalid:
+            user = nil
+        case .unavailable(let reason):
+            context.logger.warning("first visit: OA login check unavailable",
+                                   metadata: ["app": "\(visit.appId)", "oa.login": "\(loginID)", "error": "\(reason)"])
+            return try await again("oac_fv_unavailable", .serviceUnavailable)
+        }
+        guard let user else {
             await throttle.failed(username: throttleName, address: address)
             context.logger.warning("first visit: OA login failed",
                                    metadata: ["app": "\(visit.appId)", "oa.login": "\(loginID)", "client": "\(address)"])

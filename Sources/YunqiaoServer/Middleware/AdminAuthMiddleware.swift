@@ -56,10 +56,16 @@ struct RequireAdminMiddleware: RouterMiddleware {
         return try await next(request, context)
     }
 
-    /// The CSRF token a request carries: the header, or the `_csrf` field of a form body (the body stays readable).
+    /// The CSRF token a request carries: the header, or the `_csrf` field of a form body — URL-encoded, or multipart
+    /// (a form with a file) — the body stays readable.
     static func csrfToken(of request: inout Request, context: Context) async throws -> String? {
         if let header = request.headers[.csrfToken] { return header }
-        guard request.headers[.contentType]?.lowercased().hasPrefix("application/x-www-form-urlencoded") == true else { return nil }
+        let contentType = request.headers[.contentType]
+        if MultipartForm.isMultipart(contentType) {
+            let body = try await request.collectBody(upTo: MultipartForm.maxBodySize)
+            return (try? MultipartForm(contentType: contentType, body: Data(body.readableBytesView)))?["_csrf"]
+        }
+        guard contentType?.lowercased().hasPrefix("application/x-www-form-urlencoded") == true else { return nil }
         let body = try await request.collectBody(upTo: context.maxUploadSize)
         return FormFields(String(buffer: body))["_csrf"]
     }

@@ -1,0 +1,154 @@
+import Foundation
+import YunqiaoCore
+import YunqiaoStore
+
+/// The OA directory kept in the bridge, for the admin API and the console alike (issue #6): file imports, the
+/// department tree, users with their bindings, the embedded directory's passwords and the OA keys. Every call is
+/// scoped to the admin's tenant; every change is audited under the admin's name.
+struct OADirectoryService: Sendable {
+    let database: YunqiaoDatabase
+
+    /// The shortest password the embedded directory accepts.
+    static let minPasswordLength = 8
+    /// bcrypt reads at most 72 bytes: a longer password would be cut silently.
+    static let maxPasswordBytes = 72
+
+    // MARK: import
+
+    /// What an import did: applied (counts) or refused (every bad row; nothing applied).
+    enum ImportOutcome: Sendable {
+        case applied(AppliedImport)
+        case rejected(RejectedImport)
+    }
+
+    /// Reads a departments or users sheet (CSV or XLSX), checks every row and applies the file in one transaction when
+    /// no row is bad. A file that cannot be read at all throws a 400 naming `file`.
+    func importSheet(_ admin: AdminIdentity, sheet: OADirectoryImport.Sheet, mode: OADirectoryImportMode,
+                     format: SpreadsheetReader.Format, data: Data) async throws -> ImportOutcome
+    {
+        guard !data.isEmpty else { throw APIError.invalid("file", "the file is empty") }
+        let rows: [[String]]
+        do {
+            rows = try SpreadsheetReader.rows(data, format: format)
+        } catch let error as SpreadsheetReader.ReadError {
+            throw APIError.invalid("file", error.message)
+        }
+        let state = try await database.oaDirectoryState(tenantId: admin.tenantId)
+        do {
+            let result: OADirectoryImportResult
+            switch sheet {
+            case .departments:
+                let departments = try OADirectoryImport.departments(rows, existing: state.departments)
+                result = try await database.importOADirectory(tenantId: admin.tenantId, departments: departments, users: [], mode: mode,
+                                                              by: admin.actor)
+            case .users:
+                let users = try OADirectoryImport.users(rows, departments: Set(state.departments.keys), existingLogins: state.logins)
+                result = try await database.importOADirectory(tenantId: admin.tenantId, departments: [], users: users, mode: mode,
+                                                              by: admin.actor)
+            }
+            return .applied(AppliedImport(result))
+        } catch let failure as OADirectoryImport.Failure {
+            let count = failure.lineCount
+            return .rejected(RejectedImport(error: .init(field: "file", message: "\(count) row\(count == 1 ? " has" : "s have") errors"),
+                                            rows: failure.errors))
+        }
+    }
+
+    // MARK: reading
+
+    func summary(_ admin: AdminIdentity) async throws -> OADirectorySummary {
+        try await database.oaDirectorySummary(tenantId: admin.tenantId)
+    }
+
+    /// A department of the tree with its active members (primary or part-time) and its children.
+    struct DepartmentNode: Sendable, Equatable {
+        var oaID: String
+        var name: String
+        var subcompany: String?
+        var userCount: Int
+        var children: [DepartmentNode]
+    }
+
+    /// The departments as a tree: top-level ones (no parent, or a parent that is not stored) first, by order.
+    func departmentTree(_ admin: AdminIdentity) async throws -> [DepartmentNode] {
+        let departments = try await database.oaDepartments(tenantId: admin.tenantId)
+        let counts = try await database.oaDepartmentMemberCounts(tenantId: admin.tenantId)
+        let known = Set(departments.map(\.oaID))
+        let byParent = Dictionary(grouping: departments.filter { $0.parentOaID.map(known.contains) == true }) { $0.parentOaID ?? "" }
+        // Import refuses cycles, but a push and a later import could still meet one: a department appears once at most.
+        var placed: Set<String> = []
+        func node(_ department: OADepartmentRecord) -> DepartmentNode {
+            placed.insert(department.oaID)
+            let children = (byParent[department.oaID] ?? []).filter { !placed.contains($0.oaID) }.map(node)
+            return DepartmentNode(oaID: department.oaID, name: department.name, subcompany: department.subcompanyOaID,
+                                  userCount: counts[department.oaID] ?? 0, children: children)
+        }
+        return departments.filter { $0.parentOaID.map(known.contains) != true }.map(node)
+    }
+
+    /// All department names by oa id.
+    func departmentNames(_ admin: AdminIdentity) async throws -> [String: String] {
+        Dictionary(try await database.oaDepartments(tenantId: admin.tenantId).map { ($0.oaID, $0.name) }) { first, _ in first }
+    }
+
+    func users(_ admin: AdminIdentity, query: String, department: String?, limit: Int, offset: Int) async throws
+        -> (total: Int, users: [OAUserRecord])
+    {
+        try await database.oaUsers(tenantId: admin.tenantId, query: query, department: department?.nilIfEmpty, limit: limit,
+                                   offset: max(0, offset))
+    }
+
+    func user(_ admin: AdminIdentity, oaID: String) async throws -> OAUserRecord {
+        guard let user = try await database.oaUser(tenantId: admin.tenantId, oaID: oaID) else {
+            throw YunqiaoDatabase.StoreError.notFound("OA user \(oaID)")
+        }
+        return user
+    }
+
+    /// The OA user's binding in each enterprise of the tenant (nil where unbound), in the enterprises' order.
+    func bindings(_ admin: AdminIdentity, oaID: String) async throws -> [(enterprise: EnterpriseRecord, binding: BindingEntry?)] {
+        let entries = try await database.bindingEntries(tenantId: admin.tenantId, oaUserID: oaID)
+        return try await database.enterprises(tenantId: admin.tenantId).map { enterprise in
+            (enterprise, entries.first { $0.binding.enterpriseId == enterprise.id })
+        }
+    }
+
+    // MARK: passwords
+
+    /// Sets the password an OA user signs in with on the bridge's OA login form (embedded directory). Only a bcrypt
+    /// hash, computed off the event loops, is stored; the password is never returned, logged or audited.
+    func setPassword(_ admin: AdminIdentity, oaID: String, password: String) async throws {
+        guard password.count >= Self.minPasswordLength else {
+            throw APIError.invalid("password", "at least \(Self.minPasswordLength) characters")
+        }
+        guard password.utf8.count <= Self.maxPasswordBytes else {
+            throw APIError.invalid("password", "at most \(Self.maxPasswordBytes) bytes (bcrypt reads no more)")
+        }
+        guard !password.contains(where: { $0.isNewline || $0.unicodeScalars.contains { $0.properties.generalCategory == .control } }) else {
+            throw APIError.invalid("password", "must not contain control characters")
+        }
+        _ = try await user(admin, oaID: oaID)
+        let hash = try await Passwords.hash(password)
+        try await database.setOAUserPassword(tenantId: admin.tenantId, oaID: oaID, passwordHash: hash, by: admin.actor)
+    }
+
+    // MARK: OA keys
+
+    func keys(_ admin: AdminIdentity) async throws -> [OAKeyRecord] {
+        try await database.oaKeys(tenantId: admin.tenantId)
+    }
+
+    /// Creates a key; the answer is the only place its value ever appears.
+    func createKey(_ admin: AdminIdentity, name: String) async throws -> (record: OAKeyRecord, key: String) {
+        let key = Passwords.token(prefix: "yqoa_")
+        return (try await database.createOAKey(tenantId: admin.tenantId, name: name, key: key, by: admin.actor), key)
+    }
+
+    func revokeKey(_ admin: AdminIdentity, id: Int64) async throws {
+        try await database.revokeOAKey(tenantId: admin.tenantId, id: id, by: admin.actor)
+    }
+}
+
+extension AdminService {
+    var oaDirectory: OADirectoryService { OADirectoryService(database: database) }
+}

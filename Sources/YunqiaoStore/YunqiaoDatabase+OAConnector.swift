@@ -1,0 +1,292 @@
+import Foundation
+import GRDB
+import YunqiaoCore
+
+/// How the OA login form of the first visit checks a password (issue #6, "OA login check").
+public enum OALoginCheck: String, Sendable, Codable, CaseIterable {
+    /// Against the password hashes of the bridge's own OA directory.
+    case embedded
+    /// With the external OA's `POST {base}/verify-login` (the connector's base URL and secret).
+    case external
+}
+
+/// The pull connector of a tenant (table `oaConnector`, one row per tenant): where the external OA is, the secret the
+/// bridge sends it (sealed like app secrets, see ``SecretBox``), the schedule and how OA logins are checked.
+public struct OAConnectorRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "oaConnector"
+    public var tenantId: Int64
+    /// The OA's base URL: absolute http(s), no trailing `/`, no query; the contract's paths are appended to it.
+    public var baseURL: String
+    public var sealedSecret: String
+    /// Pulls on the schedule; "run now" works either way.
+    public var enabled: Bool
+    public var intervalMinutes: Int
+    public var loginCheck: OALoginCheck
+    public var updatedBy: String
+    public var updatedAt: Date
+}
+
+extension OALoginCheck: DatabaseValueConvertible {}
+
+/// One pull of the OA directory (table `oaConnectorRun`).
+public struct OAConnectorRunRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "oaConnectorRun"
+
+    /// What started a run.
+    public enum Source: String, Sendable, Codable {
+        case schedule, manual
+    }
+
+    /// Where a run is.
+    public enum Status: String, Sendable, Codable {
+        case running, succeeded, failed
+    }
+
+    public var id: Int64?
+    public var tenantId: Int64
+    public var source: Source
+    /// The admin who asked (`admin`, `token:<name>`), or `schedule`.
+    public var startedBy: String
+    public var status: Status
+    public var startedAt: Date
+    public var finishedAt: Date?
+    /// Pages read, both lists together.
+    public var pagesFetched: Int
+    public var departmentsFetched: Int
+    public var usersFetched: Int
+    public var createdCount: Int
+    public var updatedCount: Int
+    public var unchangedCount: Int
+    /// Users marked `left` because the OA no longer lists them.
+    public var leftCount: Int
+    /// Departments deleted because the OA no longer lists them.
+    public var deletedCount: Int
+    /// Why a run failed.
+    public var error: String?
+    /// JSON array of ``OAConnectorItemError``: the first bad items of a failed run.
+    public var itemErrors: String?
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+
+    public var decodedItemErrors: [OAConnectorItemError] {
+        itemErrors.flatMap { try? JSONDecoder().decode([OAConnectorItemError].self, from: Data($0.utf8)) } ?? []
+    }
+}
+
+extension OAConnectorRunRecord.Source: DatabaseValueConvertible {}
+extension OAConnectorRunRecord.Status: DatabaseValueConvertible {}
+
+/// A bad item of a pull: its list (`departments` or `users`), its position in the whole list (from 0; absent when the
+/// problem is the list's), the field at fault and why.
+public struct OAConnectorItemError: Codable, Sendable, Equatable, CustomStringConvertible {
+    public var list: String
+    public var index: Int?
+    public var field: String?
+    public var message: String
+
+    public init(list: String, index: Int?, field: String?, message: String) {
+        self.list = list
+        self.index = index
+        self.field = field
+        self.message = message
+    }
+
+    /// `users[5].email: not an email address: "x@"`.
+    public var description: String {
+        list + (index.map { "[\($0)]" } ?? "") + (field.map { ".\($0)" } ?? "") + ": " + message
+    }
+}
+
+/// What an admin sends to configure the connector. A nil or empty `secret` keeps the stored one.
+public struct OAConnectorSettings: Sendable, Equatable {
+    public var baseURL: String
+    public var secret: String?
+    public var enabled: Bool
+    public var intervalMinutes: Int
+    public var loginCheck: String
+
+    public init(baseURL: String, secret: String?, enabled: Bool, intervalMinutes: Int, loginCheck: String) {
+        self.baseURL = baseURL
+        self.secret = secret
+        self.enabled = enabled
+        self.intervalMinutes = intervalMinutes
+        self.loginCheck = loginCheck
+    }
+}
+
+/// How a finished run went.
+public struct OAConnectorRunOutcome: Sendable, Equatable {
+    public var status: OAConnectorRunRecord.Status
+    public var pagesFetched = 0
+    public var departmentsFetched = 0
+    public var usersFetched = 0
+    public var result = OADirectoryImportResult()
+    public var error: String?
+    public var itemErrors: [OAConnectorItemError] = []
+
+    public init(status: OAConnectorRunRecord.Status) {
+        self.status = status
+    }
+}
+
+/// The OA pull connector (issue #6, way 3): its settings, validated here for the API and the console alike and audited
+/// with the secret masked, and its runs.
+extension YunqiaoDatabase {
+    /// The schedule's bounds, in minutes.
+    public static let oaConnectorIntervals = 5...1440
+    /// How many bad items a failed run keeps.
+    public static let oaConnectorItemErrorLimit = 20
+
+    public func oaConnector(tenantId: Int64) async throws -> OAConnectorRecord? {
+        try await read { db in try OAConnectorRecord.fetchOne(db, key: tenantId) }
+    }
+
+    /// Every tenant's connector that pulls on the schedule.
+    public func enabledOAConnectors() async throws -> [OAConnectorRecord] {
+        try await read { db in try OAConnectorRecord.filter(Column("enabled") == true).order(Column("tenantId")).fetchAll(db) }
+    }
+
+    /// The connector's secret, for the connector's HTTP client only.
+    public func secret(of connector: OAConnectorRecord) throws -> String { try secrets.open(connector.sealedSecret) }
+
+    /// `••••••••` and the secret's last 4 characters.
+    public func secretMask(of connector: OAConnectorRecord) -> String {
+        (try? secrets.open(connector.sealedSecret)).map(maskSecret) ?? "••••••••"
+    }
+
+    /// Creates or changes the tenant's connector: the base URL is an absolute http(s) URL (a trailing `/` is dropped),
+    /// the secret is required the first time (an empty one keeps the stored secret), the interval is within
+    /// ``oaConnectorIntervals``, the login check `embedded` or `external`. Audited as `oaConnector.create` or
+    /// `oaConnector.update` with the secret masked; an edit that changes nothing writes nothing.
+    @discardableResult
+    public func saveOAConnector(tenantId: Int64, _ settings: OAConnectorSettings, by actor: AuditActor,
+                                at time: Date = Date()) async throws -> OAConnectorRecord
+    {
+        let baseURL = try Validate.baseURL(settings.baseURL, field: "baseURL")
+        let newSecret = settings.secret?.trimmingCharacters(in: .whitespacesAndNewlines).nilIfEmpty
+        if let newSecret {
+            guard newSecret.count <= 512 else { throw StoreError.invalid(field: "secret", message: "at most 512 characters") }
+            let forbidden = CharacterSet.whitespacesAndNewlines.union(.controlCharacters)
+            guard !newSecret.unicodeScalars.contains(where: { forbidden.contains($0) }) else {
+                throw StoreError.invalid(field: "secret", message: "must not contain spaces or control characters")
+            }
+        }
+        let bounds = Self.oaConnectorIntervals
+        guard bounds.contains(settings.intervalMinutes) else {
+            throw StoreError.invalid(field: "intervalMinutes", message: "must be between \(bounds.lowerBound) and \(bounds.upperBound) minutes")
+        }
+        guard let loginCheck = OALoginCheck(rawValue: settings.loginCheck.trimmingCharacters(in: .whitespaces)) else {
+            throw StoreError.invalid(field: "loginCheck", message: "must be embedded or external")
+        }
+        let sealed = try newSecret.map { try secrets.seal($0) }
+        let stored = try await oaConnector(tenantId: tenantId)
+        let oldMask = stored.map { secretMask(of: $0) }
+        return try await write { db in
+            let before = try OAConnectorRecord.fetchOne(db, key: tenantId)
+            guard let sealedSecret = sealed ?? before?.sealedSecret else {
+                throw StoreError.invalid(field: "secret", message: "required")
+            }
+            let record = OAConnectorRecord(tenantId: tenantId, baseURL: baseURL, sealedSecret: sealedSecret, enabled: settings.enabled,
+                                           intervalMinutes: settings.intervalMinutes, loginCheck: loginCheck, updatedBy: actor.name,
+                                           updatedAt: time)
+            if let before {
+                var unchanged = record
+                unchanged.updatedBy = before.updatedBy
+                unchanged.updatedAt = before.updatedAt
+                if unchanged == before { return before }
+            }
+            try record.save(db)
+            let newMask = newSecret.map(maskSecret) ?? oldMask ?? "••••••••"
+            try Self.audit(db, tenantId: tenantId, actor, before == nil ? "oaConnector.create" : "oaConnector.update", target: "oaConnector",
+                           before: before.map { $0.auditView(secretMask: oldMask ?? "••••••••") },
+                           after: record.auditView(secretMask: newMask))
+            return record
+        }
+    }
+
+    // MARK: runs
+
+    /// Starts a run of the tenant's connector, or answers the one already running (`started == false`): at most one
+    /// run per tenant at a time, decided inside the transaction. A manual start is audited as `oaConnector.run`.
+    public func startOAConnectorRun(tenantId: Int64, source: OAConnectorRunRecord.Source, by actor: AuditActor,
+                                    at time: Date = Date()) async throws -> (run: OAConnectorRunRecord, started: Bool)
+    {
+        try await write { db in
+            guard try OAConnectorRecord.fetchOne(db, key: tenantId) != nil else {
+                throw StoreError.invalid(field: "baseURL", message: "configure the OA connector first")
+            }
+            if let running = try OAConnectorRunRecord.filter(Column("tenantId") == tenantId && Column("status") == "running")
+                .order(Column("id").desc).fetchOne(db)
+            {
+                return (running, false)
+            }
+            var run = OAConnectorRunRecord(id: nil, tenantId: tenantId, source: source, startedBy: actor.name, status: .running, startedAt: time,
+                                           finishedAt: nil, pagesFetched: 0, departmentsFetched: 0, usersFetched: 0, createdCount: 0,
+                                           updatedCount: 0, unchangedCount: 0, leftCount: 0, deletedCount: 0, error: nil, itemErrors: nil)
+            try run.insert(db)
+            if source == .manual {
+                try Self.audit(db, tenantId: tenantId, actor, "oaConnector.run", target: "oaConnector", before: nil,
+                               after: ["run": "\(run.id ?? 0)"])
+            }
+            return (run, true)
+        }
+    }
+
+    /// Stores how a run ended (the first ``oaConnectorItemErrorLimit`` bad items).
+    @discardableResult
+    public func finishOAConnectorRun(_ run: OAConnectorRunRecord, _ outcome: OAConnectorRunOutcome,
+                                     at time: Date = Date()) async throws -> OAConnectorRunRecord
+    {
+        var finished = run
+        finished.status = outcome.status
+        finished.finishedAt = time
+        finished.pagesFetched = outcome.pagesFetched
+        finished.departmentsFetched = outcome.departmentsFetched
+        finished.usersFetched = outcome.usersFetched
+        finished.createdCount = outcome.result.created
+        finished.updatedCount = outcome.result.updated
+        finished.unchangedCount = outcome.result.unchanged
+        finished.leftCount = outcome.result.left
+        finished.deletedCount = outcome.result.deleted
+        finished.error = outcome.error
+        let kept = Array(outcome.itemErrors.prefix(Self.oaConnectorItemErrorLimit))
+        finished.itemErrors = kept.isEmpty ? nil : String(decoding: try JSONEncoder().encode(kept), as: UTF8.self)
+        let record = finished
+        try await write { db in try record.update(db) }
+        return record
+    }
+
+    /// The tenant's runs, newest first.
+    public func oaConnectorRuns(tenantId: Int64, limit: Int = 50) async throws -> [OAConnectorRunRecord] {
+        try await read { db in
+            try OAConnectorRunRecord.filter(Column("tenantId") == tenantId).order(Column("id").desc).limit(max(1, min(limit, 200))).fetchAll(db)
+        }
+    }
+
+    public func oaConnectorRun(tenantId: Int64, id: Int64) async throws -> OAConnectorRunRecord? {
+        try await read { db in try OAConnectorRunRecord.filter(Column("tenantId") == tenantId && Column("id") == id).fetchOne(db) }
+    }
+
+    /// When the tenant's newest run started, or nil before the first one.
+    public func lastOAConnectorRunStart(tenantId: Int64) async throws -> Date? {
+        try await read { db in
+            try Date.fetchOne(db, sql: "SELECT startedAt FROM oaConnectorRun WHERE tenantId = ? ORDER BY id DESC LIMIT 1", arguments: [tenantId])
+        }
+    }
+
+    /// Marks runs left `running` by a process that died as failed (called at startup).
+    @discardableResult
+    public func failAbandonedOAConnectorRuns(reason: String = "the server stopped during the run", at time: Date = Date()) async throws -> Int {
+        try await write { db in
+            try OAConnectorRunRecord.filter(Column("status") == "running")
+                .updateAll(db, Column("status").set(to: "failed"), Column("error").set(to: reason), Column("finishedAt").set(to: time))
+        }
+    }
+}
+
+extension OAConnectorRecord {
+    func auditView(secretMask: String) -> [String: String] {
+        ["baseURL": baseURL, "secret": secretMask, "enabled": "\(enabled)", "intervalMinutes": "\(intervalMinutes)",
+         "loginCheck": loginCheck.rawValue]
+    }
+}

@@ -187,7 +187,7 @@ extension EmulatorState {
     private static func page(title: String, body: String) -> String {
         """
         <!doctype html>
-        <html lang="en"><head><meta charset="utf-8"><title>\(HTML.escape(title))</title>
+        <html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>\(HTML.escape(title))</title>
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <style>body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:60rem;padding:0 1rem;color:#1f2329}
         table{border-collapse:collapse;width:100%}td,th{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #dee0e3}

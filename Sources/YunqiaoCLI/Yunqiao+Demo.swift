@@ -64,6 +64,8 @@ extension Yunqiao {
                     .run(enterprise: setup.enterprise, progress: ProgressLine.make())
             }
             ProgressLine.finish()
+            let oa = try await DemoOADirectory.prepare(store: store, enterprise: setup.enterprise)
+            let bridgeApp = try await store.apps(enterpriseId: setup.enterprise.id ?? 0).first
             let app = EmulatorConfiguration.defaultApp
             try await BridgeServer.run(configuration: server, database: store, metrics: metrics, logger: logger) { port in
                 let console = "http://127.0.0.1:\(port)"
@@ -79,8 +81,11 @@ extension Yunqiao {
                     First directory sync (飞书 → 云桥):
                     \(report.summary.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
 
+                    OA directory (embedded) and bindings:
+                    \(Self.bindingSummary(oa, home: bridgeApp?.id.map { "\(console)/feishu/apps/\($0)/home" }))
+
                     Try it:
-                      open \(console)/console and sign in; 飞书集成 → the enterprise → 立即同步 / 通讯录
+                      open \(console)/console and sign in; 飞书集成 → the enterprise → 立即同步 / 通讯录 / 绑定; OA 通讯录
                       curl -s \(console)/healthz
                       curl -s '\(emulatorBase)/_emulator/state?org=false'
 
@@ -89,6 +94,19 @@ extension Yunqiao {
                     """)
             }
         }
+    }
+}
+
+extension Yunqiao.Demo {
+    /// What the demo's OA directory holds and how to try a manual binding.
+    static func bindingSummary(_ outcome: DemoOADirectory.Outcome?, home: String?) -> String {
+        guard let outcome else { return "  kept from the last start (the database already has an OA directory)" }
+        var lines = ["  \(outcome.users) OA users; auto-bind by employee no. > mobile > email: \(outcome.autoBind.bound) bound, "
+            + "\(outcome.autoBind.conflicts) conflict(s) in the queue, \(outcome.autoBind.unmatched) left for manual binding"]
+        if let manual = outcome.manual, let home {
+            lines.append("  manual bind: open \(home) → log in as \(manual.feishuName) → OA login \(manual.oaLogin) / \(DemoOADirectory.password)")
+        }
+        return lines.joined(separator: "\n")
     }
 }
 

@@ -143,16 +143,13 @@ def run(console: Console, feishu_user: Console, emulator: YunqiaoProcess, tmp_pa
     console.shot("oa-user-password")
 
     # -- the Feishu user opens the app: Feishu's authorize page, "log in as", the bridge's OA login form ---------------
-    # The emulator's authorize page has no icon (the real one does): the browser's request for it is the emulator's 404.
-    emulator_icon = re.escape(emulator.base) + r"/favicon.ico - Failed to load resource: the server responded with a status of 404"
-    with feishu_user.expecting(emulator_icon):
-        feishu_user.open(f"/feishu/apps/{app_id}/home")
-        feishu_user.wait(lambda driver: driver.current_url.startswith(emulator.base + "/open-apis/authen/v1/authorize"),
-                         message="not sent to the emulator's authorize page")
-        assert f"redirect_uri={bridge}" in feishu_user.driver.current_url.replace("%3A", ":").replace("%2F", "/")
-        feishu_user.wait(lambda driver: driver.find_elements(By.PARTIAL_LINK_TEXT, f"Log in as {FEISHU_USER}"))
-        feishu_user.shot("feishu-authorize")
-        feishu_user.navigate(element=feishu_user.driver.find_element(By.PARTIAL_LINK_TEXT, f"Log in as {FEISHU_USER}"))
+    feishu_user.open(f"/feishu/apps/{app_id}/home")
+    feishu_user.wait(lambda driver: driver.current_url.startswith(emulator.base + "/open-apis/authen/v1/authorize"),
+                     message="not sent to the emulator's authorize page")
+    assert f"redirect_uri={bridge}" in feishu_user.driver.current_url.replace("%3A", ":").replace("%2F", "/")
+    feishu_user.wait(lambda driver: driver.find_elements(By.PARTIAL_LINK_TEXT, f"Log in as {FEISHU_USER}"))
+    feishu_user.shot("feishu-authorize")
+    feishu_user.navigate(element=feishu_user.driver.find_element(By.PARTIAL_LINK_TEXT, f"Log in as {FEISHU_USER}"))
     feishu_user.wait_path(rf"/feishu/apps/{app_id}/oauth/callback")
     assert feishu_user.text("feishu-user").endswith(FEISHU_USER)
     assert feishu_user.text("app-name") == APP_NAME

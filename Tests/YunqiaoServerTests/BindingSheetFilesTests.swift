@@ -29,6 +29,14 @@ import FoundationXML
 
     // MARK: XLSX
 
+    /// Excel's plain "CSV" on Chinese Windows writes GBK: read as GB 18030 when the bytes are not UTF-8.
+    @Test func gbkCSVIsRead() throws {
+        // "编号,名称\nD1,研发部\n" in GBK.
+        let gbk: [UInt8] = [0xB1, 0xE0, 0xBA, 0xC5, 0x2C, 0xC3, 0xFB, 0xB3, 0xC6, 0x0A, 0x44, 0x31, 0x2C, 0xD1, 0xD0, 0xB7, 0xA2, 0xB2, 0xBF, 0x0A]
+        #expect(try SpreadsheetReader.csv(Data(gbk)) == [["编号", "名称"], ["D1", "研发部"]])
+        #expect(try SpreadsheetReader.csv(Data("编号,名称\n".utf8)) == [["编号", "名称"]])
+    }
+
     @Test func xlsxRoundTripsThroughTheReader() throws {
         var sheet = SpreadsheetWriter.XLSX(sheetName: "关联导入/测试", columns: [.init(width: 20), .init(width: 12), .init(width: 20, text: true, highlighted: true)])
         sheet.appendHeader(["union_id", "姓名 (name)", "OA 关联值 (oa_value)"])

@@ -91,7 +91,7 @@ extension ConsoleStrings {
             "msg.the column appears twice": "该列出现了两次",
             "msg.required column missing": "缺少必需的列",
             "msg.the file is empty": "文件为空",
-            "msg.the CSV file is not UTF-8 text": "CSV 文件不是 UTF-8 编码的文本",
+            "msg.the CSV file is neither UTF-8 nor GB 18030 (GBK) text": "CSV 文件既不是 UTF-8 也不是 GB 18030（GBK）编码的文本",
             "msg.the CSV file could not be read: {}": "无法读取 CSV 文件：{}",
             "msg.the XLSX file is not a ZIP archive": "XLSX 文件已损坏（不是 ZIP 压缩包）",
             "msg.the XLSX file has no worksheet": "XLSX 文件中没有工作表",

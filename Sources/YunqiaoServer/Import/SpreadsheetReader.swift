@@ -5,7 +5,8 @@ import ZIPFoundation
 import FoundationXML
 #endif
 
-/// Splits an uploaded spreadsheet into rows of cells: CSV (UTF-8, with or without BOM, RFC 4180 quoting) or XLSX
+/// Splits an uploaded spreadsheet into rows of cells: CSV (UTF-8 with or without BOM, RFC 4180 quoting; GB 18030 — what
+/// Excel's plain "CSV" writes on Chinese Windows — when the bytes are not UTF-8) or XLSX
 /// (the first worksheet; shared and inline strings; numbers as their stored text).
 public enum SpreadsheetReader {
     public enum Format: String, Sendable, CaseIterable {
@@ -42,10 +43,15 @@ public enum SpreadsheetReader {
 
     // MARK: CSV
 
+    /// GB 18030, a superset of GBK and GB 2312 (`kCFStringEncodingGB_18030_2000` as a Foundation encoding).
+    static let gb18030 = String.Encoding(rawValue: 0x8000_0632)
+
     public static func csv(_ data: Data) throws -> [[String]] {
         var bytes = data
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = bytes.dropFirst(3) }
-        guard let text = String(data: bytes, encoding: .utf8) else { throw ReadError(message: "the CSV file is not UTF-8 text") }
+        guard let text = String(data: bytes, encoding: .utf8) ?? String(data: bytes, encoding: gb18030) else {
+            throw ReadError(message: "the CSV file is neither UTF-8 nor GB 18030 (GBK) text")
+        }
         let reader: CSVReader
         do {
             reader = try CSVReader(string: text, hasHeaderRow: false)

@@ -64,10 +64,17 @@ extension YunqiaoDatabase {
         }
     }
 
-    /// Users by oa id; `query` matches oa id, login id, name, mobile, email or employee number (substring).
-    public func oaUsers(tenantId: Int64, query: String = "", limit: Int = 50, offset: Int = 0) async throws -> (total: Int, users: [OAUserRecord]) {
+    /// A page of users by oa id, optionally only those in `department` (as primary or part-time department); `query`
+    /// matches oa id, login id, name, mobile, email or employee number (substring).
+    public func oaUsers(tenantId: Int64, query: String = "", department: String? = nil, limit: Int = 50, offset: Int = 0) async throws
+        -> (total: Int, users: [OAUserRecord])
+    {
         try await read { db in
             var request = OAUserRecord.filter(Column("tenantId") == tenantId)
+            if let department {
+                request = request.filter(sql: "EXISTS (SELECT 1 FROM json_each(oaUser.departmentOaIDs) WHERE json_each.value = ?)",
+                                         arguments: [department])
+            }
             if let text = query.nilIfBlank {
                 let pattern = "%\(Self.escapeLike(text))%"
                 let columns = ["oaID", "loginID", "name", "mobile", "email", "employeeNo"].map { Column($0).like(pattern, escape: "\\") }
@@ -217,26 +224,6 @@ extension YunqiaoDatabase {
             return OADirectorySummary(subcompanies: subcompanies, departments: departments, activeUsers: users?["active"] ?? 0,
                                       leftUsers: users?["left"] ?? 0, usersWithPassword: users?["withPassword"] ?? 0,
                                       lastChange: latest.max())
-        }
-    }
-
-    /// A page of users by oa id, optionally only those in `department` (as primary or part-time department); `query` as
-    /// in ``oaUsers(tenantId:query:limit:offset:)``.
-    public func oaUsers(tenantId: Int64, query: String, department: String?, limit: Int, offset: Int) async throws
-        -> (total: Int, users: [OAUserRecord])
-    {
-        guard let department else { return try await oaUsers(tenantId: tenantId, query: query, limit: limit, offset: offset) }
-        return try await read { db in
-            var request = OAUserRecord.filter(Column("tenantId") == tenantId)
-                .filter(sql: "EXISTS (SELECT 1 FROM json_each(oaUser.departmentOaIDs) WHERE json_each.value = ?)", arguments: [department])
-            if let text = query.nilIfBlank {
-                let pattern = "%\(Self.escapeLike(text))%"
-                let columns = ["oaID", "loginID", "name", "mobile", "email", "employeeNo"].map { Column($0).like(pattern, escape: "\\") }
-                request = request.filter(columns.joined(operator: .or))
-            }
-            let total = try request.fetchCount(db)
-            let users = try request.order(Column("oaID")).limit(max(1, min(limit, 500)), offset: max(0, offset)).fetchAll(db)
-            return (total, users)
         }
     }
 

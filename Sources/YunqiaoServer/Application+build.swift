@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import FeishuKit
 import Foundation
 import Hummingbird
 import HummingbirdAuth
@@ -19,24 +20,39 @@ public struct ServerDependencies: Sendable {
     public let oaConnector: OAConnectorScheduler
     /// The first visit's OA login check via the external OA.
     let oaLogin: OALoginVerifier
+    /// Quick approval: calls the OA's action webhook for every card button press (a service of the app).
+    public let cardActions: CardActionWorker
+    /// Message push: sends the outbox to Feishu and brings todo cards to their final style (a service of the app).
+    /// `push.wake()` after a change to the outbox.
+    public let push: PushDelivery
     /// What `/metrics` prints (the registry the process's `MetricsSystem` was bootstrapped with).
     public let metrics: PrometheusCollectorRegistry
     public let logger: Logger
 
+    /// - Parameters:
+    ///   - quickApproval: how the quick-approval worker calls the OA (tests shorten its waits).
+    ///   - push: how the delivery worker paces itself (tests shorten its waits).
+    ///   - feishuRetry: how hard every Feishu client retries a call (tests shorten it).
     public init(configuration: ServerConfiguration, database: YunqiaoDatabase, httpClient: HTTPClient, metrics: PrometheusCollectorRegistry,
-                logger: Logger) async throws
+                logger: Logger, quickApproval: CardActionWorker.Configuration = CardActionWorker.Configuration(),
+                push: PushDeliveryConfiguration = PushDeliveryConfiguration(), feishuRetry: RetryPolicy = RetryPolicy()) async throws
     {
         self.configuration = configuration
         self.database = database
         self.metrics = metrics
         self.logger = logger
-        let clients = FeishuClients(httpClient: httpClient, logger: logger)
+        let clients = FeishuClients(httpClient: httpClient, retry: feishuRetry, logger: logger)
         coordinator = SyncCoordinator(sync: FeishuDirectorySync(database: database, clients: clients, logger: logger))
         service = AdminService(database: database, clients: clients, coordinator: coordinator, httpClient: httpClient, logger: logger)
         renderer = try await ConsoleRenderer()
         throttle = LoginThrottle(maxFailures: configuration.loginMaxFailures, window: configuration.loginWindow)
         oaConnector = OAConnectorScheduler(puller: OAConnectorPuller(database: database, httpClient: httpClient, logger: logger), logger: logger)
         oaLogin = OALoginVerifier(database: database, httpClient: httpClient)
+        let delivery = PushDelivery(database: database, clients: clients, httpClient: httpClient, configuration: push, logger: logger)
+        self.push = delivery
+        // An action the OA accepted changes its todo: the todo's card updates are then due at once.
+        cardActions = CardActionWorker(database: database, clients: clients, httpClient: httpClient,
+                                       configuration: quickApproval, logger: logger, todoChanged: { delivery.wake() })
     }
 }
 
@@ -74,9 +90,11 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
     router.get("/") { _, _ in Response.redirect(to: "/console", type: .found) }
     FirstVisitController(database: dependencies.database, clients: dependencies.service.clients, renderer: renderer,
                          throttle: dependencies.throttle, oaLogin: dependencies.oaLogin).addRoutes(to: router)
+    CardCallbackController(database: dependencies.database, worker: dependencies.cardActions).addRoutes(to: router)
     let authenticate = AdminAuthMiddleware(database: dependencies.database)
     router.group("console").add(middleware: authenticate).add(middleware: RequireAdminMiddleware(redirectToLogin: true))
-        .addRoutes(ConsoleController(service: dependencies.service, renderer: renderer, oaConnector: dependencies.oaConnectorAdmin).routes)
+        .addRoutes(ConsoleController(service: dependencies.service, renderer: renderer, oaConnector: dependencies.oaConnectorAdmin,
+                                     pushDelivery: dependencies.push).routes)
     router.group("api/admin/v1").add(middleware: authenticate).add(middleware: RequireAdminMiddleware(redirectToLogin: false))
         .addRoutes(AdminAPIController(service: dependencies.service).routes)
         .addRoutes(OADirectoryAPIController(database: dependencies.database).routes)
@@ -84,8 +102,10 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
         .addRoutes(BindingSheetAPIController(service: dependencies.service).routes)
         .addRoutes(OAKeysAPIController(database: dependencies.database).routes)
         .addRoutes(OAConnectorAPIController(connector: dependencies.oaConnectorAdmin).routes)
+        .addRoutes(PushAPIController(database: dependencies.database, push: dependencies.push).routes)
     router.group("api/v1").add(middleware: OAKeyMiddleware(database: dependencies.database))
         .addRoutes(OAPushAPIController(database: dependencies.database).routes)
+        .addRoutes(OAMessagesAPIController(database: dependencies.database, push: dependencies.push).routes)
     return router
 }
 
@@ -101,7 +121,8 @@ public func buildApplication(_ dependencies: ServerDependencies,
                              serverName: "yunqiao"),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
         logger: dependencies.logger)
-    app.addServices(DatabasePersistDriver(database: dependencies.database), dependencies.coordinator, dependencies.oaConnector)
+    app.addServices(DatabasePersistDriver(database: dependencies.database), dependencies.coordinator, dependencies.oaConnector,
+                    dependencies.push, dependencies.cardActions)
     return app
 }
 

@@ -257,6 +257,144 @@ enum Migrations {
             }
             try db.create(index: "oaConnectorRun_tenant_status", on: "oaConnectorRun", columns: ["tenantId", "status"])
         }
+        migrator.registerMigration("v6: message push") { db in
+            try db.create(table: "oaModule") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.belongsTo("tenant", onDelete: .cascade).notNull()
+                t.column("key", .text).notNull()
+                t.column("name", .text).notNull()
+                t.column("actionURL", .text)
+                t.column("sealedActionSecret", .text)
+                t.column("createdAt", .datetime).notNull()
+                t.column("updatedAt", .datetime).notNull()
+                t.uniqueKey(["tenantId", "key"])
+            }
+            try db.create(table: "pushRule") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.belongsTo("tenant", onDelete: .cascade).notNull()
+                t.column("name", .text).notNull()
+                t.column("source", .text).notNull()  // an oaModule key, or "*" for every module
+                t.column("enabled", .boolean).notNull()
+                t.column("createdAt", .datetime).notNull()
+                t.column("updatedAt", .datetime).notNull()
+                t.uniqueKey(["tenantId", "name"])
+            }
+            try db.create(table: "pushTarget") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.belongsTo("pushRule", onDelete: .cascade).notNull()
+                // Deleting an enterprise or app a target names is refused (naming the rules) before it reaches these.
+                t.belongsTo("enterprise", onDelete: .restrict).notNull()
+                t.belongsTo("app", onDelete: .restrict).notNull()
+                t.column("type", .text).notNull()  // text | rich | card | todo
+                t.column("quickApproval", .boolean).notNull()
+                t.column("position", .integer).notNull()
+            }
+            try db.create(index: "pushTarget_app", on: "pushTarget", columns: ["appId"])
+            try db.create(index: "pushTarget_enterprise", on: "pushTarget", columns: ["enterpriseId"])
+            try db.create(table: "message") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.belongsTo("tenant", onDelete: .cascade).notNull()
+                t.column("source", .text).notNull()
+                t.column("idempotencyKey", .text).notNull()
+                t.column("title", .text).notNull()
+                t.column("todoId", .text)
+                t.column("payload", .text).notNull()  // JSON PushMessage as accepted
+                t.column("planned", .integer).notNull()  // deliveries planned and skipped at accept: the accept answer
+                t.column("skipped", .integer).notNull()
+                t.column("acceptedBy", .text).notNull()
+                t.column("acceptedAt", .datetime).notNull()
+                t.uniqueKey(["tenantId", "source", "idempotencyKey"])
+            }
+            try db.create(index: "message_tenant_todo", on: "message", columns: ["tenantId", "source", "todoId"])
+            try db.create(table: "delivery") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.belongsTo("message", onDelete: .cascade).notNull()
+                t.belongsTo("app", onDelete: .cascade).notNull()
+                t.column("oaUserID", .text).notNull()
+                t.column("type", .text).notNull()
+                t.column("quickApproval", .boolean).notNull()
+                t.column("state", .text).notNull()  // pending | sent | dead | skipped
+                t.column("uuid", .text).notNull().unique()  // Feishu's idempotency key, fixed at plan time
+                t.column("unionID", .text)
+                t.column("feishuMessageID", .text)
+                t.column("renderedState", .text)  // the todo state the card was sent in
+                t.column("attempts", .integer).notNull()
+                t.column("nextAttemptAt", .datetime).notNull()
+                t.column("claimedAt", .datetime)  // taken by the running worker; cleared at start
+                t.column("lastError", .text)
+                t.column("note", .text)
+                t.column("createdAt", .datetime).notNull()
+                t.column("sentAt", .datetime)
+                t.column("updatedAt", .datetime).notNull()
+                t.uniqueKey(["messageId", "appId", "oaUserID"])
+            }
+            try db.execute(sql: """
+                CREATE INDEX delivery_due ON delivery(nextAttemptAt, id) WHERE state = 'pending' AND claimedAt IS NULL
+                """)
+            try db.create(index: "delivery_state", on: "delivery", columns: ["state", "id"])
+            try db.create(index: "delivery_recipient", on: "delivery", columns: ["oaUserID", "messageId"])
+            try db.create(table: "todo") { t in
+                t.belongsTo("tenant", onDelete: .cascade).notNull()
+                t.column("source", .text).notNull()
+                t.column("todoId", .text).notNull()
+                t.column("state", .text).notNull()  // pending | done | approved | rejected | cancelled
+                t.column("actor", .text)
+                t.column("at", .datetime)
+                t.column("createdAt", .datetime).notNull()
+                t.column("updatedAt", .datetime).notNull()
+                t.primaryKey(["tenantId", "source", "todoId"])
+            }
+            try db.create(table: "cardUpdate") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.belongsTo("delivery", onDelete: .cascade).notNull().unique()
+                t.column("state", .text).notNull()  // pending | done | dead
+                t.column("mode", .text)  // patch | notice: how it was done
+                t.column("noticeMessageID", .text)
+                t.column("attempts", .integer).notNull()
+                t.column("nextAttemptAt", .datetime).notNull()
+                t.column("claimedAt", .datetime)
+                t.column("lastError", .text)
+                t.column("createdAt", .datetime).notNull()
+                t.column("updatedAt", .datetime).notNull()
+            }
+            try db.execute(sql: """
+                CREATE INDEX cardUpdate_due ON cardUpdate(nextAttemptAt, id) WHERE state = 'pending' AND claimedAt IS NULL
+                """)
+        }
+        migrator.registerMigration("v7: card actions") { db in
+            // The app's callback credentials (飞书「事件与回调」→ 加密策略), sealed like the app secret.
+            try db.alter(table: "app") { t in
+                t.add(column: "sealedVerificationToken", .text)
+                t.add(column: "sealedEncryptKey", .text)
+            }
+            // A quick-approval click on a todo card: the OA's action webhook is called from here, idempotent by actionId.
+            try db.create(table: "cardAction") { t in
+                t.primaryKey("actionId", .text)
+                t.belongsTo("tenant", onDelete: .cascade).notNull()
+                t.belongsTo("delivery", onDelete: .cascade).notNull()
+                t.column("source", .text).notNull()
+                t.column("todoId", .text).notNull()
+                t.column("action", .text).notNull()  // approve | reject
+                t.column("operatorUnionID", .text).notNull()
+                t.column("operatorOpenID", .text)
+                t.column("operatorOaUserID", .text).notNull()
+                t.column("operatorName", .text).notNull()
+                t.column("eventID", .text)  // header.event_id of the callback (new protocol)
+                t.column("messageID", .text).notNull()  // the card's open_message_id
+                t.column("state", .text).notNull()  // received | calling | done | failed
+                t.column("attempts", .integer).notNull()
+                t.column("nextAttemptAt", .datetime).notNull()
+                t.column("result", .text)  // the last attempt's outcome, or why it failed
+                t.column("cardError", .text)  // a failed action whose card could not be set back
+                t.column("createdAt", .datetime).notNull()
+                t.column("updatedAt", .datetime).notNull()
+                t.column("finishedAt", .datetime)
+            }
+            try db.create(index: "cardAction_todo", on: "cardAction", columns: ["tenantId", "source", "todoId"])
+            try db.execute(sql: """
+                CREATE INDEX cardAction_due ON cardAction(nextAttemptAt) WHERE state IN ('received', 'calling')
+                """)
+        }
         return migrator
     }
 }

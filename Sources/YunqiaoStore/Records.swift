@@ -40,6 +40,11 @@ public struct AppRecord: Codable, Sendable, Equatable, FetchableRecord, MutableP
     public var homepageAppId: Int64?
     /// A custom homepage URL, or nil.
     public var homepageURL: String?
+    /// The app's Verification Token (飞书「事件与回调」), sealed like the secret; nil = not set. Card callbacks are
+    /// refused while it is unset.
+    public var sealedVerificationToken: String?
+    /// The app's Encrypt Key, sealed like the secret; nil = not set (callbacks then arrive in plaintext and unsigned).
+    public var sealedEncryptKey: String?
 
     /// Where the app's homepage leads.
     public var homepage: AppHomepage {

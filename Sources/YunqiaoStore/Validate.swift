@@ -56,6 +56,17 @@ enum Validate {
         return (name, appID)
     }
 
+    /// A Verification Token or Encrypt Key as Feishu shows it: nil or empty = none given; no spaces, at most 256 characters.
+    static func callbackCredential(_ value: String?, field: String) throws -> String? {
+        guard let trimmed = value?.trimmingCharacters(in: .whitespacesAndNewlines), !trimmed.isEmpty else { return nil }
+        guard trimmed.count <= 256 else { throw StoreError.invalid(field: field, message: "at most 256 characters") }
+        let forbidden = CharacterSet.whitespacesAndNewlines.union(.controlCharacters)
+        guard !trimmed.unicodeScalars.contains(where: { forbidden.contains($0) }) else {
+            throw StoreError.invalid(field: field, message: "must not contain spaces or control characters")
+        }
+        return trimmed
+    }
+
     static func homepage(_ homepage: AppHomepage) throws -> AppHomepage {
         guard case .custom(let url) = homepage else { return homepage }
         let checked = try httpURL(url, field: "homepageURL")

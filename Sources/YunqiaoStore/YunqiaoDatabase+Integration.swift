@@ -85,10 +85,11 @@ extension YunqiaoDatabase {
         }
     }
 
-    /// Deletes an enterprise and its mirror. Refused while apps use it; the error names them.
+    /// Deletes an enterprise and its mirror. Refused while push rules send through it or apps use it; the error names them.
     public func deleteEnterprise(tenantId: Int64, id: Int64, by actor: AuditActor) async throws {
         try await write { db in
             let enterprise = try Self.enterprise(db, tenantId: tenantId, id: id)
+            try Self.refuseIfPushTargets(db, enterpriseId: id, what: "enterprise \(enterprise.name)")
             let apps = try AppRecord.filter(Column("enterpriseId") == id).order(Column("id")).fetchAll(db)
             try Self.deleteUnlessUsed(db, tenantId: tenantId, actor, "enterprise.delete", enterprise, usedBy: apps) { names in
                 "enterprise \(enterprise.name) still has apps: \(names); delete them first"
@@ -98,8 +99,12 @@ extension YunqiaoDatabase {
 
     // MARK: apps
 
-    /// Adds an app; the secret is sealed before it reaches the database.
+    /// Adds an app; the secret (and the callback credentials, when given) are sealed before they reach the database.
+    /// - Parameters:
+    ///   - verificationToken: the app's Verification Token for card callbacks; nil or empty = not set.
+    ///   - encryptKey: the app's Encrypt Key for card callbacks; nil or empty = not set.
     public func addApp(enterpriseId: Int64, name: String, appID: String, appSecret: String, homepage: AppHomepage = .none,
+                       verificationToken: String? = nil, encryptKey: String? = nil,
                        by actor: AuditActor = .cli) async throws -> AppRecord
     {
         let fields = try Validate.app(name: name, appID: appID)
@@ -109,6 +114,10 @@ extension YunqiaoDatabase {
         let sealed = try secrets.seal(appSecret.trimmingCharacters(in: .whitespacesAndNewlines))
         let secretMask = maskSecret(appSecret.trimmingCharacters(in: .whitespacesAndNewlines))
         let homepage = try Validate.homepage(homepage)
+        let token = try Validate.callbackCredential(verificationToken, field: "verificationToken")
+        let key = try Validate.callbackCredential(encryptKey, field: "encryptKey")
+        let sealedToken = try token.map { try secrets.seal($0) }
+        let sealedKey = try key.map { try secrets.seal($0) }
         return try await write { db in
             guard let enterprise = try EnterpriseRecord.fetchOne(db, key: enterpriseId) else {
                 throw StoreError.notFound("enterprise \(enterpriseId)")
@@ -117,11 +126,13 @@ extension YunqiaoDatabase {
             try Self.requireHomepageApp(db, homepage, tenantId: enterprise.tenantId)
             let now = Date()
             var app = AppRecord(id: nil, enterpriseId: enterpriseId, name: fields.name.isEmpty ? fields.appID : fields.name,
-                                appID: fields.appID, sealedSecret: sealed, createdAt: now, updatedAt: now)
+                                appID: fields.appID, sealedSecret: sealed, createdAt: now, updatedAt: now,
+                                sealedVerificationToken: sealedToken, sealedEncryptKey: sealedKey)
             app.set(homepage)
             try app.insert(db)
             try Self.audit(db, tenantId: enterprise.tenantId, actor, "app.create", target: app.auditTarget(enterprise),
-                           before: nil, after: app.auditView(secretMask: secretMask))
+                           before: nil, after: app.auditView(secretMask: secretMask, tokenMask: token.map(maskSecret),
+                                                             keyMask: key.map(maskSecret)))
             return app
         }
     }
@@ -135,16 +146,23 @@ extension YunqiaoDatabase {
         try await read { db in try Self.app(db, tenantId: tenantId, id: id) }
     }
 
-    /// Edits an app. A nil or empty `appSecret` keeps the stored secret.
+    /// Edits an app. A nil or empty `appSecret`, `verificationToken` or `encryptKey` keeps the stored value.
     public func updateApp(tenantId: Int64, id: Int64, name: String, appID: String, appSecret: String?, homepage: AppHomepage,
+                          verificationToken: String? = nil, encryptKey: String? = nil,
                           by actor: AuditActor) async throws -> AppRecord
     {
         let fields = try Validate.app(name: name, appID: appID)
         let newSecret = appSecret?.trimmingCharacters(in: .whitespacesAndNewlines).nilIfEmpty
         let sealed = try newSecret.map { try secrets.seal($0) }
         let homepage = try Validate.homepage(homepage)
+        let newToken = try Validate.callbackCredential(verificationToken, field: "verificationToken")
+        let newKey = try Validate.callbackCredential(encryptKey, field: "encryptKey")
+        let sealedToken = try newToken.map { try secrets.seal($0) }
+        let sealedKey = try newKey.map { try secrets.seal($0) }
         let stored = try await read { db in try Self.app(db, tenantId: tenantId, id: id).app }
         let oldSecretMask = secretMask(of: stored)
+        let oldTokenMask = verificationTokenMask(of: stored)
+        let oldKeyMask = encryptKeyMask(of: stored)
         return try await write { db in
             var (app, enterprise) = try Self.app(db, tenantId: tenantId, id: id)
             try Self.requireUniqueApp(db, enterpriseId: app.enterpriseId, appID: fields.appID, except: id)
@@ -153,29 +171,53 @@ extension YunqiaoDatabase {
             app.name = fields.name.isEmpty ? fields.appID : fields.name
             app.appID = fields.appID
             if let sealed { app.sealedSecret = sealed }
+            if let sealedToken { app.sealedVerificationToken = sealedToken }
+            if let sealedKey { app.sealedEncryptKey = sealedKey }
             app.set(homepage)
             guard app != before else { return app }
             app.updatedAt = Date()
             try app.update(db)
             try Self.audit(db, tenantId: tenantId, actor, "app.update", target: app.auditTarget(enterprise),
-                           before: before.auditView(secretMask: oldSecretMask),
-                           after: app.auditView(secretMask: newSecret.map(maskSecret) ?? oldSecretMask))
+                           before: before.auditView(secretMask: oldSecretMask, tokenMask: oldTokenMask, keyMask: oldKeyMask),
+                           after: app.auditView(secretMask: newSecret.map(maskSecret) ?? oldSecretMask,
+                                                tokenMask: newToken.map(maskSecret) ?? oldTokenMask,
+                                                keyMask: newKey.map(maskSecret) ?? oldKeyMask))
             return app
         }
     }
 
+    /// Deletes an app. Refused while push rules send through it; the error names them.
     public func deleteApp(tenantId: Int64, id: Int64, by actor: AuditActor) async throws {
         try await write { db in
             let (app, enterprise) = try Self.app(db, tenantId: tenantId, id: id)
+            try Self.refuseIfPushTargets(db, appId: id, what: "app \(app.name) (\(app.appID))")
             _ = try app.delete(db)
             try Self.audit(db, tenantId: tenantId, actor, "app.delete", target: app.auditTarget(enterprise),
-                           before: app.auditView(secretMask: "••••••••"), after: nil)
+                           before: app.auditView(secretMask: "••••••••",
+                                                 tokenMask: app.sealedVerificationToken.map { _ in "••••••••" },
+                                                 keyMask: app.sealedEncryptKey.map { _ in "••••••••" }),
+                           after: nil)
         }
     }
 
     /// The mask of an app's secret (last 4 characters), for display.
     public func secretMask(of app: AppRecord) -> String {
         (try? secrets.open(app.sealedSecret)).map(maskSecret) ?? "••••••••"
+    }
+
+    /// The mask of an app's Verification Token (last 4 characters), or nil when it is not set.
+    public func verificationTokenMask(of app: AppRecord) -> String? {
+        app.sealedVerificationToken.map { sealed in (try? secrets.open(sealed)).map(maskSecret) ?? "••••••••" }
+    }
+
+    /// The mask of an app's Encrypt Key (last 4 characters), or nil when it is not set.
+    public func encryptKeyMask(of app: AppRecord) -> String? {
+        app.sealedEncryptKey.map { sealed in (try? secrets.open(sealed)).map(maskSecret) ?? "••••••••" }
+    }
+
+    /// The app's plaintext callback credentials, for checking card callbacks only (never returned or logged).
+    public func callbackCredentials(of app: AppRecord) throws -> (verificationToken: String?, encryptKey: String?) {
+        (try app.sealedVerificationToken.map { try secrets.open($0) }, try app.sealedEncryptKey.map { try secrets.open($0) })
     }
 
     // MARK: OA homepage apps
@@ -311,8 +353,10 @@ extension AppRecord {
 
     func auditTarget(_ enterprise: EnterpriseRecord) -> String { "app \(id ?? 0) \(name) (\(enterprise.name))" }
 
-    func auditView(secretMask: String) -> [String: String] {
+    func auditView(secretMask: String, tokenMask: String?, keyMask: String?) -> [String: String] {
         var view = ["name": name, "appID": appID, "appSecret": secretMask]
+        if let tokenMask { view["verificationToken"] = tokenMask }
+        if let keyMask { view["encryptKey"] = keyMask }
         if let homepageAppId { view["homepageAppId"] = "\(homepageAppId)" }
         if let homepageURL { view["homepageURL"] = homepageURL }
         return view

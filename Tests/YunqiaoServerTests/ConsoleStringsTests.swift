@@ -7,6 +7,7 @@ struct ConsoleStringsTests {
     static let tables: [(String, ConsoleStrings.Table)] = [
         ("base", ConsoleStrings.base), ("binding", ConsoleStrings.binding), ("oaDirectory", ConsoleStrings.oaDirectory),
         ("oaConnector", ConsoleStrings.oaConnector), ("bindingSheet", ConsoleStrings.bindingSheet),
+        ("cardCallback", ConsoleStrings.cardCallback), ("push", ConsoleStrings.push),
     ]
 
     /// `msg.` keys translate the service's English messages: Chinese only.

@@ -193,11 +193,11 @@ struct OAConnectorPullTests {
     @Test func aSlowOrHugeAnswerFails() async throws {
         try await RunningTestOA.with { oa in
             let slow = try await Self.setUp(oa, timeout: .milliseconds(100))
-            await oa.state.set(delay: .seconds(3))
+            await oa.state.set(delay: .seconds(5))
             let started = ContinuousClock.now
             let run = try await slow.pull()
-            // Cut at the deadline, not after the OA's answer (with room for a loaded machine).
-            #expect(ContinuousClock.now - started < .milliseconds(2900))
+            // Cut at the deadline, not after the OA's answer (with seconds of room for a loaded machine).
+            #expect(ContinuousClock.now - started < .seconds(4))
             #expect(run.status == .failed)
             #expect(run.error == "departments page 1 (GET /departments): no answer from 127.0.0.1 within 100 ms; nothing was applied")
 

@@ -102,13 +102,15 @@ public struct AdminService: Sendable {
     public func createApp(_ admin: AdminIdentity, enterpriseId: Int64, _ input: AppInput) async throws -> AppView {
         let enterprise = try await database.enterprise(tenantId: admin.tenantId, id: enterpriseId)
         let app = try await database.addApp(enterpriseId: enterpriseId, name: input.name ?? "", appID: input.appID,
-                                            appSecret: input.appSecret ?? "", homepage: try Self.homepage(input), by: admin.actor)
+                                            appSecret: input.appSecret ?? "", homepage: try Self.homepage(input),
+                                            verificationToken: input.verificationToken, encryptKey: input.encryptKey, by: admin.actor)
         return view(app, enterprise: enterprise, try await urlContext(admin))
     }
 
     public func updateApp(_ admin: AdminIdentity, id: Int64, _ input: AppInput) async throws -> AppView {
         let app = try await database.updateApp(tenantId: admin.tenantId, id: id, name: input.name ?? "", appID: input.appID,
-                                               appSecret: input.appSecret, homepage: try Self.homepage(input), by: admin.actor)
+                                               appSecret: input.appSecret, homepage: try Self.homepage(input),
+                                               verificationToken: input.verificationToken, encryptKey: input.encryptKey, by: admin.actor)
         let enterprise = try await database.enterprise(tenantId: admin.tenantId, id: app.enterpriseId)
         return view(app, enterprise: enterprise, try await urlContext(admin))
     }
@@ -165,9 +167,11 @@ public struct AdminService: Sendable {
         var homepageURL: String?
         var redirectURL: String?
         var trustedDomain: String?
+        var cardCallbackURL: String?
         if let domain = context.externalDomain {
             homepageURL = "\(domain)/feishu/apps/\(id)/home"
             redirectURL = "\(domain)/feishu/apps/\(id)/oauth/callback"
+            cardCallbackURL = "\(domain)/feishu/apps/\(id)/card-callback"
             trustedDomain = URL(string: domain)?.host
             if domain.lowercased().hasPrefix("http://") {
                 warnings.append(Warning(code: "externalDomainHTTP",
@@ -179,7 +183,9 @@ public struct AdminService: Sendable {
         }
         return AppView(id: id, enterpriseId: enterprise.id ?? 0, enterpriseName: enterprise.name, name: app.name, appID: app.appID,
                        appSecret: database.secretMask(of: app), homepage: homepage, homepageURL: homepageURL,
-                       oauthRedirectURL: redirectURL, trustedDomain: trustedDomain, warnings: warnings,
+                       oauthRedirectURL: redirectURL, trustedDomain: trustedDomain,
+                       verificationToken: database.verificationTokenMask(of: app), encryptKey: database.encryptKeyMask(of: app),
+                       cardCallbackURL: cardCallbackURL, warnings: warnings,
                        createdAt: app.createdAt, updatedAt: app.updatedAt)
     }
 

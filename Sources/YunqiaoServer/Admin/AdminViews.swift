@@ -43,6 +43,12 @@ public struct AppView: Codable, Sendable, Equatable {
     public var oauthRedirectURL: String?
     /// The H5 trusted domain (H5 可信域名) for JSAPI.
     public var trustedDomain: String?
+    /// Only a mask (the last 4 characters) of the Verification Token of card callbacks, or nil when it is not set.
+    public var verificationToken: String?
+    /// Only a mask (the last 4 characters) of the Encrypt Key of card callbacks, or nil when it is not set.
+    public var encryptKey: String?
+    /// The 消息卡片请求网址 to paste into Feishu (quick approval's card callbacks), or nil without an external domain.
+    public var cardCallbackURL: String?
     public var warnings: [Warning]
     public var createdAt: Date
     public var updatedAt: Date
@@ -181,6 +187,23 @@ public struct AppInput: Codable, Sendable {
     public var homepageKind: String?
     public var homepageAppId: Int64?
     public var homepageURL: String?
+    /// The app's Verification Token (card callbacks); empty or missing keeps the stored one.
+    public var verificationToken: String?
+    /// The app's Encrypt Key (card callbacks); empty or missing keeps the stored one.
+    public var encryptKey: String?
+
+    public init(name: String? = nil, appID: String, appSecret: String? = nil, homepageKind: String? = nil, homepageAppId: Int64? = nil,
+                homepageURL: String? = nil, verificationToken: String? = nil, encryptKey: String? = nil)
+    {
+        self.name = name
+        self.appID = appID
+        self.appSecret = appSecret
+        self.homepageKind = homepageKind
+        self.homepageAppId = homepageAppId
+        self.homepageURL = homepageURL
+        self.verificationToken = verificationToken
+        self.encryptKey = encryptKey
+    }
 }
 
 public struct HomepageAppInput: Codable, Sendable {

@@ -44,10 +44,11 @@ extension ConsoleController {
     static func appInput(_ form: FormFields) -> AppInput {
         AppInput(name: form["name"], appID: form["appID"] ?? "", appSecret: form["appSecret"]?.nilIfEmpty,
                  homepageKind: form["homepageKind"],
-                 homepageAppId: form["homepageAppId"].flatMap { Int64($0) }, homepageURL: form["homepageURL"])
+                 homepageAppId: form["homepageAppId"].flatMap { Int64($0) }, homepageURL: form["homepageURL"],
+                 verificationToken: form["verificationToken"]?.nilIfEmpty, encryptKey: form["encryptKey"]?.nilIfEmpty)
     }
 
-    /// An app's stored values as form fields (the secret stays out).
+    /// An app's stored values as form fields (the secret and the callback credentials stay out).
     static func formValues(_ app: AppView) -> [String: String] {
         ["name": app.name, "appID": app.appID, "homepageKind": app.homepage.kind,
          "homepageAppId": app.homepage.homepageAppId.map { "\($0)" } ?? "",

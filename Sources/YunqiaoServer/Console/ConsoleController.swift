@@ -11,6 +11,8 @@ struct ConsoleController {
     let renderer: ConsoleRenderer
     /// The OA pull connector's page (`/console/oa/connector`), when the app has the connector.
     var oaConnector: OAConnectorAdmin? = nil
+    /// The message push delivery worker, woken after a test send or a resend (without it the worker's poll finds them).
+    var pushDelivery: PushDelivery? = nil
 
     var routes: RouteCollection<AppRequestContext> {
         let routes = RouteCollection(context: AppRequestContext.self)
@@ -23,6 +25,7 @@ struct ConsoleController {
         addOADirectoryRoutes(to: routes)
         addBindingRoutes(to: routes)
         addBindingSheetRoutes(to: routes)
+        addPushRoutes(to: routes)
         if let oaConnector { addOAConnectorRoutes(to: routes, oaConnector) }
         // Pages answered to a post (a check's result, a refused sync) show the post's path: a reload or the language
         // switch there goes back to the page it belongs to, keeping the query (`?lang=`).

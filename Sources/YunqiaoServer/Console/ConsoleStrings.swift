@@ -58,8 +58,8 @@ enum ConsoleStrings {
 
     /// Every table's words: the base table here, each console area's in its own `ConsoleStrings+<Area>.swift` file
     /// (a key appears in one table only; a test checks that zh and en hold the same keys).
-    static let zh: [String: String] = merged([base.zh, binding.zh, oaDirectory.zh, oaConnector.zh, bindingSheet.zh])
-    static let en: [String: String] = merged([base.en, binding.en, oaDirectory.en, oaConnector.en, bindingSheet.en])
+    static let zh: [String: String] = merged([base.zh, binding.zh, oaDirectory.zh, oaConnector.zh, bindingSheet.zh, cardCallback.zh, push.zh])
+    static let en: [String: String] = merged([base.en, binding.en, oaDirectory.en, oaConnector.en, bindingSheet.en, cardCallback.en, push.en])
 
     private static func merged(_ tables: [[String: String]]) -> [String: String] {
         tables.reduce(into: [:]) { result, table in result.merge(table) { first, _ in first } }

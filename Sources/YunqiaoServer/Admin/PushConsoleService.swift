@@ -1,0 +1,236 @@
+import Foundation
+import YunqiaoCore
+import YunqiaoStore
+
+/// What the console's message push pages (issue #7) do, scoped to the admin's tenant: OA modules, push rules and their
+/// targets, test sends, the message log and dead letters. Every rule (validation, refusals, audit) lives in the store,
+/// so the admin API and the console agree; this only shapes the console's calls onto it.
+struct PushConsoleService: Sendable {
+    let database: YunqiaoDatabase
+    /// Woken after a change to the outbox (a test send, a resend); nil in an app without the worker.
+    var delivery: PushDelivery?
+    /// How long a test send waits for Feishu's answer before showing the message with its delivery still pending.
+    static let testSendWait: Duration = .seconds(5)
+
+    typealias StoreError = YunqiaoDatabase.StoreError
+
+    // MARK: modules
+
+    func modules(_ admin: AdminIdentity) async throws -> [OAModuleRecord] { try await database.oaModules(tenantId: admin.tenantId) }
+
+    func module(_ admin: AdminIdentity, id: Int64) async throws -> OAModuleRecord {
+        try await database.oaModule(tenantId: admin.tenantId, id: id)
+    }
+
+    /// The mask of a module's action secret (`••••••••` + last 4), or nil when none is set.
+    func actionSecretMask(_ module: OAModuleRecord) -> String? { database.actionSecretMask(of: module) }
+
+    func createModule(_ admin: AdminIdentity, key: String, name: String, actionURL: String?, actionSecret: String?) async throws
+        -> OAModuleRecord
+    {
+        try await database.createOAModule(tenantId: admin.tenantId, key: key, name: name, actionURL: actionURL, actionSecret: actionSecret,
+                                          by: admin.actor)
+    }
+
+    /// An empty `actionSecret` keeps the stored one; `clearActionSecret` removes it.
+    func updateModule(_ admin: AdminIdentity, id: Int64, name: String, actionURL: String?, actionSecret: String?,
+                      clearActionSecret: Bool) async throws -> OAModuleRecord
+    {
+        try await database.updateOAModule(tenantId: admin.tenantId, id: id, key: nil, name: name, actionURL: actionURL,
+                                          actionSecret: actionSecret, clearActionSecret: clearActionSecret, by: admin.actor)
+    }
+
+    func deleteModule(_ admin: AdminIdentity, id: Int64) async throws {
+        try await database.deleteOAModule(tenantId: admin.tenantId, id: id, by: admin.actor)
+    }
+
+    // MARK: rules
+
+    func rules(_ admin: AdminIdentity) async throws -> [YunqiaoDatabase.PushRuleDetail] {
+        try await database.pushRules(tenantId: admin.tenantId)
+    }
+
+    func rule(_ admin: AdminIdentity, id: Int64) async throws -> YunqiaoDatabase.PushRuleDetail {
+        try await database.pushRule(tenantId: admin.tenantId, id: id)
+    }
+
+    func createRule(_ admin: AdminIdentity, name: String, source: String, enabled: Bool) async throws -> YunqiaoDatabase.PushRuleDetail {
+        try await database.createPushRule(tenantId: admin.tenantId, .init(name: name, source: source, enabled: enabled), by: admin.actor)
+    }
+
+    /// Name, source and switch; the targets stay as they are.
+    func updateRule(_ admin: AdminIdentity, id: Int64, name: String, source: String, enabled: Bool) async throws
+        -> YunqiaoDatabase.PushRuleDetail
+    {
+        try await database.updatePushRule(tenantId: admin.tenantId, id: id, .init(name: name, source: source, enabled: enabled),
+                                          by: admin.actor)
+    }
+
+    func deleteRule(_ admin: AdminIdentity, id: Int64) async throws {
+        try await database.deletePushRule(tenantId: admin.tenantId, id: id, by: admin.actor)
+    }
+
+    /// A target as the console's form enters it.
+    struct TargetInput: Sendable, Equatable {
+        var enterpriseId: Int64
+        var appId: Int64
+        var type: String
+        var quickApproval: Bool
+    }
+
+    /// Adds a target to a rule (`targetId` nil) or replaces one; the rule's other targets stay as they are. A refusal
+    /// names the form's field (`target`, `type`, `quickApproval`), not the store's `targets[i].…`.
+    func saveTarget(_ admin: AdminIdentity, ruleId: Int64, targetId: Int64?, _ input: TargetInput) async throws
+        -> YunqiaoDatabase.PushRuleDetail
+    {
+        let detail = try await rule(admin, id: ruleId)
+        if let targetId, !detail.targets.contains(where: { $0.record.id == targetId }) {
+            throw StoreError.notFound("target \(targetId) of push rule \(ruleId)")
+        }
+        let entered = YunqiaoDatabase.PushTargetInput(id: targetId, enterpriseId: input.enterpriseId, appId: input.appId, type: input.type,
+                                                      quickApproval: input.quickApproval)
+        var targets = detail.targets.map { target in
+            target.record.id == targetId && targetId != nil ? entered : Self.input(target.record)
+        }
+        if targetId == nil { targets.append(entered) }
+        let index = targets.firstIndex { $0 == entered } ?? targets.count - 1
+        return try await replaceTargets(admin, detail, targets, entered: index)
+    }
+
+    func deleteTarget(_ admin: AdminIdentity, ruleId: Int64, targetId: Int64) async throws {
+        let detail = try await rule(admin, id: ruleId)
+        guard detail.targets.contains(where: { $0.record.id == targetId }) else {
+            throw StoreError.notFound("target \(targetId) of push rule \(ruleId)")
+        }
+        let targets = detail.targets.filter { $0.record.id != targetId }.map { Self.input($0.record) }
+        _ = try await replaceTargets(admin, detail, targets, entered: nil)
+    }
+
+    private func replaceTargets(_ admin: AdminIdentity, _ detail: YunqiaoDatabase.PushRuleDetail,
+                                _ targets: [YunqiaoDatabase.PushTargetInput], entered: Int?) async throws -> YunqiaoDatabase.PushRuleDetail
+    {
+        let rule = detail.rule
+        let input = YunqiaoDatabase.PushRuleInput(name: rule.name, source: rule.source, enabled: rule.enabled, targets: targets)
+        do {
+            return try await database.updatePushRule(tenantId: admin.tenantId, id: rule.id ?? 0, input, by: admin.actor)
+        } catch let StoreError.invalid(field, message) {
+            throw StoreError.invalid(field: Self.formField(field, entered: entered), message: message)
+        }
+    }
+
+    /// `targets[2].type` → `type` when target 2 is the entered one; a problem of another (stored) target → `target`.
+    static func formField(_ field: String, entered: Int?) -> String {
+        guard field.hasPrefix("targets[") else { return field }
+        let index = field.dropFirst("targets[".count).prefix { $0.isNumber }
+        let rest = field.drop { $0 != "." }.dropFirst()
+        guard let entered, Int(index) == entered else { return "target" }
+        switch rest {
+        case "type": return "type"
+        case "quickApproval": return "quickApproval"
+        default: return "target"
+        }
+    }
+
+    private static func input(_ record: PushTargetRecord) -> YunqiaoDatabase.PushTargetInput {
+        .init(id: record.id, enterpriseId: record.enterpriseId, appId: record.appId, type: record.type, quickApproval: record.quickApproval)
+    }
+
+    /// Every (enterprise, app) pair of the tenant, for the target form's one select.
+    func appChoices(_ admin: AdminIdentity) async throws -> [(enterprise: EnterpriseRecord, app: AppRecord)] {
+        var pairs: [(EnterpriseRecord, AppRecord)] = []
+        for enterprise in try await database.enterprises(tenantId: admin.tenantId) {
+            for app in try await database.apps(enterpriseId: enterprise.id ?? 0) { pairs.append((enterprise, app)) }
+        }
+        return pairs
+    }
+
+    // MARK: test send
+
+    /// A sample message through one target to one OA user (given by OA user id or login name), planned like an OA's
+    /// message; the delivery worker sends it. Answers the message.
+    func testSend(_ admin: AdminIdentity, ruleId: Int64, targetId: Int64, user: String) async throws -> (message: MessageRecord, deliveryId: Int64) {
+        let entered = user.trimmingCharacters(in: .whitespaces)
+        guard !entered.isEmpty else { throw StoreError.invalid(field: "oaUserID", message: "required") }
+        var oaID = entered
+        if try await database.oaUser(tenantId: admin.tenantId, oaID: entered) == nil,
+           let byLogin = try await database.oaUser(tenantId: admin.tenantId, loginID: entered)
+        {
+            oaID = byLogin.oaID
+        }
+        let planned = try await database.planTestMessage(tenantId: admin.tenantId, ruleId: ruleId, targetId: targetId, oaUserID: oaID,
+                                                         by: admin.actor)
+        guard let delivery else { return planned }
+        delivery.wake()
+        let deadline = ContinuousClock.now + Self.testSendWait
+        while ContinuousClock.now < deadline,
+              try await database.deliveryDetail(tenantId: admin.tenantId, id: planned.deliveryId).delivery.deliveryState == .pending
+        {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return planned
+    }
+
+    // MARK: messages
+
+    func messages(_ admin: AdminIdentity, _ filter: YunqiaoDatabase.MessageFilter) async throws -> YunqiaoDatabase.MessagePage {
+        try await database.messageLog(tenantId: admin.tenantId, filter: filter)
+    }
+
+    func message(_ admin: AdminIdentity, id: Int64) async throws -> YunqiaoDatabase.MessageDetail {
+        try await database.messageDetail(tenantId: admin.tenantId, id: id)
+    }
+
+    func deadLetters(_ admin: AdminIdentity, limit: Int, offset: Int) async throws -> (items: [YunqiaoDatabase.DeadLetter], total: Int) {
+        try await database.deadLetters(tenantId: admin.tenantId, limit: limit, offset: offset)
+    }
+
+    func resend(_ admin: AdminIdentity, deliveryId: Int64) async throws -> DeliveryRecord {
+        let record = try await database.resendDelivery(tenantId: admin.tenantId, id: deliveryId, by: admin.actor)
+        delivery?.wake()
+        return record
+    }
+
+    func resendAll(_ admin: AdminIdentity) async throws -> Int {
+        let count = try await database.resendDeadLetters(tenantId: admin.tenantId, by: admin.actor)
+        if count > 0 { delivery?.wake() }
+        return count
+    }
+
+    // MARK: overview
+
+    /// Today's traffic: the messages accepted since midnight (server time) and their deliveries per state.
+    struct Today: Sendable, Equatable {
+        var messages: Int
+        var deliveries: [DeliveryState: Int]
+        /// More messages came today than were counted (the counts cover the newest ``overviewLimit``).
+        var partial: Bool
+    }
+
+    static let overviewLimit = 5_000
+
+    func today(_ admin: AdminIdentity, now: Date = Date()) async throws -> Today {
+        let midnight = Calendar(identifier: .gregorian).startOfDay(for: now)
+        var counts: [DeliveryState: Int] = [:]
+        var messages = 0
+        var offset = 0
+        let pageSize = 500
+        while offset < Self.overviewLimit {
+            let page = try await database.messageLog(tenantId: admin.tenantId, filter: .init(limit: pageSize, offset: offset))
+            let todays = page.items.prefix { $0.message.acceptedAt >= midnight }
+            for item in todays {
+                messages += 1
+                for (state, count) in item.counts { counts[state, default: 0] += count }
+            }
+            guard todays.count == page.items.count, page.items.count == pageSize else {
+                return Today(messages: messages, deliveries: counts, partial: false)
+            }
+            offset += pageSize
+        }
+        return Today(messages: messages, deliveries: counts, partial: true)
+    }
+}
+
+extension ConsoleController {
+    /// The message push pages' service, over the admin service's database.
+    var push: PushConsoleService { PushConsoleService(database: service.database, delivery: pushDelivery) }
+}

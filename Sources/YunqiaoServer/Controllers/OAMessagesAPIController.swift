@@ -1,0 +1,76 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import YunqiaoCore
+import YunqiaoStore
+
+/// Message push for the OA (issue #7) under `/api/v1`, with the OA key: accept a message (durably planned before the
+/// 202), read it back with its deliveries, and change a todo's state (every card of it follows).
+struct OAMessagesAPIController {
+    let database: YunqiaoDatabase
+    let push: PushDelivery
+    /// A valid message stays well below this (a 100 000-character body even with every character `\u`-escaped).
+    static let maxBody = 2 * 1024 * 1024
+
+    var routes: RouteCollection<AppRequestContext> {
+        let routes = RouteCollection(context: AppRequestContext.self)
+        routes.post("messages") { request, context in try await accept(request, context) }
+        routes.get("messages/:id") { _, context in
+            MessageDetailView(try await database.messageDetail(tenantId: try Self.caller(context).tenantId, id: context.id("id")))
+        }
+        routes.patch("todos/:id") { request, context in try await changeTodo(request, context) }
+        return routes
+    }
+
+    /// 202 with `{id, status, deliveries: {planned, skipped}}` once the message, its deliveries and its todo are stored;
+    /// 200 with the first answer for a repeated `(source, idempotencyKey)`.
+    private func accept(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let caller = try Self.caller(context)
+        var request = request
+        do {
+            _ = try await request.collectBody(upTo: Self.maxBody)
+        } catch is NIOTooManyBytesError {
+            throw APIError(.contentTooLarge, field: "body", message: "the request is larger than \(Self.maxBody / 1_048_576) MB")
+        }
+        let message = try await request.decode(as: PushMessage.self, context: context)
+        let accepted = try await database.acceptMessage(tenantId: caller.tenantId, message, by: caller.name)
+        if !accepted.repeated { push.wake() }
+        return try OADirectoryAPIController.json(accepted.repeated ? .ok : .accepted, AcceptedMessageView(accepted), context: context)
+    }
+
+    private struct TodoInput: Decodable {
+        var source: String
+        var state: String
+        var by: String
+        /// ISO 8601; now when missing.
+        var at: String?
+    }
+
+    /// 200 with the todo, whether it changed and how many cards will be updated; 404 for an unknown todo; 409 when the
+    /// todo already has another final state.
+    private func changeTodo(_ request: Request, _ context: AppRequestContext) async throws -> TodoChangeView {
+        let caller = try Self.caller(context)
+        let todoId = try context.pathComponent("id")
+        let input = try await request.decode(as: TodoInput.self, context: context)
+        guard let state = TodoState(rawValue: input.state), state.isFinal else {
+            throw APIError.invalid("state", "must be done, approved, rejected or cancelled")
+        }
+        let at = try AdminAPIController.date(input.at, "at") ?? Date()
+        do {
+            let change = try await database.changeTodo(tenantId: caller.tenantId, source: input.source, todoId: todoId, state: state,
+                                                       by: input.by, at: at)
+            if change.cardUpdates > 0 { push.wake() }
+            return TodoChangeView(todo: TodoView(change.todo), changed: change.changed, cardUpdates: change.cardUpdates)
+        } catch let error as YunqiaoDatabase.TodoChangeError {
+            switch error {
+            case .notFound: throw APIError(.notFound, message: error.description)
+            case .alreadyFinal: throw APIError(.conflict, field: "state", message: error.description)
+            }
+        }
+    }
+
+    static func caller(_ context: AppRequestContext) throws -> OACaller {
+        guard let caller = context.oaCaller else { throw APIError(.unauthorized, message: "send an OA key") }
+        return caller
+    }
+}

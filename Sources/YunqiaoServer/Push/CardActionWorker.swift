@@ -1,0 +1,252 @@
+import AsyncHTTPClient
+import FeishuKit
+import Foundation
+import Logging
+import ServiceLifecycle
+import YunqiaoCore
+import YunqiaoStore
+
+/// Calls the OA's action webhook for every quick-approval click (issue #7; `docs/design/message-push.md`, "Quick
+/// approval") and brings the result to the todo and its cards.
+///
+/// - Each recorded action (``CardActionRecord``) is POSTed to its module's `actionURL` as ``OAActionWebhook`` describes:
+///   signed, 5 s deadline, the same body on every attempt (the OA dedupes by `actionId`).
+/// - 2xx: the todo becomes approved or rejected (``YunqiaoDatabase/changeTodo(tenantId:source:todoId:state:by:at:)``),
+///   which queues the update of every card of the todo; ``todoChanged`` wakes the worker that sends them.
+/// - No answer or 5xx: another attempt after a back-off, at most ``Configuration/maxAttempts`` in all.
+/// - 4xx, the attempts used up, or no webhook configured: the action failed. Its card is set back to the pending style
+///   with a note saying why (PATCH of the card), so the user can try again or handle it in the OA.
+///
+/// A `Service`: it looks for due actions when woken (a click was recorded) and every ``Configuration/poll``; on
+/// graceful shutdown it finishes the attempts under way and stops. Claims of a killed process are given back at start.
+public struct CardActionWorker: Service, Sendable {
+    public struct Configuration: Sendable {
+        /// The deadline of one webhook call.
+        public var timeout: Duration
+        /// Attempts per action, the first one included.
+        public var maxAttempts: Int
+        /// How often due actions are looked for without a wake-up (retries become due this way).
+        public var poll: Duration
+        /// The pause before attempt `n + 1` after `n` failed attempts.
+        public var backoff: @Sendable (Int) -> Duration
+        /// Actions called at the same time.
+        public var batch: Int
+        /// The language of the cards and toasts of quick approval (the delivery worker's language).
+        public var language: MessageLanguage
+
+        public init(timeout: Duration = .seconds(5), maxAttempts: Int = 5, poll: Duration = .seconds(1),
+                    backoff: @escaping @Sendable (Int) -> Duration = Self.exponentialBackoff, batch: Int = 16,
+                    language: MessageLanguage = .zhCN)
+        {
+            self.language = language
+            self.timeout = timeout
+            self.maxAttempts = maxAttempts
+            self.poll = poll
+            self.backoff = backoff
+            self.batch = batch
+        }
+
+        /// 1 s, 2 s, 4 s, 8 s … at most 60 s, ± 20 %.
+        public static let exponentialBackoff: @Sendable (Int) -> Duration = { failed in
+            let seconds = min(pow(2, Double(max(failed, 1) - 1)), 60)
+            return .milliseconds(Int64(seconds * 1000 * Double.random(in: 0.8...1.2)))
+        }
+    }
+
+    let database: YunqiaoDatabase
+    let clients: FeishuClients
+    let webhook: OAActionWebhook
+    let configuration: Configuration
+    let logger: Logger
+    /// Called after a todo changed (its card updates are queued).
+    let todoChanged: @Sendable () -> Void
+    private let wakeups: AsyncStream<Void>
+    private let signal: AsyncStream<Void>.Continuation
+
+    public init(database: YunqiaoDatabase, clients: FeishuClients, httpClient: HTTPClient, configuration: Configuration = Configuration(),
+                logger: Logger, todoChanged: @escaping @Sendable () -> Void = {})
+    {
+        self.database = database
+        self.clients = clients
+        self.webhook = OAActionWebhook(httpClient: httpClient, timeout: configuration.timeout)
+        self.configuration = configuration
+        self.logger = logger
+        self.todoChanged = todoChanged
+        (wakeups, signal) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// Look for due actions now (a click was just recorded).
+    public func wake() { signal.yield() }
+
+    public func run() async throws {
+        do { try await database.releaseCardActionClaims() } catch {
+            logger.error("quick approval: cannot give back claimed actions", metadata: ["error": "\(error)"])
+        }
+        let signal = self.signal
+        let poll = configuration.poll
+        signal.yield()
+        await withGracefulShutdownHandler {
+            await withDiscardingTaskGroup { group in
+                group.addTask {
+                    try? await cancelWhenGracefulShutdown {
+                        while !Task.isCancelled {
+                            try await Task.sleep(for: poll)
+                            signal.yield()
+                        }
+                    }
+                }
+                for await _ in wakeups { await processDue() }
+            }
+        } onGracefulShutdown: {
+            signal.finish()
+        }
+    }
+
+    /// Calls every due action, a batch at a time, until none is due.
+    func processDue() async {
+        while !Task.isCancelled {
+            let jobs: [YunqiaoDatabase.CardActionJob]
+            do {
+                // The lease: an attempt's deadline and room for recording it.
+                let lease = Double(configuration.timeout.components.seconds) + 30
+                jobs = try await database.claimDueCardActions(limit: configuration.batch, now: Date(), lease: lease)
+            } catch {
+                logger.error("quick approval: cannot read due actions", metadata: ["error": "\(error)"])
+                return
+            }
+            if jobs.isEmpty { return }
+            await withDiscardingTaskGroup { group in
+                for job in jobs { group.addTask { await process(job) } }
+            }
+        }
+    }
+
+    /// One attempt of one action, and what follows from it.
+    func process(_ job: YunqiaoDatabase.CardActionJob) async {
+        let action = job.action
+        var metadata: Logger.Metadata = ["card_action.id": "\(action.actionId)", "card_action.attempt": "\(action.attempts)"]
+        do {
+            guard let url = job.actionURL, !url.isEmpty else {
+                let module = job.moduleName.map { "\($0) (\(action.source))" } ?? action.source
+                try await fail(job, result: "OA module \(module) has no action webhook (actionURL): quick approval cannot reach the OA",
+                               note: ("OA 模块未配置快捷审批回调地址", "the OA module has no quick-approval webhook"))
+                return
+            }
+            guard let secret = job.actionSecret else {
+                try await fail(job, result: "OA module \(action.source) has no action secret to sign the webhook with",
+                               note: ("OA 模块未配置快捷审批密钥", "the OA module has no quick-approval secret"))
+                return
+            }
+            metadata["oa.host"] = "\(URL(string: url)?.host ?? "?")"
+            let body = try OAActionWebhook.body(Self.payload(action))
+            switch await webhook.send(url: url, secret: secret, body: body) {
+            case .accepted(let status):
+                try await accepted(job, status: status)
+                logger.info("quick approval: the OA accepted the action", metadata: metadata)
+            case .refused(let status, let reason):
+                logger.warning("quick approval: the OA refused the action",
+                               metadata: metadata.merging(["http.status": "\(status)"]) { $1 })
+                try await fail(job, result: "the OA refused it: HTTP \(status)" + (reason.map { ": \($0)" } ?? ""),
+                               note: reason.map { ("OA：\($0)", "OA: \($0)") }
+                                   ?? ("OA 拒绝了该操作（HTTP \(status)）", "the OA refused it (HTTP \(status))"))
+            case .failed(let error):
+                if action.attempts >= configuration.maxAttempts {
+                    logger.warning("quick approval: the OA could not be reached, giving up",
+                                   metadata: metadata.merging(["error": "\(error)"]) { $1 })
+                    try await fail(job, result: "\(error) (attempt \(action.attempts) of \(configuration.maxAttempts), giving up)",
+                                   note: ("OA 暂时无法处理", "the OA cannot handle it now"))
+                } else {
+                    let pause = configuration.backoff(action.attempts)
+                    logger.info("quick approval: the OA could not be reached, will try again",
+                                metadata: metadata.merging(["error": "\(error)", "retry.in": "\(pause)"]) { $1 })
+                    try await database.retryCardAction(action.actionId, at: Date().addingTimeInterval(Self.interval(pause)),
+                                                       result: "\(error) (attempt \(action.attempts) of \(configuration.maxAttempts))")
+                }
+            }
+        } catch {
+            // The store failed: the claim expires and the action is tried again (the OA dedupes by actionId).
+            logger.error("quick approval: cannot record the action's outcome", metadata: metadata.merging(["error": "\(error)"]) { $1 })
+        }
+    }
+
+    /// The OA did it: the todo becomes approved or rejected and its cards are updated.
+    private func accepted(_ job: YunqiaoDatabase.CardActionJob, status: UInt) async throws {
+        let action = job.action
+        let state: TodoState = action.todoAction == .approve ? .approved : .rejected
+        var result = "HTTP \(status)"
+        do {
+            let change = try await database.changeTodo(tenantId: action.tenantId, source: action.source, todoId: action.todoId, state: state,
+                                                       by: action.operatorOaUserID, at: Date())
+            if change.changed { todoChanged() }
+        } catch let error as YunqiaoDatabase.TodoChangeError {
+            // The OA accepted, yet the todo was handled meanwhile (another state through the OA API): that one stays.
+            result += "; the todo was not changed: \(error)"
+        }
+        try await database.finishCardAction(action.actionId, .done, result: result)
+    }
+
+    /// The action failed: recorded, and the card goes back to the pending style with `note` (unless the todo was
+    /// handled meanwhile: its own card update shows that).
+    private func fail(_ job: YunqiaoDatabase.CardActionJob, result: String, note: (zh: String, en: String)) async throws {
+        let action = job.action
+        try await database.finishCardAction(action.actionId, .failed, result: result)
+        let cardError = await restoreCard(job, note: note)
+        if let cardError {
+            logger.warning("quick approval: the card could not be set back to pending",
+                           metadata: ["card_action.id": "\(action.actionId)", "error": "\(cardError)"])
+        }
+        try await database.setCardActionCardError(action.actionId, cardError)
+    }
+
+    /// PATCHes the card to the pending style with a note; answers why it could not (nil: done or not needed).
+    private func restoreCard(_ job: YunqiaoDatabase.CardActionJob, note: (zh: String, en: String)) async -> String? {
+        guard let message = job.message else { return "the message is gone" }
+        guard let messageID = job.feishuMessageID else { return "the card has no Feishu message id" }
+        do {
+            let todo = try await database.todo(tenantId: job.action.tenantId, source: job.action.source, todoId: job.action.todoId)
+            if let todo, todo.todoState.isFinal { return nil }
+            let rendered = MessageRenderer.render(message, as: .todo, deliveryID: String(job.action.deliveryId), quickApproval: job.quickApproval,
+                                                  todoState: .pending, language: configuration.language)
+            let text = configuration.language == .zhCN ? "快捷审批未完成：\(note.zh)。请重试，或在 OA 中处理。"
+                : "Quick approval did not go through: \(note.en). Try again, or handle it in the OA."
+            let (app, enterprise) = try await database.app(id: job.appId)
+            let client = try await clients.client(enterprise: enterprise, app: app, database: database)
+            try await client.updateCard(messageID: messageID, card: CardNote.adding(text, to: rendered.content))
+            return nil
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    /// A duration in seconds, with fractions.
+    static func interval(_ duration: Duration) -> TimeInterval {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
+    static func payload(_ action: CardActionRecord) -> OAActionWebhook.Payload {
+        OAActionWebhook.Payload(actionId: action.actionId, source: action.source, todoId: action.todoId, action: action.action,
+                                operator: .init(oaUserID: action.operatorOaUserID, unionID: action.operatorUnionID, name: action.operatorName),
+                                at: Self.timestamp(action.createdAt))
+    }
+
+    /// ISO 8601 in UTC with seconds (`2026-11-26T08:00:00Z`).
+    static func timestamp(_ date: Date) -> String {
+        date.formatted(Date.ISO8601FormatStyle(timeZone: TimeZone(identifier: "UTC") ?? .current))
+    }
+}
+
+/// A note added to a rendered card (a todo card whose quick approval failed).
+enum CardNote {
+    /// `content` with a `note` element holding `text` before its last element (the todo's status); unchanged when it is
+    /// not a card with elements.
+    static func adding(_ text: String, to content: String) -> String {
+        guard var card = (try? JSONSerialization.jsonObject(with: Data(content.utf8))) as? [String: Any],
+              var elements = card["elements"] as? [Any]
+        else { return content }
+        let note: [String: Any] = ["tag": "note", "elements": [["tag": "plain_text", "content": text]]]
+        elements.insert(note, at: max(elements.count - 1, 0))
+        card["elements"] = elements
+        guard let data = try? JSONSerialization.data(withJSONObject: card, options: [.sortedKeys, .withoutEscapingSlashes]) else { return content }
+        return String(decoding: data, as: UTF8.self)
+    }
+}

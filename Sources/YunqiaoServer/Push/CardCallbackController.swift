@@ -1,0 +1,138 @@
+import FeishuKit
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import YunqiaoCore
+import YunqiaoStore
+
+/// `POST /feishu/apps/:id/card-callback`, the app's 消息卡片请求网址 (issue #7, "Todo lifecycle and quick approval";
+/// `feishu-api.md` §6.2–§6.4, §6.8, §6.9): a Feishu user pressed approve or reject on a todo card.
+///
+/// - The URL challenge is answered with its `challenge`.
+/// - Everything else is checked by ``FeishuCallbackVerifier`` with the app's Verification Token and Encrypt Key: the
+///   SHA-256 signature with the Encrypt Key (new protocol) or the SHA-1 signature with the Verification Token (old
+///   protocol), decryption, the token. A refused request answers 401 and records nothing; the log says why (at warning,
+///   without secrets). An app without a Verification Token refuses every callback.
+/// - A click is recorded (``YunqiaoDatabase/recordCardClick(_:at:)``) and answered at once, well within Feishu's 3 s:
+///   toast "处理中" and the card in its processing style. The ``CardActionWorker`` then calls the OA. A second click of
+///   the same todo (a double click, the other button, another card of it) gets the processing toast again and no second
+///   action; a handled todo gets "已处理" and its final card; a click by someone else than the card's recipient, or on a
+///   card that is not ours, gets an error toast and no action.
+struct CardCallbackController {
+    let database: YunqiaoDatabase
+    let worker: CardActionWorker
+    /// How far `X-Lark-Request-Timestamp` may be from now.
+    var maxClockSkew: Duration? = .seconds(300)
+    /// Callback bodies are small (a card action is < 2 KB).
+    static let maxBodyBytes = 256 * 1024
+
+    /// Shown while an action of the todo is under way (a second click).
+    static let underWay = CardToast(kind: .info, zhCN: "正在处理，请勿重复操作", enUS: "Already being processed")
+    /// Shown to someone who is not the card's recipient.
+    static let notRecipient = CardToast(kind: .error, zhCN: "只有待办的接收人可以处理", enUS: "Only the recipient of this todo can handle it")
+
+    func addRoutes(to router: Router<AppRequestContext>) {
+        router.post("feishu/apps/:id/card-callback") { request, context in try await callback(request, context) }
+    }
+
+    private func callback(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let logger = context.logger
+        let rawID = context.parameters.get("id") ?? ""
+        guard let appId = Int64(rawID) else { return refuse(logger, app: rawID, "not an app id") }
+        let found: (app: AppRecord, enterprise: EnterpriseRecord)
+        do { found = try await database.app(id: appId) } catch YunqiaoDatabase.StoreError.notFound {
+            return refuse(logger, app: rawID, "no such app")
+        }
+        let credentials = try database.callbackCredentials(of: found.app)
+        guard let verificationToken = credentials.verificationToken else {
+            return refuse(logger, app: rawID, "the app has no Verification Token: set it on the app's page")
+        }
+        let body: ByteBuffer
+        do { body = try await request.body.collect(upTo: Self.maxBodyBytes) } catch {
+            throw HTTPError(.contentTooLarge, message: "a callback body is at most \(Self.maxBodyBytes / 1024) KB")
+        }
+        var headers: [String: String] = [:]
+        for field in request.headers { headers[field.name.canonicalName] = field.value }
+
+        let verifier = FeishuCallbackVerifier(verificationToken: verificationToken, encryptKey: credentials.encryptKey,
+                                              maxClockSkew: maxClockSkew)
+        let callback: FeishuCallback
+        do {
+            callback = try verifier.verify(headers: headers, body: Data(body.readableBytesView))
+        } catch {
+            if case .malformedBody = error {
+                logger.info("card callback: malformed body", metadata: ["app": "\(appId)", "error": "\(error)"])
+                throw HTTPError(.badRequest, message: error.description)
+            }
+            return refuse(logger, app: rawID, error.description)
+        }
+
+        switch callback {
+        case .urlVerification(let challenge):
+            logger.info("card callback: URL verification answered", metadata: ["app": "\(appId)"])
+            return Self.json(FeishuCallback.challengeAnswer(challenge))
+        case .event(let event):
+            logger.info("card callback: event ignored", metadata: ["app": "\(appId)", "feishu.event_type": "\(event.type)"])
+            return Self.json(Data("{}".utf8))
+        case .cardAction(let action):
+            if let appID = action.appID, appID != found.app.appID {
+                return refuse(logger, app: rawID, "the callback is for another app (\(appID))")
+            }
+            return try await click(action, app: found.app, appId: appId, logger: logger)
+        }
+    }
+
+    /// 401 with nothing recorded; the reason goes to the log (never a token, key or body).
+    private func refuse(_ logger: Logger, app: String, _ reason: String) -> Response {
+        logger.warning("card callback refused", metadata: ["app": "\(app)", "reason": "\(reason)"])
+        let body = #"{"error":{"message":"unauthorized"}}"#
+        return Response(status: .unauthorized, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    private func click(_ action: FeishuCardAction, app: AppRecord, appId: Int64, logger: Logger) async throws -> Response {
+        let metadata: Logger.Metadata = ["app": "\(appId)", "feishu.message_id": "\(action.messageID)"]
+        guard let verb = action.value["a"].flatMap(TodoAction.init(rawValue:)), let deliveryId = action.value["d"].flatMap({ Int64($0) }),
+              let todoId = action.value["t"], !todoId.isEmpty
+        else {
+            logger.info("card callback: not a quick-approval button", metadata: metadata)
+            return try answer(.failed, card: nil, action)
+        }
+        let click = YunqiaoDatabase.CardClick(appId: appId, deliveryId: deliveryId, todoId: todoId, action: verb, unionID: action.unionID,
+                                              openID: action.openID, userID: action.userID, messageID: action.messageID,
+                                              eventID: action.eventID)
+        switch try await database.recordCardClick(click) {
+        case .accepted(let record, let card):
+            worker.wake()
+            logger.info("card callback: quick-approval action recorded",
+                        metadata: metadata.merging(["card_action.id": "\(record.actionId)", "card_action.action": "\(record.action)"]) { $1 })
+            return try answer(.processing, card: card, action)
+        case .underWay(let record, let card):
+            logger.info("card callback: an action of the todo is under way",
+                        metadata: metadata.merging(["card_action.id": "\(record.actionId)"]) { $1 })
+            return try answer(Self.underWay, card: card, action)
+        case .handled(let card):
+            logger.info("card callback: the todo is already handled", metadata: metadata)
+            return try answer(.alreadyHandled, card: card, action)
+        case .refused(let reason):
+            logger.info("card callback: click refused", metadata: metadata.merging(["reason": "\(reason.rawValue)"]) { $1 })
+            return try answer(reason == .notRecipient ? Self.notRecipient : .failed, card: nil, action)
+        }
+    }
+
+    /// The toast and the re-rendered card (`feishu-api.md` §6.8). The old protocol (§6.9) answers a whole card, or a
+    /// toast when there is no card (toasts on the old protocol are not confirmed).
+    private func answer(_ toast: CardToast, card: YunqiaoDatabase.ClickedCard?, _ action: FeishuCardAction) throws -> Response {
+        let rendered = card.map {
+            MessageRenderer.render($0.message, as: .todo, deliveryID: String($0.deliveryId), quickApproval: $0.quickApproval,
+                                   todoState: $0.todoState, language: worker.configuration.language)
+        }
+        if action.callbackProtocol == .v1, let rendered { return Self.json(Data(rendered.content.utf8)) }
+        return Self.json(Data(MessageRenderer.callbackAnswer(toast, card: rendered, language: worker.configuration.language).utf8))
+    }
+
+    private static func json(_ data: Data) -> Response {
+        Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}

@@ -1,0 +1,305 @@
+import Foundation
+import GRDB
+import YunqiaoCore
+
+/// The state of a quick-approval action.
+public enum CardActionState: String, Sendable, Codable, CaseIterable {
+    /// Recorded; the OA's action webhook is (again) due at `nextAttemptAt`.
+    case received
+    /// An attempt is under way (claimed by the running worker).
+    case calling
+    /// The OA accepted it; the todo is approved or rejected.
+    case done
+    /// The OA refused it, could not be reached after every attempt, or the module has no action webhook. The card was
+    /// set back to pending (with a note) so that the user can try again or handle it in the OA.
+    case failed
+}
+
+/// A quick-approval click on a todo card (issue #7, "Todo lifecycle and quick approval"): what is sent to the module's
+/// action webhook, and how far it got. `actionId` is what the OA dedupes by; a double click never makes a second row.
+public struct CardActionRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "cardAction"
+    /// `<delivery id>.<action>.<n>`: the n-th action on that card (a new one only after the previous one failed).
+    public var actionId: String
+    public var tenantId: Int64
+    public var deliveryId: Int64
+    /// The OA module (the message's `source`) and its todo.
+    public var source: String
+    public var todoId: String
+    /// `approve` or `reject`.
+    public var action: String
+    public var operatorUnionID: String
+    public var operatorOpenID: String?
+    public var operatorOaUserID: String
+    /// The OA user's name when the click arrived.
+    public var operatorName: String
+    /// `header.event_id` of the callback (new protocol).
+    public var eventID: String?
+    /// The card's `open_message_id`.
+    public var messageID: String
+    public var state: String
+    /// Attempts to call the OA so far.
+    public var attempts: Int
+    public var nextAttemptAt: Date
+    /// The last attempt's outcome (`HTTP 200`), or why the action failed.
+    public var result: String?
+    /// Why a failed action's card could not be set back to pending.
+    public var cardError: String?
+    /// When the click arrived.
+    public var createdAt: Date
+    public var updatedAt: Date
+    public var finishedAt: Date?
+
+    public var actionState: CardActionState { CardActionState(rawValue: state) ?? .received }
+    public var todoAction: TodoAction { TodoAction(rawValue: action) ?? .approve }
+}
+
+extension YunqiaoDatabase {
+    // MARK: the callback's side
+
+    /// A card button press as a verified callback reported it.
+    public struct CardClick: Sendable, Equatable {
+        /// The app whose callback URL received it.
+        public var appId: Int64
+        /// The button's value: `d` (delivery), `t` (todo) and `a` (action).
+        public var deliveryId: Int64
+        public var todoId: String
+        public var action: TodoAction
+        /// Who pressed it: the union_id (new protocol), the open_id (always), the user_id (with its field scope).
+        public var unionID: String?
+        public var openID: String
+        public var userID: String?
+        /// The card's `open_message_id`.
+        public var messageID: String
+        public var eventID: String?
+
+        public init(appId: Int64, deliveryId: Int64, todoId: String, action: TodoAction, unionID: String?, openID: String,
+                    userID: String?, messageID: String, eventID: String?)
+        {
+            self.appId = appId
+            self.deliveryId = deliveryId
+            self.todoId = todoId
+            self.action = action
+            self.unionID = unionID
+            self.openID = openID
+            self.userID = userID
+            self.messageID = messageID
+            self.eventID = eventID
+        }
+    }
+
+    /// What a card shows again in the answer to a click.
+    public struct ClickedCard: Sendable, Equatable {
+        public var message: PushMessage
+        public var deliveryId: Int64
+        public var quickApproval: Bool
+        /// The style to show: ``TodoState/processing`` while the OA is asked, else the todo's state.
+        public var todoState: TodoState
+    }
+
+    /// Why a click is not acted on (the user sees an error toast).
+    public enum CardClickRefusal: String, Sendable, Equatable {
+        /// No such delivery of this app, or it is not the card of that todo.
+        case unknownCard
+        /// The callback's message is not the delivery's card.
+        case wrongMessage
+        /// Someone else than the card's recipient pressed the button (a forwarded card, a shared chat).
+        case notRecipient
+        /// The card has no quick approval, or not this action.
+        case actionNotOffered
+    }
+
+    /// What a click came to.
+    public enum CardClickOutcome: Sendable, Equatable {
+        /// A new action, due at once: answer "processing".
+        case accepted(CardActionRecord, ClickedCard)
+        /// An action of this todo is already under way (a double click): answer "processing" again, nothing new.
+        case underWay(CardActionRecord, ClickedCard)
+        /// The todo has been handled (its final state, when the store knows it, with the card in that style).
+        case handled(ClickedCard?)
+        case refused(CardClickRefusal)
+    }
+
+    /// Records a click in one transaction: the card must be the delivery's todo card, the user its recipient, the action
+    /// one the card offers; a todo that is final or has an action under way or done gets no second action, and neither
+    /// does a callback already recorded (same `event_id`).
+    public func recordCardClick(_ click: CardClick, at time: Date = Date()) async throws -> CardClickOutcome {
+        try await write { db in
+            guard let delivery = try DeliveryRecord.fetchOne(db, key: click.deliveryId), delivery.appId == click.appId,
+                  delivery.messageType == .todo, let messageRecord = try MessageRecord.fetchOne(db, key: delivery.messageId),
+                  messageRecord.todoId == click.todoId, let message = try? messageRecord.message(), let todo = message.todo
+            else { return .refused(.unknownCard) }
+            if let sent = delivery.feishuMessageID, sent != click.messageID { return .refused(.wrongMessage) }
+            guard let recipient = delivery.unionID,
+                  try Self.isRecipient(db, click, unionID: recipient, oaUserID: delivery.oaUserID, appId: delivery.appId)
+            else { return .refused(.notRecipient) }
+            guard delivery.quickApproval, todo.quickActions.contains(click.action) else { return .refused(.actionNotOffered) }
+
+            let tenantId = messageRecord.tenantId
+            let card = ClickedCard(message: message, deliveryId: click.deliveryId, quickApproval: delivery.quickApproval,
+                                   todoState: .processing)
+            let state = try TodoRecord.fetchOne(db, key: ["tenantId": tenantId, "source": messageRecord.source, "todoId": todo.id])?.todoState
+            if let state, state.isFinal {
+                var final = card
+                final.todoState = state
+                return .handled(final)
+            }
+            let earlier = try CardActionRecord.filter(Column("tenantId") == tenantId && Column("source") == messageRecord.source
+                && Column("todoId") == todo.id).order(Column("createdAt").desc).fetchAll(db)
+            if let running = earlier.first(where: { [.received, .calling].contains($0.actionState) }) { return .underWay(running, card) }
+            if earlier.contains(where: { $0.actionState == .done }) { return .handled(nil) }
+            // The same callback again (a replay within the signature's time window): no second action.
+            if let eventID = click.eventID, let replayed = earlier.first(where: { $0.eventID == eventID }) {
+                var shown = card
+                shown.todoState = state ?? .pending
+                return .underWay(replayed, shown)
+            }
+
+            let previous = earlier.filter { $0.deliveryId == click.deliveryId }.count
+            let operatorName = try String.fetchOne(db, sql: "SELECT name FROM oaUser WHERE tenantId = ? AND oaID = ?",
+                                                   arguments: [tenantId, delivery.oaUserID]) ?? ""
+            let record = CardActionRecord(
+                actionId: "\(click.deliveryId).\(click.action.rawValue).\(previous + 1)", tenantId: tenantId, deliveryId: click.deliveryId,
+                source: messageRecord.source, todoId: todo.id, action: click.action.rawValue, operatorUnionID: recipient,
+                operatorOpenID: click.openID, operatorOaUserID: delivery.oaUserID, operatorName: operatorName, eventID: click.eventID,
+                messageID: click.messageID, state: CardActionState.received.rawValue, attempts: 0, nextAttemptAt: time, result: nil,
+                cardError: nil, createdAt: time, updatedAt: time, finishedAt: nil)
+            try record.insert(db)
+            return .accepted(record, card)
+        }
+    }
+
+    /// Whether the clicking user is the delivery's recipient: by union_id when the callback has one (new protocol), else
+    /// (old protocol: open_id and user_id only) by the user_id or open_id the binding or the mirror holds for them.
+    private static func isRecipient(_ db: Database, _ click: CardClick, unionID: String, oaUserID: String, appId: Int64) throws -> Bool {
+        if let clicked = click.unionID { return clicked == unionID }
+        guard let enterpriseId = try Int64.fetchOne(db, sql: "SELECT enterpriseId FROM app WHERE id = ?", arguments: [appId]) else {
+            return false
+        }
+        var openIDs: Set<String> = []
+        var userIDs: Set<String> = []
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT openID, userID FROM binding WHERE enterpriseId = ? AND oaUserID = ? AND unionID = ?
+            UNION ALL SELECT openID, userID FROM feishuUser WHERE enterpriseId = ? AND unionID = ?
+            """, arguments: [enterpriseId, oaUserID, unionID, enterpriseId, unionID])
+        for row in rows {
+            if let openID: String = row["openID"] { openIDs.insert(openID) }
+            if let userID: String = row["userID"] { userIDs.insert(userID) }
+        }
+        if let userID = click.userID, userIDs.contains(userID) { return true }
+        return openIDs.contains(click.openID)
+    }
+
+    // MARK: the worker's side
+
+    /// An action with what calling the OA and restoring its card need.
+    public struct CardActionJob: Sendable, Equatable {
+        public var action: CardActionRecord
+        /// The module's action webhook and its plaintext secret (nil when not configured).
+        public var actionURL: String?
+        public var actionSecret: String?
+        public var moduleName: String?
+        public var message: PushMessage?
+        public var appId: Int64
+        public var feishuMessageID: String?
+        public var quickApproval: Bool
+        /// The todo's state now.
+        public var todoState: TodoState?
+    }
+
+    /// Gives claimed actions back at the worker's start (whatever a stopped or killed process was calling is due again;
+    /// the OA dedupes by `actionId`).
+    @discardableResult
+    public func releaseCardActionClaims(now: Date = Date()) async throws -> Int {
+        try await write { db in
+            try db.execute(sql: "UPDATE cardAction SET state = 'received', nextAttemptAt = ?, updatedAt = ? WHERE state = 'calling'",
+                           arguments: [now, now])
+            return db.changesCount
+        }
+    }
+
+    /// Claims up to `limit` due actions (oldest due first): each becomes `calling` with one more attempt counted, and is
+    /// due again after `lease` should this process stop without finishing it.
+    public func claimDueCardActions(limit: Int, now: Date, lease: TimeInterval) async throws -> [CardActionJob] {
+        let claimed = try await write { db -> [CardActionRecord] in
+            let due = try CardActionRecord.filter(sql: "state IN ('received', 'calling') AND nextAttemptAt <= ?", arguments: [now])
+                .order(Column("nextAttemptAt"), Column("createdAt")).limit(limit).fetchAll(db)
+            var claimed: [CardActionRecord] = []
+            for var action in due {
+                action.state = CardActionState.calling.rawValue
+                action.attempts += 1
+                action.nextAttemptAt = now.addingTimeInterval(lease)
+                action.updatedAt = now
+                try action.update(db)
+                claimed.append(action)
+            }
+            return claimed
+        }
+        var jobs: [CardActionJob] = []
+        for action in claimed { jobs.append(try await cardActionJob(action)) }
+        return jobs
+    }
+
+    /// The job of an action (its module's webhook, its message and card).
+    public func cardActionJob(_ action: CardActionRecord) async throws -> CardActionJob {
+        let (module, delivery, messageRecord, todo) = try await read { db in
+            (try OAModuleRecord.filter(Column("tenantId") == action.tenantId && Column("key") == action.source).fetchOne(db),
+             try DeliveryRecord.fetchOne(db, key: action.deliveryId),
+             try Int64.fetchOne(db, sql: "SELECT messageId FROM delivery WHERE id = ?", arguments: [action.deliveryId])
+                .flatMap { try MessageRecord.fetchOne(db, key: $0) },
+             try TodoRecord.fetchOne(db, key: ["tenantId": action.tenantId, "source": action.source, "todoId": action.todoId]))
+        }
+        return CardActionJob(action: action, actionURL: module?.actionURL, actionSecret: try module.flatMap { try actionSecret(of: $0) },
+                             moduleName: module?.name, message: try? messageRecord?.message(), appId: delivery?.appId ?? 0,
+                             feishuMessageID: delivery?.feishuMessageID, quickApproval: delivery?.quickApproval ?? false,
+                             todoState: todo?.todoState)
+    }
+
+    /// An attempt failed and another one is due at `next`.
+    public func retryCardAction(_ actionId: String, at next: Date, result: String, now: Date = Date()) async throws {
+        try await write { db in
+            try db.execute(sql: """
+                UPDATE cardAction SET state = 'received', nextAttemptAt = ?, result = ?, updatedAt = ? WHERE actionId = ?
+                """, arguments: [next, Self.clip(result), now, actionId])
+        }
+    }
+
+    /// The action is over: `done` or `failed`, with the outcome.
+    public func finishCardAction(_ actionId: String, _ state: CardActionState, result: String, now: Date = Date()) async throws {
+        try await write { db in
+            try db.execute(sql: """
+                UPDATE cardAction SET state = ?, result = ?, updatedAt = ?, finishedAt = ? WHERE actionId = ?
+                """, arguments: [state.rawValue, Self.clip(result), now, now, actionId])
+        }
+    }
+
+    /// Records why a failed action's card could not be set back (nil: it was).
+    public func setCardActionCardError(_ actionId: String, _ error: String?, now: Date = Date()) async throws {
+        try await write { db in
+            try db.execute(sql: "UPDATE cardAction SET cardError = ?, updatedAt = ? WHERE actionId = ?",
+                           arguments: [error.map(Self.clip), now, actionId])
+        }
+    }
+
+    /// When the next action is due (nil: none waiting).
+    public func nextCardActionDue() async throws -> Date? {
+        try await read { db in
+            try Date.fetchOne(db, sql: "SELECT min(nextAttemptAt) FROM cardAction WHERE state IN ('received', 'calling')")
+        }
+    }
+
+    /// A tenant's actions, newest first; of one todo when `source` and `todoId` are given.
+    public func cardActions(tenantId: Int64, source: String? = nil, todoId: String? = nil, limit: Int = 100) async throws -> [CardActionRecord] {
+        try await read { db in
+            var request = CardActionRecord.filter(Column("tenantId") == tenantId)
+            if let source { request = request.filter(Column("source") == source) }
+            if let todoId { request = request.filter(Column("todoId") == todoId) }
+            return try request.order(Column("createdAt").desc, Column("actionId").desc).limit(limit).fetchAll(db)
+        }
+    }
+
+    /// One action, or nil.
+    public func cardAction(_ actionId: String) async throws -> CardActionRecord? {
+        try await read { db in try CardActionRecord.fetchOne(db, key: actionId) }
+    }
+}

@@ -1,0 +1,381 @@
+import Foundation
+import GRDB
+import YunqiaoCore
+
+/// What an admin sets up for message push (issue #7): the OA's modules and the push rules with their targets. Every
+/// change is validated here and written with its audit entry in one transaction.
+extension YunqiaoDatabase {
+    // MARK: OA modules
+
+    public func oaModules(tenantId: Int64) async throws -> [OAModuleRecord] {
+        try await read { db in try OAModuleRecord.filter(Column("tenantId") == tenantId).order(Column("key")).fetchAll(db) }
+    }
+
+    public func oaModule(tenantId: Int64, id: Int64) async throws -> OAModuleRecord {
+        try await read { db in try Self.oaModule(db, tenantId: tenantId, id: id) }
+    }
+
+    /// The module messages name as `source`, or nil.
+    public func oaModule(tenantId: Int64, key: String) async throws -> OAModuleRecord? {
+        try await read { db in try OAModuleRecord.filter(Column("tenantId") == tenantId && Column("key") == key).fetchOne(db) }
+    }
+
+    /// The plaintext action secret of a module (for signing action webhooks only), or nil when none is set.
+    public func actionSecret(of module: OAModuleRecord) throws -> String? {
+        try module.sealedActionSecret.map { try secrets.open($0) }
+    }
+
+    /// The mask of a module's action secret (last 4 characters), or nil when none is set.
+    public func actionSecretMask(of module: OAModuleRecord) -> String? {
+        guard let sealed = module.sealedActionSecret else { return nil }
+        return (try? secrets.open(sealed)).map(maskSecret) ?? "••••••••"
+    }
+
+    /// Registers a module. `key` is what messages and rules name it by: letters, digits, `-`, `_`, `.`; fixed once created.
+    public func createOAModule(tenantId: Int64, key: String, name: String, actionURL: String?, actionSecret: String?,
+                               by actor: AuditActor) async throws -> OAModuleRecord
+    {
+        let key = try Self.moduleKey(key)
+        let name = try Validate.name(name)
+        let url = try Self.actionURL(actionURL)
+        let secret = actionSecret?.trimmingCharacters(in: .whitespacesAndNewlines).nilIfEmpty
+        try Self.checkActionSecret(secret)
+        let sealed = try secret.map { try secrets.seal($0) }
+        return try await write { db in
+            if try OAModuleRecord.filter(Column("tenantId") == tenantId && Column("key") == key).fetchCount(db) > 0 {
+                throw StoreError.invalid(field: "key", message: "a module with the key \(key) already exists")
+            }
+            let now = Date()
+            var module = OAModuleRecord(id: nil, tenantId: tenantId, key: key, name: name, actionURL: url, sealedActionSecret: sealed,
+                                        createdAt: now, updatedAt: now)
+            try module.insert(db)
+            try Self.audit(db, tenantId: tenantId, actor, "oaModule.create", target: module.auditTarget, before: nil,
+                           after: module.auditView(secretMask: secret.map(maskSecret)))
+            return module
+        }
+    }
+
+    /// Edits a module's name and action webhook. A nil or empty `actionSecret` keeps the stored one; `clearActionSecret`
+    /// removes it. The key cannot change (rules and messages name it).
+    public func updateOAModule(tenantId: Int64, id: Int64, key: String?, name: String, actionURL: String?, actionSecret: String?,
+                               clearActionSecret: Bool = false, by actor: AuditActor) async throws -> OAModuleRecord
+    {
+        let name = try Validate.name(name)
+        let url = try Self.actionURL(actionURL)
+        let secret = actionSecret?.trimmingCharacters(in: .whitespacesAndNewlines).nilIfEmpty
+        try Self.checkActionSecret(secret)
+        let sealed = try secret.map { try secrets.seal($0) }
+        let stored = try await oaModule(tenantId: tenantId, id: id)
+        let oldMask = actionSecretMask(of: stored)
+        return try await write { db in
+            var module = try Self.oaModule(db, tenantId: tenantId, id: id)
+            if let key = key?.trimmingCharacters(in: .whitespacesAndNewlines).nilIfEmpty, key != module.key {
+                throw StoreError.invalid(field: "key", message: "the key of a module cannot change (rules and messages name it); add a new module")
+            }
+            let before = module
+            module.name = name
+            module.actionURL = url
+            if let sealed { module.sealedActionSecret = sealed } else if clearActionSecret { module.sealedActionSecret = nil }
+            guard module != before else { return module }
+            module.updatedAt = Date()
+            try module.update(db)
+            let newMask = module.sealedActionSecret == nil ? nil : secret.map(maskSecret) ?? oldMask
+            try Self.audit(db, tenantId: tenantId, actor, "oaModule.update", target: module.auditTarget,
+                           before: before.auditView(secretMask: oldMask), after: module.auditView(secretMask: newMask))
+            return module
+        }
+    }
+
+    /// Deletes a module. Refused while push rules take its messages; the error names them.
+    public func deleteOAModule(tenantId: Int64, id: Int64, by actor: AuditActor) async throws {
+        let stored = try await oaModule(tenantId: tenantId, id: id)
+        let mask = actionSecretMask(of: stored)
+        try await write { db in
+            let module = try Self.oaModule(db, tenantId: tenantId, id: id)
+            let rules = try PushRuleRecord.filter(Column("tenantId") == tenantId && Column("source") == module.key).order(Column("name"))
+                .fetchAll(db)
+            guard rules.isEmpty else {
+                throw StoreError.inUse("module \(module.key) is the source of push rules: \(rules.map(\.name).joined(separator: ", ")); "
+                    + "change or delete them first")
+            }
+            _ = try module.delete(db)
+            try Self.audit(db, tenantId: tenantId, actor, "oaModule.delete", target: module.auditTarget,
+                           before: module.auditView(secretMask: mask), after: nil)
+        }
+    }
+
+    static func oaModule(_ db: Database, tenantId: Int64, id: Int64) throws -> OAModuleRecord {
+        guard let module = try OAModuleRecord.fetchOne(db, key: id), module.tenantId == tenantId else {
+            throw StoreError.notFound("OA module \(id)")
+        }
+        return module
+    }
+
+    static func moduleKey(_ value: String, field: String = "key") throws -> String {
+        let key = value.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !key.isEmpty else { throw StoreError.invalid(field: field, message: "required") }
+        guard key.count <= PushMessage.maxKeyLength,
+              key.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) })
+        else { throw StoreError.invalid(field: field, message: "letters, digits, -, _ and . only, at most \(PushMessage.maxKeyLength) (e.g. approval)") }
+        return key
+    }
+
+    private static func actionURL(_ value: String?) throws -> String? {
+        guard let text = value?.trimmingCharacters(in: .whitespacesAndNewlines).nilIfEmpty else { return nil }
+        return try Validate.httpURL(text, field: "actionURL").absoluteString
+    }
+
+    private static func checkActionSecret(_ secret: String?) throws {
+        guard let secret else { return }
+        guard secret.count >= 16, secret.count <= 256 else {
+            throw StoreError.invalid(field: "actionSecret", message: "16 to 256 characters")
+        }
+    }
+
+    // MARK: push rules
+
+    /// A target as an admin enters it; `id` keeps an existing target of the rule (its test-send link stays valid).
+    public struct PushTargetInput: Sendable, Equatable, Codable {
+        public var id: Int64?
+        public var enterpriseId: Int64
+        public var appId: Int64
+        public var type: String
+        public var quickApproval: Bool?
+
+        public init(id: Int64? = nil, enterpriseId: Int64, appId: Int64, type: String, quickApproval: Bool? = nil) {
+            self.id = id
+            self.enterpriseId = enterpriseId
+            self.appId = appId
+            self.type = type
+            self.quickApproval = quickApproval
+        }
+    }
+
+    public struct PushRuleInput: Sendable, Equatable, Codable {
+        public var name: String
+        /// A registered module's key, or `*` (every module).
+        public var source: String
+        public var enabled: Bool?
+        public var targets: [PushTargetInput]?
+
+        public init(name: String, source: String, enabled: Bool? = nil, targets: [PushTargetInput]? = nil) {
+            self.name = name
+            self.source = source
+            self.enabled = enabled
+            self.targets = targets
+        }
+    }
+
+    /// A rule with its targets, and each target's app and enterprise (for display).
+    public struct PushRuleDetail: Sendable, Equatable {
+        public struct Target: Sendable, Equatable {
+            public var record: PushTargetRecord
+            public var app: AppRecord
+            public var enterprise: EnterpriseRecord
+        }
+
+        public var rule: PushRuleRecord
+        public var targets: [Target]
+    }
+
+    public static let maxTargetsPerRule = 50
+
+    public func pushRules(tenantId: Int64) async throws -> [PushRuleDetail] {
+        try await read { db in
+            try PushRuleRecord.filter(Column("tenantId") == tenantId).order(Column("id")).fetchAll(db).map { try Self.detail(db, $0) }
+        }
+    }
+
+    public func pushRule(tenantId: Int64, id: Int64) async throws -> PushRuleDetail {
+        try await read { db in try Self.detail(db, Self.pushRule(db, tenantId: tenantId, id: id)) }
+    }
+
+    public func createPushRule(tenantId: Int64, _ input: PushRuleInput, by actor: AuditActor) async throws -> PushRuleDetail {
+        let name = try Validate.name(input.name)
+        return try await write { db in
+            try Self.requireUniqueRule(db, tenantId: tenantId, name: name, except: nil)
+            let source = try Self.ruleSource(db, tenantId: tenantId, input.source)
+            let targets = try Self.checkTargets(db, tenantId: tenantId, ruleId: nil, input.targets ?? [])
+            let now = Date()
+            var rule = PushRuleRecord(id: nil, tenantId: tenantId, name: name, source: source, enabled: input.enabled ?? true,
+                                      createdAt: now, updatedAt: now)
+            try rule.insert(db)
+            try Self.saveTargets(db, ruleId: rule.id ?? 0, targets)
+            let detail = try Self.detail(db, rule)
+            try Self.audit(db, tenantId: tenantId, actor, "pushRule.create", target: rule.auditTarget, before: nil, after: detail.auditView)
+            return detail
+        }
+    }
+
+    /// Replaces a rule's name, source, switch and targets (targets with an `id` are kept, the others added; targets not
+    /// listed are removed). Without `targets` the targets stay as they are.
+    public func updatePushRule(tenantId: Int64, id: Int64, _ input: PushRuleInput, by actor: AuditActor) async throws -> PushRuleDetail {
+        let name = try Validate.name(input.name)
+        return try await write { db in
+            var rule = try Self.pushRule(db, tenantId: tenantId, id: id)
+            let before = try Self.detail(db, rule)
+            try Self.requireUniqueRule(db, tenantId: tenantId, name: name, except: id)
+            rule.name = name
+            rule.source = try Self.ruleSource(db, tenantId: tenantId, input.source)
+            rule.enabled = input.enabled ?? rule.enabled
+            if let inputs = input.targets {
+                let targets = try Self.checkTargets(db, tenantId: tenantId, ruleId: id, inputs)
+                let kept = Set(targets.compactMap(\.id))
+                try PushTargetRecord.filter(Column("pushRuleId") == id && !kept.contains(Column("id"))).deleteAll(db)
+                try Self.saveTargets(db, ruleId: id, targets)
+            }
+            var after = try Self.detail(db, rule)
+            guard after != before else { return after }
+            rule.updatedAt = Date()
+            try rule.update(db)
+            after.rule = rule
+            try Self.audit(db, tenantId: tenantId, actor, "pushRule.update", target: rule.auditTarget, before: before.auditView,
+                           after: after.auditView)
+            return after
+        }
+    }
+
+    public func deletePushRule(tenantId: Int64, id: Int64, by actor: AuditActor) async throws {
+        try await write { db in
+            let rule = try Self.pushRule(db, tenantId: tenantId, id: id)
+            let detail = try Self.detail(db, rule)
+            _ = try rule.delete(db)
+            try Self.audit(db, tenantId: tenantId, actor, "pushRule.delete", target: rule.auditTarget, before: detail.auditView, after: nil)
+        }
+    }
+
+    /// The enabled rules of a tenant with their targets, as ``PushRules/match(source:rules:)`` takes them.
+    static func enabledRules(_ db: Database, tenantId: Int64) throws -> [PushRule] {
+        let rules = try PushRuleRecord.filter(Column("tenantId") == tenantId && Column("enabled") == true).order(Column("id")).fetchAll(db)
+        guard !rules.isEmpty else { return [] }
+        let targets = try PushTargetRecord.filter(rules.compactMap(\.id).contains(Column("pushRuleId")))
+            .order(Column("pushRuleId"), Column("position"), Column("id")).fetchAll(db)
+        let byRule = Dictionary(grouping: targets, by: \.pushRuleId)
+        return rules.map { rule in
+            PushRule(id: rule.id ?? 0, name: rule.name, source: rule.source, enabled: rule.enabled,
+                     targets: (byRule[rule.id ?? 0] ?? []).map { target in
+                         PushTarget(id: target.id ?? 0, enterpriseID: target.enterpriseId, appID: target.appId, type: target.messageType,
+                                    quickApproval: target.quickApproval)
+                     })
+        }
+    }
+
+    /// The names of the rules with a target in this enterprise (or on this app), for refusing their deletion.
+    static func rulesTargeting(_ db: Database, enterpriseId: Int64? = nil, appId: Int64? = nil) throws -> [String] {
+        var request = PushTargetRecord.all()
+        if let enterpriseId { request = request.filter(Column("enterpriseId") == enterpriseId) }
+        if let appId { request = request.filter(Column("appId") == appId) }
+        let ruleIds = Set(try request.fetchAll(db).map(\.pushRuleId))
+        guard !ruleIds.isEmpty else { return [] }
+        return try PushRuleRecord.filter(ruleIds.contains(Column("id"))).order(Column("name")).fetchAll(db).map(\.name)
+    }
+
+    /// Refuses deleting an enterprise or an app that push rules send through, naming the rules.
+    static func refuseIfPushTargets(_ db: Database, enterpriseId: Int64? = nil, appId: Int64? = nil, what: String) throws {
+        let rules = try rulesTargeting(db, enterpriseId: enterpriseId, appId: appId)
+        guard rules.isEmpty else {
+            throw StoreError.inUse("\(what) is a target of push rules: \(rules.joined(separator: ", ")); remove it from them first")
+        }
+    }
+
+    static func pushRule(_ db: Database, tenantId: Int64, id: Int64) throws -> PushRuleRecord {
+        guard let rule = try PushRuleRecord.fetchOne(db, key: id), rule.tenantId == tenantId else {
+            throw StoreError.notFound("push rule \(id)")
+        }
+        return rule
+    }
+
+    static func detail(_ db: Database, _ rule: PushRuleRecord) throws -> PushRuleDetail {
+        let targets = try PushTargetRecord.filter(Column("pushRuleId") == rule.id).order(Column("position"), Column("id")).fetchAll(db)
+        return PushRuleDetail(rule: rule, targets: try targets.map { target in
+            let (app, enterprise) = try Self.app(db, tenantId: rule.tenantId, id: target.appId)
+            return PushRuleDetail.Target(record: target, app: app, enterprise: enterprise)
+        })
+    }
+
+    private static func requireUniqueRule(_ db: Database, tenantId: Int64, name: String, except id: Int64?) throws {
+        let clash = try PushRuleRecord.filter(Column("tenantId") == tenantId && Column("name") == name && Column("id") != id).fetchCount(db)
+        if clash > 0 { throw StoreError.invalid(field: "name", message: "a push rule named \(name) already exists") }
+    }
+
+    /// `*`, or the key of a registered module.
+    private static func ruleSource(_ db: Database, tenantId: Int64, _ value: String) throws -> String {
+        let source = value.trimmingCharacters(in: .whitespacesAndNewlines)
+        if source == PushRules.allSources { return source }
+        guard !source.isEmpty else { throw StoreError.invalid(field: "source", message: "required: a module key, or * for every module") }
+        guard try OAModuleRecord.filter(Column("tenantId") == tenantId && Column("key") == source).fetchCount(db) > 0 else {
+            throw StoreError.invalid(field: "source", message: "no OA module \(source); register it first, or use * for every module")
+        }
+        return source
+    }
+
+    private static func checkTargets(_ db: Database, tenantId: Int64, ruleId: Int64?, _ inputs: [PushTargetInput]) throws
+        -> [PushTargetRecord]
+    {
+        guard inputs.count <= maxTargetsPerRule else {
+            throw StoreError.invalid(field: "targets", message: "at most \(maxTargetsPerRule) targets")
+        }
+        var seenApps: Set<Int64> = []
+        var targets: [PushTargetRecord] = []
+        for (index, input) in inputs.enumerated() {
+            let field = "targets[\(index)]"
+            if let id = input.id {
+                guard let ruleId, let existing = try PushTargetRecord.fetchOne(db, key: id), existing.pushRuleId == ruleId else {
+                    throw StoreError.invalid(field: "\(field).id", message: "no target \(id) in this rule")
+                }
+            }
+            guard let enterprise = try EnterpriseRecord.fetchOne(db, key: input.enterpriseId), enterprise.tenantId == tenantId else {
+                throw StoreError.invalid(field: "\(field).enterpriseId", message: "no enterprise \(input.enterpriseId)")
+            }
+            guard let app = try AppRecord.fetchOne(db, key: input.appId), app.enterpriseId == input.enterpriseId else {
+                throw StoreError.invalid(field: "\(field).appId", message: "no app \(input.appId) in enterprise \(enterprise.name)")
+            }
+            guard let type = PushMessageType(rawValue: input.type.trimmingCharacters(in: .whitespaces).lowercased()) else {
+                throw StoreError.invalid(field: "\(field).type", message: "must be text, rich, card or todo")
+            }
+            let quickApproval = input.quickApproval ?? false
+            if quickApproval && type != .todo {
+                throw StoreError.invalid(field: "\(field).quickApproval", message: "quick approval is only for todo messages")
+            }
+            guard seenApps.insert(input.appId).inserted else {
+                throw StoreError.invalid(field: "\(field).appId", message: "app \(app.name) is already a target of this rule")
+            }
+            targets.append(PushTargetRecord(id: input.id, pushRuleId: ruleId ?? 0, enterpriseId: input.enterpriseId, appId: input.appId,
+                                            type: type.rawValue, quickApproval: quickApproval, position: index))
+        }
+        return targets
+    }
+
+    private static func saveTargets(_ db: Database, ruleId: Int64, _ targets: [PushTargetRecord]) throws {
+        for var target in targets {
+            target.pushRuleId = ruleId
+            if target.id == nil { try target.insert(db) } else { try target.update(db) }
+        }
+    }
+}
+
+extension OAModuleRecord {
+    var auditTarget: String { "oaModule \(id ?? 0) \(key)" }
+
+    func auditView(secretMask: String?) -> [String: String] {
+        var view = ["key": key, "name": name]
+        if let actionURL { view["actionURL"] = actionURL }
+        if let secretMask { view["actionSecret"] = secretMask }
+        return view
+    }
+}
+
+extension PushRuleRecord {
+    var auditTarget: String { "pushRule \(id ?? 0) \(name)" }
+}
+
+extension YunqiaoDatabase.PushRuleDetail {
+    var auditView: [String: String] {
+        var view = ["name": rule.name, "source": rule.source, "enabled": "\(rule.enabled)"]
+        view["targets"] = targets.map { target in
+            "\(target.enterprise.name) / \(target.app.name) (\(target.app.appID)): \(target.record.type)"
+                + (target.record.quickApproval ? " + quick approval" : "")
+        }.joined(separator: "; ")
+        return view
+    }
+}

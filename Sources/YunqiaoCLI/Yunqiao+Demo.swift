@@ -27,34 +27,40 @@ extension Yunqiao {
             Yunqiao.bootstrapLogging(default: .warning)
             let metrics = Yunqiao.bootstrapMetrics()
             let emulatorConfiguration = EmulatorConfiguration(
-                port: emulatorPort, org: .generated(users: 200, departments: 24), rateLimit: true, latency: .milliseconds(30))
+                port: emulatorPort, apps: [DemoPush.emulatorApp], org: .generated(users: 200, departments: 24), rateLimit: true,
+                latency: .milliseconds(30))
             let emulator = Emulator(configuration: emulatorConfiguration)
             let size = await emulator.state.orgSize
-            let (ports, ready) = AsyncStream.makeStream(of: Int.self)
+            let (ports, ready) = AsyncStream.makeStream(of: (name: String, port: Int).self)
             var server = ServerConfiguration()
             server.port = port
             server.database = database
             let serverConfiguration = server
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
-                    try await emulator.application { port in
-                        ready.yield(port)
-                        ready.finish()
-                    }.runService()
+                    try await emulator.application { port in ready.yield(("emulator", port)) }.runService()
                 }
                 group.addTask {
-                    var iterator = ports.makeAsyncIterator()
-                    guard let emulatorPort = await iterator.next() else { return }
-                    try await Self.serve(server: serverConfiguration, emulatorBase: "http://127.0.0.1:\(emulatorPort)", size: size,
-                                         metrics: metrics)
+                    try await DemoPush.oaApplication { port in ready.yield(("oa", port)) }.runService()
+                }
+                group.addTask {
+                    var found: [String: Int] = [:]
+                    for await (name, port) in ports {
+                        found[name] = port
+                        if found.count == 2 { break }
+                    }
+                    ready.finish()
+                    guard let emulatorPort = found["emulator"], let oaPort = found["oa"] else { return }
+                    try await Self.serve(server: serverConfiguration, emulatorBase: "http://127.0.0.1:\(emulatorPort)", emulator: emulator.state,
+                                         oaActionURL: "http://127.0.0.1:\(oaPort)/actions", size: size, metrics: metrics)
                 }
                 try await group.waitForAll()
             }
         }
 
         /// Configures the demo tenant (idempotently), syncs once and serves the console.
-        static func serve(server: ServerConfiguration, emulatorBase: String, size: (departments: Int, users: Int),
-                          metrics: PrometheusCollectorRegistry) async throws
+        static func serve(server: ServerConfiguration, emulatorBase: String, emulator: EmulatorState, oaActionURL: String,
+                          size: (departments: Int, users: Int), metrics: PrometheusCollectorRegistry) async throws
         {
             let logger = Logger(label: "yunqiao.demo")
             let store = try YunqiaoDatabase.open(path: server.database)
@@ -66,33 +72,62 @@ extension Yunqiao {
             ProgressLine.finish()
             let oa = try await DemoOADirectory.prepare(store: store, enterprise: setup.enterprise)
             let bridgeApp = try await store.apps(enterpriseId: setup.enterprise.id ?? 0).first
+            let push = try await DemoPush.prepare(store: store, enterprise: setup.enterprise, oaActionURL: oaActionURL)
             let app = EmulatorConfiguration.defaultApp
             try await BridgeServer.run(configuration: server, database: store, metrics: metrics, logger: logger) { port in
                 let console = "http://127.0.0.1:\(port)"
-                say("""
-                    Yunqiao demo
-
-                      Console           \(console)/console
-                      Admin login       user: \(server.adminUsername)   password: \(setup.password)   (new at every demo start)
-                      Feishu emulator   \(emulatorBase)  (\(size.departments) departments, \(size.users) users, rate limits on, 30 ms latency)
-                      Enterprise        \(setup.enterprise.name) — app \(app.appID) / \(app.appSecret)
-                      Database          \(server.database)
-
-                    First directory sync (飞书 → 云桥):
-                    \(report.summary.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
-
-                    OA directory (embedded) and bindings:
-                    \(Self.bindingSummary(oa, home: bridgeApp?.id.map { "\(console)/feishu/apps/\($0)/home" }))
-
-                    Try it:
-                      open \(console)/console and sign in; 飞书集成 → the enterprise → 立即同步 / 通讯录 / 绑定; OA 通讯录
-                      curl -s \(console)/healthz
-                      curl -s '\(emulatorBase)/_emulator/state?org=false'
-
-                    Press Ctrl-C to stop.
-                    listening on \(console)
-                    """)
+                // The emulator app's 消息卡片请求网址: the bridge app's card callback.
+                if let appId = push?.appId {
+                    _ = await emulator.admin("PUT", "/_emulator/apps/\(app.appID)/callback",
+                                             body: ["url": .string("\(console)/feishu/apps/\(appId)/card-callback")])
+                }
+                // The samples go through the bridge's own HTTP API, which answers once this callback has returned.
+                Task {
+                    let samples: Result<DemoPush.Samples?, any Error>
+                    if let push {
+                        do { samples = .success(try await DemoPush.sendSamples(store: store, setup: push, enterprise: setup.enterprise,
+                                                                                bridge: console)) } catch { samples = .failure(error) }
+                    } else {
+                        samples = .success(nil)
+                    }
+                    Self.banner(console: console, server: server, setup: setup, emulatorBase: emulatorBase, size: size, report: report,
+                                oa: oa, bridgeApp: bridgeApp, push: DemoPush.summary(samples, console: console, emulator: emulatorBase,
+                                                                           database: server.database))
+                }
             }
+        }
+
+        static func banner(console: String, server: ServerConfiguration, setup: (enterprise: EnterpriseRecord, password: String),
+                           emulatorBase: String, size: (departments: Int, users: Int), report: SyncReport, oa: DemoOADirectory.Outcome?,
+                           bridgeApp: AppRecord?, push: String)
+        {
+            let app = EmulatorConfiguration.defaultApp
+            say("""
+                Yunqiao demo
+
+                  Console           \(console)/console
+                  Admin login       user: \(server.adminUsername)   password: \(setup.password)   (new at every demo start)
+                  Feishu emulator   \(emulatorBase)  (\(size.departments) departments, \(size.users) users, rate limits on, 30 ms latency)
+                  Enterprise        \(setup.enterprise.name) — app \(app.appID) / \(app.appSecret)
+                  Database          \(server.database)
+
+                First directory sync (飞书 → 云桥):
+                \(report.summary.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+
+                OA directory (embedded) and bindings:
+                \(Self.bindingSummary(oa, home: bridgeApp?.id.map { "\(console)/feishu/apps/\($0)/home" }))
+
+                Message push (消息推送):
+                \(push)
+
+                Try it:
+                  open \(console)/console and sign in; 飞书集成 → the enterprise → 立即同步 / 通讯录 / 绑定; OA 通讯录; 消息推送
+                  curl -s \(console)/healthz
+                  curl -s '\(emulatorBase)/_emulator/state?org=false'
+
+                Press Ctrl-C to stop.
+                listening on \(console)
+                """)
         }
     }
 }

@@ -167,8 +167,11 @@ struct IMEndpointTests {
         }
     }
 
-    @Test func aRecipientLimiterKeepsUnderFivePerSecond() async throws {
-        try await Emulator.withRunning(EmulatorConfiguration(rateLimit: true)) { emulator in
+    /// The emulator's limits are off here, so nothing but the recipient limiter can slow the eleven sends: without it
+    /// they finish in milliseconds, with it they take two windows. (How many a loaded machine bunches at the emulator's
+    /// own 5/s check is timing, not the limiter's contract; the limiter's spacing is checked exactly in its own tests.)
+    @Test func aRecipientLimiterPacesTheSends() async throws {
+        try await Emulator.withRunning(EmulatorConfiguration(rateLimit: false)) { emulator in
             let feishu = imClient(emulator, retry: patient)
             let user = try await openIDs(emulator, count: 1)[0]
             let recipients = RateLimiter(limits: .init(perSecond: 5, perMinute: 300, margin: .milliseconds(100)))
@@ -183,10 +186,6 @@ struct IMEndpointTests {
                 try await group.waitForAll()
             }
             #expect(ContinuousClock.now - started >= .seconds(2), "11 at 5/s take two windows and a bit")
-            let limited = await emulator.state.snapshot()["counters"]?["rate_limited"]?["POST /open-apis/im/v1/messages"]?.intValue ?? 0
-            // Without the limiter six of the eleven are refused at once; a loaded machine may bunch a few across a window
-            // edge (the retry absorbs them), fewer than that.
-            #expect(limited < 6, "the limiter paces the sends: \(limited) refused")
             #expect(await emulator.state.admin("GET", "/_emulator/messages", query: ["open_id": user]).json?["total"] == 11)
         }
     }

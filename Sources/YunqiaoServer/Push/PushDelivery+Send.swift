@@ -89,7 +89,8 @@ extension PushDelivery {
 
     /// A failed attempt: retry after a back-off while the error is retryable and attempts remain, else dead.
     private func failed(_ error: any Error, attempts: Int) -> YunqiaoDatabase.DeliveryOutcome {
-        if error is CancellationError { return .released }
+        // Cancelled (the service group gave up waiting at shutdown): not an attempt; the next start sends it.
+        if error is CancellationError || Task.isCancelled { return .released }
         let (retryable, text) = Self.describe(error)
         let attempt = attempts + 1
         guard retryable else { return .dead(error: text) }
@@ -139,6 +140,8 @@ extension PushDelivery {
             result = "released"
         }
         Counter(label: "yunqiao_push_deliveries_total", dimensions: [("result", result)]).increment()
+        // Cancelled at shutdown: the store cannot be written now, and the next start gives the claim back anyway.
+        if case .released = outcome, Task.isCancelled { return }
         do {
             try await database.finishDeliveries([(job.id, outcome)], at: configuration.now())
         } catch {
@@ -164,6 +167,7 @@ extension PushDelivery {
         case .released: result = "released"
         }
         Counter(label: "yunqiao_push_card_updates_total", dimensions: [("result", result)]).increment()
+        if case .released = outcome, Task.isCancelled { return }
         do {
             try await database.finishCardUpdates([(job.id, outcome)], at: configuration.now())
         } catch {

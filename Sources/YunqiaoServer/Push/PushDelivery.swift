@@ -203,6 +203,8 @@ public actor PushDelivery: Service {
             backlogged = backlogged.intersection(full).union(claimed.filter { $0.value >= refill }.keys)
             return deliveries.count >= limit || cards.count >= min(limit, refill)
         } catch {
+            // Tried again at the next poll, not at once.
+            backlogged = []
             logger.error("push: cannot claim due deliveries", metadata: ["error": "\(error)"])
             return false
         }

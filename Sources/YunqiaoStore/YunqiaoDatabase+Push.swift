@@ -301,9 +301,44 @@ extension YunqiaoDatabase {
         try await write { db in
             try db.execute(sql: "UPDATE delivery SET claimedAt = NULL WHERE claimedAt IS NOT NULL")
             var released = db.changesCount
+            try db.execute(sql: "DELETE FROM cardUpdate WHERE state = 'held'")
             try db.execute(sql: "UPDATE cardUpdate SET claimedAt = NULL WHERE claimedAt IS NOT NULL")
             released += db.changesCount
             return released
+        }
+    }
+
+    /// Holds a delivery's card for a PATCH outside the card-update queue (a failed quick approval puts the pending style
+    /// back). False — leave the card alone — when the todo is final or its card update is queued or on its way. While
+    /// held, a card update queued meanwhile (`changeTodo`) waits: ``releaseCard(deliveryId:)`` lets it go after the
+    /// PATCH, so the final style always lands last.
+    public func holdCard(deliveryId: Int64, at time: Date = Date()) async throws -> Bool {
+        try await write { db in
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT t.state AS todoState FROM delivery d JOIN message m ON m.id = d.messageId
+                LEFT JOIN todo t ON t.tenantId = m.tenantId AND t.source = m.source AND t.todoId = m.todoId
+                WHERE d.id = ?
+                """, arguments: [deliveryId])
+            else { return false }
+            if let state = (row["todoState"] as String?).flatMap(TodoState.init(rawValue:)), state.isFinal { return false }
+            if let update = try Row.fetchOne(db, sql: "SELECT state, claimedAt FROM cardUpdate WHERE deliveryId = ?", arguments: [deliveryId]) {
+                guard update["claimedAt"] as Date? == nil, update["state"] as String? != "pending" else { return false }
+                try db.execute(sql: "UPDATE cardUpdate SET claimedAt = ? WHERE deliveryId = ?", arguments: [time, deliveryId])
+            } else {
+                try db.execute(sql: """
+                    INSERT INTO cardUpdate (deliveryId, state, attempts, nextAttemptAt, claimedAt, createdAt, updatedAt)
+                    VALUES (?, 'held', 0, ?, ?, ?, ?)
+                    """, arguments: [deliveryId, time, time, time, time])
+            }
+            return true
+        }
+    }
+
+    /// Ends ``holdCard(deliveryId:)``: a card update queued meanwhile is due now.
+    public func releaseCard(deliveryId: Int64) async throws {
+        try await write { db in
+            try db.execute(sql: "DELETE FROM cardUpdate WHERE deliveryId = ? AND state = 'held'", arguments: [deliveryId])
+            try db.execute(sql: "UPDATE cardUpdate SET claimedAt = NULL WHERE deliveryId = ?", arguments: [deliveryId])
         }
     }
 

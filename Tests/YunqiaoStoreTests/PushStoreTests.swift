@@ -294,6 +294,37 @@ import YunqiaoStore
         #expect(cards.first?.todoState == .done && cards.first?.feishuMessageID == "om_3")
     }
 
+    /// A failed quick approval puts the pending style back outside the queue; a todo made final meanwhile must get its
+    /// final style after that PATCH, never before it.
+    @Test func aHeldCardLetsItsFinalUpdateGoOnlyAfterTheHold() async throws {
+        let f = try await Fixture.make()
+        try await f.rule("r", source: "*", [.init(enterpriseId: f.e1, appId: f.a1, type: "todo")])
+        _ = try await f.accept(Self.message("wf-5", to: ["u1"], todo: .init(id: "wf-5")))
+        let job = try #require(try await f.database.claimDueDeliveries(limit: 10, now: Date()).first)
+        try await f.database.finishDeliveries([(job.id, .sent(feishuMessageID: "om_5", renderedState: .pending, note: nil))], at: Date())
+
+        #expect(try await f.database.holdCard(deliveryId: job.id))
+        #expect(try await f.database.holdCard(deliveryId: job.id) == false, "one hold at a time")
+        let change = try await f.database.changeTodo(tenantId: f.tenant, source: "approval", todoId: "wf-5", state: .approved, by: "李经理", at: Date())
+        #expect(change.cardUpdates == 1)
+        #expect(try await f.database.claimDueCardUpdates(limit: 10, now: Date()).isEmpty, "the final style waits for the hold")
+        try await f.database.releaseCard(deliveryId: job.id)
+        let cards = try await f.database.claimDueCardUpdates(limit: 10, now: Date())
+        #expect(cards.map(\.deliveryId) == [job.id] && cards.first?.todoState == .approved)
+        // A final todo's card is not put back to pending at all.
+        #expect(try await f.database.holdCard(deliveryId: job.id) == false)
+
+        // A hold with nothing queued leaves nothing behind.
+        _ = try await f.accept(Self.message("wf-6", to: ["u1"], todo: .init(id: "wf-6")))
+        let other = try #require(try await f.database.claimDueDeliveries(limit: 10, now: Date()).first)
+        try await f.database.finishDeliveries([(other.id, .sent(feishuMessageID: "om_6", renderedState: .pending, note: nil))], at: Date())
+        #expect(try await f.database.holdCard(deliveryId: other.id))
+        try await f.database.releaseCard(deliveryId: other.id)
+        #expect(try await f.database.holdCard(deliveryId: other.id), "released: can be held again")
+        try await f.database.releaseCard(deliveryId: other.id)
+        #expect(try await f.database.claimDueCardUpdates(limit: 10, now: Date()).isEmpty)
+    }
+
     // MARK: todos
 
     @Test func aFinalTodoStateIsFinal() async throws {

@@ -202,9 +202,25 @@ public struct CardActionWorker: Service, Sendable {
     private func restoreCard(_ job: YunqiaoDatabase.CardActionJob, note: (zh: String, en: String)) async -> String? {
         guard let message = job.message else { return "the message is gone" }
         guard let messageID = job.feishuMessageID else { return "the card has no Feishu message id" }
+        let deliveryId = job.action.deliveryId
         do {
-            let todo = try await database.todo(tenantId: job.action.tenantId, source: job.action.source, todoId: job.action.todoId)
-            if let todo, todo.todoState.isFinal { return nil }
+            // Held against the card-update queue: a todo made final meanwhile gets its final style after this PATCH.
+            guard try await database.holdCard(deliveryId: deliveryId) else { return nil }
+        } catch {
+            return "\(error)"
+        }
+        let failure = await patchPending(job, message: message, messageID: messageID, note: note)
+        do { try await database.releaseCard(deliveryId: deliveryId) } catch {
+            logger.error("quick approval: the card's hold could not be released", metadata: ["delivery.id": "\(deliveryId)", "error": "\(error)"])
+        }
+        todoChanged()  // a card update queued while the card was held is due now
+        return failure
+    }
+
+    private func patchPending(_ job: YunqiaoDatabase.CardActionJob, message: PushMessage, messageID: String,
+                              note: (zh: String, en: String)) async -> String?
+    {
+        do {
             let rendered = MessageRenderer.render(message, as: .todo, deliveryID: String(job.action.deliveryId), quickApproval: job.quickApproval,
                                                   todoState: .pending, language: configuration.language)
             let text = configuration.language == .zhCN ? "快捷审批未完成：\(note.zh)。请重试，或在 OA 中处理。"

@@ -134,10 +134,8 @@ extension YunqiaoDatabase {
             let binding = BindingRecord(enterpriseId: enterpriseId, oaUserID: match.oaKey, unionID: unionID, openID: known?.openID ?? nil,
                                         userID: known?.userID ?? nil, method: "auto", field: match.field.rawValue, createdBy: actor.name,
                                         createdAt: time)
-            try binding.insert(db)
-            try db.execute(sql: "DELETE FROM bindingConflict WHERE enterpriseId = ? AND unionID = ?", arguments: [enterpriseId, unionID])
-            try Self.audit(db, tenantId: tenantId, actor, "binding.auto", target: "\(enterprise.auditTarget): OA user \(match.oaKey)",
-                           before: nil, after: binding.auditView)
+            try Self.record(db, binding, tenantId: tenantId, actor: actor, action: "binding.auto",
+                            target: "\(enterprise.auditTarget): OA user \(match.oaKey)")
             return binding
         }
     }
@@ -223,13 +221,20 @@ extension YunqiaoDatabase {
             }
             let binding = BindingRecord(enterpriseId: enterpriseId, oaUserID: oaUserID, unionID: unionID, openID: feishu.openID,
                                         userID: feishu.userID, method: method, field: field, createdBy: actor.name, createdAt: Date())
-            try binding.insert(db)
-            try db.execute(sql: "DELETE FROM bindingConflict WHERE enterpriseId = ? AND unionID = ?", arguments: [enterpriseId, unionID])
             let feishuName = feishu.name.isEmpty ? unionID : feishu.name
-            try Self.audit(db, tenantId: tenantId, actor, "binding.bind", target: "\(enterprise.auditTarget): \(oaUser.name) ⇄ \(feishuName)",
-                           before: nil, after: binding.auditView)
+            try Self.record(db, binding, tenantId: tenantId, actor: actor, target: "\(enterprise.auditTarget): \(oaUser.name) ⇄ \(feishuName)")
             return binding
         }
+    }
+
+    /// Records one binding (card, manual, auto or sheet): inserted, taken off the conflict queue, audited.
+    static func record(_ db: Database, _ binding: BindingRecord, tenantId: Int64, actor: AuditActor, action: String = "binding.bind",
+                       target: String) throws
+    {
+        try binding.insert(db)
+        try db.cachedStatement(sql: "DELETE FROM bindingConflict WHERE enterpriseId = ? AND unionID = ?")
+            .execute(arguments: [binding.enterpriseId, binding.unionID])
+        try audit(db, tenantId: tenantId, actor, action, target: target, before: nil, after: binding.auditView)
     }
 
     /// Unbinds one OA user; the audit log keeps what the binding was.

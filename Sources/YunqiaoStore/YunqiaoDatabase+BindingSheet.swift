@@ -78,19 +78,14 @@ extension YunqiaoDatabase {
             let enterprise = try Self.enterprise(db, tenantId: tenantId, id: enterpriseId)
             let (plan, inputs) = try Self.bindingSheetPlan(db, tenantId: tenantId, enterpriseId: enterpriseId, rows: rows, field: field)
             let now = Date()
-            let dequeue = try db.cachedStatement(sql: "DELETE FROM bindingConflict WHERE enterpriseId = ? AND unionID = ?")
             for (unionID, oaUserID) in plan.bindings {
                 let ids = inputs.ids[unionID]
                 let binding = BindingRecord(enterpriseId: enterpriseId, oaUserID: oaUserID, unionID: unionID, openID: ids?.openID,
                                             userID: ids?.userID, method: "import", field: field.rawValue, createdBy: actor.name,
                                             createdAt: now)
-                try binding.insert(db)
-                // Bound now: off the auto-bind conflict queue, as a bind on the user card does.
-                try dequeue.execute(arguments: [enterpriseId, unionID])
                 let oaName = inputs.oaNames[oaUserID] ?? oaUserID
                 let feishuName = inputs.feishu[unionID].flatMap { $0.isEmpty ? nil : $0 } ?? unionID
-                try Self.audit(db, tenantId: tenantId, actor, "binding.bind", target: "\(enterprise.auditTarget): \(oaName) ⇄ \(feishuName)",
-                               before: nil, after: binding.auditView)
+                try Self.record(db, binding, tenantId: tenantId, actor: actor, target: "\(enterprise.auditTarget): \(oaName) ⇄ \(feishuName)")
             }
             var summary = ["field": field.rawValue]
             summary["rows"] = "\(plan.counts.rows)"

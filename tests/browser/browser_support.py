@@ -133,6 +133,21 @@ class Console:
     def text(self, element_id: str) -> str:
         return self.element(element_id).text.strip()
 
+    def add_enterprise_with_app(self, name: str, base_url: str, app_name: str, app_id: str, app_secret: str) -> tuple[str, str]:
+        """Creates an enterprise and its app (no homepage) through the console forms; returns their ids."""
+        self.open("/console/enterprises/new")
+        self.fill("name", name)
+        self.fill("baseURL", base_url)
+        self.navigate("save-enterprise")
+        enterprise_id = self.wait_path(r"/console/enterprises/(\d+)")[1]
+        self.navigate("add-app")
+        self.fill("appName", app_name)
+        self.fill("appID", app_id)
+        self.fill("appSecret", app_secret)
+        self.select("homepageKind", "none")
+        self.navigate("save-app")
+        return enterprise_id, self.wait_path(r"/console/apps/(\d+)")[1]
+
     def wait_path(self, pattern: str) -> re.Match:
         """Waits until the current path (without query) fully matches `pattern`; returns the match."""
         def matched(_):

@@ -89,18 +89,7 @@ def run(console: Console, feishu_user: Console, emulator: YunqiaoProcess, tmp_pa
     assert console.element("externalDomain").get_attribute("value") == bridge
 
     # -- an enterprise on the emulator, its app (no homepage: the user lands on the "bound" page), a first sync --------
-    console.open("/console/enterprises/new")
-    console.fill("name", ENTERPRISE)
-    console.fill("baseURL", emulator.base)
-    console.navigate("save-enterprise")
-    enterprise_id = console.wait_path(r"/console/enterprises/(\d+)")[1]
-    console.navigate("add-app")
-    console.fill("appName", APP_NAME)
-    console.fill("appID", APP_ID)
-    console.fill("appSecret", APP_SECRET)
-    console.select("homepageKind", "none")
-    console.navigate("save-app")
-    app_id = console.wait_path(r"/console/apps/(\d+)")[1]
+    enterprise_id, app_id = console.add_enterprise_with_app(ENTERPRISE, emulator.base, APP_NAME, APP_ID, APP_SECRET)
     homepage_url = console.text("homepage-url")
     assert homepage_url == f"{bridge}/feishu/apps/{app_id}/home"
     console.open(f"/console/enterprises/{enterprise_id}")

@@ -54,18 +54,7 @@ def upload(console: Console, tmp_path: Path, sheet: str, text: str) -> None:
 
 def run(console: Console, emulator: YunqiaoProcess, tmp_path: Path) -> None:
     # -- an enterprise on the emulator with its app, synced; an OA user bound to 赵六 by employee no. ----------------
-    console.open("/console/enterprises/new")
-    console.fill("name", ENTERPRISE)
-    console.fill("baseURL", emulator.base)
-    console.navigate("save-enterprise")
-    enterprise_id = console.wait_path(r"/console/enterprises/(\d+)")[1]
-    console.navigate("add-app")
-    console.fill("appName", APP_NAME)
-    console.fill("appID", APP_ID)
-    console.fill("appSecret", APP_SECRET)
-    console.select("homepageKind", "none")
-    console.navigate("save-app")
-    app_id = console.wait_path(r"/console/apps/(\d+)")[1]
+    enterprise_id, app_id = console.add_enterprise_with_app(ENTERPRISE, emulator.base, APP_NAME, APP_ID, APP_SECRET)
     console.open(f"/console/enterprises/{enterprise_id}")
     console.navigate("sync-now")
     console.wait(lambda _: console.text("run-status") in ("succeeded", "failed"), timeout=30, message="the sync did not finish")

@@ -52,7 +52,7 @@ import Testing
     }
 
     /// Built with lark-oapi 1.7.5's stack (pycryptodome AES-CBC with a fixed IV, the SDK's signature) and accepted by its
-    /// `EventDispatcherHandler` (`tests/conformance/test_im_callbacks.py` rebuilds it and checks that).
+    /// `EventDispatcherHandler` (`pytests/conformance/test_im_callbacks.py` rebuilds it and checks that).
     @Test func aVectorFromLarkOapi() throws {
         let body = Data(#"{"encrypt": "EBESExQVFhcYGRobHB0eH3tKKY4a0hhGN48YmrAB7aG6y8NjUc4rXrTv7cyXkwnTLBVxH3Mc1siLjkYmE6VX1wGQW/OVcOWtTOjBaG8il3BDfcCZvAwbYJRq949gT8BdkaPuWUBLWX8oIAU2nEkLnJHFVu7PvFGmPLFemYbe6Pn+jfZBoEEPs5SO5C/3MBKxw/JA825WLq8JsPjIerrTSf62vdUKOLNbgdQtYU1XbJXM/R551cSPpGPkfQM4tQ2dN1DpsHneAy5n4SwxePEScFd4Yy08GLT9U9unh3GJ1SgwGbT33joKNCDz7YmpMylDFVFo3fnj2fAlRa4DMb35uAg8X2wXt0fkOz+asRUa6g3pqaxLQF+yuah3mRwFWhApFzL4eD10J9pUEL4OtQvGW4arYXjKJ4feeX6kNHSxfSY1ubavSLHCzGe8UZPYBdytWAQdDeYfvqHGdcLKiFFCtvsgWpxYm5Vj4KbvUdCMnv0ehQyRZDP37blCG2mVDzLgyb5/eb2jlULVNSp56S5fdX0iRlUbz5BaAQBRD8F1t9mZjzSlQvBWMy1yEZyMjAJz9DWNOsNdU/T1FUtTapT1md4IF42stDzRF2I5pARrZs/qtu6qmn9qdFQCsdjaSahM9Bn5nGyFYkU4HhKjl5K1kklBvV3XghNVVf8oFidTcyyvj8N0jj0e0/3XX07pQeWE"}"#.utf8)
         let headers = ["X-Lark-Request-Timestamp": "1700000000", "X-Lark-Request-Nonce": "vector-nonce",

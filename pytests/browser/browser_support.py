@@ -23,7 +23,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 from yunqiao_process import ROOT, YunqiaoProcess
 
 SHOTS = ROOT / "test-output" / "browser"
-ORG_FIXTURE = ROOT / "tests" / "conformance" / "fixtures" / "org.json"
+ORG_FIXTURE = ROOT / "pytests" / "conformance" / "fixtures" / "org.json"
 APP_ID = "cli_yunqiaodemo0001"
 APP_SECRET = "demo-app-secret-0001"
 WAIT = 10.0  # seconds: the longest any single page element may take

@@ -23,7 +23,7 @@ EXTERNAL_DOMAIN = "https://yunqiao.example.com"
 ENTERPRISE = "云桥演示企业"
 APP_NAME = "OA 工作台"
 HOMEPAGE = "https://oa.example.com/spa/portal"
-#: The fixture org (tests/conformance/fixtures/org.json): the user we look for, one we do not, the departments.
+#: The fixture org (pytests/conformance/fixtures/org.json): the user we look for, one we do not, the departments.
 USER, OTHER_USER = "张三", "李四"
 DEPARTMENTS = ["研发中心", "后端组", "销售中心"]
 

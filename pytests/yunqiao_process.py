@@ -1,7 +1,7 @@
-"""Runs `yunqiao` subcommands for the Python suites (tests/conformance, tests/browser): the binary, a server
+"""Runs `yunqiao` subcommands for the Python suites (pytests/conformance, pytests/browser): the binary, a server
 process that announces `listening on http://HOST:PORT` on stdout, and its orderly stop (SIGTERM, exit code 0).
 
-`tests/pytest.ini` puts this directory on `sys.path`, so every suite imports it as `yunqiao_process`.
+`pytests/pytest.ini` puts this directory on `sys.path`, so every suite imports it as `yunqiao_process`.
 """
 
 from __future__ import annotations

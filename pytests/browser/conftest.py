@@ -1,7 +1,7 @@
 """Fixtures of the browser suite: the admin console in headless Chromium (Selenium), against a real bridge
 (`yunqiao serve` on a fresh database) and a real emulator (`yunqiao emulator` with the conformance fixture org).
 
-* ``emulator``: the org of tests/conformance/fixtures/org.json plus the app cli_yunqiaodemo0001.
+* ``emulator``: the org of pytests/conformance/fixtures/org.json plus the app cli_yunqiaodemo0001.
 * ``bridge``: `yunqiao serve` on a database in a temporary directory; the admin's password comes from
   `yunqiao admin set-password --generate`.
 * ``console``: one Chrome session on the bridge (see `browser_support.Console`). Every page it saves lands in

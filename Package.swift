@@ -13,7 +13,9 @@ let package = Package(
         .executable(name: "yunqiao", targets: ["YunqiaoCLI"]),
         .library(name: "YunqiaoCore", targets: ["YunqiaoCore"]),
         .library(name: "FeishuKit", targets: ["FeishuKit"]),
+        .library(name: "OAKit", targets: ["OAKit"]),
         .library(name: "YunqiaoStore", targets: ["YunqiaoStore"]),
+        .library(name: "YunqiaoServices", targets: ["YunqiaoServices"]),
         .library(name: "YunqiaoServer", targets: ["YunqiaoServer"]),
         .library(name: "FeishuEmulator", targets: ["FeishuEmulator"]),
     ],
@@ -63,9 +65,34 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "OAKit",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                // HMAC-SHA256 of the quick-approval webhook to the OA (X-Yunqiao-Signature).
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "YunqiaoServices",
+            dependencies: [
+                "YunqiaoCore", "FeishuKit", "OAKit", "YunqiaoStore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                // Spreadsheets of the OA directory and binding imports (CSV, XLSX).
+                .product(name: "CSV", package: "CSV.swift"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "YunqiaoServer",
             dependencies: [
-                "YunqiaoCore", "FeishuKit", "YunqiaoStore",
+                "YunqiaoCore", "FeishuKit", "YunqiaoStore", "YunqiaoServices", "OAKit",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
@@ -100,7 +127,7 @@ let package = Package(
         .executableTarget(
             name: "YunqiaoCLI",
             dependencies: [
-                "YunqiaoServer", "FeishuEmulator", "FeishuKit", "YunqiaoStore", "YunqiaoCore",
+                "YunqiaoServer", "YunqiaoServices", "OAKit", "FeishuEmulator", "FeishuKit", "YunqiaoStore", "YunqiaoCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -124,7 +151,7 @@ let package = Package(
         .testTarget(
             name: "YunqiaoServerTests",
             dependencies: [
-                "YunqiaoServer", "FeishuEmulator", .product(name: "HummingbirdTesting", package: "hummingbird"),
+                "YunqiaoServer", "YunqiaoServices", "OAKit", "FeishuEmulator", .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // The test double of the OA's action webhook checks X-Yunqiao-Signature on its own.
                 .product(name: "Crypto", package: "swift-crypto"),

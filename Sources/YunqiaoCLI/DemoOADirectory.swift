@@ -2,6 +2,7 @@ import Foundation
 import YunqiaoCore
 import YunqiaoServer
 import YunqiaoStore
+import YunqiaoServices
 
 /// The demo's OA side: an embedded OA directory made from the synced Feishu org, so every binding method has
 /// something to show — most users share an employee no. (auto-bind), some only a mobile number, two OA users share

@@ -8,6 +8,7 @@ import NIOHTTP1
 import YunqiaoCore
 import YunqiaoServer
 import YunqiaoStore
+import YunqiaoServices
 
 /// The demo's message push (issue #7): OA modules 审批 (approval, quick approval through a tiny demo OA that accepts
 /// every action) and 日报 (daily-report), one push rule per module to the demo app (todo cards with quick approval;

@@ -5,6 +5,7 @@ import Logging
 import YunqiaoCore
 import YunqiaoServer
 import YunqiaoStore
+import YunqiaoServices
 
 extension Yunqiao {
     struct Bench: AsyncParsableCommand {

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import YunqiaoCore
 import YunqiaoStore
+import YunqiaoServices
 
 extension Yunqiao.Bench {
     struct AutoBind: AsyncParsableCommand {

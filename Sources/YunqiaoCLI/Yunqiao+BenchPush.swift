@@ -11,6 +11,7 @@ import ServiceLifecycle
 import YunqiaoCore
 import YunqiaoServer
 import YunqiaoStore
+import YunqiaoServices
 
 extension Yunqiao.Bench {
     struct Push: AsyncParsableCommand {

@@ -7,6 +7,8 @@ import NIOCore
 import NIOHTTP1
 import YunqiaoServer
 import YunqiaoStore
+import YunqiaoServices
+import YunqiaoCore
 
 extension Yunqiao.Bench {
     struct PushCrash: AsyncParsableCommand {

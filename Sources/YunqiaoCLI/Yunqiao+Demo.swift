@@ -7,6 +7,7 @@ import Prometheus
 import YunqiaoCore
 import YunqiaoServer
 import YunqiaoStore
+import YunqiaoServices
 
 extension Yunqiao {
     struct Demo: AsyncParsableCommand {

@@ -3,6 +3,8 @@ import FeishuEmulator
 import Foundation
 import Hummingbird
 import Logging
+import YunqiaoCore
+import YunqiaoServices
 
 extension EmulatorConfiguration.Brand: ExpressibleByArgument {}
 extension EmulatorFaults.ErrorKind: ExpressibleByArgument {}

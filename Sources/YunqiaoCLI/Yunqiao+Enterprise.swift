@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import YunqiaoStore
+import YunqiaoServices
+import YunqiaoCore
 
 /// Where the database is: `--database`, else `YUNQIAO_DATABASE`, else `./yunqiao.sqlite`.
 struct DatabaseOptions: ParsableArguments {

@@ -5,6 +5,8 @@ import Metrics
 import Prometheus
 import YunqiaoServer
 import YunqiaoStore
+import YunqiaoServices
+import YunqiaoCore
 
 extension Yunqiao {
     struct Serve: AsyncParsableCommand {

@@ -2,8 +2,8 @@ import ArgumentParser
 import Foundation
 import Logging
 import YunqiaoCore
-import YunqiaoServer
 import YunqiaoStore
+import YunqiaoServices
 
 extension Yunqiao {
     struct Sync: AsyncParsableCommand {

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import Logging
+import YunqiaoCore
+import YunqiaoServices
 
 @main
 struct Yunqiao: AsyncParsableCommand {

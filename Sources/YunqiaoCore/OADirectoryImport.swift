@@ -19,6 +19,12 @@ public enum OADirectoryImport {
         case departments, users
     }
 
+    /// Objects as the rows of a sheet: a header of every key, then one row per object (line = index + 2).
+    public static func rows(_ items: [[String: String]]) -> [[String]] {
+        let columns = Array(Set(items.flatMap(\.keys))).sorted()
+        return [columns] + items.map { item in columns.map { item[$0] ?? "" } }
+    }
+
     public struct Department: Sendable, Equatable {
         public var oaID: String
         public var name: String

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
-import YunqiaoStore
+import YunqiaoCore
+import YunqiaoServices
 
 /// An error answer of the bridge: `{"error":{"field":"…","message":"…"}}` with a 4xx/5xx status.
 /// `field` names the input that is wrong, when one is.
@@ -39,12 +40,14 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
     public static func from(_ error: any Error) -> APIError? {
         switch error {
         case let error as APIError: return error
-        case let error as YunqiaoDatabase.StoreError:
+        case let error as YunqiaoError:
             switch error {
             case .invalid(let field, let message): return APIError(.badRequest, field: field, message: message)
             case .notFound(let what): return APIError(.notFound, message: "\(what) not found")
             case .duplicate(let what): return APIError(.conflict, message: "\(what) already exists")
             case .inUse(let message): return APIError(.conflict, message: message)
+            case .conflict(let field, let message): return APIError(.conflict, field: field, message: message)
+            case .unavailable(let message): return APIError(.serviceUnavailable, message: message)
             }
         case let error as DecodingError: return decoding(error)
         case let error as HTTPError:

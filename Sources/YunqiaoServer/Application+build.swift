@@ -6,28 +6,27 @@ import HummingbirdAuth
 import Logging
 import Prometheus
 import ServiceLifecycle
+import YunqiaoServices
 import YunqiaoStore
+import YunqiaoCore
 
-/// Everything the bridge's HTTP app needs, built once per process.
+/// Everything the bridge's HTTP app needs, built once per process: the use cases and background services
+/// (``BridgeServices``) and what only HTTP needs (console renderer, metrics registry).
 public struct ServerDependencies: Sendable {
     public let configuration: ServerConfiguration
-    public let database: YunqiaoDatabase
-    public let service: AdminService
-    public let coordinator: SyncCoordinator
+    public let services: BridgeServices
     public let renderer: ConsoleRenderer
-    public let throttle: LoginThrottle
-    /// The OA pull connector's schedule and "run now" (a service of the app).
-    public let oaConnector: OAConnectorScheduler
-    /// The first visit's OA login check via the external OA.
-    let oaLogin: OALoginVerifier
-    /// Quick approval: calls the OA's action webhook for every card button press (a service of the app).
-    public let cardActions: CardActionWorker
-    /// Message push: sends the outbox to Feishu and brings todo cards to their final style (a service of the app).
-    /// `push.wake()` after a change to the outbox.
-    public let push: PushDelivery
     /// What `/metrics` prints (the registry the process's `MetricsSystem` was bootstrapped with).
     public let metrics: PrometheusCollectorRegistry
     public let logger: Logger
+
+    public var database: YunqiaoDatabase { services.database }
+    public var service: AdminService { services.admin }
+    public var coordinator: SyncCoordinator { services.coordinator }
+    public var throttle: LoginThrottle { services.throttle }
+    public var oaConnector: OAConnectorScheduler { services.oaConnector }
+    public var cardActions: CardActionWorker { services.cardActions }
+    public var push: PushDelivery { services.push }
 
     /// - Parameters:
     ///   - quickApproval: how the quick-approval worker calls the OA (tests shorten its waits).
@@ -38,21 +37,12 @@ public struct ServerDependencies: Sendable {
                 push: PushDeliveryConfiguration = PushDeliveryConfiguration(), feishuRetry: RetryPolicy = RetryPolicy()) async throws
     {
         self.configuration = configuration
-        self.database = database
         self.metrics = metrics
         self.logger = logger
-        let clients = FeishuClients(httpClient: httpClient, retry: feishuRetry, logger: logger)
-        coordinator = SyncCoordinator(sync: FeishuDirectorySync(database: database, clients: clients, logger: logger))
-        service = AdminService(database: database, clients: clients, coordinator: coordinator, httpClient: httpClient, logger: logger)
+        services = BridgeServices(database: database, httpClient: httpClient, logger: logger,
+                                  throttle: LoginThrottle(maxFailures: configuration.loginMaxFailures, window: configuration.loginWindow),
+                                  quickApproval: quickApproval, push: push, feishuRetry: feishuRetry)
         renderer = try await ConsoleRenderer()
-        throttle = LoginThrottle(maxFailures: configuration.loginMaxFailures, window: configuration.loginWindow)
-        oaConnector = OAConnectorScheduler(puller: OAConnectorPuller(database: database, httpClient: httpClient, logger: logger), logger: logger)
-        oaLogin = OALoginVerifier(database: database, httpClient: httpClient)
-        let delivery = PushDelivery(database: database, clients: clients, httpClient: httpClient, configuration: push, logger: logger)
-        self.push = delivery
-        // An action the OA accepted changes its todo: the todo's card updates are then due at once.
-        cardActions = CardActionWorker(database: database, clients: clients, httpClient: httpClient,
-                                       configuration: quickApproval, logger: logger, todoChanged: { delivery.wake() })
     }
 }
 
@@ -88,8 +78,7 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
     SessionController(database: dependencies.database, renderer: renderer, throttle: dependencies.throttle,
                       sessionLifetime: dependencies.configuration.sessionLifetime).addRoutes(to: router)
     router.get("/") { _, _ in Response.redirect(to: "/console", type: .found) }
-    FirstVisitController(database: dependencies.database, clients: dependencies.service.clients, renderer: renderer,
-                         throttle: dependencies.throttle, oaLogin: dependencies.oaLogin).addRoutes(to: router)
+    FirstVisitController(flow: dependencies.services.firstVisit, database: dependencies.database, renderer: renderer).addRoutes(to: router)
     CardCallbackController(database: dependencies.database, worker: dependencies.cardActions).addRoutes(to: router)
     let authenticate = AdminAuthMiddleware(database: dependencies.database)
     router.group("console").add(middleware: authenticate).add(middleware: RequireAdminMiddleware(redirectToLogin: true))
@@ -113,8 +102,7 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
 public func buildApplication(_ dependencies: ServerDependencies,
                              onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws -> some ApplicationProtocol
 {
-    try await dependencies.database.failAbandonedSyncRuns()
-    try await dependencies.database.failAbandonedOAConnectorRuns()
+    try await dependencies.services.recoverAbandonedRuns()
     var app = Application(
         router: buildRouter(dependencies),
         configuration: .init(address: .hostname(dependencies.configuration.host, port: dependencies.configuration.port),
@@ -128,7 +116,7 @@ public func buildApplication(_ dependencies: ServerDependencies,
 
 extension ServerDependencies {
     /// The OA connector's admin operations (API and console).
-    var oaConnectorAdmin: OAConnectorAdmin { OAConnectorAdmin(database: database, scheduler: oaConnector) }
+    var oaConnectorAdmin: OAConnectorAdmin { services.oaConnectorAdmin }
 }
 
 struct Health: ResponseEncodable, Sendable {

@@ -6,6 +6,8 @@ import Prometheus
 import ServiceLifecycle
 import UnixSignals
 import YunqiaoStore
+import YunqiaoServices
+import YunqiaoCore
 
 /// Runs the bridge: store, outgoing HTTP client, background services and the HTTP app, in one service group that
 /// shuts down gracefully on SIGTERM/SIGINT (running syncs finish first, then the HTTP client closes).

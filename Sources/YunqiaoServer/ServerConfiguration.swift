@@ -1,6 +1,8 @@
 import Configuration
 import Foundation
 import SystemPackage
+import YunqiaoCore
+import YunqiaoServices
 
 /// `yunqiao serve` settings: a JSON file (see `yunqiao.example.json`) overridden by `YUNQIAO_…` environment variables
 /// (`http.port` ⇄ `YUNQIAO_HTTP_PORT`, `database` ⇄ `YUNQIAO_DATABASE`; camelCase keys get an underscore:

@@ -1,4 +1,5 @@
 import GRDB
+import YunqiaoCore
 
 /// Schema history. A shipped migration is never modified; changes come as new migrations.
 enum Migrations {

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import YunqiaoCore
 
 /// Encrypts secrets at rest (app secrets) with AES-256-GCM.
 ///

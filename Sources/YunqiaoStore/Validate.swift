@@ -1,4 +1,5 @@
 import Foundation
+import YunqiaoCore
 
 /// Input rules shared by every entry point (API, console, CLI). A failure names the field.
 enum Validate {

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import GRDB
+import YunqiaoCore
 
 /// Console administrators, admin API tokens and the key/value entries behind login sessions.
 extension YunqiaoDatabase {

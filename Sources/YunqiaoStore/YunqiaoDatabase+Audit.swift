@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import YunqiaoCore
 
 extension YunqiaoDatabase {
     /// Writes an audit entry inside the caller's transaction: the change and its entry land together or not at all.

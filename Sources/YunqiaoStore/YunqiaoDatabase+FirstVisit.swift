@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import YunqiaoCore
 
 /// A Feishu user as a login vouched for them (`user_info`), for binding one the mirror does not hold yet.
 public struct SignedInFeishuUser: Codable, Sendable, Equatable {

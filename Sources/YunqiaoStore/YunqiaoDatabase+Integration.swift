@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import YunqiaoCore
 
 /// Integration settings (seed 云桥对外域名, 一 企业集成, 二 应用集成): the external domain, enterprises, their apps and the
 /// OA homepage apps. Every change is validated here — the API and the console share these rules — and written in one
@@ -380,6 +381,3 @@ extension HomepageAppRecord: AuditedRecord {
     var auditView: [String: String] { ["name": name, "url": url, "note": note] }
 }
 
-extension String {
-    var nilIfEmpty: String? { isEmpty ? nil : self }
-}

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import YunqiaoCore
 
 /// A key an OA system uses to call the bridge's OA-facing API (`/api/v1`): one tenant, only a SHA-256 kept.
 public struct OAKeyRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {

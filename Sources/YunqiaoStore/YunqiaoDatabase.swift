@@ -42,22 +42,8 @@ public struct YunqiaoDatabase: Sendable {
 
     // MARK: tenants, enterprises, apps
 
-    public enum StoreError: Error, Equatable, CustomStringConvertible {
-        case notFound(String)
-        case duplicate(String)
-        case invalid(field: String, message: String)
-        /// The entry is still used by others (named in the message) and cannot be deleted.
-        case inUse(String)
-
-        public var description: String {
-            switch self {
-            case .notFound(let what): "\(what) not found"
-            case .duplicate(let what): "\(what) already exists"
-            case .invalid(let field, let message): "\(field): \(message)"
-            case .inUse(let message): message
-            }
-        }
-    }
+    /// The errors of the store: ``YunqiaoCore/YunqiaoError``.
+    public typealias StoreError = YunqiaoError
 
     /// The tenant named `name`, created when missing.
     public func tenant(named name: String = "default") async throws -> TenantRecord {

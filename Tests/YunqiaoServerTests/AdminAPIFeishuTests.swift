@@ -6,6 +6,7 @@ import Testing
 import YunqiaoCore
 import YunqiaoServer
 import YunqiaoStore
+@testable import YunqiaoServices
 
 /// The admin API's calls to Feishu, against the emulator: credentials, network checks, sync now and the mirror.
 @Suite(.timeLimit(.minutes(2)))

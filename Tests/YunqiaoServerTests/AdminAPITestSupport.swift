@@ -12,6 +12,8 @@ import Synchronization
 import Testing
 import YunqiaoServer
 import YunqiaoStore
+@testable import YunqiaoServices
+import YunqiaoCore
 
 /// The bridge's HTTP app on an in-memory database, driven through the router (no sockets): tenant `default` with the
 /// admin `admin` and an API token, tenant `other` with the admin `bob` and its own token; optionally a Feishu

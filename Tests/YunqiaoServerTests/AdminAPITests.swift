@@ -4,6 +4,8 @@ import Hummingbird
 import Testing
 import YunqiaoServer
 import YunqiaoStore
+@testable import YunqiaoServices
+import YunqiaoCore
 
 /// Settings, enterprises, apps, OA homepage apps and the audit log through the admin API.
 @Suite(.timeLimit(.minutes(2)))

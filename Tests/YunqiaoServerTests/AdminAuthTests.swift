@@ -4,6 +4,8 @@ import Hummingbird
 import Testing
 import YunqiaoServer
 import YunqiaoStore
+@testable import YunqiaoServices
+import YunqiaoCore
 
 /// Who may call the admin API: tokens, console sessions with CSRF, sign-in and its throttle, tenants.
 @Suite(.timeLimit(.minutes(2)))

@@ -4,6 +4,7 @@ import Testing
 import YunqiaoCore
 import YunqiaoServer
 import YunqiaoStore
+@testable import YunqiaoServices
 
 /// Bindings through the admin API, on a mirror synced from the emulator and an OA directory in the bridge.
 @Suite(.timeLimit(.minutes(2)))

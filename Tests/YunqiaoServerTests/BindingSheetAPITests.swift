@@ -7,6 +7,7 @@ import Testing
 import YunqiaoCore
 import YunqiaoServer
 import YunqiaoStore
+@testable import YunqiaoServices
 
 /// The association sheet through the admin API, on a mirror synced from the emulator (users root1, root2, multi, deep,
 /// mover, leaver, big0…big2) and an OA directory in the bridge.

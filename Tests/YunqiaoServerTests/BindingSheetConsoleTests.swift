@@ -7,6 +7,7 @@ import Testing
 import YunqiaoCore
 import YunqiaoServer
 import YunqiaoStore
+@testable import YunqiaoServices
 
 /// The association sheet's console page: downloads, a multipart upload with its CSRF field, preview then apply, the
 /// result after the redirect, refused input next to its field, zh and en.

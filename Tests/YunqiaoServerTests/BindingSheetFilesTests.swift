@@ -6,6 +6,8 @@ import FoundationXML
 #endif
 
 @testable import YunqiaoServer
+@testable import YunqiaoServices
+import YunqiaoCore
 
 /// The files of the association sheet: the spreadsheet writer (read back by the reader) and the multipart form parser
 /// of the console's upload.

@@ -5,6 +5,7 @@ import Testing
 import YunqiaoCore
 import YunqiaoServer
 import YunqiaoStore
+@testable import YunqiaoServices
 
 /// The app's card callback credentials (API, console) and `POST /feishu/apps/{id}/card-callback`: the URL challenge,
 /// refusals (401, nothing recorded), and clicks that are answered with an error toast.

@@ -4,6 +4,7 @@ import Testing
 import YunqiaoCore
 import YunqiaoServer
 import YunqiaoStore
+@testable import YunqiaoServices
 
 /// The console's binding pages: settings (one setting on two pages), auto-bind now, the conflict queue, the bindings
 /// list with unbind, batch unbind, the user card's bind / unbind; and the dismiss API.

@@ -7,6 +7,7 @@ import Testing
 import YunqiaoCore
 import YunqiaoServer
 import YunqiaoStore
+@testable import YunqiaoServices
 
 /// The console's OA directory pages (/console/oa): counts, import upload, tree, users, a user's detail with the
 /// password form, OA keys; and the password API.

@@ -5,6 +5,7 @@ import Testing
 import YunqiaoCore
 import YunqiaoServer
 import YunqiaoStore
+@testable import YunqiaoServices
 
 /// The console's message push pages (消息推送, seed 三): the overview, OA modules (masked action secret, delete refused
 /// while a rule uses the module), push rules with their targets (validated server side), test send through the real

@@ -1,6 +1,8 @@
 import Testing
 
 @testable import YunqiaoServer
+@testable import YunqiaoServices
+import YunqiaoCore
 
 @Suite("Console strings")
 struct ConsoleStringsTests {

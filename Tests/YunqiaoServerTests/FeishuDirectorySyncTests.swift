@@ -8,6 +8,7 @@ import Testing
 import YunqiaoCore
 import YunqiaoServer
 import YunqiaoStore
+@testable import YunqiaoServices
 
 @Suite(.timeLimit(.minutes(2)))
 struct FeishuDirectorySyncTests {

@@ -7,6 +7,8 @@ import NIOHTTP1
 import Testing
 import YunqiaoServer
 import YunqiaoStore
+@testable import YunqiaoServices
+import YunqiaoCore
 
 /// A Feishu user's first visit (issue #6): the app's homepage URL → Feishu OAuth (the emulator's authorize page) →
 /// callback → homepage target when bound, else auto-bind or the OA login form.

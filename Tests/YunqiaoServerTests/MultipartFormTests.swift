@@ -2,6 +2,8 @@ import Foundation
 import Testing
 
 @testable import YunqiaoServer
+@testable import YunqiaoServices
+import YunqiaoCore
 
 /// `multipart/form-data` bodies as browsers send a form with a file.
 @Suite

@@ -3,6 +3,8 @@ import HTTPTypes
 import Testing
 import YunqiaoServer
 import YunqiaoStore
+@testable import YunqiaoServices
+import YunqiaoCore
 
 /// The OA connector in the admin API and the console: settings with field errors, the secret never returned, check,
 /// run now and the run history, tenants kept apart.

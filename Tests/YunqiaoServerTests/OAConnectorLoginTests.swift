@@ -3,6 +3,8 @@ import HTTPTypes
 import Testing
 import YunqiaoServer
 import YunqiaoStore
+@testable import YunqiaoServices
+import YunqiaoCore
 
 /// The first visit's OA login form checked by the external OA (`loginCheck: external`, `POST {base}/verify-login`).
 @Suite(.timeLimit(.minutes(2)))

@@ -5,6 +5,7 @@ import Testing
 import YunqiaoCore
 import YunqiaoServer
 import YunqiaoStore
+@testable import YunqiaoServices
 
 /// The OA pull connector against the test OA: paging, replace semantics, all-or-nothing, faults, the schedule.
 @Suite(.timeLimit(.minutes(1)))

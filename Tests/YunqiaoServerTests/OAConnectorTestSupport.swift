@@ -7,6 +7,8 @@ import ServiceLifecycle
 import Testing
 import YunqiaoServer
 import YunqiaoStore
+@testable import YunqiaoServices
+import YunqiaoCore
 
 /// A test double of an external OA serving the pull connector's contract under `/oa`: in-memory departments and
 /// users (JSON objects, so a test can send any shape), a bearer check, paging by `page_size`/`page_token`,

@@ -7,6 +7,8 @@ import Testing
 import YunqiaoServer
 import YunqiaoStore
 import ZIPFoundation
+@testable import YunqiaoServices
+import YunqiaoCore
 
 /// Importing the OA directory from CSV and XLSX files: the reader and the admin API.
 @Suite(.timeLimit(.minutes(1)))

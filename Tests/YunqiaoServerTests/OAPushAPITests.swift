@@ -3,6 +3,8 @@ import HTTPTypes
 import Testing
 import YunqiaoServer
 import YunqiaoStore
+@testable import YunqiaoServices
+import YunqiaoCore
 
 /// The OA-facing directory push with per-tenant OA keys.
 @Suite struct OAPushAPITests {

@@ -3,6 +3,8 @@ import HTTPTypes
 import Hummingbird
 import Testing
 import YunqiaoServer
+@testable import YunqiaoServices
+import YunqiaoCore
 
 /// `/openapi.json` describes exactly the routes the server has.
 @Suite(.timeLimit(.minutes(1)))

@@ -4,6 +4,8 @@ import HTTPTypes
 import Testing
 import YunqiaoServer
 import YunqiaoStore
+@testable import YunqiaoServices
+import YunqiaoCore
 
 /// The admin API of message push (modules, rules, log) and the OA's `/api/v1/messages` and `/api/v1/todos` calls.
 @Suite(.timeLimit(.minutes(2)))

@@ -12,6 +12,7 @@ import Testing
 import YunqiaoCore
 import YunqiaoServer
 import YunqiaoStore
+@testable import YunqiaoServices
 
 /// The delivery worker against the emulator: every message type, rule matching end to end, retries, dead letters,
 /// lost answers, images, shutdown and restart.

@@ -11,6 +11,7 @@ import Testing
 import YunqiaoCore
 import YunqiaoServer
 import YunqiaoStore
+@testable import YunqiaoServices
 
 /// Message push end to end: the bridge's router (admin API and OA API) on an in-memory database, the delivery worker
 /// running as a service of the app, and a Feishu emulator with two apps of one enterprise. OA users 2001 (root1),

@@ -4,6 +4,8 @@ import HTTPTypes
 import Testing
 import YunqiaoServer
 import YunqiaoStore
+@testable import YunqiaoServices
+import YunqiaoCore
 
 /// Todo state changes (`PATCH /api/v1/todos/{id}`): every sent card of the todo is brought to its final style — a PATCH
 /// within 14 days of sending, a short "handled" text after.

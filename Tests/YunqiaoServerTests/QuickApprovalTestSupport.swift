@@ -14,6 +14,7 @@ import Testing
 import YunqiaoCore
 import YunqiaoServer
 import YunqiaoStore
+@testable import YunqiaoServices
 
 // MARK: - The OA's action webhook, a test double
 

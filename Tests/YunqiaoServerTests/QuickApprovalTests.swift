@@ -4,6 +4,7 @@ import Testing
 import YunqiaoCore
 import YunqiaoServer
 import YunqiaoStore
+@testable import YunqiaoServices
 
 /// Quick approval end to end (issue #7): a todo card sent with approve / reject buttons → a user presses one in the
 /// emulator (`/_emulator/click`, a signed card callback to the bridge) → the answer within 3 s (toast 处理中, the

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 import YunqiaoServer
+@testable import YunqiaoServices
+import YunqiaoCore
 
 /// `yunqiao serve` settings: JSON file, overridden by `YUNQIAO_…` environment variables.
 struct ServerConfigurationTests {

@@ -8,6 +8,7 @@ import Testing
 import YunqiaoCore
 import YunqiaoServer
 import YunqiaoStore
+@testable import YunqiaoServices
 
 /// An emulator with an exact org, an in-memory database with one enterprise pointing at it, and a sync.
 struct SyncEnvironment {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import YunqiaoStore
+import YunqiaoCore
 
 @Suite struct AdminStoreTests {
     let actor = AuditActor("alice")

@@ -3,6 +3,8 @@ import Foundation
 import Hummingbird
 import ServiceLifecycle
 import YunqiaoStore
+import YunqiaoServices
+import YunqiaoCore
 
 /// Login sessions kept in the bridge's database, so a restart does not sign admins out. Expired entries are
 /// dropped every 10 minutes.

@@ -1,6 +1,8 @@
 import Foundation
 import Hummingbird
 import YunqiaoStore
+import YunqiaoServices
+import YunqiaoCore
 
 /// The audit log and the admin API tokens.
 extension ConsoleController {

@@ -1,5 +1,7 @@
 import Foundation
 import Hummingbird
+import YunqiaoCore
+import YunqiaoServices
 
 /// 二 应用集成: the apps of an enterprise (AgentID/App ID, Secret, 应用主页) with the URLs to paste into Feishu, and the
 /// OA 主页型应用 an app can open.

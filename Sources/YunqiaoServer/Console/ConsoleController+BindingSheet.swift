@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import YunqiaoCore
 import YunqiaoStore
+import YunqiaoServices
 
 /// The association sheet (关联导入) of an enterprise, `/console/enterprises/{id}/binding-sheet`: download the Feishu
 /// users as CSV or XLSX, upload the filled sheet (a multipart form: `file`, `field`, `action` = `preview` | `apply`).

@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdCore
 import YunqiaoCore
 import YunqiaoStore
+import YunqiaoServices
 
 /// 用户绑定/解绑 (seed 4.2.4) of an enterprise: the auto-bind setting (also on the enterprise page: one setting, two
 /// places), "auto-bind now", the conflict queue, the bindings with unbind, batch unbind, and the user card's

@@ -1,5 +1,7 @@
 import Foundation
 import Hummingbird
+import YunqiaoCore
+import YunqiaoServices
 
 /// The directory mirror of an enterprise (department tree, members, user cards) and its sync runs.
 extension ConsoleController {

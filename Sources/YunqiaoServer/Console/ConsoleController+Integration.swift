@@ -1,6 +1,8 @@
 import FeishuKit
 import Foundation
 import Hummingbird
+import YunqiaoCore
+import YunqiaoServices
 
 /// 飞书集成 (seed 一 企业集成): the enterprises, each with its apps, "sync now" and recent runs.
 extension ConsoleController {

@@ -1,6 +1,8 @@
 import Foundation
 import Hummingbird
 import YunqiaoStore
+import YunqiaoServices
+import YunqiaoCore
 
 /// OA 连接器 (`/console/oa/connector`, issue #6 way 3): the pull connector's settings (the OA's base URL, the secret,
 /// the schedule, how OA logins are checked), a check of the OA step by step, "pull now" and the run history.

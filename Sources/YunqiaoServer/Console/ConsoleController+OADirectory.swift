@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import YunqiaoCore
 import YunqiaoStore
+import YunqiaoServices
 
 /// OA 通讯录 (issue #6, the OA side): the OA directory kept in the bridge — counts, file import with every bad row shown,
 /// the department tree, users with search and paging, a user's detail with their bindings and the embedded directory's

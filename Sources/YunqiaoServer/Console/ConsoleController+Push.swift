@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import YunqiaoCore
 import YunqiaoStore
+import YunqiaoServices
 
 /// 消息推送 (seed 三, issue #7): the overview, the OA's modules (the `source` of messages, with the quick-approval action
 /// webhook), and the push rules (消息推送规则) with their targets (推送目标: enterprise, app, message type, quick approval)
@@ -316,4 +317,9 @@ extension ConsoleController {
         if query.get("targetDeleted") != nil { values["notice"] = t["push_notice_target_deleted"] }
         return values
     }
+}
+
+extension ConsoleController {
+    /// The message push pages' service, over the admin service's database.
+    var push: PushConsoleService { PushConsoleService(database: service.database, delivery: pushDelivery) }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import YunqiaoCore
 import YunqiaoStore
+import YunqiaoServices
 
 /// 消息记录 and 死信 (issue #7): the message log with search and paging, a message's detail with every delivery (app ×
 /// recipient: state, Feishu message_id, attempts, last error, times), the dead letters with resend per row and

@@ -1,5 +1,7 @@
 import Foundation
 import Hummingbird
+import YunqiaoCore
+import YunqiaoServices
 
 /// The overview and 基础参数设置 (seed 【云桥对外域名】配置 and 开通服务器网络权限的说明): the external domain and the
 /// network check.

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import YunqiaoCore
 import YunqiaoStore
+import YunqiaoServices
 
 /// The admin console's pages under `/console`: server-rendered HTML over the same ``AdminService`` as the API.
 /// Forms follow Post/Redirect/Get: a change answers 303; refused input shows the form again (400, or 409 for a clash)

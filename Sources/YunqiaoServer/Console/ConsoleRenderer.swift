@@ -2,6 +2,8 @@ import Foundation
 import Hummingbird
 import HTTPTypes
 import Mustache
+import YunqiaoCore
+import YunqiaoServices
 
 /// Renders the console's pages: Mustache templates from `Resources/templates`, each page inheriting `layout`
 /// (`{{<layout}}{{$body}}…{{/body}}{{/layout}}`), with the page's strings in zh-CN or English.

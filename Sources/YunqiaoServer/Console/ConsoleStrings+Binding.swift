@@ -1,3 +1,4 @@
+import YunqiaoServices
 extension ConsoleStrings {
     /// The words of bindings (settings, conflicts, user card bind/unbind, batch unbind).
     static let binding = Table(

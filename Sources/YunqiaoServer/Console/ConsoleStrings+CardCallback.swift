@@ -1,3 +1,4 @@
+import YunqiaoServices
 extension ConsoleStrings {
     /// The words of an app's card callback settings (quick approval of todo cards).
     static let cardCallback = Table(

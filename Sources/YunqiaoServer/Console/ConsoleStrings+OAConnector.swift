@@ -1,3 +1,4 @@
+import YunqiaoServices
 extension ConsoleStrings {
     /// The words of the OA pull connector.
     static let oaConnector = Table(

@@ -1,3 +1,4 @@
+import YunqiaoServices
 extension ConsoleStrings {
     /// The words of the OA directory (import, departments, users, OA keys).
     static let oaDirectory = Table(

@@ -1,3 +1,4 @@
+import YunqiaoServices
 extension ConsoleStrings {
     /// The words of the message push pages (消息推送, seed 三): overview, OA modules, push rules and targets, the message
     /// log and dead letters.

@@ -1,4 +1,6 @@
 import Foundation
+import YunqiaoCore
+import YunqiaoServices
 
 /// The console's words in zh-CN (default) and English. Templates read them as `{{t.key}}`; keys use underscores
 /// because Mustache reads dots as nesting. Messages of the service (English) are translated by `msg.<text>` keys, where

@@ -3,6 +3,8 @@ import Hummingbird
 import HummingbirdAuth
 import Logging
 import YunqiaoStore
+import YunqiaoServices
+import YunqiaoCore
 
 /// Console sign-in and sign-out. The login form is protected by a double-submit CSRF token (a cookie and a hidden
 /// field); failed logins are throttled per user name and per client address.
@@ -38,7 +40,7 @@ struct SessionController {
         let username = (form["username"] ?? "").trimmingCharacters(in: .whitespaces)
         let password = form["password"] ?? ""
         let strings = ConsoleStrings.table(for: ConsoleLanguage(request: request))
-        guard let cookie = request.cookies[Self.loginCookie]?.value, let given = form["_csrf"], constantTimeEquals(cookie, given) else {
+        guard let cookie = request.cookies[Self.loginCookie]?.value, let given = form["_csrf"], Passwords.constantTimeEquals(cookie, given) else {
             throw APIError(.forbidden, field: "_csrf", message: "the login form expired; reload the page and try again")
         }
         let address = context.remoteAddress?.ipAddress ?? "unknown"
@@ -68,7 +70,7 @@ struct SessionController {
         var request = request
         if let session = context.sessions.session {
             let given = try await RequireAdminMiddleware.csrfToken(of: &request, context: context)
-            guard let given, constantTimeEquals(given, session.csrfToken) else {
+            guard let given, Passwords.constantTimeEquals(given, session.csrfToken) else {
                 throw APIError(.forbidden, field: "_csrf", message: "missing or wrong CSRF token; reload the page and try again")
             }
             context.sessions.clearSession()

@@ -1,5 +1,7 @@
 import Foundation
+import YunqiaoCore
 import Mustache
+import YunqiaoServices
 
 /// A value as the console's templates see it: the stored properties of a view by reflection — optionals unwrapped,
 /// dates formatted, dictionaries as sorted `key`/`value` lists, nested views and arrays presented the same way —
@@ -59,18 +61,8 @@ enum ConsoleFormat {
     }
 
     /// A query string (`?a=1&b=x`) of the non-empty values, percent-encoded.
-    static func query(_ items: KeyValuePairs<String, String?>) -> String {
-        let parts = items.compactMap { key, value -> String? in
-            guard let value, !value.isEmpty else { return nil }
-            return "\(key)=\(component(value))"
-        }
-        return parts.isEmpty ? "" : "?" + parts.joined(separator: "&")
-    }
+    static func query(_ items: KeyValuePairs<String, String?>) -> String { PercentEncoding.query(items) }
 
     /// A path component or query value, percent-encoded.
-    static func component(_ text: String) -> String {
-        text.addingPercentEncoding(withAllowedCharacters: unreserved) ?? ""
-    }
-
-    private static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+    static func component(_ text: String) -> String { PercentEncoding.component(text) }
 }

@@ -1,6 +1,8 @@
 import Foundation
 import Hummingbird
 import YunqiaoStore
+import YunqiaoServices
+import YunqiaoCore
 
 /// Bindings under `/api/admin/v1/enterprises/{id}/…`.
 struct BindingAPIController {

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import YunqiaoCore
 import YunqiaoStore
+import YunqiaoServices
 
 /// The association sheet (关联导入) under `/api/admin/v1/enterprises/{id}/binding-sheet`: `GET` exports the enterprise's
 /// Feishu users with an empty `OA 关联值` column (CSV or XLSX), `POST` imports the filled sheet with the OA field its

@@ -1,6 +1,8 @@
 import Foundation
 import Hummingbird
 import YunqiaoStore
+import YunqiaoServices
+import YunqiaoCore
 
 /// The OA pull connector in the admin API (issue #6, way 3): its settings, a check of the OA, "run now" and the run
 /// history. Bearer token or console session + CSRF, scoped to the caller's tenant.

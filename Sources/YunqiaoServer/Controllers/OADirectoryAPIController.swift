@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import YunqiaoCore
 import YunqiaoStore
+import YunqiaoServices
 
 /// The OA directory in the admin API (issue #6, way 1): import departments or users from a CSV or XLSX file, list them.
 struct OADirectoryAPIController {
@@ -83,33 +84,6 @@ extension AppRequestContext {
         let raw = try parameters.require(name)
         return raw.removingPercentEncoding ?? raw
     }
-}
-
-struct AppliedImport: Encodable, Sendable {
-    var applied = true
-    var created: Int
-    var updated: Int
-    var unchanged: Int
-    var left: Int
-    var deleted: Int
-
-    init(_ result: OADirectoryImportResult) {
-        created = result.created
-        updated = result.updated
-        unchanged = result.unchanged
-        left = result.left
-        deleted = result.deleted
-    }
-}
-
-struct RejectedImport: Encodable, Sendable {
-    struct Detail: Encodable, Sendable {
-        var field: String
-        var message: String
-    }
-    var applied = false
-    var error: Detail
-    var rows: [OADirectoryImport.RowError]
 }
 
 struct OADepartmentView: Encodable, Sendable {

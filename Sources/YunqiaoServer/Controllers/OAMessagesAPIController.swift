@@ -3,6 +3,7 @@ import Hummingbird
 import NIOCore
 import YunqiaoCore
 import YunqiaoStore
+import YunqiaoServices
 
 /// Message push for the OA (issue #7) under `/api/v1`, with the OA key: accept a message (durably planned before the
 /// 202), read it back with its deliveries, and change a todo's state (every card of it follows).

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import YunqiaoCore
 import YunqiaoStore
+import YunqiaoServices
 
 /// Lets only OA systems with a live key through (`Authorization: Bearer <OA key>`).
 struct OAKeyMiddleware: RouterMiddleware {
@@ -74,7 +75,7 @@ struct OAPushAPIController {
         var departments: [OADirectoryImport.Department] = []
         if let items = body.departments {
             do {
-                departments = try OADirectoryImport.departments(Self.rows(items), existing: state.departments)
+                departments = try OADirectoryImport.departments(OADirectoryImport.rows(items), existing: state.departments)
             } catch {
                 rejected += error.errors.map { Rejected.Item(list: "departments", index: $0.line - 2, column: $0.column, message: $0.message) }
             }
@@ -83,7 +84,7 @@ struct OAPushAPIController {
         if let items = body.users {
             let known = Set(state.departments.keys).union(body.departments?.compactMap { $0["oa_id"] } ?? [])
             do {
-                users = try OADirectoryImport.users(Self.rows(items), departments: known, existingLogins: state.logins)
+                users = try OADirectoryImport.users(OADirectoryImport.rows(items), departments: known, existingLogins: state.logins)
             } catch {
                 rejected += error.errors.map { Rejected.Item(list: "users", index: $0.line - 2, column: $0.column, message: $0.message) }
             }
@@ -96,12 +97,6 @@ struct OAPushAPIController {
         let result = try await database.importOADirectory(tenantId: caller.tenantId, departments: departments, users: users, mode: mode,
                                                           by: AuditActor(caller.name))
         return try OADirectoryAPIController.json(.ok, AppliedImport(result), context: context)
-    }
-
-    /// Objects as the rows of a sheet: a header of every key, then one row per object (line = index + 2).
-    static func rows(_ items: [[String: String]]) -> [[String]] {
-        let columns = Array(Set(items.flatMap(\.keys))).sorted()
-        return [columns] + items.map { item in columns.map { item[$0] ?? "" } }
     }
 }
 

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import YunqiaoCore
 import YunqiaoStore
+import YunqiaoServices
 
 /// Message push in the admin API (issue #7): OA modules, push rules with their targets and test sends, the message log
 /// and dead letters. Every rule (validation, refusals, audit) is the store's.

@@ -1,4 +1,6 @@
 import Foundation
+import YunqiaoCore
+import YunqiaoServices
 
 /// A `multipart/form-data` body (RFC 7578) as browsers send a form with a file: its parts with their names, file
 /// names, content types and bytes. Strict where it matters (the boundary, the part headers, the closing delimiter)

@@ -3,6 +3,8 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdAuth
 import YunqiaoStore
+import YunqiaoServices
+import YunqiaoCore
 
 /// Finds who is calling: an API bearer token, or a console login session. Does not refuse anyone by itself
 /// (see ``RequireAdminMiddleware``), but a wrong bearer token is refused at once.
@@ -49,7 +51,7 @@ struct RequireAdminMiddleware: RouterMiddleware {
         var request = request
         if let expected = identity.csrfToken, ![.get, .head, .options].contains(request.method) {
             let given = try await Self.csrfToken(of: &request, context: context)
-            guard let given, constantTimeEquals(given, expected) else {
+            guard let given, Passwords.constantTimeEquals(given, expected) else {
                 throw APIError(.forbidden, field: "_csrf", message: "missing or wrong CSRF token; reload the page and try again")
             }
         }
@@ -89,13 +91,6 @@ struct SecureCookieMiddleware: RouterMiddleware {
         response.headers[values: .setCookie] = cookies.map { $0.lowercased().contains("; secure") ? $0 : $0 + "; Secure" }
         return response
     }
-}
-
-/// Compares secrets without leaking where they differ.
-func constantTimeEquals(_ a: String, _ b: String) -> Bool {
-    let x = Array(a.utf8), y = Array(b.utf8)
-    guard x.count == y.count else { return false }
-    return zip(x, y).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
 }
 
 /// The fields of an `application/x-www-form-urlencoded` body; the last value of a repeated name wins.

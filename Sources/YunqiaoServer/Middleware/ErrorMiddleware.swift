@@ -1,5 +1,7 @@
 import Hummingbird
 import Logging
+import YunqiaoCore
+import YunqiaoServices
 
 /// Turns every error into a clear answer: known errors become `{"error":{"field","message"}}` 4xx answers (or the
 /// console's error page for browsers); anything else is logged at `.error` with the request id and answered 500

@@ -6,6 +6,7 @@ import Logging
 import NIOCore
 import YunqiaoCore
 import YunqiaoStore
+import YunqiaoServices
 
 /// `POST /feishu/apps/:id/card-callback`, the app's 消息卡片请求网址 (issue #7, "Todo lifecycle and quick approval";
 /// `feishu-api.md` §6.2–§6.4, §6.8, §6.9): a Feishu user pressed approve or reject on a todo card.

@@ -1,4 +1,5 @@
 import Synchronization
+import YunqiaoCore
 
 /// Wakes the delivery worker's loop: "new work is in the store" (an accepted message, a todo change, a resend) or
 /// "a slot is free" (a send finished). One waiter — the loop —, any number of signallers, never blocking them.

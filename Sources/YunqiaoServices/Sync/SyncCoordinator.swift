@@ -1,5 +1,4 @@
 import Foundation
-import HTTPTypes
 import Logging
 import ServiceLifecycle
 import YunqiaoCore
@@ -35,7 +34,7 @@ public actor SyncCoordinator: Service {
             report.status = .failed
             report.error = "the server is shutting down"
             try await sync.database.finishSyncRun(run, report: report)
-            throw APIError(.serviceUnavailable, message: "the server is shutting down; try again after it restarts")
+            throw YunqiaoError.unavailable("the server is shutting down; try again after it restarts")
         }
         return (run, true)
     }

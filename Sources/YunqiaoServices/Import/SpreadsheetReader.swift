@@ -3,6 +3,7 @@ import Foundation
 import ZIPFoundation
 #if canImport(FoundationXML)
 import FoundationXML
+import YunqiaoCore
 #endif
 
 /// Splits an uploaded spreadsheet into rows of cells: CSV (UTF-8 with or without BOM, RFC 4180 quoting; GB 18030 — what

@@ -14,32 +14,52 @@ import NIOHTTP1
 /// Every attempt of one action sends the same body (same `actionId`), so the OA can act once per `actionId`. 2xx = done;
 /// 4xx = the OA refuses (already handled, not allowed…): final; anything else (no answer within the deadline, 5xx) may
 /// be retried.
-struct OAActionWebhook: Sendable {
-    let httpClient: HTTPClient
-    var timeout: Duration
+public struct OAActionWebhook: Sendable {
+    public let httpClient: HTTPClient
+    public var timeout: Duration
     /// Answers are read up to this size (only a short reason is kept).
-    var maxResponseBytes = 64 * 1024
+    public var maxResponseBytes = 64 * 1024
+
+    public init(httpClient: HTTPClient, timeout: Duration) {
+        self.httpClient = httpClient
+        self.timeout = timeout
+    }
 
     /// The JSON the OA receives.
-    struct Payload: Codable, Sendable, Equatable {
-        struct Operator: Codable, Sendable, Equatable {
-            var oaUserID: String
-            var unionID: String
-            var name: String
+    public struct Payload: Codable, Sendable, Equatable {
+        public struct Operator: Codable, Sendable, Equatable {
+            public var oaUserID: String
+            public var unionID: String
+            public var name: String
+
+            public init(oaUserID: String, unionID: String, name: String) {
+                self.oaUserID = oaUserID
+                self.unionID = unionID
+                self.name = name
+            }
         }
 
-        var actionId: String
-        var source: String
-        var todoId: String
+        public var actionId: String
+        public var source: String
+        public var todoId: String
         /// `approve` or `reject`.
-        var action: String
-        var `operator`: Operator
+        public var action: String
+        public var `operator`: Operator
         /// When the user clicked, ISO 8601 UTC.
-        var at: String
+        public var at: String
+
+        public init(actionId: String, source: String, todoId: String, action: String, operator: Operator, at: String) {
+            self.actionId = actionId
+            self.source = source
+            self.todoId = todoId
+            self.action = action
+            self.operator = `operator`
+            self.at = at
+        }
     }
 
     /// What an attempt came to.
-    enum Outcome: Sendable, Equatable {
+    public enum Outcome: Sendable, Equatable {
         /// 2xx.
         case accepted(status: UInt)
         /// 4xx: the OA will not do it; `reason` is the answer's `message` (or `error.message`) when it has one.
@@ -48,18 +68,18 @@ struct OAActionWebhook: Sendable {
         case failed(String)
     }
 
-    static let timestampHeader = "X-Yunqiao-Timestamp"
-    static let signatureHeader = "X-Yunqiao-Signature"
+    public static let timestampHeader = "X-Yunqiao-Timestamp"
+    public static let signatureHeader = "X-Yunqiao-Signature"
 
     /// The body: compact JSON with sorted keys, the same bytes for the same payload.
-    static func body(_ payload: Payload) throws -> Data {
+    public static func body(_ payload: Payload) throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return try encoder.encode(payload)
     }
 
     /// Lowercase hex HMAC-SHA256(secret, timestamp + "." + body).
-    static func signature(secret: String, timestamp: String, body: Data) -> String {
+    public static func signature(secret: String, timestamp: String, body: Data) -> String {
         var message = Data((timestamp + ".").utf8)
         message.append(body)
         let code = HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: Data(secret.utf8)))
@@ -70,7 +90,7 @@ struct OAActionWebhook: Sendable {
     }
 
     /// One attempt.
-    func send(url: String, secret: String, body: Data, now: Date = Date()) async -> Outcome {
+    public func send(url: String, secret: String, body: Data, now: Date = Date()) async -> Outcome {
         let timestamp = String(Int64(now.timeIntervalSince1970))
         var request = HTTPClientRequest(url: url)
         request.method = .POST
@@ -99,7 +119,7 @@ struct OAActionWebhook: Sendable {
     }
 
     /// The OA's reason for a refusal: `message` or `error.message` of a JSON answer, at most 200 characters.
-    static func reason(_ body: Data) -> String? {
+    public static func reason(_ body: Data) -> String? {
         guard let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any] else { return nil }
         let text = (object["message"] as? String) ?? ((object["error"] as? [String: Any])?["message"] as? String)
             ?? (object["error"] as? String)

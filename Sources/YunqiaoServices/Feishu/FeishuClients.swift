@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import FeishuKit
 import Logging
 import YunqiaoStore
+import YunqiaoCore
 
 /// One ``FeishuClient`` per app for the whole process, so every feature (sync, credential tests, messages) shares the
 /// app's tenant token and its rate limiter. A client is replaced when the app's base URL, App ID or secret changes.

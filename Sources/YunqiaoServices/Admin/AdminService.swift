@@ -347,9 +347,6 @@ public struct AdminService: Sendable {
 }
 
 extension AdminIdentity {
-    var actor: AuditActor { AuditActor(name) }
+    public var actor: AuditActor { AuditActor(name) }
 }
 
-extension String {
-    var nilIfEmpty: String? { isEmpty ? nil : self }
-}

@@ -168,6 +168,10 @@ public struct CheckResult: Codable, Sendable, Equatable {
 
 public struct SettingsInput: Codable, Sendable {
     public var externalDomain: String?
+
+    public init(externalDomain: String? = nil) {
+        self.externalDomain = externalDomain
+    }
 }
 
 public struct EnterpriseInput: Codable, Sendable {
@@ -176,6 +180,12 @@ public struct EnterpriseInput: Codable, Sendable {
     public var brand: String?
     /// Defaults to the brand's API base (https://open.feishu.cn, https://open.larksuite.com).
     public var baseURL: String?
+
+    public init(name: String, brand: String? = nil, baseURL: String? = nil) {
+        self.name = name
+        self.brand = brand
+        self.baseURL = baseURL
+    }
 }
 
 public struct AppInput: Codable, Sendable {
@@ -210,14 +220,28 @@ public struct HomepageAppInput: Codable, Sendable {
     public var name: String
     public var url: String
     public var note: String?
+
+    public init(name: String, url: String, note: String? = nil) {
+        self.name = name
+        self.url = url
+        self.note = note
+    }
 }
 
 public struct TokenInput: Codable, Sendable {
     public var name: String
+
+    public init(name: String) {
+        self.name = name
+    }
 }
 
 public struct CheckNetworkInput: Codable, Sendable {
     public var enterpriseId: Int64
+
+    public init(enterpriseId: Int64) {
+        self.enterpriseId = enterpriseId
+    }
 }
 
 extension MirrorUser {

@@ -1,5 +1,6 @@
 import Foundation
 import ZIPFoundation
+import YunqiaoCore
 
 /// Writes the spreadsheets the bridge hands out, readable back by ``SpreadsheetReader``: CSV for Excel (UTF-8 with a
 /// BOM, so Excel does not read it as the local code page; CRLF; RFC 4180 quoting) and a minimal XLSX workbook (one

@@ -5,33 +5,33 @@ import YunqiaoStore
 /// The OA directory kept in the bridge, for the admin API and the console alike (issue #6): file imports, the
 /// department tree, users with their bindings, the embedded directory's passwords and the OA keys. Every call is
 /// scoped to the admin's tenant; every change is audited under the admin's name.
-struct OADirectoryService: Sendable {
+public struct OADirectoryService: Sendable {
     let database: YunqiaoDatabase
 
     /// The shortest password the embedded directory accepts.
-    static let minPasswordLength = 8
+    public static let minPasswordLength = 8
     /// bcrypt reads at most 72 bytes: a longer password would be cut silently.
     static let maxPasswordBytes = 72
 
     // MARK: import
 
     /// What an import did: applied (counts) or refused (every bad row; nothing applied).
-    enum ImportOutcome: Sendable {
+    public enum ImportOutcome: Sendable {
         case applied(AppliedImport)
         case rejected(RejectedImport)
     }
 
     /// Reads a departments or users sheet (CSV or XLSX), checks every row and applies the file in one transaction when
     /// no row is bad. A file that cannot be read at all throws a 400 naming `file`.
-    func importSheet(_ admin: AdminIdentity, sheet: OADirectoryImport.Sheet, mode: OADirectoryImportMode,
+    public func importSheet(_ admin: AdminIdentity, sheet: OADirectoryImport.Sheet, mode: OADirectoryImportMode,
                      format: SpreadsheetReader.Format, data: Data) async throws -> ImportOutcome
     {
-        guard !data.isEmpty else { throw APIError.invalid("file", "the file is empty") }
+        guard !data.isEmpty else { throw YunqiaoError.invalid(field: "file", message: "the file is empty") }
         let rows: [[String]]
         do {
             rows = try SpreadsheetReader.rows(data, format: format)
         } catch let error as SpreadsheetReader.ReadError {
-            throw APIError.invalid("file", error.message)
+            throw YunqiaoError.invalid(field: "file", message: error.message)
         }
         let state = try await database.oaDirectoryState(tenantId: admin.tenantId)
         do {
@@ -56,21 +56,21 @@ struct OADirectoryService: Sendable {
 
     // MARK: reading
 
-    func summary(_ admin: AdminIdentity) async throws -> OADirectorySummary {
+    public func summary(_ admin: AdminIdentity) async throws -> OADirectorySummary {
         try await database.oaDirectorySummary(tenantId: admin.tenantId)
     }
 
     /// A department of the tree with its active members (primary or part-time) and its children.
-    struct DepartmentNode: Sendable, Equatable {
-        var oaID: String
-        var name: String
-        var subcompany: String?
-        var userCount: Int
-        var children: [DepartmentNode]
+    public struct DepartmentNode: Sendable, Equatable {
+        public var oaID: String
+        public var name: String
+        public var subcompany: String?
+        public var userCount: Int
+        public var children: [DepartmentNode]
     }
 
     /// The departments as a tree: top-level ones (no parent, or a parent that is not stored) first, by order.
-    func departmentTree(_ admin: AdminIdentity) async throws -> [DepartmentNode] {
+    public func departmentTree(_ admin: AdminIdentity) async throws -> [DepartmentNode] {
         let departments = try await database.oaDepartments(tenantId: admin.tenantId)
         let counts = try await database.oaDepartmentMemberCounts(tenantId: admin.tenantId)
         let known = Set(departments.map(\.oaID))
@@ -87,18 +87,18 @@ struct OADirectoryService: Sendable {
     }
 
     /// All department names by oa id.
-    func departmentNames(_ admin: AdminIdentity) async throws -> [String: String] {
+    public func departmentNames(_ admin: AdminIdentity) async throws -> [String: String] {
         Dictionary(try await database.oaDepartments(tenantId: admin.tenantId).map { ($0.oaID, $0.name) }) { first, _ in first }
     }
 
-    func users(_ admin: AdminIdentity, query: String, department: String?, limit: Int, offset: Int) async throws
+    public func users(_ admin: AdminIdentity, query: String, department: String?, limit: Int, offset: Int) async throws
         -> (total: Int, users: [OAUserRecord])
     {
         try await database.oaUsers(tenantId: admin.tenantId, query: query, department: department?.nilIfEmpty, limit: limit,
                                    offset: max(0, offset))
     }
 
-    func user(_ admin: AdminIdentity, oaID: String) async throws -> OAUserRecord {
+    public func user(_ admin: AdminIdentity, oaID: String) async throws -> OAUserRecord {
         guard let user = try await database.oaUser(tenantId: admin.tenantId, oaID: oaID) else {
             throw YunqiaoDatabase.StoreError.notFound("OA user \(oaID)")
         }
@@ -106,7 +106,7 @@ struct OADirectoryService: Sendable {
     }
 
     /// The OA user's binding in each enterprise of the tenant (nil where unbound), in the enterprises' order.
-    func bindings(_ admin: AdminIdentity, oaID: String) async throws -> [(enterprise: EnterpriseRecord, binding: BindingEntry?)] {
+    public func bindings(_ admin: AdminIdentity, oaID: String) async throws -> [(enterprise: EnterpriseRecord, binding: BindingEntry?)] {
         let entries = try await database.bindingEntries(tenantId: admin.tenantId, oaUserID: oaID)
         return try await database.enterprises(tenantId: admin.tenantId).map { enterprise in
             (enterprise, entries.first { $0.binding.enterpriseId == enterprise.id })
@@ -117,15 +117,15 @@ struct OADirectoryService: Sendable {
 
     /// Sets the password an OA user signs in with on the bridge's OA login form (embedded directory). Only a bcrypt
     /// hash, computed off the event loops, is stored; the password is never returned, logged or audited.
-    func setPassword(_ admin: AdminIdentity, oaID: String, password: String) async throws {
+    public func setPassword(_ admin: AdminIdentity, oaID: String, password: String) async throws {
         guard password.count >= Self.minPasswordLength else {
-            throw APIError.invalid("password", "at least \(Self.minPasswordLength) characters")
+            throw YunqiaoError.invalid(field: "password", message: "at least \(Self.minPasswordLength) characters")
         }
         guard password.utf8.count <= Self.maxPasswordBytes else {
-            throw APIError.invalid("password", "at most \(Self.maxPasswordBytes) bytes (bcrypt reads no more)")
+            throw YunqiaoError.invalid(field: "password", message: "at most \(Self.maxPasswordBytes) bytes (bcrypt reads no more)")
         }
         guard !password.contains(where: { $0.isNewline || $0.unicodeScalars.contains { $0.properties.generalCategory == .control } }) else {
-            throw APIError.invalid("password", "must not contain control characters")
+            throw YunqiaoError.invalid(field: "password", message: "must not contain control characters")
         }
         _ = try await user(admin, oaID: oaID)
         let hash = try await Passwords.hash(password)
@@ -134,21 +134,54 @@ struct OADirectoryService: Sendable {
 
     // MARK: OA keys
 
-    func keys(_ admin: AdminIdentity) async throws -> [OAKeyRecord] {
+    public func keys(_ admin: AdminIdentity) async throws -> [OAKeyRecord] {
         try await database.oaKeys(tenantId: admin.tenantId)
     }
 
     /// Creates a key; the answer is the only place its value ever appears.
-    func createKey(_ admin: AdminIdentity, name: String) async throws -> (record: OAKeyRecord, key: String) {
+    public func createKey(_ admin: AdminIdentity, name: String) async throws -> (record: OAKeyRecord, key: String) {
         let key = Passwords.token(prefix: "yqoa_")
         return (try await database.createOAKey(tenantId: admin.tenantId, name: name, key: key, by: admin.actor), key)
     }
 
-    func revokeKey(_ admin: AdminIdentity, id: Int64) async throws {
+    public func revokeKey(_ admin: AdminIdentity, id: Int64) async throws {
         try await database.revokeOAKey(tenantId: admin.tenantId, id: id, by: admin.actor)
+    }
+
+    public init(database: YunqiaoDatabase) {
+        self.database = database
     }
 }
 
 extension AdminService {
-    var oaDirectory: OADirectoryService { OADirectoryService(database: database) }
+    public var oaDirectory: OADirectoryService { OADirectoryService(database: database) }
+}
+
+/// An import that was applied: its counts.
+public struct AppliedImport: Encodable, Sendable {
+    public var applied = true
+    public var created: Int
+    public var updated: Int
+    public var unchanged: Int
+    public var left: Int
+    public var deleted: Int
+
+    public init(_ result: OADirectoryImportResult) {
+        created = result.created
+        updated = result.updated
+        unchanged = result.unchanged
+        left = result.left
+        deleted = result.deleted
+    }
+}
+
+/// An import that was refused: nothing applied, every bad row named.
+public struct RejectedImport: Encodable, Sendable {
+    public struct Detail: Encodable, Sendable {
+        public var field: String
+        public var message: String
+    }
+    public var applied = false
+    public var error: Detail
+    public var rows: [OADirectoryImport.RowError]
 }

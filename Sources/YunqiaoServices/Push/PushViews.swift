@@ -1,10 +1,9 @@
 import Foundation
-import Hummingbird
 import YunqiaoCore
 import YunqiaoStore
 
 /// An OA module as the admin API shows it: the action secret only as a mask.
-struct OAModuleView: ResponseEncodable, Sendable {
+public struct OAModuleView: Encodable, Sendable {
     var id: Int64
     var key: String
     var name: String
@@ -14,7 +13,7 @@ struct OAModuleView: ResponseEncodable, Sendable {
     var createdAt: Date
     var updatedAt: Date
 
-    init(_ module: OAModuleRecord, secretMask: String?) {
+    public init(_ module: OAModuleRecord, secretMask: String?) {
         id = module.id ?? 0
         key = module.key
         name = module.name
@@ -25,16 +24,24 @@ struct OAModuleView: ResponseEncodable, Sendable {
     }
 }
 
-struct OAModuleInput: Decodable, Sendable {
-    var key: String?
-    var name: String
-    var actionURL: String?
+public struct OAModuleInput: Decodable, Sendable {
+    public var key: String?
+    public var name: String
+    public var actionURL: String?
     /// Write-only. Empty or missing keeps the stored secret when editing.
-    var actionSecret: String?
-    var clearActionSecret: Bool?
+    public var actionSecret: String?
+    public var clearActionSecret: Bool?
+
+    public init(key: String? = nil, name: String, actionURL: String? = nil, actionSecret: String? = nil, clearActionSecret: Bool? = nil) {
+        self.key = key
+        self.name = name
+        self.actionURL = actionURL
+        self.actionSecret = actionSecret
+        self.clearActionSecret = clearActionSecret
+    }
 }
 
-struct PushTargetView: Encodable, Sendable {
+public struct PushTargetView: Encodable, Sendable {
     var id: Int64
     var enterpriseId: Int64
     var enterpriseName: String
@@ -56,7 +63,7 @@ struct PushTargetView: Encodable, Sendable {
     }
 }
 
-struct PushRuleView: ResponseEncodable, Sendable {
+public struct PushRuleView: Encodable, Sendable {
     var id: Int64
     var name: String
     /// A module key, or `*` for every module.
@@ -66,7 +73,7 @@ struct PushRuleView: ResponseEncodable, Sendable {
     var createdAt: Date
     var updatedAt: Date
 
-    init(_ detail: YunqiaoDatabase.PushRuleDetail) {
+    public init(_ detail: YunqiaoDatabase.PushRuleDetail) {
         id = detail.rule.id ?? 0
         name = detail.rule.name
         source = detail.rule.source
@@ -78,7 +85,7 @@ struct PushRuleView: ResponseEncodable, Sendable {
 }
 
 /// Deliveries of a message per state.
-struct DeliveryCounts: Codable, Sendable, Equatable {
+public struct DeliveryCounts: Codable, Sendable, Equatable {
     var pending = 0
     var sent = 0
     var dead = 0
@@ -92,7 +99,7 @@ struct DeliveryCounts: Codable, Sendable, Equatable {
     }
 }
 
-struct MessageSummaryView: Encodable, Sendable {
+public struct MessageSummaryView: Encodable, Sendable {
     var id: Int64
     var source: String
     var idempotencyKey: String
@@ -102,7 +109,7 @@ struct MessageSummaryView: Encodable, Sendable {
     var acceptedAt: Date
     var deliveries: DeliveryCounts
 
-    init(_ summary: YunqiaoDatabase.MessageSummary) {
+    public init(_ summary: YunqiaoDatabase.MessageSummary) {
         id = summary.message.id ?? 0
         source = summary.message.source
         idempotencyKey = summary.message.idempotencyKey
@@ -114,12 +121,17 @@ struct MessageSummaryView: Encodable, Sendable {
     }
 }
 
-struct MessagePageView: ResponseEncodable, Sendable {
+public struct MessagePageView: Encodable, Sendable {
     var total: Int
     var items: [MessageSummaryView]
+
+    public init(total: Int, items: [MessageSummaryView]) {
+        self.total = total
+        self.items = items
+    }
 }
 
-struct CardUpdateView: Encodable, Sendable {
+public struct CardUpdateView: Encodable, Sendable {
     var state: String
     /// `patch` or `notice`, once done.
     var mode: String?
@@ -136,7 +148,7 @@ struct CardUpdateView: Encodable, Sendable {
     }
 }
 
-struct DeliveryView: Encodable, Sendable {
+public struct DeliveryView: Encodable, Sendable {
     var id: Int64
     var messageId: Int64
     var enterpriseId: Int64
@@ -147,7 +159,7 @@ struct DeliveryView: Encodable, Sendable {
     var type: String
     var quickApproval: Bool
     /// pending, sent, dead or skipped.
-    var state: String
+    public var state: String
     var attempts: Int
     var nextAttemptAt: Date?
     var feishuMessageID: String?
@@ -158,7 +170,7 @@ struct DeliveryView: Encodable, Sendable {
     var updatedAt: Date
     var cardUpdate: CardUpdateView?
 
-    init(_ detail: YunqiaoDatabase.DeliveryDetail) {
+    public init(_ detail: YunqiaoDatabase.DeliveryDetail) {
         let delivery = detail.delivery
         id = delivery.id ?? 0
         messageId = delivery.messageId
@@ -182,14 +194,14 @@ struct DeliveryView: Encodable, Sendable {
     }
 }
 
-struct TodoView: Encodable, Sendable {
+public struct TodoView: Encodable, Sendable {
     var id: String
     var source: String
     var state: String
     var by: String?
     var at: Date?
 
-    init(_ todo: TodoRecord) {
+    public init(_ todo: TodoRecord) {
         id = todo.todoId
         source = todo.source
         state = todo.state
@@ -198,7 +210,7 @@ struct TodoView: Encodable, Sendable {
     }
 }
 
-struct MessageDetailView: ResponseEncodable, Sendable {
+public struct MessageDetailView: Encodable, Sendable {
     var id: Int64
     var source: String
     var idempotencyKey: String
@@ -211,7 +223,7 @@ struct MessageDetailView: ResponseEncodable, Sendable {
     /// The message as accepted.
     var message: PushMessage?
 
-    init(_ detail: YunqiaoDatabase.MessageDetail) {
+    public init(_ detail: YunqiaoDatabase.MessageDetail) {
         id = detail.message.id ?? 0
         source = detail.message.source
         idempotencyKey = detail.message.idempotencyKey
@@ -227,7 +239,7 @@ struct MessageDetailView: ResponseEncodable, Sendable {
     }
 }
 
-struct DeadLetterView: Encodable, Sendable {
+public struct DeadLetterView: Encodable, Sendable {
     /// `delivery` (the message was not sent) or `cardUpdate` (the sent card could not be brought to its final style).
     var kind: String
     var messageId: Int64
@@ -235,7 +247,7 @@ struct DeadLetterView: Encodable, Sendable {
     var source: String
     var delivery: DeliveryView
 
-    init(_ letter: YunqiaoDatabase.DeadLetter) {
+    public init(_ letter: YunqiaoDatabase.DeadLetter) {
         kind = letter.kind
         messageId = letter.message.id ?? 0
         title = letter.message.title
@@ -244,13 +256,18 @@ struct DeadLetterView: Encodable, Sendable {
     }
 }
 
-struct DeadLetterPageView: ResponseEncodable, Sendable {
+public struct DeadLetterPageView: Encodable, Sendable {
     var total: Int
     var items: [DeadLetterView]
+
+    public init(total: Int, items: [DeadLetterView]) {
+        self.total = total
+        self.items = items
+    }
 }
 
 /// The answer to accepting a message (`POST /api/v1/messages`), the same for a repeat.
-struct AcceptedMessageView: ResponseEncodable, Sendable {
+public struct AcceptedMessageView: Encodable, Sendable {
     struct Deliveries: Encodable, Sendable {
         var planned: Int
         var skipped: Int
@@ -260,21 +277,32 @@ struct AcceptedMessageView: ResponseEncodable, Sendable {
     var status = "accepted"
     var deliveries: Deliveries
 
-    init(_ accepted: YunqiaoDatabase.AcceptedMessage) {
+    public init(_ accepted: YunqiaoDatabase.AcceptedMessage) {
         id = accepted.id
         deliveries = Deliveries(planned: accepted.planned, skipped: accepted.skipped)
     }
 }
 
-struct TodoChangeView: ResponseEncodable, Sendable {
+public struct TodoChangeView: Encodable, Sendable {
     var todo: TodoView
     /// False when the todo already had this state (nothing changed).
     var changed: Bool
     /// Cards queued for an update.
     var cardUpdates: Int
+
+    public init(todo: TodoView, changed: Bool, cardUpdates: Int) {
+        self.todo = todo
+        self.changed = changed
+        self.cardUpdates = cardUpdates
+    }
 }
 
-struct TestSendView: ResponseEncodable, Sendable {
+public struct TestSendView: Encodable, Sendable {
     var messageId: Int64
     var delivery: DeliveryView?
+
+    public init(messageId: Int64, delivery: DeliveryView? = nil) {
+        self.messageId = messageId
+        self.delivery = delivery
+    }
 }

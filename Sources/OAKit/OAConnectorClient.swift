@@ -2,21 +2,35 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
-import YunqiaoCore
+
+/// The two lists of the OA's directory the pull connector reads.
+public enum OADirectoryList: String, Sendable, CaseIterable {
+    case departments, users
+}
 
 /// The bridge's side of the contract an external OA implements for the pull connector (documented in `/openapi.json`
 /// under `webhooks`): `GET {base}/departments` and `GET {base}/users` answer pages of
 /// `{"items": […], "has_more": bool, "page_token": "…"}`; `POST {base}/verify-login` checks an OA password. Every call
 /// sends `Authorization: Bearer <connector secret>`, has its own deadline and reads at most `maxResponseBytes`.
-struct OAConnectorClient: Sendable {
-    let baseURL: String
-    let secret: String
-    let httpClient: HTTPClient
-    var timeout: Duration
-    var maxResponseBytes: Int
+public struct OAConnectorClient: Sendable {
+    public let baseURL: String
+    public let secret: String
+    public let httpClient: HTTPClient
+    public var timeout: Duration
+    public var maxResponseBytes: Int
+
+    public init(baseURL: String, secret: String, httpClient: HTTPClient, timeout: Duration, maxResponseBytes: Int) {
+        self.baseURL = baseURL
+        self.secret = secret
+        self.httpClient = httpClient
+        self.timeout = timeout
+        self.maxResponseBytes = maxResponseBytes
+    }
+
+    private static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 
     /// Why a call to the OA failed. The descriptions are for admins (run history, check steps); none holds a password.
-    enum Failure: Error, Equatable, CustomStringConvertible {
+    public enum Failure: Error, Equatable, CustomStringConvertible {
         /// No HTTP answer: the connection failed or the deadline passed.
         case unreachable(String)
         /// 401 or 403: the OA does not accept the connector secret.
@@ -27,7 +41,7 @@ struct OAConnectorClient: Sendable {
         /// The answer is not the contract's JSON.
         case malformed(String)
 
-        var description: String {
+        public var description: String {
             switch self {
             case .unreachable(let reason): reason
             case .refused(let status): "the OA refused the connector secret (HTTP \(status)): check the secret on both sides"
@@ -39,25 +53,25 @@ struct OAConnectorClient: Sendable {
     }
 
     /// One page of a list as the OA sent it.
-    struct Page: Sendable {
-        var items: [[String: OAConnectorValue]]
-        var hasMore: Bool
-        var pageToken: String?
+    public struct Page: Sendable {
+        public var items: [[String: OAConnectorValue]]
+        public var hasMore: Bool
+        public var pageToken: String?
     }
 
     /// `POST {base}/verify-login`'s answer.
-    enum Verdict: Sendable, Equatable {
+    public enum Verdict: Sendable, Equatable {
         case valid(userID: String)
         case invalid
     }
 
     /// The path of a list on the OA.
-    static func path(_ list: OADirectoryImport.Sheet) -> String { "/" + list.rawValue }
+    public static func path(_ list: OADirectoryList) -> String { "/" + list.rawValue }
 
     /// `GET {base}/{list}?page_size=&page_token=`.
-    func page(_ list: OADirectoryImport.Sheet, pageSize: Int, pageToken: String?) async throws(Failure) -> Page {
+    public func page(_ list: OADirectoryList, pageSize: Int, pageToken: String?) async throws(Failure) -> Page {
         var query = "?page_size=\(pageSize)"
-        if let pageToken { query += "&page_token=" + ConsoleFormat.component(pageToken) }
+        if let pageToken { query += "&page_token=" + (pageToken.addingPercentEncoding(withAllowedCharacters: Self.unreserved) ?? "") }
         let data = try await call(.GET, Self.path(list) + query, body: nil)
         do {
             let body = try JSONDecoder().decode(PageBody.self, from: data)
@@ -68,7 +82,7 @@ struct OAConnectorClient: Sendable {
     }
 
     /// `POST {base}/verify-login` with `{"login_id","password"}`.
-    func verifyLogin(loginID: String, password: String) async throws(Failure) -> Verdict {
+    public func verifyLogin(loginID: String, password: String) async throws(Failure) -> Verdict {
         let body: Data
         do { body = try JSONEncoder().encode(VerifyRequest(loginID: loginID, password: password)) } catch {
             throw .malformed("the login could not be encoded")
@@ -158,7 +172,7 @@ struct OAConnectorClient: Sendable {
     }
 
     /// A decoding error in a few words, naming the place: `has_more: required`, `items.3: must be an object`.
-    static func describe(_ error: any Error) -> String {
+    public static func describe(_ error: any Error) -> String {
         guard let error = error as? DecodingError else { return "not JSON" }
         func path(_ context: DecodingError.Context, _ key: (any CodingKey)? = nil) -> String {
             let keys = (context.codingPath + (key.map { [$0] } ?? [])).map { $0.intValue.map { "\($0)" } ?? $0.stringValue }
@@ -188,7 +202,7 @@ struct OAConnectorClient: Sendable {
 /// A value of an item as the OA sent it. Items carry the columns of the OA directory import (`oa_id`, `name`,
 /// `login_id`, …): strings, or numbers for ids and `order`; `null` is no value; `part_time_department_oa_ids` may also
 /// be an array of strings. Anything else is reported as a bad item, not a failed page.
-enum OAConnectorValue: Decodable, Sendable, Equatable {
+public enum OAConnectorValue: Decodable, Sendable, Equatable {
     case null
     case bool(Bool)
     case number(String)
@@ -196,7 +210,7 @@ enum OAConnectorValue: Decodable, Sendable, Equatable {
     case array([OAConnectorValue])
     case object
 
-    init(from decoder: any Decoder) throws {
+    public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if container.decodeNil() {
             self = .null
@@ -217,7 +231,7 @@ enum OAConnectorValue: Decodable, Sendable, Equatable {
     }
 
     /// The value as a cell of the import (`nil` for no value), or why it cannot be one.
-    func cell(field: String) -> Result<String?, CellError> {
+    public func cell(field: String) -> Result<String?, CellError> {
         switch self {
         case .null: return .success(nil)
         case .string(let text): return .success(text)
@@ -236,10 +250,10 @@ enum OAConnectorValue: Decodable, Sendable, Equatable {
     }
 
     /// The fields that may be an array (the part-time departments, by any of the import's names for it).
-    static let listFields: Set<String> = ["part_time_department_oa_ids", "part-time-department-oa-ids", "兼职部门编号", "兼职部门"]
+    public static let listFields: Set<String> = ["part_time_department_oa_ids", "part-time-department-oa-ids", "兼职部门编号", "兼职部门"]
 
-    struct CellError: Error {
-        var message: String
+    public struct CellError: Error {
+        public var message: String
     }
 }
 

@@ -1,6 +1,6 @@
 import Foundation
-import HTTPTypes
 import YunqiaoStore
+import YunqiaoCore
 
 /// The connector as the admin API answers it and the console shows it. The secret is only a mask.
 public struct OAConnectorView: Codable, Sendable, Equatable {
@@ -83,13 +83,13 @@ public struct OAConnectorInput: Codable, Sendable {
 }
 
 /// What an admin can do with the OA connector, for the JSON API and the console alike, scoped to the caller's tenant.
-struct OAConnectorAdmin: Sendable {
+public struct OAConnectorAdmin: Sendable {
     let database: YunqiaoDatabase
     let scheduler: OAConnectorScheduler
 
     static let defaultInterval = 60
 
-    func view(_ admin: AdminIdentity) async throws -> OAConnectorView {
+    public func view(_ admin: AdminIdentity) async throws -> OAConnectorView {
         let lastRun = try await database.oaConnectorRuns(tenantId: admin.tenantId, limit: 1).first
         guard let connector = try await database.oaConnector(tenantId: admin.tenantId) else {
             return OAConnectorView(configured: false, enabled: false, intervalMinutes: Self.defaultInterval,
@@ -101,7 +101,7 @@ struct OAConnectorAdmin: Sendable {
                                lastRun: lastRun.map(OAConnectorRunView.init))
     }
 
-    func save(_ admin: AdminIdentity, _ input: OAConnectorInput) async throws -> OAConnectorView {
+    public func save(_ admin: AdminIdentity, _ input: OAConnectorInput) async throws -> OAConnectorView {
         let stored = try await database.oaConnector(tenantId: admin.tenantId)
         let settings = OAConnectorSettings(baseURL: input.baseURL, secret: input.secret, enabled: input.enabled ?? stored?.enabled ?? false,
                                            intervalMinutes: input.intervalMinutes ?? stored?.intervalMinutes ?? Self.defaultInterval,
@@ -110,23 +110,23 @@ struct OAConnectorAdmin: Sendable {
         return try await view(admin)
     }
 
-    func check(_ admin: AdminIdentity) async throws -> CheckResult {
+    public func check(_ admin: AdminIdentity) async throws -> CheckResult {
         try await requireConfigured(admin)
         return try await scheduler.puller.check(tenantId: admin.tenantId)
     }
 
     /// Starts a pull now, or answers the running one (`started == false`).
-    func runNow(_ admin: AdminIdentity) async throws -> (run: OAConnectorRunView, started: Bool) {
+    public func runNow(_ admin: AdminIdentity) async throws -> (run: OAConnectorRunView, started: Bool) {
         try await requireConfigured(admin)
         let (run, started) = try await scheduler.runNow(tenantId: admin.tenantId, by: admin.actor)
         return (OAConnectorRunView(run), started)
     }
 
-    func runs(_ admin: AdminIdentity, limit: Int = 50) async throws -> [OAConnectorRunView] {
+    public func runs(_ admin: AdminIdentity, limit: Int = 50) async throws -> [OAConnectorRunView] {
         try await database.oaConnectorRuns(tenantId: admin.tenantId, limit: limit).map(OAConnectorRunView.init)
     }
 
-    func run(_ admin: AdminIdentity, id: Int64) async throws -> OAConnectorRunView {
+    public func run(_ admin: AdminIdentity, id: Int64) async throws -> OAConnectorRunView {
         guard let run = try await database.oaConnectorRun(tenantId: admin.tenantId, id: id) else {
             throw YunqiaoDatabase.StoreError.notFound("OA connector run \(id)")
         }
@@ -135,7 +135,7 @@ struct OAConnectorAdmin: Sendable {
 
     private func requireConfigured(_ admin: AdminIdentity) async throws {
         guard try await database.oaConnector(tenantId: admin.tenantId) != nil else {
-            throw APIError(.conflict, field: "baseURL", message: "configure the OA connector first")
+            throw YunqiaoError.conflict(field: "baseURL", message: "configure the OA connector first")
         }
     }
 }

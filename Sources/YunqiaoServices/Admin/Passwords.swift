@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import HummingbirdBcrypt
 import NIOPosix
+import YunqiaoCore
 
 /// Admin passwords: bcrypt (cost 12, salted) computed off the event loops.
 public enum Passwords {
@@ -23,6 +24,13 @@ public enum Passwords {
     }
 
     /// A random URL-safe token with `prefix` (API tokens `yq_…`, CSRF tokens).
+    /// Whether two secrets are equal, in a time that does not depend on where they differ.
+    public static func constantTimeEquals(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8), y = Array(b.utf8)
+        guard x.count == y.count else { return false }
+        return zip(x, y).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+
     public static func token(prefix: String = "", bytes: Int = 32) -> String {
         let key = SymmetricKey(size: SymmetricKeySize(bitCount: bytes * 8))
         let data = key.withUnsafeBytes { Data($0) }

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import FeishuKit
 import Foundation
+import OAKit
 import Logging
 import ServiceLifecycle
 import YunqiaoCore
@@ -56,7 +57,7 @@ public struct CardActionWorker: Service, Sendable {
     let database: YunqiaoDatabase
     let clients: FeishuClients
     let webhook: OAActionWebhook
-    let configuration: Configuration
+    public let configuration: Configuration
     let logger: Logger
     /// Called after a todo changed (its card updates are queued).
     let todoChanged: @Sendable () -> Void

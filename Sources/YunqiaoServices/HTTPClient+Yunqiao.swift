@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import NIOCore
+import YunqiaoCore
 
 extension HTTPClient.Configuration {
     /// The bridge's outgoing HTTP settings: enough pooled connections per host for concurrent sync workers,

@@ -1,9 +1,8 @@
 import Foundation
-import Hummingbird
 import YunqiaoCore
 import YunqiaoStore
 
-public struct BindingView: Codable, Sendable, Equatable, ResponseEncodable {
+public struct BindingView: Codable, Sendable, Equatable {
     public var oaUserID: String
     public var unionID: String
     public var openID: String?
@@ -47,7 +46,7 @@ public struct BindingConflictView: Codable, Sendable, Equatable {
     public var createdAt: Date
 }
 
-public struct AutoBindResultView: Codable, Sendable, Equatable, ResponseEncodable {
+public struct AutoBindResultView: Codable, Sendable, Equatable {
     public var bound: Int
     public var conflicts: Int
     public var unmatched: Int
@@ -57,9 +56,13 @@ public struct AutoBindResultView: Codable, Sendable, Equatable, ResponseEncodabl
 public struct BindInput: Codable, Sendable {
     public var oaUserID: String
     public var unionID: String
+
+    public init(oaUserID: String, unionID: String) {
+        self.oaUserID = oaUserID
+        self.unionID = unionID
+    }
 }
 
-extension YunqiaoDatabase.BindingSettings: ResponseEncodable {}
 
 /// Bindings of OA users to Feishu users (seed 4.2.4): settings of auto-bind, a pass on demand, the conflict queue,
 /// bind / unbind on the user card and batch unbind.
@@ -154,7 +157,7 @@ extension AdminService {
                     field: record.field, createdBy: record.createdBy, createdAt: record.createdAt)
     }
 
-    static func view(_ entry: BindingEntry) -> BindingView {
+    public static func view(_ entry: BindingEntry) -> BindingView {
         var view = view(entry.binding)
         view.oaName = entry.oaName
         view.oaLoginID = entry.oaLoginID

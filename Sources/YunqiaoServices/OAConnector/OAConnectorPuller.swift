@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import OAKit
 import Logging
 import Metrics
 import YunqiaoCore
@@ -117,6 +118,14 @@ public struct OAConnectorPuller: Sendable {
 
     /// Every item of a list, following `page_token` until `has_more` is false. A failed page, a page token seen
     /// before, `has_more` without a token or more than `maxPages` pages stop the pull.
+    /// The OA's name of a list of the import.
+    static func remote(_ list: OADirectoryImport.Sheet) -> OADirectoryList {
+        switch list {
+        case .departments: .departments
+        case .users: .users
+        }
+    }
+
     func fetchAll(_ list: OADirectoryImport.Sheet, _ client: OAConnectorClient,
                   pages: inout Int) async throws(PullFailure) -> [[String: OAConnectorValue]]
     {
@@ -129,9 +138,9 @@ public struct OAConnectorPuller: Sendable {
             }
             let page: OAConnectorClient.Page
             do {
-                page = try await client.page(list, pageSize: limits.pageSize, pageToken: token)
+                page = try await client.page(Self.remote(list), pageSize: limits.pageSize, pageToken: token)
             } catch {
-                throw PullFailure(description: "\(list.rawValue) page \(number) (GET \(OAConnectorClient.path(list))): \(error); nothing was applied")
+                throw PullFailure(description: "\(list.rawValue) page \(number) (GET \(OAConnectorClient.path(Self.remote(list)))): \(error); nothing was applied")
             }
             pages += 1
             items += page.items
@@ -171,7 +180,7 @@ public struct OAConnectorPuller: Sendable {
         var departments: [OADirectoryImport.Department] = []
         if !departmentCells.isEmpty {
             do {
-                departments = try OADirectoryImport.departments(OAPushAPIController.rows(departmentCells), existing: [:])
+                departments = try OADirectoryImport.departments(OADirectoryImport.rows(departmentCells), existing: [:])
             } catch {
                 errors += items(error, .departments)
             }
@@ -180,7 +189,7 @@ public struct OAConnectorPuller: Sendable {
         if !userCells.isEmpty {
             let known = Set(departmentCells.compactMap { $0["oa_id"]?.trimmingCharacters(in: .whitespaces) })
             do {
-                users = try OADirectoryImport.users(OAPushAPIController.rows(userCells), departments: known, existingLogins: existingLogins)
+                users = try OADirectoryImport.users(OADirectoryImport.rows(userCells), departments: known, existingLogins: existingLogins)
             } catch {
                 errors += items(error, .users)
             }

@@ -5,7 +5,7 @@ import YunqiaoStore
 /// What the console's message push pages (issue #7) do, scoped to the admin's tenant: OA modules, push rules and their
 /// targets, test sends, the message log and dead letters. Every rule (validation, refusals, audit) lives in the store,
 /// so the admin API and the console agree; this only shapes the console's calls onto it.
-struct PushConsoleService: Sendable {
+public struct PushConsoleService: Sendable {
     let database: YunqiaoDatabase
     /// Woken after a change to the outbox (a test send, a resend); nil in an app without the worker.
     var delivery: PushDelivery?
@@ -16,16 +16,16 @@ struct PushConsoleService: Sendable {
 
     // MARK: modules
 
-    func modules(_ admin: AdminIdentity) async throws -> [OAModuleRecord] { try await database.oaModules(tenantId: admin.tenantId) }
+    public func modules(_ admin: AdminIdentity) async throws -> [OAModuleRecord] { try await database.oaModules(tenantId: admin.tenantId) }
 
-    func module(_ admin: AdminIdentity, id: Int64) async throws -> OAModuleRecord {
+    public func module(_ admin: AdminIdentity, id: Int64) async throws -> OAModuleRecord {
         try await database.oaModule(tenantId: admin.tenantId, id: id)
     }
 
     /// The mask of a module's action secret (`••••••••` + last 4), or nil when none is set.
-    func actionSecretMask(_ module: OAModuleRecord) -> String? { database.actionSecretMask(of: module) }
+    public func actionSecretMask(_ module: OAModuleRecord) -> String? { database.actionSecretMask(of: module) }
 
-    func createModule(_ admin: AdminIdentity, key: String, name: String, actionURL: String?, actionSecret: String?) async throws
+    public func createModule(_ admin: AdminIdentity, key: String, name: String, actionURL: String?, actionSecret: String?) async throws
         -> OAModuleRecord
     {
         try await database.createOAModule(tenantId: admin.tenantId, key: key, name: name, actionURL: actionURL, actionSecret: actionSecret,
@@ -33,54 +33,61 @@ struct PushConsoleService: Sendable {
     }
 
     /// An empty `actionSecret` keeps the stored one; `clearActionSecret` removes it.
-    func updateModule(_ admin: AdminIdentity, id: Int64, name: String, actionURL: String?, actionSecret: String?,
+    public func updateModule(_ admin: AdminIdentity, id: Int64, name: String, actionURL: String?, actionSecret: String?,
                       clearActionSecret: Bool) async throws -> OAModuleRecord
     {
         try await database.updateOAModule(tenantId: admin.tenantId, id: id, key: nil, name: name, actionURL: actionURL,
                                           actionSecret: actionSecret, clearActionSecret: clearActionSecret, by: admin.actor)
     }
 
-    func deleteModule(_ admin: AdminIdentity, id: Int64) async throws {
+    public func deleteModule(_ admin: AdminIdentity, id: Int64) async throws {
         try await database.deleteOAModule(tenantId: admin.tenantId, id: id, by: admin.actor)
     }
 
     // MARK: rules
 
-    func rules(_ admin: AdminIdentity) async throws -> [YunqiaoDatabase.PushRuleDetail] {
+    public func rules(_ admin: AdminIdentity) async throws -> [YunqiaoDatabase.PushRuleDetail] {
         try await database.pushRules(tenantId: admin.tenantId)
     }
 
-    func rule(_ admin: AdminIdentity, id: Int64) async throws -> YunqiaoDatabase.PushRuleDetail {
+    public func rule(_ admin: AdminIdentity, id: Int64) async throws -> YunqiaoDatabase.PushRuleDetail {
         try await database.pushRule(tenantId: admin.tenantId, id: id)
     }
 
-    func createRule(_ admin: AdminIdentity, name: String, source: String, enabled: Bool) async throws -> YunqiaoDatabase.PushRuleDetail {
+    public func createRule(_ admin: AdminIdentity, name: String, source: String, enabled: Bool) async throws -> YunqiaoDatabase.PushRuleDetail {
         try await database.createPushRule(tenantId: admin.tenantId, .init(name: name, source: source, enabled: enabled), by: admin.actor)
     }
 
     /// Name, source and switch; the targets stay as they are.
-    func updateRule(_ admin: AdminIdentity, id: Int64, name: String, source: String, enabled: Bool) async throws
+    public func updateRule(_ admin: AdminIdentity, id: Int64, name: String, source: String, enabled: Bool) async throws
         -> YunqiaoDatabase.PushRuleDetail
     {
         try await database.updatePushRule(tenantId: admin.tenantId, id: id, .init(name: name, source: source, enabled: enabled),
                                           by: admin.actor)
     }
 
-    func deleteRule(_ admin: AdminIdentity, id: Int64) async throws {
+    public func deleteRule(_ admin: AdminIdentity, id: Int64) async throws {
         try await database.deletePushRule(tenantId: admin.tenantId, id: id, by: admin.actor)
     }
 
     /// A target as the console's form enters it.
-    struct TargetInput: Sendable, Equatable {
+    public struct TargetInput: Sendable, Equatable {
         var enterpriseId: Int64
         var appId: Int64
         var type: String
         var quickApproval: Bool
+
+        public init(enterpriseId: Int64, appId: Int64, type: String, quickApproval: Bool) {
+            self.enterpriseId = enterpriseId
+            self.appId = appId
+            self.type = type
+            self.quickApproval = quickApproval
+        }
     }
 
     /// Adds a target to a rule (`targetId` nil) or replaces one; the rule's other targets stay as they are. A refusal
     /// names the form's field (`target`, `type`, `quickApproval`), not the store's `targets[i].…`.
-    func saveTarget(_ admin: AdminIdentity, ruleId: Int64, targetId: Int64?, _ input: TargetInput) async throws
+    public func saveTarget(_ admin: AdminIdentity, ruleId: Int64, targetId: Int64?, _ input: TargetInput) async throws
         -> YunqiaoDatabase.PushRuleDetail
     {
         let detail = try await rule(admin, id: ruleId)
@@ -97,7 +104,7 @@ struct PushConsoleService: Sendable {
         return try await replaceTargets(admin, detail, targets, entered: index)
     }
 
-    func deleteTarget(_ admin: AdminIdentity, ruleId: Int64, targetId: Int64) async throws {
+    public func deleteTarget(_ admin: AdminIdentity, ruleId: Int64, targetId: Int64) async throws {
         let detail = try await rule(admin, id: ruleId)
         guard detail.targets.contains(where: { $0.record.id == targetId }) else {
             throw StoreError.notFound("target \(targetId) of push rule \(ruleId)")
@@ -136,7 +143,7 @@ struct PushConsoleService: Sendable {
     }
 
     /// Every (enterprise, app) pair of the tenant, for the target form's one select.
-    func appChoices(_ admin: AdminIdentity) async throws -> [(enterprise: EnterpriseRecord, app: AppRecord)] {
+    public func appChoices(_ admin: AdminIdentity) async throws -> [(enterprise: EnterpriseRecord, app: AppRecord)] {
         var pairs: [(EnterpriseRecord, AppRecord)] = []
         for enterprise in try await database.enterprises(tenantId: admin.tenantId) {
             for app in try await database.apps(enterpriseId: enterprise.id ?? 0) { pairs.append((enterprise, app)) }
@@ -148,7 +155,7 @@ struct PushConsoleService: Sendable {
 
     /// A sample message through one target to one OA user (given by OA user id or login name), planned like an OA's
     /// message; the delivery worker sends it. Answers the message.
-    func testSend(_ admin: AdminIdentity, ruleId: Int64, targetId: Int64, user: String) async throws -> (message: MessageRecord, deliveryId: Int64) {
+    public func testSend(_ admin: AdminIdentity, ruleId: Int64, targetId: Int64, user: String) async throws -> (message: MessageRecord, deliveryId: Int64) {
         let entered = user.trimmingCharacters(in: .whitespaces)
         guard !entered.isEmpty else { throw StoreError.invalid(field: "oaUserID", message: "required") }
         var oaID = entered
@@ -172,25 +179,25 @@ struct PushConsoleService: Sendable {
 
     // MARK: messages
 
-    func messages(_ admin: AdminIdentity, _ filter: YunqiaoDatabase.MessageFilter) async throws -> YunqiaoDatabase.MessagePage {
+    public func messages(_ admin: AdminIdentity, _ filter: YunqiaoDatabase.MessageFilter) async throws -> YunqiaoDatabase.MessagePage {
         try await database.messageLog(tenantId: admin.tenantId, filter: filter)
     }
 
-    func message(_ admin: AdminIdentity, id: Int64) async throws -> YunqiaoDatabase.MessageDetail {
+    public func message(_ admin: AdminIdentity, id: Int64) async throws -> YunqiaoDatabase.MessageDetail {
         try await database.messageDetail(tenantId: admin.tenantId, id: id)
     }
 
-    func deadLetters(_ admin: AdminIdentity, limit: Int, offset: Int) async throws -> (items: [YunqiaoDatabase.DeadLetter], total: Int) {
+    public func deadLetters(_ admin: AdminIdentity, limit: Int, offset: Int) async throws -> (items: [YunqiaoDatabase.DeadLetter], total: Int) {
         try await database.deadLetters(tenantId: admin.tenantId, limit: limit, offset: offset)
     }
 
-    func resend(_ admin: AdminIdentity, deliveryId: Int64) async throws -> DeliveryRecord {
+    public func resend(_ admin: AdminIdentity, deliveryId: Int64) async throws -> DeliveryRecord {
         let record = try await database.resendDelivery(tenantId: admin.tenantId, id: deliveryId, by: admin.actor)
         delivery?.wake()
         return record
     }
 
-    func resendAll(_ admin: AdminIdentity) async throws -> Int {
+    public func resendAll(_ admin: AdminIdentity) async throws -> Int {
         let count = try await database.resendDeadLetters(tenantId: admin.tenantId, by: admin.actor)
         if count > 0 { delivery?.wake() }
         return count
@@ -199,16 +206,16 @@ struct PushConsoleService: Sendable {
     // MARK: overview
 
     /// Today's traffic: the messages accepted since midnight (server time) and their deliveries per state.
-    struct Today: Sendable, Equatable {
-        var messages: Int
-        var deliveries: [DeliveryState: Int]
+    public struct Today: Sendable, Equatable {
+        public var messages: Int
+        public var deliveries: [DeliveryState: Int]
         /// More messages came today than were counted (the counts cover the newest ``overviewLimit``).
-        var partial: Bool
+        public var partial: Bool
     }
 
-    static let overviewLimit = 5_000
+    public static let overviewLimit = 5_000
 
-    func today(_ admin: AdminIdentity, now: Date = Date()) async throws -> Today {
+    public func today(_ admin: AdminIdentity, now: Date = Date()) async throws -> Today {
         let midnight = Calendar(identifier: .gregorian).startOfDay(for: now)
         var counts: [DeliveryState: Int] = [:]
         var messages = 0
@@ -228,9 +235,9 @@ struct PushConsoleService: Sendable {
         }
         return Today(messages: messages, deliveries: counts, partial: true)
     }
-}
 
-extension ConsoleController {
-    /// The message push pages' service, over the admin service's database.
-    var push: PushConsoleService { PushConsoleService(database: service.database, delivery: pushDelivery) }
+    public init(database: YunqiaoDatabase, delivery: PushDelivery? = nil) {
+        self.database = database
+        self.delivery = delivery
+    }
 }

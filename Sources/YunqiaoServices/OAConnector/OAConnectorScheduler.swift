@@ -1,8 +1,8 @@
 import Foundation
-import HTTPTypes
 import Logging
 import ServiceLifecycle
 import YunqiaoStore
+import YunqiaoCore
 
 /// Runs every enabled tenant's OA pull connector each `intervalMinutes`, and "run now" requests, in the background:
 /// one run per tenant at a time (a request while one runs answers that run). A failed run is recorded and the schedule
@@ -65,7 +65,7 @@ public actor OAConnectorScheduler: Service {
             var outcome = OAConnectorRunOutcome(status: .failed)
             outcome.error = "the server is shutting down"
             try await puller.database.finishOAConnectorRun(run, outcome)
-            throw APIError(.serviceUnavailable, message: "the server is shutting down; try again after it restarts")
+            throw YunqiaoError.unavailable("the server is shutting down; try again after it restarts")
         }
         return (run, true)
     }
@@ -79,7 +79,7 @@ public actor OAConnectorScheduler: Service {
             logger.error("OA connector schedule: cannot read the connectors", metadata: ["error": "\(error)"])
             return
         }
-        let minute = Double(timing.minute.wholeNanoseconds) / 1e9
+        let minute = timing.minute / .seconds(1)
         for connector in connectors where running[connector.tenantId] == nil {
             do {
                 if let last = try await puller.database.lastOAConnectorRunStart(tenantId: connector.tenantId),

@@ -14,7 +14,7 @@ public struct SyncProgress: Sendable, Equatable {
 /// Reads a Feishu directory completely through ``FeishuClient``: the department tree, then every member of every
 /// department (root members included), following `page_token` to the end and fetching departments concurrently.
 /// It respects the app's contact scope: with "all members" it starts at the root, otherwise at the scope's entries.
-struct FeishuDirectoryReader: Sendable {
+public struct FeishuDirectoryReader: Sendable {
     let client: FeishuClient
     /// Departments whose members are read at the same time. The client's limiter keeps the total under the cap;
     /// this only has to be large enough to hide round trips (cap × latency).

@@ -5,10 +5,11 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import YunqiaoCore
 
 /// "Check network" (开通服务器网络权限的说明) and "test credentials": each step is timed and explained; after a
 /// failure the remaining steps are skipped.
-struct ConnectivityCheck: Sendable {
+public struct ConnectivityCheck: Sendable {
     let httpClient: HTTPClient
     let logger: Logger
     var timeout: Duration = .seconds(5)

@@ -1,0 +1,38 @@
+/// Who is calling the admin API or the console.
+public struct AdminIdentity: Sendable, Equatable {
+    public enum Via: Sendable, Equatable {
+        /// A console login; unsafe methods need the session's CSRF token.
+        case session(adminId: Int64, csrfToken: String)
+        /// An API bearer token.
+        case token(id: Int64)
+    }
+
+    public var tenantId: Int64
+    /// As written in the audit log: the admin's user name, or `token:<name>`.
+    public var name: String
+    public var via: Via
+
+    public init(tenantId: Int64, name: String, via: Via) {
+        self.tenantId = tenantId
+        self.name = name
+        self.via = via
+    }
+
+    public var csrfToken: String? {
+        if case .session(_, let token) = via { return token }
+        return nil
+    }
+}
+
+/// An OA system calling the OA-facing API with its key.
+public struct OACaller: Sendable, Equatable {
+    public var tenantId: Int64
+    /// As written in the audit log: `oa:<key name>`.
+    public var name: String
+
+    public init(tenantId: Int64, name: String) {
+        self.tenantId = tenantId
+        self.name = name
+    }
+}
+

@@ -1,0 +1,17 @@
+import Hummingbird
+import YunqiaoServices
+import YunqiaoStore
+import YunqiaoCore
+
+// The use cases' views are answered as JSON as they are.
+extension BindingView: ResponseEncodable {}
+extension AutoBindResultView: ResponseEncodable {}
+extension YunqiaoDatabase.BindingSettings: ResponseEncodable {}
+extension OAModuleView: ResponseEncodable {}
+extension PushRuleView: ResponseEncodable {}
+extension MessagePageView: ResponseEncodable {}
+extension MessageDetailView: ResponseEncodable {}
+extension DeadLetterPageView: ResponseEncodable {}
+extension AcceptedMessageView: ResponseEncodable {}
+extension TodoChangeView: ResponseEncodable {}
+extension TestSendView: ResponseEncodable {}

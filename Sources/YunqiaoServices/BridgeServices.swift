@@ -1,0 +1,61 @@
+import AsyncHTTPClient
+import FeishuKit
+import Foundation
+import Logging
+import YunqiaoCore
+import YunqiaoStore
+
+/// The bridge's use cases and background services, built once per process over one store and one HTTP client: what
+/// the HTTP server (and the CLI's long-running commands) expose. Background services are listed in ``background`` in
+/// the order a service group starts them.
+public struct BridgeServices: Sendable {
+    public let database: YunqiaoDatabase
+    /// One Feishu client per app for the whole process (shared tenant token and rate limiter).
+    public let clients: FeishuClients
+    public let admin: AdminService
+    /// "Sync now" requests, one run per enterprise at a time (a background service).
+    public let coordinator: SyncCoordinator
+    /// The OA pull connector's schedule and "run now" (a background service).
+    public let oaConnector: OAConnectorScheduler
+    /// Message push: sends the outbox to Feishu and brings todo cards to their final style (a background service).
+    /// `push.wake()` after a change to the outbox.
+    public let push: PushDelivery
+    /// Quick approval: calls the OA's action webhook for every card button press (a background service).
+    public let cardActions: CardActionWorker
+    /// Failed logins of the console and the first-visit OA form.
+    public let throttle: LoginThrottle
+    /// Manual bind on first visit.
+    public let firstVisit: FirstVisitFlow
+
+    /// - Parameters:
+    ///   - quickApproval: how the quick-approval worker calls the OA (tests shorten its waits).
+    ///   - push: how the delivery worker paces itself (tests shorten its waits).
+    ///   - feishuRetry: how hard every Feishu client retries a call (tests shorten it).
+    public init(database: YunqiaoDatabase, httpClient: HTTPClient, logger: Logger, throttle: LoginThrottle,
+                quickApproval: CardActionWorker.Configuration = CardActionWorker.Configuration(),
+                push: PushDeliveryConfiguration = PushDeliveryConfiguration(), feishuRetry: RetryPolicy = RetryPolicy())
+    {
+        self.database = database
+        self.throttle = throttle
+        clients = FeishuClients(httpClient: httpClient, retry: feishuRetry, logger: logger)
+        coordinator = SyncCoordinator(sync: FeishuDirectorySync(database: database, clients: clients, logger: logger))
+        admin = AdminService(database: database, clients: clients, coordinator: coordinator, httpClient: httpClient, logger: logger)
+        oaConnector = OAConnectorScheduler(puller: OAConnectorPuller(database: database, httpClient: httpClient, logger: logger), logger: logger)
+        let delivery = PushDelivery(database: database, clients: clients, httpClient: httpClient, configuration: push, logger: logger)
+        self.push = delivery
+        // An action the OA accepted changes its todo: the todo's card updates are then due at once.
+        cardActions = CardActionWorker(database: database, clients: clients, httpClient: httpClient,
+                                       configuration: quickApproval, logger: logger, todoChanged: { delivery.wake() })
+        firstVisit = FirstVisitFlow(database: database, clients: clients, throttle: throttle,
+                                    oaLogin: OALoginVerifier(database: database, httpClient: httpClient))
+    }
+
+    /// The OA connector's admin operations (API and console).
+    public var oaConnectorAdmin: OAConnectorAdmin { OAConnectorAdmin(database: database, scheduler: oaConnector) }
+
+    /// Marks what a killed process left running as failed (sync runs, OA connector runs): at start, before the services run.
+    public func recoverAbandonedRuns() async throws {
+        try await database.failAbandonedSyncRuns()
+        try await database.failAbandonedOAConnectorRuns()
+    }
+}

@@ -46,6 +46,8 @@ let package = Package(
         .target(
             name: "FeishuKit",
             dependencies: [
+                // RetryPolicy, the one back-off of the bridge (the only Core type FeishuKit uses).
+                "YunqiaoCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -141,7 +143,7 @@ let package = Package(
         .testTarget(
             name: "FeishuKitTests",
             dependencies: [
-                "FeishuKit", "FeishuEmulator", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                "FeishuKit", "YunqiaoCore", "FeishuEmulator", .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 // A live stand-in for the bridge's card callback endpoint (emulator click → verifier).
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import Logging
 import Metrics
+import YunqiaoCore
 import NIOCore
 import NIOHTTP1
 
@@ -26,31 +27,6 @@ public struct FeishuCredentials: Sendable, Equatable {
     public init(appID: String, appSecret: String) {
         self.appID = appID
         self.appSecret = appSecret
-    }
-}
-
-/// How hard the client tries before giving up.
-public struct RetryPolicy: Sendable, Equatable {
-    public var maxAttempts: Int
-    public var baseDelay: Duration
-    public var maxDelay: Duration
-    public var requestTimeout: Duration
-
-    public init(maxAttempts: Int = 8, baseDelay: Duration = .milliseconds(100), maxDelay: Duration = .seconds(10),
-                requestTimeout: Duration = .seconds(30))
-    {
-        self.maxAttempts = maxAttempts
-        self.baseDelay = baseDelay
-        self.maxDelay = maxDelay
-        self.requestTimeout = requestTimeout
-    }
-
-    /// Full-jitter exponential back-off for attempt `n` (1-based).
-    func delay(afterAttempt attempt: Int) -> Duration {
-        let exponent = min(attempt - 1, 16)
-        let cap = min(maxDelay, baseDelay * (1 << exponent))
-        let nanos = cap.components.seconds * 1_000_000_000 + cap.components.attoseconds / 1_000_000_000
-        return .nanoseconds(Int64.random(in: 0...max(1, nanos)))
     }
 }
 

@@ -105,7 +105,9 @@ public struct DeliveryRecord: Codable, Sendable, Equatable, FetchableRecord, Mut
     public var renderedState: String?
     public var attempts: Int
     public var nextAttemptAt: Date
-    public var claimedAt: Date?
+    /// The worker holding it for an attempt, until `leaseExpiresAt` (see ``OutboxLease``).
+    public var leaseOwner: String?
+    public var leaseExpiresAt: Date?
     public var lastError: String?
     /// Something worth knowing about a sent message ("image left out: …", "shortened to fit Feishu's size limit").
     public var note: String?
@@ -149,7 +151,9 @@ public struct CardUpdateRecord: Codable, Sendable, Equatable, FetchableRecord, M
     public var noticeMessageID: String?
     public var attempts: Int
     public var nextAttemptAt: Date
-    public var claimedAt: Date?
+    /// The worker holding it for an attempt (or the card held against it), until `leaseExpiresAt`.
+    public var leaseOwner: String?
+    public var leaseExpiresAt: Date?
     public var lastError: String?
     public var createdAt: Date
     public var updatedAt: Date

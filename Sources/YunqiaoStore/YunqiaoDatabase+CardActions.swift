@@ -6,7 +6,7 @@ import YunqiaoCore
 public enum CardActionState: String, Sendable, Codable, CaseIterable {
     /// Recorded; the OA's action webhook is (again) due at `nextAttemptAt`.
     case received
-    /// An attempt is under way (claimed by the running worker).
+    /// An attempt is under way: `received` and held by a worker's lease (not stored; see ``CardActionRecord/actionState``).
     case calling
     /// The OA accepted it; the todo is approved or rejected.
     case done
@@ -41,6 +41,9 @@ public struct CardActionRecord: Codable, Sendable, Equatable, FetchableRecord, P
     /// Attempts to call the OA so far.
     public var attempts: Int
     public var nextAttemptAt: Date
+    /// The worker calling the OA for it, until `leaseExpiresAt` (see ``OutboxLease``).
+    public var leaseOwner: String?
+    public var leaseExpiresAt: Date?
     /// The last attempt's outcome (`HTTP 200`), or why the action failed.
     public var result: String?
     /// Why a failed action's card could not be set back to pending.
@@ -50,7 +53,12 @@ public struct CardActionRecord: Codable, Sendable, Equatable, FetchableRecord, P
     public var updatedAt: Date
     public var finishedAt: Date?
 
-    public var actionState: CardActionState { CardActionState(rawValue: state) ?? .received }
+    /// The stored state, `calling` while a worker holds a received action.
+    public var actionState: CardActionState {
+        let stored = CardActionState(rawValue: state) ?? .received
+        if stored == .received, let lease = leaseExpiresAt, lease > Date() { return .calling }
+        return stored
+    }
     public var todoAction: TodoAction { TodoAction(rawValue: action) ?? .approve }
 }
 
@@ -162,7 +170,8 @@ extension YunqiaoDatabase {
                 actionId: "\(click.deliveryId).\(click.action.rawValue).\(previous + 1)", tenantId: tenantId, deliveryId: click.deliveryId,
                 source: messageRecord.source, todoId: todo.id, action: click.action.rawValue, operatorUnionID: recipient,
                 operatorOpenID: click.openID, operatorOaUserID: delivery.oaUserID, operatorName: operatorName, eventID: click.eventID,
-                messageID: click.messageID, state: CardActionState.received.rawValue, attempts: 0, nextAttemptAt: time, result: nil,
+                messageID: click.messageID, state: CardActionState.received.rawValue, attempts: 0, nextAttemptAt: time, leaseOwner: nil,
+                leaseExpiresAt: nil, result: nil,
                 cardError: nil, createdAt: time, updatedAt: time, finishedAt: nil)
             try record.insert(db)
             return .accepted(record, card)
@@ -207,33 +216,16 @@ extension YunqiaoDatabase {
         public var todoState: TodoState?
     }
 
-    /// Gives claimed actions back at the worker's start (whatever a stopped or killed process was calling is due again;
-    /// the OA dedupes by `actionId`).
-    @discardableResult
-    public func releaseCardActionClaims(now: Date = Date()) async throws -> Int {
-        try await write { db in
-            try db.execute(sql: "UPDATE cardAction SET state = 'received', nextAttemptAt = ?, updatedAt = ? WHERE state = 'calling'",
-                           arguments: [now, now])
-            return db.changesCount
-        }
-    }
-
-    /// Claims up to `limit` due actions (oldest due first): each becomes `calling` with one more attempt counted, and is
-    /// due again after `lease` should this process stop without finishing it.
-    public func claimDueCardActions(limit: Int, now: Date, lease: TimeInterval) async throws -> [CardActionJob] {
+    /// Claims up to `limit` due actions (oldest due first) for `lease`: each is held while the OA is called, with one
+    /// more attempt counted; one held by a worker that died is due again when its lease runs out.
+    public func claimDueCardActions(limit: Int, now: Date, lease: OutboxLease) async throws -> [CardActionJob] {
+        let queue = OutboxQueue.cardActions
         let claimed = try await write { db -> [CardActionRecord] in
-            let due = try CardActionRecord.filter(sql: "state IN ('received', 'calling') AND nextAttemptAt <= ?", arguments: [now])
-                .order(Column("nextAttemptAt"), Column("createdAt")).limit(limit).fetchAll(db)
-            var claimed: [CardActionRecord] = []
-            for var action in due {
-                action.state = CardActionState.calling.rawValue
-                action.attempts += 1
-                action.nextAttemptAt = now.addingTimeInterval(lease)
-                action.updatedAt = now
-                try action.update(db)
-                claimed.append(action)
-            }
-            return claimed
+            let keys = try String.fetchAll(db, sql: """
+                SELECT actionId FROM cardAction WHERE \(queue.dueCondition()) ORDER BY nextAttemptAt, createdAt LIMIT ?
+                """, arguments: [now, now, limit])
+            try queue.claim(db, keys: keys, lease: lease, now: now)
+            return try CardActionRecord.fetchAll(db, keys: keys).sorted { ($0.nextAttemptAt, $0.createdAt) < ($1.nextAttemptAt, $1.createdAt) }
         }
         var jobs: [CardActionJob] = []
         for action in claimed { jobs.append(try await cardActionJob(action)) }
@@ -255,21 +247,20 @@ extension YunqiaoDatabase {
                              todoState: todo?.todoState)
     }
 
-    /// An attempt failed and another one is due at `next`.
-    public func retryCardAction(_ actionId: String, at next: Date, result: String, now: Date = Date()) async throws {
-        try await write { db in
-            try db.execute(sql: """
-                UPDATE cardAction SET state = 'received', nextAttemptAt = ?, result = ?, updatedAt = ? WHERE actionId = ?
-                """, arguments: [next, Self.clip(result), now, actionId])
-        }
+    /// An attempt failed and another one is due at `next`. False when `lease` no longer holds the action.
+    @discardableResult
+    public func retryCardAction(_ actionId: String, at next: Date, result: String, lease: OutboxLease, now: Date = Date()) async throws -> Bool {
+        try await write { db in try OutboxQueue.cardActions.retry(db, key: actionId, lease: lease, at: next, error: result, now: now) }
     }
 
-    /// The action is over: `done` or `failed`, with the outcome.
-    public func finishCardAction(_ actionId: String, _ state: CardActionState, result: String, now: Date = Date()) async throws {
+    /// The action is over: `done` or `failed`, with the outcome. False when `lease` no longer holds the action.
+    @discardableResult
+    public func finishCardAction(_ actionId: String, _ state: CardActionState, result: String, lease: OutboxLease,
+                                 now: Date = Date()) async throws -> Bool
+    {
         try await write { db in
-            try db.execute(sql: """
-                UPDATE cardAction SET state = ?, result = ?, updatedAt = ?, finishedAt = ? WHERE actionId = ?
-                """, arguments: [state.rawValue, Self.clip(result), now, now, actionId])
+            try OutboxQueue.cardActions.finish(db, key: actionId, lease: lease, now: now, set: "state = ?, result = ?, finishedAt = ?",
+                                               [state.rawValue, OutboxQueue.clip(result), now])
         }
     }
 
@@ -277,15 +268,13 @@ extension YunqiaoDatabase {
     public func setCardActionCardError(_ actionId: String, _ error: String?, now: Date = Date()) async throws {
         try await write { db in
             try db.execute(sql: "UPDATE cardAction SET cardError = ?, updatedAt = ? WHERE actionId = ?",
-                           arguments: [error.map(Self.clip), now, actionId])
+                           arguments: [error.map(OutboxQueue.clip), now, actionId])
         }
     }
 
     /// When the next action is due (nil: none waiting).
     public func nextCardActionDue() async throws -> Date? {
-        try await read { db in
-            try Date.fetchOne(db, sql: "SELECT min(nextAttemptAt) FROM cardAction WHERE state IN ('received', 'calling')")
-        }
+        try await read { db in try OutboxQueue.cardActions.nextDue(db) }
     }
 
     /// A tenant's actions, newest first; of one todo when `source` and `todoId` are given.

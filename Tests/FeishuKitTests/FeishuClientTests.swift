@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import FeishuEmulator
 import Foundation
+import YunqiaoCore
 import Logging
 import NIOHTTP1
 import Testing

@@ -284,8 +284,9 @@ struct ConsolePushTests {
 
     /// Fails every due delivery for good, as the worker does after its last attempt.
     static func killDue(_ env: APIEnvironment) async throws {
-        let jobs = try await env.database.claimDueDeliveries(limit: 100, now: Date().addingTimeInterval(60))
-        try await env.database.finishDeliveries(jobs.map { ($0.id, .dead(error: "Feishu 230020: rate limited, 8 attempts")) }, at: Date())
+        let jobs = try await env.database.claimDueDeliveries(limit: 100, now: Date().addingTimeInterval(60), lease: .test)
+        try await env.database.finishDeliveries(jobs.map { ($0.id, .dead(error: "Feishu 230020: rate limited, 8 attempts")) }, lease: .test,
+                                                at: Date())
     }
 
     @Test func deadLettersResendOneAndAll() async throws {

@@ -250,9 +250,9 @@ struct PushDeliveryTests {
                 .flatMap(\.deliveries)
             #expect(states.filter { $0.state == "sent" }.count == afterStop)
             #expect(states.contains { $0.state == "pending" })
-            let claimed = try await env.database.claimDueDeliveries(limit: 100, now: Date())
+            let claimed = try await env.database.claimDueDeliveries(limit: 100, now: Date(), lease: .test)
             #expect(claimed.count == states.filter { $0.state == "pending" }.count, "everything not sent is back in the store, unclaimed")
-            _ = try await env.database.releasePushClaims()
+            try await env.database.finishDeliveries(claimed.map { ($0.id, .released) }, lease: .test, at: Date())
 
             let restarted = PushDelivery(database: env.database, clients: FeishuClients(httpClient: .shared, logger: logger),
                                          httpClient: .shared, configuration: PushEnvironment.fastPush, logger: logger)
@@ -271,13 +271,15 @@ struct PushDeliveryTests {
             await env.api.dependencies.push.stop()
             let accepted = try await env.send(PushEnvironment.message("kill", to: ["2001"])).decode(PushAnswers.Accepted.self)
             // The killed process had claimed the delivery and Feishu had taken the message; its answer never got recorded.
-            let job = try #require(try await env.database.claimDueDeliveries(limit: 10, now: Date()).first)
+            let killed = OutboxLease(owner: "killed", duration: 0.5)
+            let job = try #require(try await env.database.claimDueDeliveries(limit: 10, now: Date(), lease: killed).first)
             let logger = Logger(label: "push") { _ in SwiftLogNoOpLogHandler() }
             let client = FeishuClient(baseURL: env.emulator.baseURL, credentials: FeishuCredentials(
                 appID: APIEnvironment.emulatorApp.appID, appSecret: APIEnvironment.emulatorApp.appSecret), httpClient: .shared, logger: logger)
             let first = try await client.sendMessage(to: try #require(job.unionID), idType: .unionID, type: .text,
                                                      content: FeishuMessageContent.text("差旅申请"), uuid: job.uuid)
-            // The next process gives the claim back and sends again with the same uuid: Feishu answers the first message.
+            // The next process takes it over when the killed one's lease runs out and sends again with the same uuid: Feishu
+            // answers the first message.
             let restarted = PushDelivery(database: env.database, clients: FeishuClients(httpClient: .shared, logger: logger),
                                          httpClient: .shared, configuration: PushEnvironment.fastPush, logger: logger)
             try await withRunning(restarted) { () async throws in

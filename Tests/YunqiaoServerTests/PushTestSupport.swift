@@ -38,8 +38,8 @@ struct PushEnvironment: Sendable {
     static var fastPush: PushDeliveryConfiguration {
         var push = PushDeliveryConfiguration()
         push.pollInterval = .milliseconds(20)
-        push.backoffBase = .milliseconds(5)
-        push.backoffMax = .milliseconds(40)
+        push.retry.baseDelay = .milliseconds(5)
+        push.retry.maxDelay = .milliseconds(40)
         return push
     }
 
@@ -241,4 +241,9 @@ func pushWait<T>(_ what: String, timeout: Duration = .seconds(20), _ probe: () a
         }
         try await Task.sleep(for: .milliseconds(20))
     }
+}
+
+extension OutboxLease {
+    /// A test's hold on outbox work it claims by hand (standing for a worker).
+    static let test = OutboxLease(owner: "test", duration: 60)
 }

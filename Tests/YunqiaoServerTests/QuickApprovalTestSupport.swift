@@ -114,8 +114,9 @@ struct QuickApprovalEnvironment: Sendable {
         var encryptKey: String? = QuickApprovalEnvironment.encryptKey
         /// The module's webhook; false = none configured.
         var actionURL = true
-        var worker = CardActionWorker.Configuration(timeout: .seconds(2), maxAttempts: 3, poll: .milliseconds(50),
-                                                    backoff: { _ in .milliseconds(100) })
+        var worker = CardActionWorker.Configuration(timeout: .seconds(2),
+                                                    retry: RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(100), maxDelay: .milliseconds(100)),
+                                                    poll: .milliseconds(50))
     }
 
     let database: YunqiaoDatabase
@@ -180,7 +181,7 @@ struct QuickApprovalEnvironment: Sendable {
         configuration.port = 0
         var push = PushDeliveryConfiguration()
         push.pollInterval = .milliseconds(500)  // the card updates after an accepted action come from the worker's wake-up
-        push.backoffBase = .milliseconds(50)
+        push.retry.baseDelay = .milliseconds(50)
         let dependencies = try await ServerDependencies(configuration: configuration, database: database, httpClient: .shared,
                                                         metrics: PrometheusCollectorRegistry(), logger: logger, quickApproval: options.worker,
                                                         push: push, feishuRetry: SyncEnvironment.fastRetry)

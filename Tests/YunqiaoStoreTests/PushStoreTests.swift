@@ -14,6 +14,8 @@ import YunqiaoStore
         let tenant: Int64
         let e1: Int64, e2: Int64
         let a1: Int64, a2: Int64, b1: Int64
+        /// The worker's hold on what it claims.
+        let lease = OutboxLease(owner: "worker-1", duration: 60)
 
         static func make() async throws -> Fixture {
             let database = try YunqiaoDatabase.inMemory()
@@ -250,46 +252,68 @@ import YunqiaoStore
 
     // MARK: worker
 
-    @Test func claimsAreTakenOnceGivenBackAndOutcomesRecorded() async throws {
+    @Test func claimsAreLeasedOnceTakenOverWhenTheLeaseRunsOutAndOutcomesRecorded() async throws {
         let f = try await Fixture.make()
         try await f.rule("r", source: "*", [.init(enterpriseId: f.e1, appId: f.a1, type: "todo")])
         let accepted = try await f.accept(Self.message("wf-2", todo: .init(id: "wf-2")))
         let now = Date()
-        let jobs = try await f.database.claimDueDeliveries(limit: 10, now: now)
+        let jobs = try await f.database.claimDueDeliveries(limit: 10, now: now, lease: f.lease)
         #expect(jobs.count == 2)
-        #expect(jobs.allSatisfy { $0.todoState == .pending && $0.type == .todo && $0.unionID != nil })
-        #expect(try await f.database.claimDueDeliveries(limit: 10, now: now).isEmpty)
-        #expect(try await f.database.releasePushClaims() == 2)
-        let again = try await f.database.claimDueDeliveries(limit: 10, now: now)
-        #expect(again.map(\.id) == jobs.map(\.id))
+        #expect(jobs.allSatisfy { $0.todoState == .pending && $0.type == .todo && $0.unionID != nil && $0.attempts == 0 })
+        // Held: neither this worker nor another one gets them again while the lease holds …
+        let other = OutboxLease(owner: "worker-2", duration: 60)
+        #expect(try await f.database.claimDueDeliveries(limit: 10, now: now, lease: f.lease).isEmpty)
+        #expect(try await f.database.claimDueDeliveries(limit: 10, now: now.addingTimeInterval(59), lease: other).isEmpty)
+        // … a renewed lease holds longer …
+        #expect(try await f.database.renewOutboxLeases(f.lease, now: now.addingTimeInterval(30)) == 2)
+        #expect(try await f.database.claimDueDeliveries(limit: 10, now: now.addingTimeInterval(61), lease: other).isEmpty)
+        // … and once it ran out (the worker died), another worker takes them over; the dead worker's attempt counts.
+        let later = now.addingTimeInterval(91)
+        let again = try await f.database.claimDueDeliveries(limit: 10, now: later, lease: other)
+        #expect(again.map(\.id) == jobs.map(\.id) && again.allSatisfy { $0.attempts == 1 })
+        // What the first worker records now is dropped: the deliveries are the second one's.
+        try await f.database.finishDeliveries([(jobs[0].id, .dead(error: "too late"))], lease: f.lease, at: later)
+        #expect(try await f.database.messageDetail(tenantId: f.tenant, id: accepted.id).deliveries.allSatisfy { $0.delivery.state == "pending" })
 
-        let retryAt = now.addingTimeInterval(30)
-        try await f.database.finishDeliveries([(jobs[0].id, .retry(at: retryAt, error: "Feishu error 230020: too fast")),
-                                               (jobs[1].id, .sent(feishuMessageID: "om_1", renderedState: .pending, note: nil))], at: now)
-        #expect(try await f.database.claimDueDeliveries(limit: 10, now: now).isEmpty)
+        let retryAt = later.addingTimeInterval(30)
+        try await f.database.finishDeliveries([(again[0].id, .retry(at: retryAt, error: "Feishu error 230020: too fast")),
+                                               (again[1].id, .sent(feishuMessageID: "om_1", renderedState: .pending, note: nil))],
+                                              lease: other, at: later)
+        #expect(try await f.database.claimDueDeliveries(limit: 10, now: later, lease: other).isEmpty)
         #expect(try await f.database.nextPushDue().map { abs($0.timeIntervalSince(retryAt)) < 0.01 } == true)
-        let retried = try #require(try await f.database.claimDueDeliveries(limit: 10, now: retryAt).first)
-        #expect(retried.attempts == 1)
-        try await f.database.finishDeliveries([(retried.id, .dead(error: "code 230013"))], at: retryAt)
+        let retried = try #require(try await f.database.claimDueDeliveries(limit: 10, now: retryAt, lease: other).first)
+        #expect(retried.attempts == 2)
+        try await f.database.finishDeliveries([(retried.id, .dead(error: "code 230013"))], lease: other, at: retryAt)
 
         let detail = try await f.database.messageDetail(tenantId: f.tenant, id: accepted.id)
         #expect(detail.deliveries.map(\.delivery.state) == ["dead", "sent"])
-        #expect(detail.deliveries[0].delivery.attempts == 2 && detail.deliveries[0].delivery.lastError == "code 230013")
+        #expect(detail.deliveries[0].delivery.attempts == 3 && detail.deliveries[0].delivery.lastError == "code 230013")
         #expect(detail.deliveries[1].delivery.feishuMessageID == "om_1" && detail.deliveries[1].delivery.sentAt != nil)
-        #expect(detail.deliveries.allSatisfy { $0.delivery.claimedAt == nil })
+        #expect(detail.deliveries.allSatisfy { $0.delivery.leaseOwner == nil && $0.delivery.leaseExpiresAt == nil })
+    }
+
+    @Test func aReleasedClaimIsDueAgainWithItsAttemptGivenBack() async throws {
+        let f = try await Fixture.make()
+        try await f.rule("r", source: "*", [.init(enterpriseId: f.e1, appId: f.a1, type: "text")])
+        _ = try await f.accept(Self.message("rel", to: ["u1"]))
+        let now = Date()
+        let job = try #require(try await f.database.claimDueDeliveries(limit: 10, now: now, lease: f.lease).first)
+        try await f.database.finishDeliveries([(job.id, .released)], lease: f.lease, at: now)
+        let again = try #require(try await f.database.claimDueDeliveries(limit: 10, now: now, lease: f.lease).first)
+        #expect(again.id == job.id && again.attempts == 0)
     }
 
     @Test func aCardSentWhileItsTodoChangedGetsAnUpdate() async throws {
         let f = try await Fixture.make()
         try await f.rule("r", source: "*", [.init(enterpriseId: f.e1, appId: f.a1, type: "todo")])
         _ = try await f.accept(Self.message("wf-3", to: ["u1"], todo: .init(id: "wf-3")))
-        let job = try #require(try await f.database.claimDueDeliveries(limit: 10, now: Date()).first)
+        let job = try #require(try await f.database.claimDueDeliveries(limit: 10, now: Date(), lease: f.lease).first)
         // The todo is handled while the card is on its way (rendered pending): no sent card yet, so no update queued …
         let change = try await f.database.changeTodo(tenantId: f.tenant, source: "approval", todoId: "wf-3", state: .done, by: "张三", at: Date())
         #expect(change.changed && change.cardUpdates == 0)
         // … until the send is recorded: then one.
-        try await f.database.finishDeliveries([(job.id, .sent(feishuMessageID: "om_3", renderedState: .pending, note: nil))], at: Date())
-        let cards = try await f.database.claimDueCardUpdates(limit: 10, now: Date())
+        try await f.database.finishDeliveries([(job.id, .sent(feishuMessageID: "om_3", renderedState: .pending, note: nil))], lease: f.lease, at: Date())
+        let cards = try await f.database.claimDueCardUpdates(limit: 10, now: Date(), lease: f.lease)
         #expect(cards.map(\.deliveryId) == [job.id])
         #expect(cards.first?.todoState == .done && cards.first?.feishuMessageID == "om_3")
     }
@@ -300,29 +324,29 @@ import YunqiaoStore
         let f = try await Fixture.make()
         try await f.rule("r", source: "*", [.init(enterpriseId: f.e1, appId: f.a1, type: "todo")])
         _ = try await f.accept(Self.message("wf-5", to: ["u1"], todo: .init(id: "wf-5")))
-        let job = try #require(try await f.database.claimDueDeliveries(limit: 10, now: Date()).first)
-        try await f.database.finishDeliveries([(job.id, .sent(feishuMessageID: "om_5", renderedState: .pending, note: nil))], at: Date())
+        let job = try #require(try await f.database.claimDueDeliveries(limit: 10, now: Date(), lease: f.lease).first)
+        try await f.database.finishDeliveries([(job.id, .sent(feishuMessageID: "om_5", renderedState: .pending, note: nil))], lease: f.lease, at: Date())
 
-        #expect(try await f.database.holdCard(deliveryId: job.id))
-        #expect(try await f.database.holdCard(deliveryId: job.id) == false, "one hold at a time")
+        #expect(try await f.database.holdCard(deliveryId: job.id, lease: f.lease))
+        #expect(try await f.database.holdCard(deliveryId: job.id, lease: f.lease) == false, "one hold at a time")
         let change = try await f.database.changeTodo(tenantId: f.tenant, source: "approval", todoId: "wf-5", state: .approved, by: "李经理", at: Date())
         #expect(change.cardUpdates == 1)
-        #expect(try await f.database.claimDueCardUpdates(limit: 10, now: Date()).isEmpty, "the final style waits for the hold")
-        try await f.database.releaseCard(deliveryId: job.id)
-        let cards = try await f.database.claimDueCardUpdates(limit: 10, now: Date())
+        #expect(try await f.database.claimDueCardUpdates(limit: 10, now: Date(), lease: f.lease).isEmpty, "the final style waits for the hold")
+        try await f.database.releaseCard(deliveryId: job.id, lease: f.lease)
+        let cards = try await f.database.claimDueCardUpdates(limit: 10, now: Date(), lease: f.lease)
         #expect(cards.map(\.deliveryId) == [job.id] && cards.first?.todoState == .approved)
         // A final todo's card is not put back to pending at all.
-        #expect(try await f.database.holdCard(deliveryId: job.id) == false)
+        #expect(try await f.database.holdCard(deliveryId: job.id, lease: f.lease) == false)
 
         // A hold with nothing queued leaves nothing behind.
         _ = try await f.accept(Self.message("wf-6", to: ["u1"], todo: .init(id: "wf-6")))
-        let other = try #require(try await f.database.claimDueDeliveries(limit: 10, now: Date()).first)
-        try await f.database.finishDeliveries([(other.id, .sent(feishuMessageID: "om_6", renderedState: .pending, note: nil))], at: Date())
-        #expect(try await f.database.holdCard(deliveryId: other.id))
-        try await f.database.releaseCard(deliveryId: other.id)
-        #expect(try await f.database.holdCard(deliveryId: other.id), "released: can be held again")
-        try await f.database.releaseCard(deliveryId: other.id)
-        #expect(try await f.database.claimDueCardUpdates(limit: 10, now: Date()).isEmpty)
+        let other = try #require(try await f.database.claimDueDeliveries(limit: 10, now: Date(), lease: f.lease).first)
+        try await f.database.finishDeliveries([(other.id, .sent(feishuMessageID: "om_6", renderedState: .pending, note: nil))], lease: f.lease, at: Date())
+        #expect(try await f.database.holdCard(deliveryId: other.id, lease: f.lease))
+        try await f.database.releaseCard(deliveryId: other.id, lease: f.lease)
+        #expect(try await f.database.holdCard(deliveryId: other.id, lease: f.lease), "released: can be held again")
+        try await f.database.releaseCard(deliveryId: other.id, lease: f.lease)
+        #expect(try await f.database.claimDueCardUpdates(limit: 10, now: Date(), lease: f.lease).isEmpty)
     }
 
     // MARK: todos
@@ -331,9 +355,9 @@ import YunqiaoStore
         let f = try await Fixture.make()
         try await f.rule("r", source: "*", [.init(enterpriseId: f.e1, appId: f.a1, type: "todo"), .init(enterpriseId: f.e1, appId: f.a2, type: "card")])
         _ = try await f.accept(Self.message("wf-4", todo: .init(id: "wf-4")))
-        let jobs = try await f.database.claimDueDeliveries(limit: 10, now: Date())
+        let jobs = try await f.database.claimDueDeliveries(limit: 10, now: Date(), lease: f.lease)
         try await f.database.finishDeliveries(jobs.map { ($0.id, .sent(feishuMessageID: "om_\($0.id)", renderedState: .pending, note: nil)) },
-                                              at: Date())
+                                              lease: f.lease, at: Date())
 
         await #expect(throws: YunqiaoDatabase.TodoChangeError.notFound(source: "approval", todoId: "nope")) {
             _ = try await f.database.changeTodo(tenantId: f.tenant, source: "approval", todoId: "nope", state: .done, by: "x", at: Date())
@@ -384,8 +408,8 @@ import YunqiaoStore
         #expect(page.total == 2 && page.items.map(\.message.id) == [first.id])
         #expect(page.items.first?.counts == [.pending: 1])
 
-        let jobs = try await f.database.claimDueDeliveries(limit: 10, now: Date())
-        try await f.database.finishDeliveries(jobs.map { ($0.id, .dead(error: "Feishu error 230013: no availability")) }, at: Date())
+        let jobs = try await f.database.claimDueDeliveries(limit: 10, now: Date(), lease: f.lease)
+        try await f.database.finishDeliveries(jobs.map { ($0.id, .dead(error: "Feishu error 230013: no availability")) }, lease: f.lease, at: Date())
         let dead = try await f.database.deadLetters(tenantId: f.tenant)
         #expect(dead.total == 2 && dead.items.allSatisfy { $0.kind == "delivery" })
         let one = try #require(dead.items.first?.delivery.delivery.id)

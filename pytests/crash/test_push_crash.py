@@ -180,7 +180,7 @@ def test_kill_9_during_delivery_loses_and_duplicates_nothing(emulator: YunqiaoPr
         # the restart with the same uuid) and the rest was still pending.
         with sqlite3.connect(database) as store:
             recorded = store.execute("SELECT count(*) FROM delivery WHERE state = 'sent'").fetchone()[0]
-            claimed = store.execute("SELECT count(*) FROM delivery WHERE claimedAt IS NOT NULL").fetchone()[0]
+            claimed = store.execute("SELECT count(*) FROM delivery WHERE leaseOwner IS NOT NULL").fetchone()[0]
         store.close()
         assert recorded <= at_kill, f"{recorded} recorded sent, the emulator holds {at_kill}"
     except BaseException:

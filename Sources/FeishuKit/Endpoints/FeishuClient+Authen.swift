@@ -1,4 +1,5 @@
 import Foundation
+import YunqiaoCore
 import NIOHTTP1
 
 /// A user access token from the OAuth code exchange (`feishu-api.md` §2.4).

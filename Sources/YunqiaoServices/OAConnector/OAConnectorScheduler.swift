@@ -6,12 +6,12 @@ import YunqiaoCore
 
 /// Runs every enabled tenant's OA pull connector each `intervalMinutes`, and "run now" requests, in the background:
 /// one run per tenant at a time (a request while one runs answers that run). A failed run is recorded and the schedule
-/// goes on. A `Service`: on graceful shutdown it starts nothing new and waits for the running pulls (bounded by the
-/// service group's shutdown timeout).
+/// goes on. A `Service` (``KeyedRuns`` on a ``WorkerLoop`` whose timer is the schedule): on graceful shutdown it starts
+/// nothing new and waits for the running pulls (bounded by the service group's shutdown timeout).
 ///
 /// The schedule looks for due connectors every `timing.tick`; a connector is due when its newest run started at least
 /// `intervalMinutes × timing.minute` ago (or it never ran). Tests shorten both and may inject the clock.
-public actor OAConnectorScheduler: Service {
+public struct OAConnectorScheduler: Service, Sendable {
     public struct Timing: Sendable {
         /// How often the schedule looks for due connectors (the first look is one tick after the start).
         public var tick: Duration
@@ -26,18 +26,15 @@ public actor OAConnectorScheduler: Service {
 
     public let puller: OAConnectorPuller
     private let timing: Timing
-    private let sleep: @Sendable (Duration) async throws -> Void
     private let logger: Logger
-    private let jobs: AsyncStream<OAConnectorRunRecord>
-    private let queue: AsyncStream<OAConnectorRunRecord>.Continuation
-    private var running: [Int64: OAConnectorRunRecord] = [:]
+    private let runs: KeyedRuns<OAConnectorRunRecord>
 
     public init<C: Clock>(puller: OAConnectorPuller, timing: Timing = Timing(), clock: C, logger: Logger) where C.Duration == Duration {
         self.puller = puller
         self.timing = timing
-        self.sleep = { duration in try await clock.sleep(for: duration) }
         self.logger = logger
-        (jobs, queue) = AsyncStream.makeStream(of: OAConnectorRunRecord.self)
+        runs = KeyedRuns(loop: WorkerLoop(name: "OA connector schedule", every: timing.tick,
+                                          sleep: { duration in try await clock.sleep(for: duration) }, logger: logger))
     }
 
     public init(puller: OAConnectorPuller, timing: Timing = Timing(), logger: Logger) {
@@ -51,17 +48,18 @@ public actor OAConnectorScheduler: Service {
     }
 
     /// Tenants whose pull is running.
-    public var runningTenants: [Int64] { Array(running.keys) }
+    public var runningTenants: [Int64] {
+        get async { await runs.keys }
+    }
 
     private func start(tenantId: Int64, source: OAConnectorRunRecord.Source,
                        by actor: AuditActor) async throws -> (run: OAConnectorRunRecord, started: Bool)
     {
-        if let run = running[tenantId] { return (run, false) }
+        if let run = await runs.running(tenantId) { return (run, false) }
         let (run, started) = try await puller.database.startOAConnectorRun(tenantId: tenantId, source: source, by: actor)
         guard started else { return (run, false) }
-        running[tenantId] = run
-        if case .terminated = queue.yield(run) {
-            running[tenantId] = nil
+        let puller = self.puller
+        guard await runs.start(key: tenantId, run: run, body: { await puller.finish(run) }) else {
             var outcome = OAConnectorRunOutcome(status: .failed)
             outcome.error = "the server is shutting down"
             try await puller.database.finishOAConnectorRun(run, outcome)
@@ -69,8 +67,6 @@ public actor OAConnectorScheduler: Service {
         }
         return (run, true)
     }
-
-    private func finished(_ tenantId: Int64) { running[tenantId] = nil }
 
     /// Starts the runs that are due. A failure (the store, one tenant) is logged; the schedule goes on.
     func startDue(now: Date = Date()) async {
@@ -80,7 +76,7 @@ public actor OAConnectorScheduler: Service {
             return
         }
         let minute = timing.minute / .seconds(1)
-        for connector in connectors where running[connector.tenantId] == nil {
+        for connector in connectors where await runs.running(connector.tenantId) == nil {
             do {
                 if let last = try await puller.database.lastOAConnectorRunStart(tenantId: connector.tenantId),
                    now.timeIntervalSince(last) < Double(connector.intervalMinutes) * minute
@@ -94,28 +90,8 @@ public actor OAConnectorScheduler: Service {
         }
     }
 
+    /// The schedule looks for due connectors at every tick; on shutdown it stops at once, running pulls finish.
     public func run() async throws {
-        let queue = self.queue
-        await withGracefulShutdownHandler {
-            await withDiscardingTaskGroup { group in
-                group.addTask {
-                    // The schedule stops at once on shutdown; running pulls finish below.
-                    try? await cancelWhenGracefulShutdown {
-                        while !Task.isCancelled {
-                            try await self.sleep(self.timing.tick)
-                            await self.startDue()
-                        }
-                    }
-                }
-                for await run in jobs {
-                    group.addTask {
-                        await self.puller.finish(run)
-                        await self.finished(run.tenantId)
-                    }
-                }
-            }
-        } onGracefulShutdown: {
-            queue.finish()
-        }
+        await runs.run(onTimer: { await self.startDue() })
     }
 }

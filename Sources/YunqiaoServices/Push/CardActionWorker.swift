@@ -14,44 +14,39 @@ import YunqiaoStore
 ///   signed, 5 s deadline, the same body on every attempt (the OA dedupes by `actionId`).
 /// - 2xx: the todo becomes approved or rejected (``YunqiaoDatabase/changeTodo(tenantId:source:todoId:state:by:at:)``),
 ///   which queues the update of every card of the todo; ``todoChanged`` wakes the worker that sends them.
-/// - No answer or 5xx: another attempt after a back-off, at most ``Configuration/maxAttempts`` in all.
+/// - No answer or 5xx: another attempt after a back-off, at most `retry.maxAttempts` (``Configuration/retry``) in all.
 /// - 4xx, the attempts used up, or no webhook configured: the action failed. Its card is set back to the pending style
 ///   with a note saying why (PATCH of the card), so the user can try again or handle it in the OA.
 ///
-/// A `Service`: it looks for due actions when woken (a click was recorded) and every ``Configuration/poll``; on
-/// graceful shutdown it finishes the attempts under way and stops. Claims of a killed process are given back at start.
+/// A `Service` on a ``WorkerLoop``: it looks for due actions when woken (a click was recorded) and every
+/// ``Configuration/poll``; on graceful shutdown it finishes the attempts under way and stops. An action claimed by a
+/// process that died is called again when its lease (``OutboxLease``) runs out; the OA dedupes by `actionId`.
 public struct CardActionWorker: Service, Sendable {
     public struct Configuration: Sendable {
         /// The deadline of one webhook call.
         public var timeout: Duration
-        /// Attempts per action, the first one included.
-        public var maxAttempts: Int
+        /// Attempts per action, the first one included, and the pauses between them (``RetryPolicy``).
+        public var retry: RetryPolicy
         /// How often due actions are looked for without a wake-up (retries become due this way).
         public var poll: Duration
-        /// The pause before attempt `n + 1` after `n` failed attempts.
-        public var backoff: @Sendable (Int) -> Duration
         /// Actions called at the same time.
         public var batch: Int
         /// The language of the cards and toasts of quick approval (the delivery worker's language).
         public var language: MessageLanguage
 
-        public init(timeout: Duration = .seconds(5), maxAttempts: Int = 5, poll: Duration = .seconds(1),
-                    backoff: @escaping @Sendable (Int) -> Duration = Self.exponentialBackoff, batch: Int = 16,
-                    language: MessageLanguage = .zhCN)
+        /// - Parameter retry: 5 attempts; 1 s, 2 s, 4 s … at most 60 s between them.
+        public init(timeout: Duration = .seconds(5), retry: RetryPolicy = RetryPolicy(maxAttempts: 5, baseDelay: .seconds(1), maxDelay: .seconds(60)),
+                    poll: Duration = .seconds(1), batch: Int = 16, language: MessageLanguage = .zhCN)
         {
             self.language = language
             self.timeout = timeout
-            self.maxAttempts = maxAttempts
+            self.retry = retry
             self.poll = poll
-            self.backoff = backoff
             self.batch = batch
         }
 
-        /// 1 s, 2 s, 4 s, 8 s … at most 60 s, ± 20 %.
-        public static let exponentialBackoff: @Sendable (Int) -> Duration = { failed in
-            let seconds = min(pow(2, Double(max(failed, 1) - 1)), 60)
-            return .milliseconds(Int64(seconds * 1000 * Double.random(in: 0.8...1.2)))
-        }
+        /// How long a claimed action is this worker's: an attempt's deadline and room for recording it.
+        var lease: TimeInterval { timeout.timeInterval + 30 }
     }
 
     let database: YunqiaoDatabase
@@ -61,8 +56,8 @@ public struct CardActionWorker: Service, Sendable {
     let logger: Logger
     /// Called after a todo changed (its card updates are queued).
     let todoChanged: @Sendable () -> Void
-    private let wakeups: AsyncStream<Void>
-    private let signal: AsyncStream<Void>.Continuation
+    let loop: WorkerLoop
+    let lease: OutboxLease
 
     public init(database: YunqiaoDatabase, clients: FeishuClients, httpClient: HTTPClient, configuration: Configuration = Configuration(),
                 logger: Logger, todoChanged: @escaping @Sendable () -> Void = {})
@@ -73,43 +68,26 @@ public struct CardActionWorker: Service, Sendable {
         self.configuration = configuration
         self.logger = logger
         self.todoChanged = todoChanged
-        (wakeups, signal) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        self.lease = OutboxLease(owner: OutboxLease.processOwner(), duration: configuration.lease)
+        self.loop = WorkerLoop(name: "quick approval", every: configuration.poll, logger: logger)
     }
 
     /// Look for due actions now (a click was just recorded).
-    public func wake() { signal.yield() }
+    public func wake() { loop.wake() }
 
     public func run() async throws {
-        do { try await database.releaseCardActionClaims() } catch {
-            logger.error("quick approval: cannot give back claimed actions", metadata: ["error": "\(error)"])
-        }
-        let signal = self.signal
-        let poll = configuration.poll
-        signal.yield()
-        await withGracefulShutdownHandler {
-            await withDiscardingTaskGroup { group in
-                group.addTask {
-                    try? await cancelWhenGracefulShutdown {
-                        while !Task.isCancelled {
-                            try await Task.sleep(for: poll)
-                            signal.yield()
-                        }
-                    }
-                }
-                for await _ in wakeups { await processDue() }
-            }
-        } onGracefulShutdown: {
-            signal.finish()
+        await loop.run { _ in
+            await processDue()
+            return WorkerLoop.Tick()
         }
     }
 
-    /// Calls every due action, a batch at a time, until none is due.
+    /// Calls every due action, a batch at a time, until none is due. An action whose attempt this worker could not
+    /// record stays claimed until its lease runs out.
     func processDue() async {
         while !Task.isCancelled {
             let jobs: [YunqiaoDatabase.CardActionJob]
             do {
-                // The lease: an attempt's deadline and room for recording it.
-                let lease = Double(configuration.timeout.components.seconds) + 30
                 jobs = try await database.claimDueCardActions(limit: configuration.batch, now: Date(), lease: lease)
             } catch {
                 logger.error("quick approval: cannot read due actions", metadata: ["error": "\(error)"])
@@ -151,17 +129,17 @@ public struct CardActionWorker: Service, Sendable {
                                note: reason.map { ("OA：\($0)", "OA: \($0)") }
                                    ?? ("OA 拒绝了该操作（HTTP \(status)）", "the OA refused it (HTTP \(status))"))
             case .failed(let error):
-                if action.attempts >= configuration.maxAttempts {
+                let maxAttempts = configuration.retry.maxAttempts
+                if let next = configuration.retry.nextAttempt(afterAttempt: action.attempts, retryable: true, now: Date()) {
+                    logger.info("quick approval: the OA could not be reached, will try again",
+                                metadata: metadata.merging(["error": "\(error)", "retry.at": "\(next)"]) { $1 })
+                    try await database.retryCardAction(action.actionId, at: next, result: "\(error) (attempt \(action.attempts) of \(maxAttempts))",
+                                                       lease: lease)
+                } else {
                     logger.warning("quick approval: the OA could not be reached, giving up",
                                    metadata: metadata.merging(["error": "\(error)"]) { $1 })
-                    try await fail(job, result: "\(error) (attempt \(action.attempts) of \(configuration.maxAttempts), giving up)",
+                    try await fail(job, result: "\(error) (attempt \(action.attempts) of \(maxAttempts), giving up)",
                                    note: ("OA 暂时无法处理", "the OA cannot handle it now"))
-                } else {
-                    let pause = configuration.backoff(action.attempts)
-                    logger.info("quick approval: the OA could not be reached, will try again",
-                                metadata: metadata.merging(["error": "\(error)", "retry.in": "\(pause)"]) { $1 })
-                    try await database.retryCardAction(action.actionId, at: Date().addingTimeInterval(Self.interval(pause)),
-                                                       result: "\(error) (attempt \(action.attempts) of \(configuration.maxAttempts))")
                 }
             }
         } catch {
@@ -183,14 +161,14 @@ public struct CardActionWorker: Service, Sendable {
             // The OA accepted, yet the todo was handled meanwhile (another state through the OA API): that one stays.
             result += "; the todo was not changed: \(error)"
         }
-        try await database.finishCardAction(action.actionId, .done, result: result)
+        try await database.finishCardAction(action.actionId, .done, result: result, lease: lease)
     }
 
     /// The action failed: recorded, and the card goes back to the pending style with `note` (unless the todo was
     /// handled meanwhile: its own card update shows that).
     private func fail(_ job: YunqiaoDatabase.CardActionJob, result: String, note: (zh: String, en: String)) async throws {
         let action = job.action
-        try await database.finishCardAction(action.actionId, .failed, result: result)
+        try await database.finishCardAction(action.actionId, .failed, result: result, lease: lease)
         let cardError = await restoreCard(job, note: note)
         if let cardError {
             logger.warning("quick approval: the card could not be set back to pending",
@@ -206,12 +184,12 @@ public struct CardActionWorker: Service, Sendable {
         let deliveryId = job.action.deliveryId
         do {
             // Held against the card-update queue: a todo made final meanwhile gets its final style after this PATCH.
-            guard try await database.holdCard(deliveryId: deliveryId) else { return nil }
+            guard try await database.holdCard(deliveryId: deliveryId, lease: lease) else { return nil }
         } catch {
             return "\(error)"
         }
         let failure = await patchPending(job, message: message, messageID: messageID, note: note)
-        do { try await database.releaseCard(deliveryId: deliveryId) } catch {
+        do { try await database.releaseCard(deliveryId: deliveryId, lease: lease) } catch {
             logger.error("quick approval: the card's hold could not be released", metadata: ["delivery.id": "\(deliveryId)", "error": "\(error)"])
         }
         todoChanged()  // a card update queued while the card was held is due now
@@ -233,11 +211,6 @@ public struct CardActionWorker: Service, Sendable {
         } catch {
             return "\(error)"
         }
-    }
-
-    /// A duration in seconds, with fractions.
-    static func interval(_ duration: Duration) -> TimeInterval {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
     static func payload(_ action: CardActionRecord) -> OAActionWebhook.Payload {

@@ -94,9 +94,10 @@ extension PushDelivery {
         let (retryable, text) = Self.describe(error)
         let attempt = attempts + 1
         guard retryable else { return .dead(error: text) }
-        guard attempt < configuration.maxAttempts else { return .dead(error: "gave up after \(attempt) attempts: \(text)") }
-        let wait = configuration.backoff(afterAttempt: attempt)
-        return .retry(at: configuration.now().addingTimeInterval(wait.seconds), error: text)
+        guard let next = configuration.retry.nextAttempt(afterAttempt: attempt, retryable: true, now: configuration.now()) else {
+            return .dead(error: "gave up after \(attempt) attempts: \(text)")
+        }
+        return .retry(at: next, error: text)
     }
 
     /// Whether a failure may pass by itself, and how to show it (Feishu's code and message, never a secret).
@@ -140,12 +141,12 @@ extension PushDelivery {
             result = "released"
         }
         Counter(label: "yunqiao_push_deliveries_total", dimensions: [("result", result)]).increment()
-        // Cancelled at shutdown: the store cannot be written now, and the next start gives the claim back anyway.
+        // Cancelled at shutdown: the store cannot be written now, and the lease runs out anyway.
         if case .released = outcome, Task.isCancelled { return }
         do {
-            try await database.finishDeliveries([(job.id, outcome)], at: configuration.now())
+            try await database.finishDeliveries([(job.id, outcome)], lease: lease, at: configuration.now())
         } catch {
-            // The claim stays until the next start, which sends it again with the same uuid: nothing is duplicated.
+            // The lease runs out and the delivery is sent again with the same uuid: nothing is duplicated.
             logger.error("push: cannot record a delivery", metadata: metadata.merging(["error": "\(error)"]) { $1 })
         }
         if case .dead = outcome { apps.remove(job.appId) }
@@ -169,7 +170,7 @@ extension PushDelivery {
         Counter(label: "yunqiao_push_card_updates_total", dimensions: [("result", result)]).increment()
         if case .released = outcome, Task.isCancelled { return }
         do {
-            try await database.finishCardUpdates([(job.id, outcome)], at: configuration.now())
+            try await database.finishCardUpdates([(job.id, outcome)], lease: lease, at: configuration.now())
         } catch {
             logger.error("push: cannot record a card update", metadata: metadata.merging(["error": "\(error)"]) { $1 })
         }
@@ -204,7 +205,7 @@ extension PushDelivery {
     private func upload(_ url: String, with client: FeishuClient) async throws -> String {
         var request = HTTPClientRequest(url: url)
         request.headers.add(name: "User-Agent", value: "yunqiao/0.1")
-        let timeout = TimeAmount.nanoseconds(Int64(configuration.imageTimeout.seconds * 1e9))
+        let timeout = TimeAmount.nanoseconds(Int64(configuration.imageTimeout.timeInterval * 1e9))
         let response = try await httpClient.execute(request, timeout: timeout, logger: logger)
         guard response.status == .ok else { throw PushImageProblem(description: "downloading it answered HTTP \(response.status.code)") }
         if let length = response.headers.first(name: "content-length").flatMap(Int.init), length > configuration.imageMaxBytes {

@@ -17,11 +17,12 @@ public struct PushDeliveryConfiguration: Sendable {
     public var queuedPerApp = 64
     /// Sends in flight to one recipient of an app, so a burst to one user (5/s at Feishu) cannot take every slot.
     public var concurrencyPerRecipient = 2
-    /// A delivery is dead after this many failed attempts.
-    public var maxAttempts = 8
-    /// Attempt `n` failed: the next one waits `min(backoffBase × 2ⁿ, backoffMax)` plus up to half of that at random.
-    public var backoffBase: Duration = .seconds(1)
-    public var backoffMax: Duration = .seconds(300)
+    /// A delivery is dead after `retry.maxAttempts` failed attempts; the pauses between them grow from
+    /// `retry.baseDelay` to `retry.maxDelay` (``RetryPolicy``).
+    public var retry = RetryPolicy(maxAttempts: 8, baseDelay: .seconds(2), maxDelay: .seconds(300))
+    /// How long claimed work stays this worker's without renewal (``OutboxLease``): work of a process that died is sent
+    /// by another one, or after the restart, once this has passed. The worker renews its leases every third of it.
+    public var lease: TimeInterval = 30
     /// How often the store is looked at without a wake-up (retries coming due, work of another process).
     public var pollInterval: Duration = .seconds(1)
     /// Downloading a message's image: at most this long and this big.
@@ -36,14 +37,6 @@ public struct PushDeliveryConfiguration: Sendable {
     public var now: @Sendable () -> Date = { Date() }
 
     public init() {}
-
-    /// The wait before the attempt after failed attempt `attempt` (1-based).
-    func backoff(afterAttempt attempt: Int) -> Duration {
-        let exponent = min(max(attempt, 0), 20)
-        let delay = min(backoffMax, backoffBase * (1 << exponent))
-        let seconds = Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18
-        return .seconds(seconds * (1 + Double.random(in: 0...0.5)))
-    }
 }
 
 /// The delivery worker (issue #7, "Delivery"): sends due deliveries of the outbox to Feishu and brings todo cards to
@@ -53,13 +46,15 @@ public struct PushDeliveryConfiguration: Sendable {
 ///   (``PushDeliveryConfiguration/concurrencyPerApp``); each send goes through the app's shared ``FeishuClient`` (its
 ///   limiter keeps 50/s and 1000/min per app) and a per-recipient limiter (5/s), with `receive_id_type=union_id` and the
 ///   delivery's fixed `uuid`, then records its outcome in its own transaction.
-/// - Retryable failures (``FeishuAPIError/isRetryable``, network) come back after a jittered back-off; a delivery is
-///   dead after ``PushDeliveryConfiguration/maxAttempts`` or at once on a permanent error.
+/// - Retryable failures (``FeishuAPIError/isRetryable``, network) come back after the back-off of
+///   ``PushDeliveryConfiguration/retry``; a delivery is dead when its attempts are used up or at once on a permanent
+///   error.
 /// - ``wake()`` after a change to the outbox starts work at once; otherwise the store is looked at every
-///   ``PushDeliveryConfiguration/pollInterval``.
+///   ``PushDeliveryConfiguration/pollInterval`` (the ``WorkerLoop``).
+/// - Claims are leases (``OutboxLease``) the worker renews while it holds the work: a killed process loses nothing —
+///   its work is due again when the lease runs out — and a repeated send has the same `uuid`, so Feishu answers it
+///   with the first message.
 /// - Graceful shutdown: no new sends, the running ones finish and record, the queued ones go back to the store.
-/// - At start every claim is given back, so a killed process loses nothing; a repeated send has the same `uuid` and
-///   Feishu answers it with the first message.
 public actor PushDelivery: Service {
     /// A claimed piece of work.
     enum Job: Sendable {
@@ -90,7 +85,11 @@ public actor PushDelivery: Service {
     let sleep: @Sendable (Duration) async throws -> Void
     /// 5/s per recipient and app (keys carry the app id), shared by every send of the process.
     let recipientLimiter = RateLimiter(limits: .feishuPerRecipient)
-    let signal = PushWakeSignal()
+    /// The worker's loop: woken by ``wake()`` and finished sends, and every ``PushDeliveryConfiguration/pollInterval``.
+    let loop: WorkerLoop
+    /// This worker's hold on what it claims.
+    let lease: OutboxLease
+    private var lastRenewal = Date.distantPast
     let images = PushImageKeys()
 
     private var queues: [Int64: [Job]] = [:]
@@ -114,7 +113,10 @@ public actor PushDelivery: Service {
         self.httpClient = httpClient
         self.configuration = configuration
         self.logger = logger
-        self.sleep = { duration in try await clock.sleep(for: duration) }
+        let sleep: @Sendable (Duration) async throws -> Void = { duration in try await clock.sleep(for: duration) }
+        self.sleep = sleep
+        self.lease = OutboxLease(owner: OutboxLease.processOwner(), duration: configuration.lease)
+        self.loop = WorkerLoop(name: "push", every: configuration.pollInterval, sleep: sleep, logger: logger)
     }
 
     public init(database: YunqiaoDatabase, clients: FeishuClients, httpClient: HTTPClient,
@@ -125,49 +127,39 @@ public actor PushDelivery: Service {
     }
 
     /// New work is in the store (an accepted message, a todo change, a resend): look now instead of at the next poll.
-    public nonisolated func wake() { signal.signal(newWork: true) }
+    public nonisolated func wake() { loop.wake() }
 
     public func run() async throws {
-        let released = try await database.releasePushClaims()
-        if released > 0 { logger.info("push: took back claims of a stopped worker", metadata: ["push.released": "\(released)"]) }
-        let signal = self.signal
-        await withGracefulShutdownHandler {
-            await withDiscardingTaskGroup { group in
-                let clock = ContinuousClock()
-                var lookAtStore = true
-                var lastLook = clock.now
-                while !signal.isStopping {
-                    // New work was signalled, a poll interval passed (retries coming due, another process's work), or an
-                    // app with more work in the store has room in its queue again.
-                    lookAtStore = signal.takeNewWork() || lookAtStore || clock.now - lastLook >= configuration.pollInterval
-                        || backlogged.contains { (queues[$0]?.count ?? 0) < refill }
-                    if lookAtStore {
-                        lastLook = clock.now
-                        lookAtStore = await claim()
-                    }
-                    for job in startable() {
-                        group.addTask { await self.perform(job) }
-                    }
-                    // A full batch came back: claim the next one right away (the apps just filled are left out of it).
-                    if lookAtStore { continue }
-                    let remaining = configuration.pollInterval - (clock.now - lastLook)
-                    if !(await signal.wait(timeout: max(remaining, .milliseconds(1)), sleep: sleep)) { lookAtStore = true }
-                }
-                await giveBackQueued()
-            }
-            finishedStopping()
-            // Stopped early (``stop()``): idle until the service group shuts down.
-            if !Task.isShuttingDownGracefully { try? await gracefulShutdown() }
-        } onGracefulShutdown: {
-            signal.stop()
+        await loop.run(tick: { wake in try await self.tick(wake) }, stopped: {
+            await self.giveBackQueued()
+            return WorkerLoop.Tick()
+        })
+        finishedStopping()
+        // Stopped early (``stop()``): idle until the service group shuts down.
+        if !Task.isShuttingDownGracefully { try? await gracefulShutdown() }
+    }
+
+    /// One turn of the loop: claim due work when there may be some — new work was signalled, the timer fired (retries
+    /// coming due, another process's work), the last claim came back full, or an app with more work in the store has
+    /// room in its queue again — renew the leases on the timer, and start what the apps have slots for.
+    private func tick(_ wake: WorkerLoop.Wake) async throws -> WorkerLoop.Tick {
+        let now = configuration.now()
+        if wake.timer, now.timeIntervalSince(lastRenewal) >= configuration.lease / 3 {
+            lastRenewal = now
+            try await database.renewOutboxLeases(lease, now: now)
         }
+        var more = false
+        if wake.start || wake.newWork || wake.timer || wake.again || backlogged.contains(where: { (queues[$0]?.count ?? 0) < refill }) {
+            more = try await claim()
+        }
+        return WorkerLoop.Tick(work: startable().map { job in { await self.perform(job) } }, more: more)
     }
 
     /// Stops taking work before the service group shuts down: the running sends finish and are recorded, the claimed
     /// ones go back to the store. Returns when that is done; the service then idles until shutdown. (Tests and the
     /// bench use it to stand for a stopped process.)
     public func stop() async {
-        signal.stop()
+        loop.stop()
         if stopped { return }
         await withCheckedContinuation { stopWaiters.append($0) }
     }
@@ -182,14 +174,14 @@ public actor PushDelivery: Service {
     private var refill: Int { max(1, configuration.queuedPerApp / 2) }
 
     /// Claims due work: up to ``refill`` per app, for the apps whose queue is below it, a batch at most. Answers whether
-    /// there may be more (a full batch came back).
-    private func claim() async -> Bool {
+    /// there may be more (a full batch came back). A failure is the loop's to log and back off from.
+    private func claim() async throws -> Bool {
         let now = configuration.now()
         let full = Set(queues.filter { $0.value.count >= refill }.keys)
         let limit = configuration.batchSize
         do {
-            let deliveries = try await database.claimDueDeliveries(limit: limit, perApp: refill, now: now, excludingApps: full)
-            let cards = try await database.claimDueCardUpdates(limit: limit, perApp: refill, now: now, excludingApps: full)
+            let deliveries = try await database.claimDueDeliveries(limit: limit, perApp: refill, now: now, lease: lease, excludingApps: full)
+            let cards = try await database.claimDueCardUpdates(limit: limit, perApp: refill, now: now, lease: lease, excludingApps: full)
             var claimed: [Int64: Int] = [:]
             for job in deliveries {
                 enqueue(.delivery(job))
@@ -203,10 +195,8 @@ public actor PushDelivery: Service {
             backlogged = backlogged.intersection(full).union(claimed.filter { $0.value >= refill }.keys)
             return deliveries.count >= limit || cards.count >= min(limit, refill)
         } catch {
-            // Tried again at the next poll, not at once.
             backlogged = []
-            logger.error("push: cannot claim due deliveries", metadata: ["error": "\(error)"])
-            return false
+            throw error
         }
     }
 
@@ -249,7 +239,7 @@ public actor PushDelivery: Service {
         inFlight[job.appId, default: 1] -= 1
         if inFlight[job.appId] == 0 { inFlight[job.appId] = nil }
         running -= 1
-        signal.signal(newWork: false)
+        loop.wake(newWork: false)
     }
 
     /// At shutdown: what was claimed but not started goes back to the store, due as it was.
@@ -266,20 +256,16 @@ public actor PushDelivery: Service {
             return nil
         }
         do {
-            try await database.finishDeliveries(deliveries, at: configuration.now())
-            try await database.finishCardUpdates(cards, at: configuration.now())
+            try await database.finishDeliveries(deliveries, lease: lease, at: configuration.now())
+            try await database.finishCardUpdates(cards, lease: lease, at: configuration.now())
         } catch {
-            // The next start gives every claim back anyway.
+            // Their leases run out: another worker (or this one after the restart) takes them then.
             logger.warning("push: cannot give back queued deliveries at shutdown", metadata: ["error": "\(error)"])
         }
     }
 
     /// Sends in flight and claimed jobs waiting for a slot (for tests and the bench).
     public var load: (running: Int, queued: Int) { (running, queued) }
-}
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }
 
 /// A dictionary that forgets its oldest entries beyond `capacity`.

@@ -4,32 +4,26 @@ import ServiceLifecycle
 import YunqiaoCore
 import YunqiaoStore
 
-/// Runs "sync now" requests in the background, one run per enterprise at a time. A `Service`: on graceful shutdown it
-/// takes no new runs and waits for the running ones to finish (bounded by the service group's shutdown timeout).
-public actor SyncCoordinator: Service {
-    private struct Job: Sendable {
-        var run: SyncRunRecord
-        var enterprise: EnterpriseRecord
-    }
-
+/// Runs "sync now" requests in the background, one run per enterprise at a time (``KeyedRuns``). A `Service`: on
+/// graceful shutdown it takes no new runs and waits for the running ones to finish (bounded by the service group's
+/// shutdown timeout).
+public struct SyncCoordinator: Service, Sendable {
     private let sync: FeishuDirectorySync
-    private let jobs: AsyncStream<Job>
-    private let queue: AsyncStream<Job>.Continuation
-    private var running: [Int64: SyncRunRecord] = [:]
+    private let runs: KeyedRuns<SyncRunRecord>
 
     public init(sync: FeishuDirectorySync) {
         self.sync = sync
-        (jobs, queue) = AsyncStream.makeStream(of: Job.self)
+        // No schedule yet: the timer only keeps the loop looking now and then.
+        runs = KeyedRuns(loop: WorkerLoop(name: "directory sync", every: .seconds(3600), logger: sync.logger))
     }
 
     /// Starts a run of `enterprise`, or returns the one already running (`started == false`).
     public func start(enterprise: EnterpriseRecord) async throws -> (run: SyncRunRecord, started: Bool) {
-        guard let id = enterprise.id else { throw YunqiaoDatabase.StoreError.notFound("enterprise") }
-        if let run = running[id] { return (run, false) }
+        guard let id = enterprise.id else { throw YunqiaoError.notFound("enterprise") }
+        if let run = await runs.running(id) { return (run, false) }
         let run = try await sync.start(enterprise: enterprise)
-        running[id] = run
-        if case .terminated = queue.yield(Job(run: run, enterprise: enterprise)) {
-            running[id] = nil
+        let sync = self.sync
+        guard await runs.start(key: id, run: run, body: { _ = await sync.finish(run, enterprise: enterprise) }) else {
             var report = SyncReport()
             report.status = .failed
             report.error = "the server is shutting down"
@@ -39,24 +33,9 @@ public actor SyncCoordinator: Service {
         return (run, true)
     }
 
-    public var runningEnterprises: [Int64] { Array(running.keys) }
-
-    private func finished(_ enterpriseId: Int64) { running[enterpriseId] = nil }
-
-    public func run() async throws {
-        let queue = self.queue
-        await withGracefulShutdownHandler {
-            await withDiscardingTaskGroup { group in
-                for await job in jobs {
-                    group.addTask {
-                        _ = await self.sync.finish(job.run, enterprise: job.enterprise)
-                        await self.finished(job.run.enterpriseId)
-                    }
-                }
-            }
-        } onGracefulShutdown: {
-            queue.finish()
-        }
+    public var runningEnterprises: [Int64] {
+        get async { await runs.keys }
     }
-}
 
+    public func run() async throws { await runs.run() }
+}

@@ -396,6 +396,7 @@ enum Migrations {
                 CREATE INDEX cardAction_due ON cardAction(nextAttemptAt) WHERE state IN ('received', 'calling')
                 """)
         }
+        migrator.registerMigration("v8: outbox leases", migrate: outboxLeases)
         return migrator
     }
 }

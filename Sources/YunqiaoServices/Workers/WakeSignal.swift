@@ -1,9 +1,9 @@
 import Synchronization
 import YunqiaoCore
 
-/// Wakes the delivery worker's loop: "new work is in the store" (an accepted message, a todo change, a resend) or
+/// Wakes a worker's loop (``WorkerLoop``): "new work is in the store" (an accepted message, a todo change, a click) or
 /// "a slot is free" (a send finished). One waiter — the loop —, any number of signallers, never blocking them.
-final class PushWakeSignal: Sendable {
+final class WakeSignal: Sendable {
     private struct State: Sendable {
         var signalled = false
         var newWork = false

@@ -8,18 +8,21 @@ enum TokenKind: String, Sendable, Hashable {
 /// The platform's side of the emulator: the apps and their tenant/app tokens, the clock, rate windows, injected
 /// faults and the call counters. Every area reads the clock and draws on the rate windows through it.
 struct AdminState: Sendable {
+    /// An app as configured (or changed at run time), and the tenant/app tokens it currently gets.
     struct AppRecord: Sendable {
         var config: EmulatorConfiguration.App
         var currentTenantToken: String?
         var currentAppToken: String?
     }
 
+    /// A tenant or app access token: whose, and until when.
     struct TokenRecord: Sendable {
         var appID: String
         var expiresAt: Double
         var kind: TokenKind = .tenant
     }
 
+    /// What `/_emulator/state` counts, per API and in total.
     struct Counters: Sendable {
         var calls: [String: Int] = [:]
         var rateLimited: [String: Int] = [:]

@@ -1,7 +1,7 @@
 import Foundation
 
-/// IM v1 (`feishu-api.md` §4): send, get and update messages; images are in `EmulatorState+IMImages.swift`, card
-/// callbacks in `EmulatorState+IMCallbacks.swift`.
+/// IM v1 (`feishu-api.md` §4): send, get and update messages; images are in `IMState+Images.swift`, card
+/// callbacks in `IMState+Callbacks.swift`.
 ///
 /// Choices where the doc is silent:
 /// - the bot's availability range (可用范围) is the app's contact scope;

@@ -15,6 +15,7 @@ struct IMState: Sendable {
         var userKey: Int?
     }
 
+    /// A message a bot sent, with its content as sent or last updated.
     struct Message: Sendable {
         var id: String
         var appID: String
@@ -36,6 +37,7 @@ struct IMState: Sendable {
         var sequence: Int
     }
 
+    /// A group chat (made by the operator) or a bot's single chat with one user.
     struct Chat: Sendable {
         var id: String
         var name: String
@@ -48,6 +50,7 @@ struct IMState: Sendable {
         var sequence: Int
     }
 
+    /// An uploaded image: its key and which app owns it.
     struct Image: Sendable {
         var key: String
         var appID: String
@@ -56,6 +59,7 @@ struct IMState: Sendable {
         var size: Int
     }
 
+    /// The message a `uuid` created, remembered for an hour.
     struct SentUUID: Sendable {
         var messageID: String
         var expiresAt: Double
@@ -91,7 +95,7 @@ struct IMState: Sendable {
     static let perTargetPerSecond = 5
     static let postTags: Set<String> = ["text", "a", "at", "img", "media", "emotion", "hr", "code_block", "md"]
 
-
+    /// Emulator-clock seconds as the milliseconds IM answers carry.
     static func milliseconds(_ time: Double) -> Int64 { Int64((time * 1000).rounded(.down)) }
 
     // MARK: errors

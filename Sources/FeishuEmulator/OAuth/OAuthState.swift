@@ -4,6 +4,7 @@ import Foundation
 /// The OAuth area (`feishu-api.md` §2.4–2.5): authorization codes, user access tokens and refresh tokens, and the
 /// rules for issuing and redeeming them. Ids come from the org's generator, times from the caller's clock.
 struct OAuthState: Sendable {
+    /// An authorization code: for which app, user, redirect URI, scopes and PKCE challenge.
     struct Code: Sendable {
         var appID: String
         var userKey: Int
@@ -15,6 +16,7 @@ struct OAuthState: Sendable {
         var used = false
     }
 
+    /// A user access token (v2 JWT-shaped or legacy `u-…`).
     struct UserToken: Sendable {
         var appID: String
         var userKey: Int
@@ -22,6 +24,7 @@ struct OAuthState: Sendable {
         var expiresAt: Double
     }
 
+    /// A single-use refresh token.
     struct RefreshToken: Sendable {
         var appID: String
         var userKey: Int
@@ -86,6 +89,7 @@ struct OAuthState: Sendable {
 
     // MARK: issuing user tokens
 
+    /// What a successful exchange answers: the access token and, when one is due, a refresh token.
     struct IssuedUserToken {
         var accessToken: String
         var expiresIn: Int

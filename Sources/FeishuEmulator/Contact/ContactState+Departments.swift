@@ -100,8 +100,8 @@ extension ContactState {
         return ["department": render(department, types, app: app)]
     }
 
-    private mutating func applyDepartmentFields(_ body: [String: JSON], to department: inout Department, types: IDTypes, app: App,
-                                       isNew: Bool) throws(APIError)
+    private mutating func applyDepartmentFields(_ body: [String: JSON], to department: inout Department, types: IDTypes,
+                                                app: App, isNew: Bool) throws(APIError)
     {
         if let name = body["name"]?.stringValue {
             guard !name.trimmingCharacters(in: .whitespaces).isEmpty else { throw .validation("name", name, "name is required") }

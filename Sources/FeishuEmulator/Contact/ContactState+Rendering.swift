@@ -2,6 +2,7 @@ import Foundation
 
 /// Departments and users as the contact APIs answer them, with the ids of the caller's types.
 extension ContactState {
+    /// A department with its member counts (mutating: the counts are cached until the org changes).
     mutating func render(_ department: Department, _ types: IDTypes, app: App) -> JSON {
         let counts = memberCounts()
         var object: [String: JSON] = [
@@ -27,7 +28,7 @@ extension ContactState {
         return .object(object)
     }
 
-    mutating func render(_ user: User, _ types: IDTypes, app: App) -> JSON {
+    func render(_ user: User, _ types: IDTypes, app: App) -> JSON {
         let withheld = app.withheldFields
         let avatarBase = "https://s1-imfile.feishucdn.com/static-resource/v1/v2_\(user.avatarSeed)~?image_size="
         var object: [String: JSON] = [

@@ -4,13 +4,13 @@ import Foundation
 extension ContactState {
     // MARK: users
 
-    mutating func getUser(_ call: APICall, app: App) throws(APIError) -> JSON {
+    func getUser(_ call: APICall, app: App) throws(APIError) -> JSON {
         let types = try call.idTypes()
         let user = try visibleUser(call.pathParameters["user_id"] ?? "", types, app: app)
         return ["user": render(user, types, app: app)]
     }
 
-    mutating func batchUsers(_ call: APICall, app: App) throws(APIError) -> JSON {
+    func batchUsers(_ call: APICall, app: App) throws(APIError) -> JSON {
         let types = try call.idTypes()
         let ids = call.queryAll("user_ids")
         guard !ids.isEmpty else { throw .validation("user_ids", nil, "user_ids is required") }
@@ -22,7 +22,7 @@ extension ContactState {
         return ["items": .array(items)]
     }
 
-    mutating func findUsersByDepartment(_ call: APICall, app: App) throws(APIError) -> JSON {
+    func findUsersByDepartment(_ call: APICall, app: App) throws(APIError) -> JSON {
         let types = try call.idTypes()
         guard let id = call.query("department_id"), !id.isEmpty else {
             throw .validation("department_id", nil, "department_id is required")
@@ -33,7 +33,7 @@ extension ContactState {
         return Pagination.data(items: cut.items.map { render($0, types, app: app) }, hasMore: cut.hasMore, token: cut.token)
     }
 
-    mutating func batchGetUserIDs(_ call: APICall, app: App) throws(APIError) -> JSON {
+    func batchGetUserIDs(_ call: APICall, app: App) throws(APIError) -> JSON {
         let types = try call.idTypes()
         guard let body = call.json?.objectValue else { throw .validation("body", nil, "request body must be a JSON object") }
         let emails = body["emails"]?.arrayValue?.compactMap(\.stringValue) ?? []
@@ -253,7 +253,7 @@ extension ContactState {
 
     // MARK: scope list
 
-    mutating func listScopes(_ call: APICall, app: App) throws(APIError) -> JSON {
+    func listScopes(_ call: APICall, app: App) throws(APIError) -> JSON {
         let types = try call.idTypes()
         let scope = org.scope(of: app)
         enum Entry { case user(Int), department(String) }

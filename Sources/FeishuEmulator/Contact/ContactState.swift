@@ -84,7 +84,7 @@ struct ContactState: Sendable {
     /// A department the app can see, by an id of the caller's type; `"0"` allowed only where `allowRoot`.
     /// Errors name `field`, the request field the id came from.
     func visibleDepartment(_ id: String, _ types: IDTypes, app: App, allowRoot: Bool,
-                                   field: String = "department_id") throws(APIError) -> String
+                           field: String = "department_id") throws(APIError) -> String
     {
         if id == rootDepartment {
             guard allowRoot else { throw .contact(40157, "root department is not allowed here", field: field, value: id) }

@@ -88,14 +88,14 @@ extension EmulatorState {
 
     /// Number of departments and users (users not resigned).
     public var orgSize: (departments: Int, users: Int) {
-        (org.departments.count, org.users.values.filter { !$0.status.isResigned }.count)
+        (contact.org.departments.count, contact.org.users.values.filter { !$0.status.isResigned }.count)
     }
 
     /// Users directly in each department (open department id, `"0"` for the root), resigned users excluded.
     public var directMemberCounts: [String: Int] {
         var counts: [String: Int] = [rootDepartment: 0]
-        for id in org.departments.keys { counts[id] = 0 }
-        for user in org.users.values where !user.status.isResigned {
+        for id in contact.org.departments.keys { counts[id] = 0 }
+        for user in contact.org.users.values where !user.status.isResigned {
             for department in user.departments { counts[department, default: 0] += 1 }
         }
         return counts
@@ -105,23 +105,23 @@ extension EmulatorState {
     public func snapshot(includeOrg: Bool = false) -> JSON { stateJSON(includeOrg: includeOrg) }
 
     /// Changes injected faults at run time (same as `PUT /_emulator/faults`).
-    public func setFaults(_ faults: EmulatorFaults) { self.faults = faults }
+    public func setFaults(_ faults: EmulatorFaults) { admin.faults = faults }
 
-    public func setRateLimit(enabled: Bool) { rateLimitEnabled = enabled }
+    public func setRateLimit(enabled: Bool) { admin.rateLimitEnabled = enabled }
 
     /// Expires every issued access token now, tenant, app and user tokens (same as `POST /_emulator/tokens/expire`).
     /// Refresh tokens and authorization codes keep their own lifetimes.
     public func expireAllTokens() {
-        let time = now
-        for (key, record) in tokens where record.expiresAt > time { tokens[key]?.expiresAt = time }
-        for (key, record) in oauth.userTokens where record.expiresAt > time { oauth.userTokens[key]?.expiresAt = time }
+        let time = admin.now
+        admin.expireTokens(now: time)
+        oauth.expireUserTokens(now: time)
     }
 
     /// Changes an app's contact scope at run time (an admin editing 通讯录权限范围).
     public func setScope(appID: String, _ scope: EmulatorConfiguration.ContactScope) {
-        apps[appID]?.config.scope = scope
+        admin.apps[appID]?.config.scope = scope
     }
 
     /// Calls answered so far, all APIs together.
-    public var totalCalls: Int { counters.calls.values.reduce(0, +) }
+    public var totalCalls: Int { admin.counters.calls.values.reduce(0, +) }
 }

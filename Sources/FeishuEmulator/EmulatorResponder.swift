@@ -36,7 +36,7 @@ struct EmulatorResponder: HTTPResponder {
         } else {
             answer = .notFound
         }
-        let delay = latency + .milliseconds(await state.faults.latencyMs)
+        let delay = latency + .milliseconds(await state.admin.faults.latencyMs)
         if delay > .zero { try await Task.sleep(for: delay) }
         return Self.response(answer, logID: logID)
     }

@@ -92,6 +92,24 @@ struct APICall: Sendable {
     func query(_ name: String) -> String? { query[name]?.last }
     func queryAll(_ name: String) -> [String] { query[name] ?? [] }
     var json: JSON? { JSON.parse(body) }
+
+    /// The id types of `user_id_type` and `department_id_type` (open_id and open_department_id unless given).
+    func idTypes() throws(APIError) -> IDTypes {
+        var types = IDTypes()
+        if let raw = query("user_id_type") {
+            guard let type = IDTypes.UserIDType(rawValue: raw) else {
+                throw .validation("user_id_type", raw, "user_id_type must be one of open_id, union_id, user_id")
+            }
+            types.user = type
+        }
+        if let raw = query("department_id_type") {
+            guard let type = IDTypes.DepartmentIDType(rawValue: raw) else {
+                throw .validation("department_id_type", raw, "department_id_type must be one of open_department_id, department_id")
+            }
+            types.department = type
+        }
+        return types
+    }
 }
 
 /// A failed call: the platform's `{code, msg, error}` answer.

@@ -337,3 +337,29 @@ struct SplitMix64: RandomNumberGenerator, Sendable {
         return z ^ (z >> 31)
     }
 }
+
+extension Org {
+    /// Every department and user with all their ids, as `/_emulator/state` shows them.
+    var operatorJSON: JSON {
+        let departmentItems = self.departments.values.sorted { $0.sequence < $1.sequence }.map { department -> JSON in
+            var item: [String: JSON] = [
+                "open_department_id": .string(department.openID), "department_id": .string(department.customID),
+                "name": .string(department.name), "parent_open_department_id": .string(department.parent),
+                "order": .string(String(department.order)),
+            ]
+            if let leader = department.leaderUserKey, let user = users[leader] { item["leader_user_id"] = .string(user.userID) }
+            return .object(item)
+        }
+        let userItems = self.users.values.sorted { $0.sequence < $1.sequence }.map { user -> JSON in
+            [
+                "user_id": .string(user.userID), "union_id": .string(user.unionID),
+                "open_ids": .object(allOpenIDs(of: user.key).mapValues(JSON.string)),
+                "name": .string(user.name), "mobile": .string(user.mobile), "email": .string(user.email),
+                "employee_no": .string(user.employeeNo),
+                "open_department_ids": .array(user.departments.map(JSON.string)),
+                "is_frozen": .bool(user.status.isFrozen), "is_resigned": .bool(user.status.isResigned),
+            ]
+        }
+        return ["departments": .array(departmentItems), "users": .array(userItems)]
+    }
+}

@@ -3,50 +3,6 @@ import Crypto
 import Foundation
 import NIOCore
 import NIOHTTP1
-import _CryptoExtras
-
-/// The platform's push crypto (`feishu-api.md` §6.3, §6.4, §6.9), as the emulator encrypts and signs what it sends to an
-/// app. Public so that a client's tests can build request vectors with the emulator's own signer.
-public enum CallbackCrypto {
-    public struct CryptoError: Error, CustomStringConvertible {
-        public var description: String
-    }
-
-    /// The AES key: SHA-256 of the Encrypt Key's UTF-8 bytes.
-    static func key(_ encryptKey: String) -> SymmetricKey {
-        SymmetricKey(data: SHA256.hash(data: Data(encryptKey.utf8)))
-    }
-
-    /// The value of `{"encrypt": …}`: base64(IV ‖ AES-256-CBC(SHA-256(key), IV, PKCS#7(plaintext))), a random IV unless given.
-    public static func encrypt(_ plaintext: Data, encryptKey: String, iv: [UInt8]? = nil) throws -> String {
-        let vector = try iv.map { try AES._CBC.IV(ivBytes: $0) } ?? AES._CBC.IV()
-        let ciphertext = try AES._CBC.encrypt(plaintext, using: key(encryptKey), iv: vector)
-        return (Data(vector) + ciphertext).base64EncodedString()
-    }
-
-    /// The inverse of ``encrypt(_:encryptKey:iv:)``: the IV is the first 16 bytes of the decoded payload.
-    public static func decrypt(_ encrypted: String, encryptKey: String) throws -> Data {
-        guard let payload = Data(base64Encoded: encrypted), payload.count >= 32, payload.count % 16 == 0 else {
-            throw CryptoError(description: "not base64 of an IV and whole AES blocks")
-        }
-        let vector = try AES._CBC.IV(ivBytes: payload.prefix(16))
-        return try AES._CBC.decrypt(payload.dropFirst(16), using: key(encryptKey), iv: vector)
-    }
-
-    /// `X-Lark-Signature` of events and `card.action.trigger`: lowercase hex SHA-256(timestamp + nonce + encrypt key + raw body).
-    public static func signature(timestamp: String, nonce: String, encryptKey: String, body: Data) -> String {
-        hex(SHA256.hash(data: Data((timestamp + nonce + encryptKey).utf8) + body))
-    }
-
-    /// `X-Lark-Signature` of the old card callback: lowercase hex SHA-1(timestamp + nonce + verification token + raw body).
-    public static func cardV1Signature(timestamp: String, nonce: String, verificationToken: String, body: Data) -> String {
-        hex(Insecure.SHA1.hash(data: Data((timestamp + nonce + verificationToken).utf8) + body))
-    }
-
-    static func hex(_ digest: some Sequence<UInt8>) -> String {
-        digest.map { String(format: "%02x", $0) }.joined()
-    }
-}
 
 /// One card callback about to be sent: where, what, and what it is about.
 struct PlannedCallback: Sendable {
@@ -77,7 +33,7 @@ struct CallbackOutcome: Sendable {
 ///
 /// The signature timestamp is the wall clock (not the emulator's clock, which tests move by days): the receiving server
 /// compares it with its own clock. A click may override `timestamp`, `nonce` and `signature` to test refusals.
-extension EmulatorState {
+extension IMState {
     /// Card callbacks are not retried; an answer later than 3 s is an error on the user's screen.
     static let callbackDeadline = Duration.seconds(3)
     static let keptCallbacks = 200
@@ -87,41 +43,24 @@ extension EmulatorState {
         "v" + CallbackCrypto.hex(SHA256.hash(data: Data("verification token|\(app.appID)|\(app.appSecret)".utf8)).prefix(15))
     }
 
-    func verificationToken(of appID: String) -> String? {
-        guard let config = apps[appID]?.config else { return nil }
-        return config.verificationToken ?? Self.derivedVerificationToken(config)
-    }
-
-    /// `POST /_emulator/click {message_id, user, action | value | button, …}`.
-    func click(_ json: JSON?) async -> EmulatorResponse {
-        let planned: PlannedCallback
-        switch planClick(json) {
-        case .success(let plan): planned = plan
-        case .failure(let refusal): return adminError(refusal.field, refusal.message)
-        }
-        let outcome = await Self.send(planned)
-        return ok(finishClick(planned, outcome))
-    }
-
-    struct ClickRefusal: Error {
-        var field: String
-        var message: String
-    }
-
-    func planClick(_ json: JSON?) -> Result<PlannedCallback, ClickRefusal> {
-        func refuse(_ field: String, _ message: String) -> Result<PlannedCallback, ClickRefusal> {
-            .failure(ClickRefusal(field: field, message: message))
+    /// The callback a click (`POST /_emulator/click {message_id, user, action | value | button, …}`) sends: to the
+    /// callback URL of the message's app (`app` looks apps up), signed and encrypted as that app is set up.
+    mutating func planClick(_ json: JSON?, app appConfig: (String) -> EmulatorConfiguration.App?, org: inout Org)
+        -> Result<PlannedCallback, AdminRefusal>
+    {
+        func refuse(_ field: String, _ message: String) -> Result<PlannedCallback, AdminRefusal> {
+            .failure(AdminRefusal(field: field, message: message))
         }
         guard let fields = json?.objectValue else { return refuse("body", "a JSON object is required") }
-        guard let messageID = fields["message_id"]?.stringValue, let message = im.messages[messageID] else {
+        guard let messageID = fields["message_id"]?.stringValue, let message = messages[messageID] else {
             return refuse("message_id", "the id of a message the emulator holds is required")
         }
         guard message.msgType == "interactive" else { return refuse("message_id", "\(messageID) is a \(message.msgType) message, not a card") }
-        guard let app = apps[message.appID]?.config else { return refuse("message_id", "the message's app is gone") }
+        guard let app = appConfig(message.appID) else { return refuse("message_id", "the message's app is gone") }
         guard let url = app.cardCallbackURL, !url.isEmpty else {
             return refuse("message_id", "app \(app.appID) has no card callback URL: PUT /_emulator/apps/\(app.appID)/callback {\"url\": …}")
         }
-        guard let chat = im.chats[message.chatID] else { return refuse("message_id", "the message's chat is gone") }
+        guard let chat = chats[message.chatID] else { return refuse("message_id", "the message's chat is gone") }
 
         // The user who clicks: by open_id (of the message's app), union_id or user_id; a single chat's user by default.
         let userKey: Int
@@ -239,7 +178,7 @@ extension EmulatorState {
     }
 
     /// POSTs the callback outside the actor (other calls go on meanwhile), bounded by the deadline.
-    nonisolated static func send(_ plan: PlannedCallback) async -> CallbackOutcome {
+    static func send(_ plan: PlannedCallback) async -> CallbackOutcome {
         var request = HTTPClientRequest(url: plan.url)
         request.method = .POST
         for (name, value) in plan.headers { request.headers.add(name: name, value: value) }
@@ -259,7 +198,7 @@ extension EmulatorState {
 
     /// Records the exchange and applies the answer like the client: a `card` replaces the message's card (raw JSON or a
     /// template), a `toast` is shown (recorded). Non-200, no answer or one later than the deadline changes nothing.
-    func finishClick(_ plan: PlannedCallback, _ outcome: CallbackOutcome) -> JSON {
+    mutating func finishClick(_ plan: PlannedCallback, _ outcome: CallbackOutcome, org: Org, now: Double) -> JSON {
         let elapsedMs = Int(outcome.elapsed.components.seconds * 1000 + outcome.elapsed.components.attoseconds / 1_000_000_000_000_000)
         var problem = outcome.error
         if problem == nil, outcome.elapsed > Self.callbackDeadline { problem = "answered after \(elapsedMs) ms (the limit is 3 s)" }
@@ -270,12 +209,12 @@ extension EmulatorState {
         if problem == nil, let fields = answer?.objectValue {
             toast = fields["toast"] ?? .null
             let newCard: String? = Self.cardOfAnswer(fields)
-            if let newCard, var message = im.messages[plan.messageID] {
+            if let newCard, var message = messages[plan.messageID] {
                 do throws(APIError) {
                     if newCard.utf8.count > Self.richLimit { throw APIError(code: 230025, msg: "the answer's card is over 30 KB") }
                     _ = try validateCard(newCard, appID: plan.appID)
-                    apply(newCard, to: &message, source: "callback", userKey: plan.userKey)
-                    im.messages[plan.messageID] = message
+                    Self.apply(newCard, to: &message, source: "callback", userKey: plan.userKey, now: now)
+                    messages[plan.messageID] = message
                     cardUpdated = true
                 } catch {
                     problem = "the answer's card was refused: \(error.code) \(error.msg)"
@@ -309,10 +248,10 @@ extension EmulatorState {
         ]
         if let eventID = plan.eventID { record["event_id"] = .string(eventID) }
         if let problem { record["problem"] = .string(problem) }
-        im.callbacks.append(.object(record))
-        if im.callbacks.count > Self.keptCallbacks { im.callbacks.removeFirst(im.callbacks.count - Self.keptCallbacks) }
+        callbacks.append(.object(record))
+        if callbacks.count > Self.keptCallbacks { callbacks.removeFirst(callbacks.count - Self.keptCallbacks) }
         var result = record
-        if let message = im.messages[plan.messageID] { result["message"] = adminMessageJSON(message) }
+        if let message = messages[plan.messageID] { result["message"] = adminMessageJSON(message, org: org) }
         return .object(result)
     }
 

@@ -36,6 +36,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/yaslab/CSV.swift.git", from: "2.5.2"),
         .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
+        .package(url: "https://github.com/vapor/multipart-kit.git", from: "4.7.1"),
     ],
     targets: [
         .target(
@@ -108,10 +109,12 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "CSV", package: "CSV.swift"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+                // multipart/form-data bodies of the console's uploads (Import/MultipartForm.swift).
+                .product(name: "MultipartKit", package: "multipart-kit"),
                 // HMAC-SHA256 of the quick-approval webhook to the OA (X-Yunqiao-Signature).
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
-            resources: [.copy("Resources/templates"), .copy("Resources/static"), .copy("Resources/openapi.json")],
+            resources: [.copy("Resources/templates"), .copy("Resources/strings"), .copy("Resources/static"), .copy("Resources/openapi.json")],
             swiftSettings: swiftSettings
         ),
         .target(

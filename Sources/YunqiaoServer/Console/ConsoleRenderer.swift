@@ -14,6 +14,8 @@ public struct ConsoleRenderer: Sendable {
         guard let directory = Bundle.module.url(forResource: "templates", withExtension: nil)?.path else {
             throw ConsoleError.missingTemplates
         }
+        // The pages' words: a strings file missing or unreadable stops the bridge here, not at the first page.
+        try ConsoleStrings.checkResources()
         library = try await MustacheLibrary(directory: directory)
     }
 

@@ -5,6 +5,10 @@ import YunqiaoServices
 /// The console's words in zh-CN (default) and English. Templates read them as `{{t.key}}`; keys use underscores
 /// because Mustache reads dots as nesting. Messages of the service (English) are translated by `msg.<text>` keys, where
 /// `{}` stands for a part that varies (a name, an id).
+///
+/// The words live in `Resources/strings/<language>/<area>.json`, flat objects of key → words, one file per console area
+/// and language (a key appears in one area only). They are read once; a file missing or unreadable stops the bridge
+/// at startup (`ConsoleRenderer` calls `checkResources()`) rather than a page showing keys.
 enum ConsoleStrings {
     static func table(for language: ConsoleLanguage) -> [String: String] {
         switch language {
@@ -58,603 +62,105 @@ enum ConsoleStrings {
         return result
     }
 
-    /// Every table's words: the base table here, each console area's in its own `ConsoleStrings+<Area>.swift` file
-    /// (a key appears in one table only; a test checks that zh and en hold the same keys).
-    static let zh: [String: String] = merged([base.zh, binding.zh, oaDirectory.zh, oaConnector.zh, bindingSheet.zh, cardCallback.zh, push.zh])
-    static let en: [String: String] = merged([base.en, binding.en, oaDirectory.en, oaConnector.en, bindingSheet.en, cardCallback.en, push.en])
+    static var zh: [String: String] { catalog.zh }
+    static var en: [String: String] { catalog.en }
 
-    private static func merged(_ tables: [[String: String]]) -> [String: String] {
-        tables.reduce(into: [:]) { result, table in result.merge(table) { first, _ in first } }
+    /// The console's areas, each with its words in one file per language.
+    enum Area: String, CaseIterable, Sendable {
+        /// Sign-in, first visit, navigation, settings, enterprises, apps, audit, tokens; most of the service's messages.
+        case base
+        /// Bindings (settings, conflicts, user card bind/unbind, batch unbind).
+        case binding
+        /// The OA directory (import, departments, users, OA keys).
+        case oaDirectory = "oa-directory"
+        /// The OA pull connector.
+        case oaConnector = "oa-connector"
+        /// The association sheet (关联导入).
+        case bindingSheet = "binding-sheet"
+        /// An app's card callback settings (quick approval of todo cards).
+        case cardCallback = "card-callback"
+        /// The message push pages (消息推送, seed 三): overview, OA modules, push rules and targets, the message log and
+        /// dead letters.
+        case push
+
+        /// The area's file of `language`, relative to the strings folder.
+        func file(_ language: ConsoleLanguage) -> String { "\(Catalog.folder(language))/\(rawValue).json" }
     }
 
-    /// One console area's words.
-    struct Table {
-        var zh: [String: String]
-        var en: [String: String]
+    /// Every area's words in both languages.
+    struct Catalog: Sendable {
+        /// Each language's words by area.
+        let areas: [ConsoleLanguage: [Area: [String: String]]]
+        /// Each language's words of all areas.
+        let zh: [String: String]
+        let en: [String: String]
+
+        /// The folder of a language's files.
+        static func folder(_ language: ConsoleLanguage) -> String {
+            switch language {
+            case .zh: "zh-CN"
+            case .en: "en"
+            }
+        }
+
+        /// Reads every area's file of both languages under `directory`.
+        init(directory: URL) throws(ResourceError) {
+            var areas: [ConsoleLanguage: [Area: [String: String]]] = [:]
+            var tables: [ConsoleLanguage: [String: String]] = [:]
+            for language in [ConsoleLanguage.zh, .en] {
+                var owner: [String: Area] = [:]
+                for area in Area.allCases {
+                    let file = area.file(language)
+                    let words = try Self.read(directory.appendingPathComponent(file), file: file)
+                    for key in words.keys {
+                        if let first = owner[key] {
+                            throw ResourceError(file: file, reason: "key \(key) is also in \(first.file(language))")
+                        }
+                        owner[key] = area
+                    }
+                    areas[language, default: [:]][area] = words
+                    tables[language, default: [:]].merge(words) { first, _ in first }
+                }
+            }
+            self.areas = areas
+            zh = tables[.zh] ?? [:]
+            en = tables[.en] ?? [:]
+        }
+
+        /// One file's object of key → words.
+        static func read(_ url: URL, file: String) throws(ResourceError) -> [String: String] {
+            let data: Data
+            do { data = try Data(contentsOf: url) } catch {
+                throw ResourceError(file: file, reason: "cannot be read (\(error.localizedDescription))")
+            }
+            do { return try JSONDecoder().decode([String: String].self, from: data) } catch {
+                throw ResourceError(file: file, reason: "is not a JSON object of strings (\(error))")
+            }
+        }
     }
 
-    static let base = Table(zh: baseZh, en: baseEn)
+    /// A strings file that is missing, unreadable or breaks a rule.
+    struct ResourceError: Error, CustomStringConvertible {
+        var file: String
+        var reason: String
+        var description: String { "console strings: Resources/strings/\(file) \(reason)" }
+    }
 
-    private static let baseZh: [String: String] = [
-        "product": "云桥",
-        "login_title": "登录云桥管理后台",
-        "login_username": "用户名",
-        "login_password": "密码",
-        "login_submit": "登录",
-        "login_failed": "用户名或密码错误",
-        "login_throttled": "登录失败次数过多，请稍后再试",
-        "logout": "退出",
+    /// The strings folder of the bundle, read once.
+    private static let loaded = Result { () throws(ResourceError) -> Catalog in
+        guard let directory = Bundle.module.url(forResource: "strings", withExtension: nil) else {
+            throw ResourceError(file: "", reason: "is missing from the bundle")
+        }
+        return try Catalog(directory: directory)
+    }
 
-        "fv_bind_title": "绑定 OA 账号",
-        "fv_bind_intro": "首次使用请登录 OA 账号完成绑定，之后从飞书打开应用即可直接进入。",
-        "fv_feishu_user": "飞书账号：",
-        "fv_login_id": "OA 账号",
-        "fv_password": "密码",
-        "fv_submit": "绑定并进入",
-        "fv_login_failed": "账号或密码错误",
-        "fv_throttled": "失败次数过多，请稍后再试",
-        "fv_oa_taken": "该 OA 账号已绑定其他飞书账号，请联系管理员",
-        "fv_bind_failed": "绑定失败，请联系管理员",
-        "fv_bound_title": "已绑定",
-        "fv_bound_as": "你的飞书账号已绑定 OA 账号：",
-        "fv_no_homepage": "管理员尚未设置应用主页。",
-        "fv_error_title": "无法打开应用",
-        "fv_app_not_found": "应用不存在，请联系管理员",
-        "fv_domain_unset": "云桥对外域名尚未设置，请联系管理员在“基础参数设置”中填写",
-        "fv_state_expired": "登录已过期，请从飞书重新打开应用",
-        "fv_denied": "飞书授权未完成，请从飞书重新打开应用",
-        "fv_code_spent": "登录已过期或授权码已使用，请从飞书重新打开应用",
-        "fv_feishu_failed": "飞书登录失败，请稍后重试或联系管理员",
-        "fv_form_expired": "绑定页面已过期，请从飞书重新打开应用",
-        "fv_internal": "服务器内部错误，请稍后重试或联系管理员",
-        "list_separator": "、",
+    /// Throws the error of a strings file that is missing or unreadable: called at startup.
+    static func checkResources() throws(ResourceError) { _ = try loaded.get() }
 
-        "nav_home": "概览",
-        "nav_settings": "基础参数设置",
-        "nav_enterprises": "飞书集成",
-        "nav_homepage_apps": "主页型应用",
-        "nav_audit": "审计日志",
-        "nav_tokens": "API 令牌",
-
-        "action_save": "保存",
-        "action_cancel": "取消",
-        "action_edit": "编辑",
-        "action_delete": "删除",
-        "action_copy": "复制",
-        "action_search": "查询",
-        "action_reset": "清除条件",
-        "copied": "已复制",
-        "choose": "— 请选择 —",
-        "go_settings": "前往基础参数设置",
-        "created_at": "创建时间",
-        "updated_at": "更新时间",
-        "notice_saved": "已保存",
-        "notice_deleted": "已删除",
-        "notice_revoked": "令牌已吊销",
-
-        "field_name": "名称",
-        "field_brand": "类型",
-        "field_baseURL": "API服务地址",
-        "field_externalDomain": "云桥对外域名",
-        "field_enterpriseId": "企业",
-        "field_appName": "应用名称",
-        "field_appID": "AgentID (App ID)",
-        "field_appSecret": "Secret (App Secret)",
-        "field_homepage": "应用主页",
-        "field_homepageKind": "主页类型",
-        "field_homepageAppId": "主页型应用",
-        "field_homepageURL": "自定义链接",
-        "field_url": "地址",
-        "field_note": "备注",
-        "field_tokenName": "令牌名称",
-        "field_since": "开始日期",
-        "field_until": "结束日期",
-        "field_before": "分页位置",
-        "field__csrf": "表单令牌",
-
-        "brand_feishu": "飞书",
-        "brand_lark": "Lark",
-
-        "overview_links": "更多",
-        "overview_api_doc": "管理 API 文档 (OpenAPI)",
-        "never_synced": "尚未同步",
-
-        "settings_domain": "云桥对外域名",
-        "settings_domain_help": "集成飞书需要配置外网域名地址：飞书客户端通过它打开应用主页并完成登录回调。填写用户在外网访问云桥的地址，例如 https://bridge.example.com。",
-        "settings_domain_clear": "留空并保存即清除。修改后，各应用的应用主页地址和重定向 URL 随之变化，需要在飞书开放平台同步修改。",
-        "settings_network": "检查网络",
-        "settings_network_help": "云桥服务器需要能够访问飞书开放平台接口，并且云桥的访问地址需要映射到外网。",
-        "settings_network_step1": "开通云桥服务器的上网权限；网络安全要求较高时，至少放行飞书 API 地址：",
-        "settings_network_step2": "请网络管理员将云桥的访问地址映射到外网（即上面的云桥对外域名）。",
-        "settings_network_step3": "也可以在云桥服务器上手动检查：",
-        "settings_check": "检查网络",
-        "settings_check_no_enterprise": "请先新建飞书企业，再按企业的 API服务地址检查网络。",
-
-        "check_passed": "检查通过",
-        "check_not_passed": "检查未通过",
-        "check_step": "步骤",
-        "check_status": "结果",
-        "check_message": "说明",
-        "check_duration": "耗时",
-        "step_dns": "DNS 解析",
-        "step_tcp": "TCP 连接",
-        "step_tls": "TLS 握手",
-        "step_http": "HTTP 请求",
-        "step_token": "获取访问凭证",
-        "step_scope": "通讯录权限范围",
-        "step_help_dns": "把 API服务地址的域名解析为 IP 地址；失败时检查服务器的 DNS 配置。",
-        "step_help_tcp": "连接 API服务地址的端口；失败时检查防火墙或代理是否放行。",
-        "step_help_tls": "建立 HTTPS 加密连接；失败时检查证书、系统时间或中间代理。",
-        "step_help_http": "发送一次 HTTP 请求。",
-        "step_help_token": "用应用的 App ID 和 App Secret 获取 tenant_access_token；失败时检查凭证是否正确、应用是否已发布。",
-        "step_help_scope": "读取应用的通讯录权限范围：同步只能看到范围内的部门和成员。",
-        "status_ok": "成功",
-        "status_failed": "失败",
-        "status_skipped": "已跳过",
-        "status_running": "进行中",
-        "status_succeeded": "成功",
-        "scope_label": "通讯录权限范围",
-        "scope_all": "全部成员",
-        "scope_departments": "个部门",
-        "scope_users": "名成员",
-
-        "enterprise_new": "新建飞书",
-        "enterprise_edit": "编辑飞书企业",
-        "enterprise_app_count": "应用数",
-        "enterprise_last_sync": "最近同步",
-        "enterprise_baseurl_help": "默认带出所选类型的地址（飞书 https://open.feishu.cn，Lark https://open.larksuite.com）；留空即使用默认地址，私有化部署时填写实际地址。",
-        "enterprises_empty": "还没有飞书企业，点击右上角“新建飞书”开始。",
-
-        "apps_title": "应用",
-        "apps_empty": "还没有应用，点击“添加应用”。",
-        "app_new": "添加应用",
-        "app_edit": "编辑应用",
-        "app_status": "状态",
-        "app_ready": "就绪",
-        "app_needs_attention": "需处理",
-        "app_form_help": "在飞书开放平台的【企业自建应用】中创建应用后，在【凭证与基础信息】中获取 App ID 和 App Secret。",
-        "app_secret_keep": "留空则保留原密钥。",
-        "homepage_none": "无（打开云桥默认页）",
-        "homepage_oaApp": "主页型应用",
-        "homepage_custom": "自定义链接",
-        "homepage_help": "应用主页是在飞书中点击应用时打开的页面：可选择 OA 中已有的主页型应用，也支持自定义链接地址。",
-        "app_urls_title": "配置到飞书",
-        "app_urls_help": "将下面的地址配置到飞书开放平台中该应用的对应位置。",
-        "app_homepage_url": "应用主页地址",
-        "app_redirect_url": "重定向 URL",
-        "app_trusted_domain": "H5 可信域名",
-        "url_needs_domain": "请先设置云桥对外域名",
-        "howto_title": "操作步骤",
-        "howto_homepage": "在飞书应用的【应用能力】中添加【网页应用】，将应用主页地址配置到【桌面端主页】和【移动端主页】。",
-        "howto_redirect": "在【开发配置】→【安全设置】→【重定向 URL】中点击【添加】，填入重定向 URL。",
-        "howto_trusted": "需要调用 JSAPI 时，将 H5 可信域名添加到【安全设置】→【H5 可信域名】。",
-        "howto_scope": "在【权限管理】中开启通讯录相关权限，并将【通讯录权限范围】设置为与应用可用范围一致。",
-        "howto_publish": "在【版本管理与发布】中创建版本并申请线上发布，由管理员在飞书管理后台审核通过。",
-        "app_test_title": "测试凭证",
-        "app_test": "测试凭证",
-        "app_test_help": "用保存的 App ID 和 Secret 获取访问凭证，并读取通讯录权限范围。",
-        "warn_homepageUnset": "未选择应用主页：在飞书中打开应用时显示云桥默认页。",
-        "warn_externalDomainHTTP": "云桥对外域名使用 http：外网的飞书客户端需要 https。",
-        "warn_externalDomainUnset": "尚未设置云桥对外域名：应用主页地址和重定向 URL 由它生成。",
-
-        "homepage_apps_help": "OA 中的主页型应用：飞书应用可以把其中之一作为应用主页。",
-        "homepage_apps_empty": "还没有主页型应用。",
-        "homepage_apps_none": "还没有主页型应用。",
-        "homepage_app_new": "新建主页型应用",
-        "homepage_app_edit": "编辑主页型应用",
-        "homepage_app_used_by": "使用中的应用",
-        "homepage_app_url_help": "OA 中的路径（如 /spa/portal/main）或完整的 http(s) 地址。",
-
-        "confirm_delete_title": "确认删除",
-        "confirm_delete_question": "确定要删除",
-        "kind_enterprise": "飞书企业",
-        "kind_app": "应用",
-        "kind_homepageApp": "主页型应用",
-        "delete_note_enterprise": "将同时删除该企业的通讯录镜像和同步记录。企业下仍有应用时不能删除，请先删除应用。",
-        "delete_note_app": "删除后，飞书中该应用的主页和登录回调将无法使用。",
-        "delete_note_homepageApp": "仍被应用用作主页时不能删除。",
-
-        "directory_title": "通讯录",
-        "directory_open": "查看通讯录",
-        "directory_departments": "部门",
-        "directory_all": "全部成员",
-        "directory_empty": "通讯录为空：请先同步。",
-        "directory_search_placeholder": "姓名、手机号、邮箱、工号或 ID",
-        "users_empty": "没有符合条件的成员。",
-        "user_name": "姓名",
-        "user_mobile": "手机号",
-        "user_email": "邮箱",
-        "user_employee_no": "工号",
-        "user_job_title": "职务",
-        "user_departments": "部门",
-        "user_status": "状态",
-        "user_primary": "主部门",
-        "user_part_time": "兼职",
-        "user_deleted_at": "已从通讯录删除，时间：",
-        "user_status_active": "在职",
-        "user_status_frozen": "已冻结",
-        "user_status_resigned": "已离职",
-        "user_status_inactive": "未激活",
-        "user_status_unknown": "未知",
-        "pager_total": "共",
-        "pager_prev": "上一页",
-        "pager_next": "下一页",
-        "pager_older": "更早",
-
-        "sync_now": "立即同步",
-        "sync_help": "从飞书读取应用通讯录权限范围内的部门和成员，更新云桥的通讯录镜像。",
-        "runs_title": "同步记录",
-        "runs_recent": "最近同步",
-        "runs_all": "全部同步记录",
-        "runs_empty": "还没有同步记录。",
-        "run_title": "同步",
-        "run_status": "状态",
-        "run_kind": "类型",
-        "run_started": "开始时间",
-        "run_finished": "结束时间",
-        "run_duration": "耗时",
-        "run_error": "错误",
-        "run_refreshing": "同步进行中，页面每 2 秒自动刷新。",
-        "run_changes": "变更",
-        "run_departments": "部门",
-        "run_users": "成员",
-        "run_summary": "报告",
-        "run_api": "接口调用",
-        "count_seen": "读取",
-        "count_created": "新增",
-        "count_updated": "更新",
-        "count_moved": "移动",
-        "count_deleted": "删除",
-        "count_out_of_scope": "超出范围",
-        "count_failed": "失败",
-        "api_name": "接口",
-        "api_calls": "调用次数",
-        "api_attempts": "请求次数",
-        "api_retries": "重试",
-        "api_rate_limit_waits": "限流等待",
-        "api_token_refreshes": "凭证刷新",
-
-        "audit_time": "时间",
-        "audit_actor": "操作人",
-        "audit_action": "操作",
-        "audit_target": "对象",
-        "audit_text": "关键字",
-        "audit_since": "开始日期",
-        "audit_until": "结束日期",
-        "audit_before": "修改前",
-        "audit_after": "修改后",
-        "audit_empty": "没有符合条件的记录。",
-
-        "token_new": "新建令牌",
-        "token_create": "创建令牌",
-        "token_created": "令牌已创建",
-        "token_once": "令牌只显示这一次，请立即复制并妥善保存。",
-        "token_usage": "调用管理 API 时在请求头中携带：",
-        "token_name_placeholder": "例如：运维脚本",
-        "token_hint": "令牌",
-        "token_created_by": "创建人",
-        "token_last_used": "最近使用",
-        "token_state": "状态",
-        "token_revoke": "吊销",
-        "token_revoked": "已吊销",
-        "tokens_empty": "还没有 API 令牌。",
-
-        "label_separator": "：",
-        "enterprise_name": "企业名称",
-        "confirm_delete_end": "？",
-        "msg.{} resolves to {}": "{} 解析为 {}",
-        "msg.connected to {}": "已连接 {}",
-        "msg.TLS handshake with {} succeeded (HTTP {})": "与 {} 的 TLS 握手成功（HTTP {}）",
-        "msg.plain http: no TLS to check": "http 地址，无需检查 TLS",
-        "msg.tenant_access_token issued for {}": "已为 {} 获取 tenant_access_token",
-        "msg.contact scope: all members": "通讯录权限范围：全部成员",
-        "msg.contact scope: {} departments and {} users": "通讯录权限范围：{} 个部门、{} 名成员",
-        "msg.skipped after the failure above": "前一步失败，已跳过",
-        "msg.the enterprise has no app yet: add one to check a token call": "企业还没有应用：添加应用后才能检查获取凭证",
-        "msg.the API base {} is not a URL": "API服务地址 {} 不是有效的地址",
-        "msg.enterprise {} not found": "企业 {} 不存在",
-        "msg.app {} not found": "应用 {} 不存在",
-        "msg.homepage app {} not found": "主页型应用 {} 不存在",
-        "msg.user {} not found": "成员 {} 不存在",
-        "msg.sync run {} not found": "同步记录 {} 不存在",
-        "msg.token {} not found": "令牌 {} 不存在",
-        "msg.required": "必填",
-        "msg.at most 100 characters": "最多 100 个字符",
-        "msg.must not contain control characters": "不能包含控制字符",
-        "msg.must be an absolute http(s) URL, e.g. https://example.com": "必须是完整的 http(s) 地址，例如 https://example.com",
-        "msg.must not have a query or fragment": "不能带查询参数（?）或锚点（#）",
-        "msg.must be feishu or lark": "只能是飞书或 Lark",
-        "msg.letters, digits, _ and - only (e.g. cli_a1b2c3d4e5f6)": "只能包含字母、数字、_ 和 -（例如 cli_a1b2c3d4e5f6）",
-        "msg.must be a path like /spa/portal or an absolute http(s) URL": "必须是 /spa/portal 这样的路径或完整的 http(s) 地址",
-        "msg.choose an OA homepage app": "请选择主页型应用",
-        "msg.choose an enterprise": "请选择企业",
-        "msg.must be none, oaApp or custom": "只能是无、主页型应用或自定义链接",
-        "msg.must be an integer": "必须是整数",
-        "msg.must be a positive integer": "必须是正整数",
-        "msg.must be a date (2026-11-26) or an ISO 8601 time": "必须是日期（2026-11-26）或 ISO 8601 时间",
-        "msg.missing or wrong CSRF token; reload the page and try again": "表单已过期，请刷新页面后重试",
-        "msg.the login form expired; reload the page and try again": "登录表单已过期，请刷新页面后重试",
-        "msg.the server is shutting down; try again after it restarts": "服务器正在停止，请在重启后重试",
-        "msg.no such file": "文件不存在",
-        "msg.an enterprise named {} already exists": "已存在名为 {} 的企业",
-        "msg.app {} is already added to this enterprise": "应用 {} 已添加到该企业",
-        "msg.a homepage app named {} already exists": "已存在名为 {} 的主页型应用",
-        "msg.no OA homepage app {}": "主页型应用 {} 不存在",
-        "msg.enterprise {} still has apps: {}; delete them first": "企业 {} 下仍有应用：{}；请先删除这些应用",
-        "msg.homepage app {} is the homepage of {}; change their homepage first": "主页型应用 {} 正被 {} 用作应用主页；请先修改这些应用的主页",
-        "msg.enterprise {} has no app: add one (App ID and App Secret) before syncing": "企业 {} 还没有应用：请先添加应用（App ID 和 App Secret）再同步",
-        "msg.internal error (request {}); see the server log": "内部错误（请求 {}），请查看服务器日志",
-        "msg.{} not found": "{} 不存在",
-        "msg.{} already exists": "{} 已存在",
-    ]
-
-    private static let baseEn: [String: String] = [
-        "product": "Yunqiao",
-        "login_title": "Sign in to the Yunqiao console",
-        "login_username": "User name",
-        "login_password": "Password",
-        "login_submit": "Sign in",
-        "login_failed": "Wrong user name or password",
-        "login_throttled": "Too many failed sign-ins; try again later",
-        "logout": "Sign out",
-
-        "fv_bind_title": "Link your OA account",
-        "fv_bind_intro": "The first time, sign in with your OA account to link it; afterwards the app opens straight from Feishu.",
-        "fv_feishu_user": "Feishu account: ",
-        "fv_login_id": "OA account",
-        "fv_password": "Password",
-        "fv_submit": "Link and continue",
-        "fv_login_failed": "Wrong account or password",
-        "fv_throttled": "Too many failed attempts; try again later",
-        "fv_oa_taken": "This OA account is already linked to another Feishu account; contact your administrator",
-        "fv_bind_failed": "Linking failed; contact your administrator",
-        "fv_bound_title": "Linked",
-        "fv_bound_as": "Your Feishu account is linked to the OA account ",
-        "fv_no_homepage": "The administrator has not chosen a homepage for this app yet.",
-        "fv_error_title": "Cannot open the app",
-        "fv_app_not_found": "This app does not exist; contact your administrator",
-        "fv_domain_unset": "The bridge's external domain is not set; ask your administrator to set it under Settings",
-        "fv_state_expired": "The sign-in has expired; open the app from Feishu again",
-        "fv_denied": "Feishu authorization was not completed; open the app from Feishu again",
-        "fv_code_spent": "The sign-in has expired or was already used; open the app from Feishu again",
-        "fv_feishu_failed": "Signing in with Feishu failed; try again later or contact your administrator",
-        "fv_form_expired": "This page has expired; open the app from Feishu again",
-        "fv_internal": "Internal server error; try again later or contact your administrator",
-        "list_separator": ", ",
-
-        "nav_home": "Overview",
-        "nav_settings": "Settings",
-        "nav_enterprises": "Feishu integration",
-        "nav_homepage_apps": "Homepage apps",
-        "nav_audit": "Audit log",
-        "nav_tokens": "API tokens",
-
-        "action_save": "Save",
-        "action_cancel": "Cancel",
-        "action_edit": "Edit",
-        "action_delete": "Delete",
-        "action_copy": "Copy",
-        "action_search": "Search",
-        "action_reset": "Clear filters",
-        "copied": "Copied",
-        "choose": "— choose —",
-        "go_settings": "Go to settings",
-        "created_at": "Created",
-        "updated_at": "Updated",
-        "notice_saved": "Saved",
-        "notice_deleted": "Deleted",
-        "notice_revoked": "Token revoked",
-
-        "field_name": "Name",
-        "field_brand": "Type",
-        "field_baseURL": "API base URL",
-        "field_externalDomain": "External domain",
-        "field_enterpriseId": "Enterprise",
-        "field_appName": "App name",
-        "field_appID": "AgentID (App ID)",
-        "field_appSecret": "Secret (App Secret)",
-        "field_homepage": "App homepage",
-        "field_homepageKind": "Homepage type",
-        "field_homepageAppId": "Homepage app",
-        "field_homepageURL": "Custom link",
-        "field_url": "URL",
-        "field_note": "Note",
-        "field_tokenName": "Token name",
-        "field_since": "From",
-        "field_until": "To",
-        "field_before": "Page position",
-        "field__csrf": "Form token",
-
-        "brand_feishu": "Feishu",
-        "brand_lark": "Lark",
-
-        "overview_links": "More",
-        "overview_api_doc": "Admin API reference (OpenAPI)",
-        "never_synced": "Never synced",
-
-        "settings_domain": "External domain",
-        "settings_domain_help": "Feishu needs the bridge's public address: Feishu clients open app homepages and finish sign-in through it. Enter the address users reach the bridge at from outside, e.g. https://bridge.example.com.",
-        "settings_domain_clear": "Save it empty to clear it. When it changes, every app's homepage URL and redirect URL change too: update them in the Feishu developer console.",
-        "settings_network": "Check network",
-        "settings_network_help": "The bridge's server must reach the Feishu open platform API, and the bridge's address must be reachable from the internet.",
-        "settings_network_step1": "Give the bridge's server internet access; with strict network rules, allow at least the Feishu API:",
-        "settings_network_step2": "Ask your network admin to publish the bridge's address to the internet (the external domain above).",
-        "settings_network_step3": "You can also check by hand on the bridge's server:",
-        "settings_check": "Check network",
-        "settings_check_no_enterprise": "Add a Feishu enterprise first; the check uses its API base URL.",
-
-        "check_passed": "Check passed",
-        "check_not_passed": "Check failed",
-        "check_step": "Step",
-        "check_status": "Result",
-        "check_message": "Details",
-        "check_duration": "Time",
-        "step_dns": "DNS lookup",
-        "step_tcp": "TCP connection",
-        "step_tls": "TLS handshake",
-        "step_http": "HTTP request",
-        "step_token": "Access token",
-        "step_scope": "Contact scope",
-        "step_help_dns": "Resolves the API base URL's host name; if it fails, check the server's DNS settings.",
-        "step_help_tcp": "Connects to the API base URL's port; if it fails, check the firewall or proxy.",
-        "step_help_tls": "Sets up the HTTPS connection; if it fails, check certificates, the system clock or intercepting proxies.",
-        "step_help_http": "Sends one HTTP request.",
-        "step_help_token": "Gets a tenant_access_token with the app's App ID and App Secret; if it fails, check the credentials and that the app is published.",
-        "step_help_scope": "Reads the app's contact scope: a sync only sees the departments and members inside it.",
-        "status_ok": "OK",
-        "status_failed": "Failed",
-        "status_skipped": "Skipped",
-        "status_running": "Running",
-        "status_succeeded": "Succeeded",
-        "scope_label": "Contact scope",
-        "scope_all": "all members",
-        "scope_departments": "departments",
-        "scope_users": "users",
-
-        "enterprise_new": "New Feishu enterprise",
-        "enterprise_edit": "Edit Feishu enterprise",
-        "enterprise_app_count": "Apps",
-        "enterprise_last_sync": "Last sync",
-        "enterprise_baseurl_help": "Defaults to the chosen type's address (Feishu https://open.feishu.cn, Lark https://open.larksuite.com); leave it empty for the default, or enter a private deployment's address.",
-        "enterprises_empty": "No Feishu enterprise yet: click “New Feishu enterprise” at the top right.",
-
-        "apps_title": "Apps",
-        "apps_empty": "No app yet: click “Add app”.",
-        "app_new": "Add app",
-        "app_edit": "Edit app",
-        "app_status": "Status",
-        "app_ready": "Ready",
-        "app_needs_attention": "Needs attention",
-        "app_form_help": "Create a custom app in the Feishu developer console; its App ID and App Secret are under Credentials & Basic Info.",
-        "app_secret_keep": "Leave empty to keep the current secret.",
-        "homepage_none": "None (the bridge's start page)",
-        "homepage_oaApp": "Homepage app",
-        "homepage_custom": "Custom link",
-        "homepage_help": "The app homepage opens when a user taps the app in Feishu: an OA homepage app, or a custom link.",
-        "app_urls_title": "Configure in Feishu",
-        "app_urls_help": "Paste these addresses into the app's settings in the Feishu developer console.",
-        "app_homepage_url": "App homepage URL",
-        "app_redirect_url": "Redirect URL",
-        "app_trusted_domain": "H5 trusted domain",
-        "url_needs_domain": "Set the external domain first",
-        "howto_title": "How to",
-        "howto_homepage": "Under Features, add Web App and paste the app homepage URL as both the Desktop homepage and the Mobile homepage.",
-        "howto_redirect": "Under Development Configuration → Security Settings → Redirect URLs, click Add and paste the redirect URL.",
-        "howto_trusted": "When the OA calls JSAPI, add the H5 trusted domain under Security Settings → H5 Trusted Domains.",
-        "howto_scope": "Under Permissions, enable the contacts permissions and set the contact scope to match the app's availability.",
-        "howto_publish": "Under Version Management & Release, create a version and request release; an admin approves it in the Feishu admin console.",
-        "app_test_title": "Test credentials",
-        "app_test": "Test credentials",
-        "app_test_help": "Gets an access token with the stored App ID and Secret, then reads the contact scope.",
-        "warn_homepageUnset": "No homepage chosen: the app opens the bridge's start page.",
-        "warn_externalDomainHTTP": "The external domain uses http: Feishu clients outside your network need https.",
-        "warn_externalDomainUnset": "The external domain is not set yet: the homepage and redirect URLs are built from it.",
-
-        "homepage_apps_help": "Homepage apps of the OA: a Feishu app can open one of them as its homepage.",
-        "homepage_apps_empty": "No homepage app yet.",
-        "homepage_apps_none": "No homepage app yet.",
-        "homepage_app_new": "New homepage app",
-        "homepage_app_edit": "Edit homepage app",
-        "homepage_app_used_by": "Used by",
-        "homepage_app_url_help": "A path in the OA (e.g. /spa/portal/main) or an absolute http(s) URL.",
-
-        "confirm_delete_title": "Confirm deletion",
-        "confirm_delete_question": "Delete",
-        "kind_enterprise": "the Feishu enterprise",
-        "kind_app": "the app",
-        "kind_homepageApp": "the homepage app",
-        "delete_note_enterprise": "Its directory mirror and sync runs are deleted too. An enterprise with apps cannot be deleted: delete the apps first.",
-        "delete_note_app": "The app's homepage and sign-in callback stop working in Feishu.",
-        "delete_note_homepageApp": "A homepage app that apps still open cannot be deleted.",
-
-        "directory_title": "Directory",
-        "directory_open": "Open directory",
-        "directory_departments": "Departments",
-        "directory_all": "All members",
-        "directory_empty": "The directory is empty: sync first.",
-        "directory_search_placeholder": "Name, mobile, email, employee no. or id",
-        "users_empty": "No matching members.",
-        "user_name": "Name",
-        "user_mobile": "Mobile",
-        "user_email": "Email",
-        "user_employee_no": "Employee no.",
-        "user_job_title": "Job title",
-        "user_departments": "Departments",
-        "user_status": "Status",
-        "user_primary": "Primary",
-        "user_part_time": "Part-time",
-        "user_deleted_at": "Deleted from the directory at",
-        "user_status_active": "Active",
-        "user_status_frozen": "Frozen",
-        "user_status_resigned": "Resigned",
-        "user_status_inactive": "Not activated",
-        "user_status_unknown": "Unknown",
-        "pager_total": "Total",
-        "pager_prev": "Previous",
-        "pager_next": "Next",
-        "pager_older": "Older",
-
-        "sync_now": "Sync now",
-        "sync_help": "Reads the departments and members in the app's contact scope from Feishu and updates the bridge's directory mirror.",
-        "runs_title": "Sync runs",
-        "runs_recent": "Recent syncs",
-        "runs_all": "All sync runs",
-        "runs_empty": "No sync run yet.",
-        "run_title": "Sync",
-        "run_status": "Status",
-        "run_kind": "Kind",
-        "run_started": "Started",
-        "run_finished": "Finished",
-        "run_duration": "Duration",
-        "run_error": "Error",
-        "run_refreshing": "The sync is running; this page reloads every 2 seconds.",
-        "run_changes": "Changes",
-        "run_departments": "Departments",
-        "run_users": "Members",
-        "run_summary": "Report",
-        "run_api": "API usage",
-        "count_seen": "Read",
-        "count_created": "Created",
-        "count_updated": "Updated",
-        "count_moved": "Moved",
-        "count_deleted": "Deleted",
-        "count_out_of_scope": "Out of scope",
-        "count_failed": "Failed",
-        "api_name": "API",
-        "api_calls": "Calls",
-        "api_attempts": "Requests",
-        "api_retries": "Retries",
-        "api_rate_limit_waits": "Rate-limit waits",
-        "api_token_refreshes": "Token refreshes",
-
-        "audit_time": "Time",
-        "audit_actor": "Actor",
-        "audit_action": "Action",
-        "audit_target": "Target",
-        "audit_text": "Text",
-        "audit_since": "From",
-        "audit_until": "To",
-        "audit_before": "Before",
-        "audit_after": "After",
-        "audit_empty": "No matching entries.",
-
-        "token_new": "New token",
-        "token_create": "Create token",
-        "token_created": "Token created",
-        "token_once": "The token is shown only this once: copy it now and keep it safe.",
-        "token_usage": "Send it with admin API requests as:",
-        "token_name_placeholder": "e.g. ops scripts",
-        "token_hint": "Token",
-        "token_created_by": "Created by",
-        "token_last_used": "Last used",
-        "token_state": "State",
-        "token_revoke": "Revoke",
-        "token_revoked": "Revoked",
-        "tokens_empty": "No API token yet.",
-
-        "label_separator": ": ",
-        "enterprise_name": "Enterprise name",
-        "confirm_delete_end": "?",
-        "msg.required": "required",
-    ]
+    static var catalog: Catalog {
+        switch loaded {
+        case .success(let catalog): catalog
+        case .failure(let error): preconditionFailure(error.description)
+        }
+    }
 }

@@ -1,10 +1,12 @@
 import Foundation
-import YunqiaoCore
-import YunqiaoServices
+import MultipartKit
+import NIOCore
+import NIOHTTP1
 
 /// A `multipart/form-data` body (RFC 7578) as browsers send a form with a file: its parts with their names, file
-/// names, content types and bytes. Strict where it matters (the boundary, the part headers, the closing delimiter)
-/// and lenient where browsers differ (a preamble, LF-only line breaks in the headers, `filename*`).
+/// names, content types and bytes, split by vapor/multipart-kit's parser. Strict where it matters (the boundary, the
+/// part headers, the closing delimiter) and lenient where browsers differ (a preamble, LF-only line breaks in the
+/// headers, `filename*`).
 struct MultipartForm: Sendable {
     struct Part: Sendable, Equatable {
         /// The form field's name.
@@ -76,35 +78,27 @@ struct MultipartForm: Sendable {
         try self.init(body, boundary: boundary)
     }
 
+    /// Parses `body`: multipart-kit's parser splits it into parts (their header lines and contents); this type reads
+    /// their `Content-Disposition`.
     init(_ body: Data, boundary: String) throws {
-        let bytes = [UInt8](body)
-        let delimiter = Array("--\(boundary)".utf8)
-        // Each delimiter after the first is preceded by CRLF (taken as part of it).
-        let separator = Array("\r\n--\(boundary)".utf8)
-        guard var position = Self.find(delimiter, in: bytes, from: 0) else {
-            throw ReadError(message: "the multipart body has no boundary line")
+        let parser = MultipartParser(boundary: boundary)
+        var parts: [MultipartPart] = []
+        var part = MultipartPart(body: ByteBuffer())
+        parser.onHeader = { name, value in part.headers.add(name: name, value: value.trimmingCharacters(in: .whitespaces)) }
+        parser.onBody = { content in part.body.writeBuffer(&content) }
+        parser.onPartComplete = {
+            parts.append(part)
+            part = MultipartPart(body: ByteBuffer())
         }
-        // A preamble before the first delimiter is allowed, on lines of its own.
-        guard position == 0 || bytes[position - 1] == 0x0A else {
-            throw ReadError(message: "the multipart body's first boundary is not on a line of its own")
+        do {
+            try parser.execute(Self.framed([UInt8](body), boundary: boundary))
+        } catch let error as ReadError {
+            throw error
+        } catch {
+            throw ReadError(message: "the multipart body is malformed")
         }
-        position += delimiter.count
-        var parts: [Part] = []
-        while true {
-            // After a delimiter: `--` closes the body; otherwise optional whitespace and a line break open a part.
-            if bytes.count >= position + 2, bytes[position] == 0x2D, bytes[position + 1] == 0x2D { break }
-            while position < bytes.count, bytes[position] == 0x20 || bytes[position] == 0x09 { position += 1 }
-            position = try Self.skipLineBreak(bytes, position)
-            guard parts.count < Self.maxParts else { throw ReadError(message: "the multipart body has more than \(Self.maxParts) parts") }
-            let (headers, contentStart) = try Self.headers(bytes, from: position)
-            guard let end = Self.find(separator, in: bytes, from: contentStart) else {
-                throw ReadError(message: "the multipart body ends without its closing boundary")
-            }
-            parts.append(try Self.part(headers: headers, data: Data(bytes[contentStart..<end])))
-            position = end + separator.count
-        }
-        self.parts = parts
-        for part in parts {
+        self.parts = try parts.map(Self.part)
+        for part in self.parts {
             if let fileName = part.fileName {
                 if files[part.name] == nil { files[part.name] = File(fileName: fileName, contentType: part.contentType, data: part.data) }
             } else if fields[part.name] == nil {
@@ -113,34 +107,66 @@ struct MultipartForm: Sendable {
         }
     }
 
-    private static func skipLineBreak(_ bytes: [UInt8], _ position: Int) throws -> Int {
-        if bytes.count >= position + 2, bytes[position] == 0x0D, bytes[position + 1] == 0x0A { return position + 2 }
-        if bytes.count >= position + 1, bytes[position] == 0x0A { return position + 1 }
-        throw ReadError(message: "the multipart body has a malformed boundary line")
-    }
-
-    /// A part's header lines (until an empty line) and where its content starts.
-    private static func headers(_ bytes: [UInt8], from start: Int) throws -> ([(String, String)], Int) {
-        var headers: [(String, String)] = []
-        var position = start
+    /// `body` checked and made ready for multipart-kit's parser, which needs its caller to check what it lets pass:
+    /// the first delimiter on a line of its own (a preamble before it is dropped), the closing delimiter (an epilogue
+    /// after it is dropped), at most `maxParts` parts with headers of at most `maxHeaderBytes`. Where browsers differ
+    /// the parser is strict, so the line breaks of a part's header lines, LF alone at times, are written CRLF, and
+    /// blanks after a delimiter are dropped. The contents are copied as they are.
+    static func framed(_ bytes: [UInt8], boundary: String) throws -> [UInt8] {
+        let delimiter = Array("--\(boundary)".utf8)
+        // Each delimiter after the first is preceded by CRLF (taken as part of it).
+        let separator = Array("\r\n--\(boundary)".utf8)
+        let lineBreak: [UInt8] = [0x0D, 0x0A]
+        guard var start = find(delimiter, in: bytes, from: 0) else {
+            throw ReadError(message: "the multipart body has no boundary line")
+        }
+        guard start == 0 || bytes[start - 1] == 0x0A else {
+            throw ReadError(message: "the multipart body's first boundary is not on a line of its own")
+        }
+        var framed: [UInt8] = []
+        framed.reserveCapacity(bytes.count - start + 1024)
+        var count = 0
         while true {
-            guard position - start <= maxHeaderBytes else { throw ReadError(message: "a multipart part's headers are too long") }
-            guard let lineEnd = bytes[position...].firstIndex(of: 0x0A) else {
-                throw ReadError(message: "the multipart body ends inside a part's headers")
+            framed += delimiter
+            var position = start + delimiter.count
+            // After a delimiter: `--` closes the body; otherwise optional whitespace and a line break open a part.
+            if bytes[position...].starts(with: [0x2D, 0x2D]) { return framed + [0x2D, 0x2D] }
+            while position < bytes.count, bytes[position] == 0x20 || bytes[position] == 0x09 { position += 1 }
+            if bytes[position...].starts(with: lineBreak) {
+                position += 2
+            } else if bytes[position...].first == 0x0A {
+                position += 1
+            } else {
+                throw ReadError(message: "the multipart body has a malformed boundary line")
             }
-            var line = bytes[position..<lineEnd]
-            if line.last == 0x0D { line = line.dropLast() }
-            position = lineEnd + 1
-            if line.isEmpty { return (headers, position) }
-            let text = String(decoding: line, as: UTF8.self)
-            guard let colon = text.firstIndex(of: ":") else { throw ReadError(message: "a multipart part has a malformed header line") }
-            headers.append((text[..<colon].trimmingCharacters(in: .whitespaces).lowercased(),
-                            text[text.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
+            framed += lineBreak
+            count += 1
+            guard count <= maxParts else { throw ReadError(message: "the multipart body has more than \(maxParts) parts") }
+            // The header lines, until an empty line.
+            let headersStart = position
+            while true {
+                guard let lineEnd = bytes[position...].firstIndex(of: 0x0A) else {
+                    throw ReadError(message: "the multipart body ends inside a part's headers")
+                }
+                guard lineEnd - headersStart <= maxHeaderBytes else { throw ReadError(message: "a multipart part's headers are too long") }
+                let line = bytes[position..<lineEnd]
+                let text = line.last == 0x0D ? line.dropLast() : line
+                framed += text
+                framed += lineBreak
+                position = lineEnd + 1
+                if text.isEmpty { break }
+            }
+            guard let next = find(separator, in: bytes, from: position) else {
+                throw ReadError(message: "the multipart body ends without its closing boundary")
+            }
+            framed += bytes[position..<next]
+            framed += lineBreak
+            start = next + lineBreak.count
         }
     }
 
-    private static func part(headers: [(String, String)], data: Data) throws -> Part {
-        guard let disposition = headers.first(where: { $0.0 == "content-disposition" })?.1 else {
+    private static func part(_ part: MultipartPart) throws -> Part {
+        guard let disposition = part.headers.first(name: "Content-Disposition") else {
             throw ReadError(message: "a multipart part has no Content-Disposition")
         }
         let kind = disposition.prefix { $0 != ";" }
@@ -150,7 +176,8 @@ struct MultipartForm: Sendable {
         }
         var fileName = parameters["filename"].map(Self.browserFileName)
         if let extended = parameters["filename*"], let decoded = Self.extendedValue(extended) { fileName = decoded }
-        return Part(name: name, fileName: fileName, contentType: headers.first(where: { $0.0 == "content-type" })?.1, data: data)
+        return Part(name: name, fileName: fileName, contentType: part.headers.first(name: "Content-Type"),
+                    data: Data(part.body.readableBytesView))
     }
 
     /// `; name="file"; filename="a;b.csv"` → [name: file, filename: a;b.csv]: `;`-separated `key=value` pairs, values
@@ -204,7 +231,8 @@ struct MultipartForm: Sendable {
         return pieces[2].removingPercentEncoding
     }
 
-    /// Where `needle` first occurs in `haystack` at or after `start`.
+    /// Where `needle` first occurs in `haystack` at or after `start` (a plain loop: the standard library's generic
+    /// `firstRange(of:)` takes seconds on a body of 32 MB).
     static func find(_ needle: [UInt8], in haystack: [UInt8], from start: Int) -> Int? {
         guard let first = needle.first, haystack.count >= needle.count else { return nil }
         var index = max(0, start)

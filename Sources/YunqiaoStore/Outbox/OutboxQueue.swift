@@ -7,7 +7,7 @@ import YunqiaoCore
 /// `updatedAt` and an error column; this type holds the one implementation of what every queue does with them:
 ///
 /// - **due**: pending, `nextAttemptAt` reached, and not held (no lease, or one that ran out);
-/// - **claim**: the worker's lease is set and the attempt counted, so a process that dies mid-attempt has used it;
+/// - **claim**: the worker's lease is set (and, for a queue that counts started attempts, the attempt counted);
 /// - **retry** / **dead** / **release**: the outcome of an attempt, recorded only while the lease is the worker's (a
 ///   worker whose lease ran out and was taken over records nothing); release gives the attempt back;
 /// - **renew**: a worker extends the leases of everything it holds (its heartbeat);
@@ -23,10 +23,16 @@ struct OutboxQueue: Sendable {
     let dead: String
     /// Where the last failure is written.
     let errorColumn: String
+    /// What `attempts` counts: every attempt, counted when it starts (a call to the OA that dies with its process has
+    /// been made), or the failed ones, counted with their outcome (a delivery sent at the first try has 0).
+    let countsStartedAttempts: Bool
 
-    static let deliveries = OutboxQueue(table: "delivery", key: "id", pending: "pending", dead: "dead", errorColumn: "lastError")
-    static let cardUpdates = OutboxQueue(table: "cardUpdate", key: "id", pending: "pending", dead: "dead", errorColumn: "lastError")
-    static let cardActions = OutboxQueue(table: "cardAction", key: "actionId", pending: "received", dead: "failed", errorColumn: "result")
+    static let deliveries = OutboxQueue(table: "delivery", key: "id", pending: "pending", dead: "dead", errorColumn: "lastError",
+                                        countsStartedAttempts: false)
+    static let cardUpdates = OutboxQueue(table: "cardUpdate", key: "id", pending: "pending", dead: "dead", errorColumn: "lastError",
+                                         countsStartedAttempts: false)
+    static let cardActions = OutboxQueue(table: "cardAction", key: "actionId", pending: "received", dead: "failed", errorColumn: "result",
+                                         countsStartedAttempts: true)
     static let all = [deliveries, cardUpdates, cardActions]
 
     /// SQL: the row (of this table, aliased `alias`) is due at the time bound twice after it (`now`, `now`).
@@ -41,16 +47,19 @@ struct OutboxQueue: Sendable {
         return "(\(t).leaseExpiresAt IS NULL OR \(t).leaseExpiresAt <= ?)"
     }
 
-    /// Claims the rows of `keys` for `lease`: held until the lease runs out, one more attempt counted.
+    /// Claims the rows of `keys` for `lease`: held until the lease runs out.
     func claim(_ db: Database, keys: [some DatabaseValueConvertible], lease: OutboxLease, now: Date) throws {
         guard !keys.isEmpty else { return }
         var arguments: StatementArguments = [lease.owner, lease.expiry(from: now), now]
         arguments += StatementArguments(keys)
         try db.execute(sql: """
-            UPDATE \(table) SET leaseOwner = ?, leaseExpiresAt = ?, attempts = attempts + 1, updatedAt = ?
+            UPDATE \(table) SET leaseOwner = ?, leaseExpiresAt = ?, \(countsStartedAttempts ? "attempts = attempts + 1, " : "")updatedAt = ?
             WHERE \(key) IN (\(Self.placeholders(keys.count)))
             """, arguments: arguments)
     }
+
+    /// `attempts` after a failed attempt.
+    private var failedAttempts: String { countsStartedAttempts ? "attempts = attempts" : "attempts = attempts + 1" }
 
     /// Records the outcome of an attempt with `assignments` (SQL `column = ?, …` and their arguments); the lease ends.
     /// False when the row is no longer held by `lease` (taken over after the lease ran out): nothing is written.
@@ -70,19 +79,19 @@ struct OutboxQueue: Sendable {
     /// The attempt failed; the next one is due at `next`.
     @discardableResult
     func retry(_ db: Database, key value: some DatabaseValueConvertible, lease: OutboxLease, at next: Date, error: String, now: Date) throws -> Bool {
-        try finish(db, key: value, lease: lease, now: now, set: "nextAttemptAt = ?, \(errorColumn) = ?", [next, Self.clip(error)])
+        try finish(db, key: value, lease: lease, now: now, set: "nextAttemptAt = ?, \(errorColumn) = ?, \(failedAttempts)", [next, Self.clip(error)])
     }
 
     /// The attempt failed for good: a dead letter.
     @discardableResult
     func dead(_ db: Database, key value: some DatabaseValueConvertible, lease: OutboxLease, error: String, now: Date) throws -> Bool {
-        try finish(db, key: value, lease: lease, now: now, set: "state = ?, \(errorColumn) = ?", [dead, Self.clip(error)])
+        try finish(db, key: value, lease: lease, now: now, set: "state = ?, \(errorColumn) = ?, \(failedAttempts)", [dead, Self.clip(error)])
     }
 
     /// Not attempted after all (the worker stops): due again as it was, the attempt given back.
     @discardableResult
     func release(_ db: Database, key value: some DatabaseValueConvertible, lease: OutboxLease, now: Date) throws -> Bool {
-        try finish(db, key: value, lease: lease, now: now, set: "attempts = max(attempts - 1, 0)", [])
+        try finish(db, key: value, lease: lease, now: now, set: countsStartedAttempts ? "attempts = max(attempts - 1, 0)" : "attempts = attempts", [])
     }
 
     /// Extends every lease `lease.owner` still holds; answers how many.

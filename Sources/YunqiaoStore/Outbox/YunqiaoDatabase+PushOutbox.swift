@@ -79,7 +79,7 @@ extension YunqiaoDatabase {
         async throws -> [DeliveryJob]
     {
         let queue = OutboxQueue.deliveries
-        let excluded = excludingApps.isEmpty ? "" : "AND appId NOT IN (\(excludingApps.sorted().map(String.init).joined(separator: ", ")))"
+        let excluded = Self.excluding(excludingApps, column: "appId")
         return try await write { db in
             let rows = try Row.fetchAll(db, sql: """
                 WITH due AS (
@@ -178,7 +178,7 @@ extension YunqiaoDatabase {
         async throws -> [CardUpdateJob]
     {
         let queue = OutboxQueue.cardUpdates
-        let excluded = excludingApps.isEmpty ? "" : "AND d.appId NOT IN (\(excludingApps.sorted().map(String.init).joined(separator: ", ")))"
+        let excluded = Self.excluding(excludingApps, column: "d.appId")
         return try await write { db in
             let rows = try Row.fetchAll(db, sql: """
                 SELECT c.id, c.deliveryId, d.messageId, m.tenantId, d.appId, d.unionID, d.uuid, d.feishuMessageID, d.quickApproval, d.sentAt,
@@ -197,6 +197,11 @@ extension YunqiaoDatabase {
             try queue.claim(db, keys: jobs.map(\.id), lease: lease, now: now)
             return jobs
         }
+    }
+
+    /// SQL: `AND <column> NOT IN (…)` for the apps the worker has enough of (ids are integers: nothing to escape).
+    private static func excluding(_ apps: Set<Int64>, column: String) -> String {
+        apps.isEmpty ? "" : "AND \(column) NOT IN (\(apps.sorted().map(String.init).joined(separator: ", ")))"
     }
 
     /// Records how card updates ended, in one transaction; an outcome for one `lease` no longer holds is dropped.

@@ -64,7 +64,7 @@ extension Yunqiao.Bench {
             let result = try await store.autoBind(tenantId: tenant, enterpriseId: enterpriseId, fields: [.employeeNo, .mobile, .email],
                                                   by: .cli)
             let elapsed = clock.now - started
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            let seconds = elapsed.timeInterval
             let expected = (bound: users / 20 * 15, conflicts: users / 20)
             say("""
                 auto-bind: \(users) Feishu users × \(oa.count) OA users (fields employeeNo > mobile > email)

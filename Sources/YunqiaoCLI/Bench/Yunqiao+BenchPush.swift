@@ -169,7 +169,7 @@ extension Yunqiao.Bench {
                 }
                 try await group.waitForAll()
             }
-            let acceptSeconds = (ContinuousClock.now - started).seconds
+            let acceptSeconds = (ContinuousClock.now - started).timeInterval
 
             // Delivery.
             var lastReport = ContinuousClock.now
@@ -179,7 +179,7 @@ extension Yunqiao.Bench {
                 if pending == 0 { break }
                 if ContinuousClock.now - lastReport >= .seconds(10) {
                     lastReport = ContinuousClock.now
-                    note(String(format: "  %.0f s: %d sent, %d pending", (ContinuousClock.now - started).seconds, counts[.sent] ?? 0, pending))
+                    note(String(format: "  %.0f s: %d sent, %d pending", (ContinuousClock.now - started).timeInterval, counts[.sent] ?? 0, pending))
                 }
                 try await Task.sleep(for: .milliseconds(100))
             }
@@ -245,8 +245,4 @@ private actor Counter {
         defer { next += 1 }
         return next
     }
-}
-
-extension Duration {
-    fileprivate var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

@@ -129,6 +129,23 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "YunqiaoTesting",
+            dependencies: [
+                "YunqiaoServer", "YunqiaoServices", "YunqiaoStore", "YunqiaoCore", "FeishuKit", "OAKit", "FeishuEmulator",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                // The OA test double checks X-Yunqiao-Signature on its own.
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "YunqiaoCLI",
             dependencies: [
@@ -156,9 +173,20 @@ let package = Package(
         .testTarget(
             name: "YunqiaoServerTests",
             dependencies: [
-                "YunqiaoServer", "YunqiaoServices", "OAKit", "FeishuEmulator", .product(name: "HummingbirdTesting", package: "hummingbird"),
+                "YunqiaoServer", "YunqiaoServices", "OAKit", "FeishuEmulator", "YunqiaoTesting",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // The test double of the OA's action webhook checks X-Yunqiao-Signature on its own.
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "YunqiaoServicesTests",
+            dependencies: [
+                "YunqiaoServices", "YunqiaoServer", "YunqiaoTesting", "FeishuEmulator", "OAKit",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ],

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import YunqiaoTesting
 import YunqiaoServer
 @testable import YunqiaoServices
 import YunqiaoCore

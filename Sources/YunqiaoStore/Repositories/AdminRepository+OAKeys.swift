@@ -18,7 +18,7 @@ public struct OAKeyRecord: Codable, Sendable, Equatable, FetchableRecord, Mutabl
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }
 
-extension YunqiaoDatabase {
+extension AdminRepository {
     public func createOAKey(tenantId: Int64, name: String, key: String, by actor: AuditActor) async throws -> OAKeyRecord {
         try await createBearer(OAKeyRecord.self, tenantId: tenantId, name: name, plaintext: key, by: actor)
     }

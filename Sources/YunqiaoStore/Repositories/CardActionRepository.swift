@@ -2,6 +2,11 @@ import Foundation
 import GRDB
 import YunqiaoCore
 
+/// Quick-approval card clicks as the callback records them, and the actions they became.
+public struct CardActionRepository: StoreRepository {
+    let writer: any DatabaseWriter
+}
+
 /// The state of a quick-approval action.
 public enum CardActionState: String, Sendable, Codable, CaseIterable {
     /// Recorded; the OA's action webhook is (again) due at `nextAttemptAt`.
@@ -62,72 +67,72 @@ public struct CardActionRecord: Codable, Sendable, Equatable, FetchableRecord, P
     public var todoAction: TodoAction { TodoAction(rawValue: action) ?? .approve }
 }
 
-extension YunqiaoDatabase {
-    // MARK: the callback's side
+// MARK: the callback's side
 
-    /// A card button press as a verified callback reported it.
-    public struct CardClick: Sendable, Equatable {
-        /// The app whose callback URL received it.
-        public var appId: Int64
-        /// The button's value: `d` (delivery), `t` (todo) and `a` (action).
-        public var deliveryId: Int64
-        public var todoId: String
-        public var action: TodoAction
-        /// Who pressed it: the union_id (new protocol), the open_id (always), the user_id (with its field scope).
-        public var unionID: String?
-        public var openID: String
-        public var userID: String?
-        /// The card's `open_message_id`.
-        public var messageID: String
-        public var eventID: String?
+/// A card button press as a verified callback reported it.
+public struct CardClick: Sendable, Equatable {
+    /// The app whose callback URL received it.
+    public var appId: Int64
+    /// The button's value: `d` (delivery), `t` (todo) and `a` (action).
+    public var deliveryId: Int64
+    public var todoId: String
+    public var action: TodoAction
+    /// Who pressed it: the union_id (new protocol), the open_id (always), the user_id (with its field scope).
+    public var unionID: String?
+    public var openID: String
+    public var userID: String?
+    /// The card's `open_message_id`.
+    public var messageID: String
+    public var eventID: String?
 
-        public init(appId: Int64, deliveryId: Int64, todoId: String, action: TodoAction, unionID: String?, openID: String,
-                    userID: String?, messageID: String, eventID: String?)
-        {
-            self.appId = appId
-            self.deliveryId = deliveryId
-            self.todoId = todoId
-            self.action = action
-            self.unionID = unionID
-            self.openID = openID
-            self.userID = userID
-            self.messageID = messageID
-            self.eventID = eventID
-        }
+    public init(appId: Int64, deliveryId: Int64, todoId: String, action: TodoAction, unionID: String?, openID: String,
+                userID: String?, messageID: String, eventID: String?)
+    {
+        self.appId = appId
+        self.deliveryId = deliveryId
+        self.todoId = todoId
+        self.action = action
+        self.unionID = unionID
+        self.openID = openID
+        self.userID = userID
+        self.messageID = messageID
+        self.eventID = eventID
     }
+}
 
-    /// What a card shows again in the answer to a click.
-    public struct ClickedCard: Sendable, Equatable {
-        public var message: PushMessage
-        public var deliveryId: Int64
-        public var quickApproval: Bool
-        /// The style to show: ``TodoState/processing`` while the OA is asked, else the todo's state.
-        public var todoState: TodoState
-    }
+/// What a card shows again in the answer to a click.
+public struct ClickedCard: Sendable, Equatable {
+    public var message: PushMessage
+    public var deliveryId: Int64
+    public var quickApproval: Bool
+    /// The style to show: ``TodoState/processing`` while the OA is asked, else the todo's state.
+    public var todoState: TodoState
+}
 
-    /// Why a click is not acted on (the user sees an error toast).
-    public enum CardClickRefusal: String, Sendable, Equatable {
-        /// No such delivery of this app, or it is not the card of that todo.
-        case unknownCard
-        /// The callback's message is not the delivery's card.
-        case wrongMessage
-        /// Someone else than the card's recipient pressed the button (a forwarded card, a shared chat).
-        case notRecipient
-        /// The card has no quick approval, or not this action.
-        case actionNotOffered
-    }
+/// Why a click is not acted on (the user sees an error toast).
+public enum CardClickRefusal: String, Sendable, Equatable {
+    /// No such delivery of this app, or it is not the card of that todo.
+    case unknownCard
+    /// The callback's message is not the delivery's card.
+    case wrongMessage
+    /// Someone else than the card's recipient pressed the button (a forwarded card, a shared chat).
+    case notRecipient
+    /// The card has no quick approval, or not this action.
+    case actionNotOffered
+}
 
-    /// What a click came to.
-    public enum CardClickOutcome: Sendable, Equatable {
-        /// A new action, due at once: answer "processing".
-        case accepted(CardActionRecord, ClickedCard)
-        /// An action of this todo is already under way (a double click): answer "processing" again, nothing new.
-        case underWay(CardActionRecord, ClickedCard)
-        /// The todo has been handled (its final state, when the store knows it, with the card in that style).
-        case handled(ClickedCard?)
-        case refused(CardClickRefusal)
-    }
+/// What a click came to.
+public enum CardClickOutcome: Sendable, Equatable {
+    /// A new action, due at once: answer "processing".
+    case accepted(CardActionRecord, ClickedCard)
+    /// An action of this todo is already under way (a double click): answer "processing" again, nothing new.
+    case underWay(CardActionRecord, ClickedCard)
+    /// The todo has been handled (its final state, when the store knows it, with the card in that style).
+    case handled(ClickedCard?)
+    case refused(CardClickRefusal)
+}
 
+extension CardActionRepository {
     /// Records a click in one transaction: the card must be the delivery's todo card, the user its recipient, the action
     /// one the card offers; a todo that is final or has an action under way or done gets no second action, and neither
     /// does a callback already recorded (same `event_id`).
@@ -199,86 +204,8 @@ extension YunqiaoDatabase {
         return openIDs.contains(click.openID)
     }
 
-    // MARK: the worker's side
-
-    /// An action with what calling the OA and restoring its card need.
-    public struct CardActionJob: Sendable, Equatable {
-        public var action: CardActionRecord
-        /// The module's action webhook and its plaintext secret (nil when not configured).
-        public var actionURL: String?
-        public var actionSecret: String?
-        public var moduleName: String?
-        public var message: PushMessage?
-        public var appId: Int64
-        public var feishuMessageID: String?
-        public var quickApproval: Bool
-        /// The todo's state now.
-        public var todoState: TodoState?
-    }
-
-    /// Claims up to `limit` due actions (oldest due first) for `lease`: each is held while the OA is called, with one
-    /// more attempt counted; one held by a worker that died is due again when its lease runs out.
-    public func claimDueCardActions(limit: Int, now: Date, lease: OutboxLease) async throws -> [CardActionJob] {
-        let queue = OutboxQueue.cardActions
-        let claimed = try await write { db -> [CardActionRecord] in
-            let keys = try String.fetchAll(db, sql: """
-                SELECT actionId FROM cardAction WHERE \(queue.dueCondition()) ORDER BY nextAttemptAt, createdAt LIMIT ?
-                """, arguments: [now, now, limit])
-            try queue.claim(db, keys: keys, lease: lease, now: now)
-            return try CardActionRecord.fetchAll(db, keys: keys).sorted { ($0.nextAttemptAt, $0.createdAt) < ($1.nextAttemptAt, $1.createdAt) }
-        }
-        var jobs: [CardActionJob] = []
-        for action in claimed { jobs.append(try await cardActionJob(action)) }
-        return jobs
-    }
-
-    /// The job of an action (its module's webhook, its message and card).
-    public func cardActionJob(_ action: CardActionRecord) async throws -> CardActionJob {
-        let (module, delivery, messageRecord, todo) = try await read { db in
-            (try OAModuleRecord.filter(Column("tenantId") == action.tenantId && Column("key") == action.source).fetchOne(db),
-             try DeliveryRecord.fetchOne(db, key: action.deliveryId),
-             try Int64.fetchOne(db, sql: "SELECT messageId FROM delivery WHERE id = ?", arguments: [action.deliveryId])
-                .flatMap { try MessageRecord.fetchOne(db, key: $0) },
-             try TodoRecord.fetchOne(db, key: ["tenantId": action.tenantId, "source": action.source, "todoId": action.todoId]))
-        }
-        return CardActionJob(action: action, actionURL: module?.actionURL, actionSecret: try module.flatMap { try actionSecret(of: $0) },
-                             moduleName: module?.name, message: try? messageRecord?.message(), appId: delivery?.appId ?? 0,
-                             feishuMessageID: delivery?.feishuMessageID, quickApproval: delivery?.quickApproval ?? false,
-                             todoState: todo?.todoState)
-    }
-
-    /// An attempt failed and another one is due at `next`. False when `lease` no longer holds the action.
-    @discardableResult
-    public func retryCardAction(_ actionId: String, at next: Date, result: String, lease: OutboxLease, now: Date = Date()) async throws -> Bool {
-        try await write { db in try OutboxQueue.cardActions.retry(db, key: actionId, lease: lease, at: next, error: result, now: now) }
-    }
-
-    /// The action is over: `done` or `failed`, with the outcome. False when `lease` no longer holds the action.
-    @discardableResult
-    public func finishCardAction(_ actionId: String, _ state: CardActionState, result: String, lease: OutboxLease,
-                                 now: Date = Date()) async throws -> Bool
-    {
-        try await write { db in
-            try OutboxQueue.cardActions.finish(db, key: actionId, lease: lease, now: now, set: "state = ?, result = ?, finishedAt = ?",
-                                               [state.rawValue, OutboxQueue.clip(result), now])
-        }
-    }
-
-    /// Records why a failed action's card could not be set back (nil: it was).
-    public func setCardActionCardError(_ actionId: String, _ error: String?, now: Date = Date()) async throws {
-        try await write { db in
-            try db.execute(sql: "UPDATE cardAction SET cardError = ?, updatedAt = ? WHERE actionId = ?",
-                           arguments: [error.map(OutboxQueue.clip), now, actionId])
-        }
-    }
-
-    /// When the next action is due (nil: none waiting).
-    public func nextCardActionDue() async throws -> Date? {
-        try await read { db in try OutboxQueue.cardActions.nextDue(db) }
-    }
-
     /// A tenant's actions, newest first; of one todo when `source` and `todoId` are given.
-    public func cardActions(tenantId: Int64, source: String? = nil, todoId: String? = nil, limit: Int = 100) async throws -> [CardActionRecord] {
+    public func all(tenantId: Int64, source: String? = nil, todoId: String? = nil, limit: Int = 100) async throws -> [CardActionRecord] {
         try await read { db in
             var request = CardActionRecord.filter(Column("tenantId") == tenantId)
             if let source { request = request.filter(Column("source") == source) }

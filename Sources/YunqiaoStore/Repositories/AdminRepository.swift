@@ -3,8 +3,13 @@ import Foundation
 import GRDB
 import YunqiaoCore
 
+/// Console administrators, admin API tokens, OA keys, the key/value entries behind sessions and the audit log.
+public struct AdminRepository: StoreRepository {
+    let writer: any DatabaseWriter
+}
+
 /// Console administrators, admin API tokens and the key/value entries behind login sessions.
-extension YunqiaoDatabase {
+extension AdminRepository {
     // MARK: admins
 
     public func adminCount() async throws -> Int {
@@ -110,40 +115,6 @@ extension YunqiaoDatabase {
             try Self.audit(db, tenantId: tenantId, actor, "\(Record.kind).revoke", target: "\(Record.kind) \(id) \(record.name)",
                            before: ["name": record.name, Record.kind: "••••" + record.hint], after: nil)
         }
-    }
-
-    // MARK: key/value entries (login sessions)
-
-    public func persistedValue(key: String, now: Date = Date()) async throws -> (value: Data, expiresAt: Date?)? {
-        try await read { db in
-            guard let entry = try PersistEntryRecord.fetchOne(db, key: key) else { return nil }
-            if let expiresAt = entry.expiresAt, expiresAt <= now { return nil }
-            return (entry.value, entry.expiresAt)
-        }
-    }
-
-    /// Stores `value` under `key`. With `onlyIfAbsent`, returns false when a live entry exists already.
-    /// A nil `expiresAt` on an existing entry keeps its expiry.
-    @discardableResult
-    public func persist(key: String, value: Data, expiresAt: Date?, onlyIfAbsent: Bool = false, now: Date = Date()) async throws -> Bool {
-        try await write { db in
-            let existing = try PersistEntryRecord.fetchOne(db, key: key)
-            let live = existing.map { entry in entry.expiresAt.map { $0 > now } ?? true } ?? false
-            if onlyIfAbsent && live { return false }
-            let expiry = expiresAt ?? (live ? existing?.expiresAt : nil)
-            try PersistEntryRecord(key: key, value: value, expiresAt: expiry).upsert(db)
-            return true
-        }
-    }
-
-    public func removePersisted(key: String) async throws {
-        _ = try await write { db in try PersistEntryRecord.deleteOne(db, key: key) }
-    }
-
-    /// Drops expired entries; returns how many.
-    @discardableResult
-    public func tidyPersisted(now: Date = Date()) async throws -> Int {
-        try await write { db in try PersistEntryRecord.filter(Column("expiresAt") != nil && Column("expiresAt") <= now).deleteAll(db) }
     }
 }
 

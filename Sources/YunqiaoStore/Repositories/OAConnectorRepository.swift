@@ -2,6 +2,12 @@ import Foundation
 import GRDB
 import YunqiaoCore
 
+/// The OA connector of each tenant (pulling the OA directory on a schedule) and its runs.
+public struct OAConnectorRepository: StoreRepository {
+    let writer: any DatabaseWriter
+    let secrets: SecretBox
+}
+
 /// How the OA login form of the first visit checks a password (issue #6, "OA login check").
 public enum OALoginCheck: String, Sendable, Codable, CaseIterable {
     /// Against the password hashes of the bridge's own OA directory.
@@ -74,6 +80,7 @@ public struct OAConnectorRunRecord: Codable, Sendable, Equatable, FetchableRecor
 }
 
 extension OAConnectorRunRecord.Source: DatabaseValueConvertible {}
+
 extension OAConnectorRunRecord.Status: DatabaseValueConvertible {}
 
 /// A bad item of a pull: its list (`departments` or `users`), its position in the whole list (from 0; absent when the
@@ -131,11 +138,12 @@ public struct OAConnectorRunOutcome: Sendable, Equatable {
 
 /// The OA pull connector (issue #6, way 3): its settings, validated here for the API and the console alike and audited
 /// with the secret masked, and its runs.
-extension YunqiaoDatabase {
+extension OAConnectorRepository {
     /// The schedule's bounds, in minutes.
-    public static let oaConnectorIntervals = 5...1440
+    public static let intervals = 5...1440
+
     /// How many bad items a failed run keeps.
-    public static let oaConnectorItemErrorLimit = 20
+    public static let itemErrorLimit = 20
 
     public func oaConnector(tenantId: Int64) async throws -> OAConnectorRecord? {
         try await read { db in try OAConnectorRecord.fetchOne(db, key: tenantId) }
@@ -156,7 +164,7 @@ extension YunqiaoDatabase {
 
     /// Creates or changes the tenant's connector: the base URL is an absolute http(s) URL (a trailing `/` is dropped),
     /// the secret is required the first time (an empty one keeps the stored secret), the interval is within
-    /// ``oaConnectorIntervals``, the login check `embedded` or `external`. Audited as `oaConnector.create` or
+    /// ``intervals``, the login check `embedded` or `external`. Audited as `oaConnector.create` or
     /// `oaConnector.update` with the secret masked; an edit that changes nothing writes nothing.
     @discardableResult
     public func saveOAConnector(tenantId: Int64, _ settings: OAConnectorSettings, by actor: AuditActor,
@@ -171,7 +179,7 @@ extension YunqiaoDatabase {
                 throw StoreError.invalid(field: "secret", message: "must not contain spaces or control characters")
             }
         }
-        let bounds = Self.oaConnectorIntervals
+        let bounds = Self.intervals
         guard bounds.contains(settings.intervalMinutes) else {
             throw StoreError.invalid(field: "intervalMinutes", message: "must be between \(bounds.lowerBound) and \(bounds.upperBound) minutes")
         }
@@ -232,7 +240,7 @@ extension YunqiaoDatabase {
         }
     }
 
-    /// Stores how a run ended (the first ``oaConnectorItemErrorLimit`` bad items).
+    /// Stores how a run ended (the first ``itemErrorLimit`` bad items).
     @discardableResult
     public func finishOAConnectorRun(_ run: OAConnectorRunRecord, _ outcome: OAConnectorRunOutcome,
                                      at time: Date = Date()) async throws -> OAConnectorRunRecord
@@ -249,7 +257,7 @@ extension YunqiaoDatabase {
         finished.leftCount = outcome.result.left
         finished.deletedCount = outcome.result.deleted
         finished.error = outcome.error
-        let kept = Array(outcome.itemErrors.prefix(Self.oaConnectorItemErrorLimit))
+        let kept = Array(outcome.itemErrors.prefix(Self.itemErrorLimit))
         finished.itemErrors = kept.isEmpty ? nil : String(decoding: try JSONEncoder().encode(kept), as: UTF8.self)
         let record = finished
         try await write { db in try record.update(db) }

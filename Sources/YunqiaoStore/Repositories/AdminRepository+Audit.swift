@@ -2,16 +2,7 @@ import Foundation
 import GRDB
 import YunqiaoCore
 
-extension YunqiaoDatabase {
-    /// Writes an audit entry inside the caller's transaction: the change and its entry land together or not at all.
-    static func audit(_ db: Database, tenantId: Int64, _ actor: AuditActor, _ action: String, target: String,
-                      before: [String: String]?, after: [String: String]?) throws
-    {
-        var entry = AuditRecord(id: nil, tenantId: tenantId, actor: actor.name, action: action, target: target,
-                                before: before.map(json), after: after.map(json), at: Date())
-        try entry.insert(db)
-    }
-
+extension AdminRepository {
     /// Records an admin action that changes no settings row (a sync started, a credentials test, a login).
     public func audit(tenantId: Int64, _ actor: AuditActor, _ action: String, target: String,
                       details: [String: String]? = nil) async throws
@@ -37,14 +28,26 @@ extension YunqiaoDatabase {
         }
     }
 
-    static func escapeLike(_ text: String) -> String {
-        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
+}
+
+extension StoreRepository {
+    /// Writes an audit entry inside the caller's transaction: the change and its entry land together or not at all.
+    static func audit(_ db: Database, tenantId: Int64, _ actor: AuditActor, _ action: String, target: String,
+                      before: [String: String]?, after: [String: String]?) throws
+    {
+        var entry = AuditRecord(id: nil, tenantId: tenantId, actor: actor.name, action: action, target: target,
+                                before: before.map(json), after: after.map(json), at: Date())
+        try entry.insert(db)
     }
 
-    private static func json(_ view: [String: String]) -> String {
+    fileprivate static func json(_ view: [String: String]) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return (try? String(decoding: encoder.encode(view), as: UTF8.self)) ?? "{}"
+    }
+
+    static func escapeLike(_ text: String) -> String {
+        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
     }
 }
 

@@ -2,6 +2,11 @@ import Foundation
 import GRDB
 import YunqiaoCore
 
+/// The OA directory of a tenant: departments and users, their import and summary.
+public struct OADirectoryRepository: StoreRepository {
+    let writer: any DatabaseWriter
+}
+
 /// A department of the OA directory kept in the bridge (table `oaDepartment`).
 public struct OADepartmentRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
     public static let databaseTableName = "oaDepartment"
@@ -57,7 +62,7 @@ public struct OADirectoryImportResult: Sendable, Equatable, Codable {
 
 /// The OA directory imported from spreadsheets (issue #6, way 1). Files are validated by ``OADirectoryImport`` first;
 /// the import itself is one transaction with its audit entry.
-extension YunqiaoDatabase {
+extension OADirectoryRepository {
     public func oaDepartments(tenantId: Int64) async throws -> [OADepartmentRecord] {
         try await read { db in
             try OADepartmentRecord.filter(Column("tenantId") == tenantId).order(Column("sortOrder"), Column("oaID")).fetchAll(db)
@@ -197,7 +202,7 @@ public struct OADirectorySummary: Sendable, Equatable {
 }
 
 /// Reads of the console's OA directory pages, and the embedded directory's passwords.
-extension YunqiaoDatabase {
+extension OADirectoryRepository {
     public func oaDirectorySummary(tenantId: Int64) async throws -> OADirectorySummary {
         try await read { db in
             let subcompanies = try Int.fetchOne(db, sql: """
@@ -254,5 +259,32 @@ extension YunqiaoDatabase {
             try Self.audit(db, tenantId: tenantId, actor, "oaUser.password", target: "OA user \(oaID) \(user.name) (\(user.loginID))",
                            before: ["password": hadPassword ? "set" : "none"], after: ["password": hadPassword ? "changed" : "set"])
         }
+    }
+}
+
+extension OADirectoryRepository {
+    /// Inserts or replaces OA users in one transaction (the bulk path of imports and the OA push API).
+    public func upsertOAUsers(_ users: [OAUserRecord]) async throws {
+        try await write { db in
+            for user in users { try user.upsert(db) }
+        }
+    }
+
+    public func oaUserCount(tenantId: Int64) async throws -> Int {
+        try await read { db in try OAUserRecord.filter(Column("tenantId") == tenantId).fetchCount(db) }
+    }
+}
+
+extension OADirectoryRepository {
+    /// The OA user who logs in as `loginID` in the tenant.
+    public func oaUser(tenantId: Int64, loginID: String) async throws -> OAUserRecord? {
+        try await read { db in
+            try OAUserRecord.filter(Column("tenantId") == tenantId && Column("loginID") == loginID).fetchOne(db)
+        }
+    }
+
+    /// The OA user with the OA id `oaID` in the tenant.
+    public func oaUser(tenantId: Int64, oaID: String) async throws -> OAUserRecord? {
+        try await read { db in try OAUserRecord.fetchOne(db, key: ["tenantId": tenantId, "oaID": oaID]) }
     }
 }

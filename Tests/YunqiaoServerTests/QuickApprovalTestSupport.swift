@@ -212,7 +212,7 @@ struct QuickApprovalEnvironment: Sendable {
         let database = self.database
         @Sendable func sent() async throws -> [String: String] {
             let deliveries = try await database.reader.read { db in
-                try DeliveryRecord.filter(Column("messageId") == accepted.id).fetchAll(db)
+                try DeliveryRecord.filter(DeliveryRecord.Columns.messageId == accepted.id).fetchAll(db)
             }
             return Dictionary(deliveries.compactMap { delivery in delivery.feishuMessageID.map { (delivery.oaUserID, $0) } }) { a, _ in a }
         }

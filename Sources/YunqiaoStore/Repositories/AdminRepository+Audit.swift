@@ -13,18 +13,18 @@ extension AdminRepository {
     /// Audit entries, newest first.
     public func auditLog(tenantId: Int64, filter: AuditFilter = AuditFilter()) async throws -> [AuditRecord] {
         try await read { db in
-            var request = AuditRecord.filter(Column("tenantId") == tenantId)
-            if let actor = filter.actor?.nilIfBlank { request = request.filter(Column("actor") == actor) }
-            if let action = filter.action?.nilIfBlank { request = request.filter(Column("action").like("\(Self.escapeLike(action))%", escape: "\\")) }
+            var request = AuditRecord.filter(AuditRecord.Columns.tenantId == tenantId)
+            if let actor = filter.actor?.nilIfBlank { request = request.filter(AuditRecord.Columns.actor == actor) }
+            if let action = filter.action?.nilIfBlank { request = request.filter(AuditRecord.Columns.action.like("\(Self.escapeLike(action))%", escape: "\\")) }
             if let text = filter.text?.nilIfBlank {
                 let pattern = "%\(Self.escapeLike(text))%"
-                request = request.filter(Column("target").like(pattern, escape: "\\") || Column("before").like(pattern, escape: "\\")
-                    || Column("after").like(pattern, escape: "\\"))
+                request = request.filter(AuditRecord.Columns.target.like(pattern, escape: "\\") || AuditRecord.Columns.before.like(pattern, escape: "\\")
+                    || AuditRecord.Columns.after.like(pattern, escape: "\\"))
             }
-            if let since = filter.since { request = request.filter(Column("at") >= since) }
-            if let until = filter.until { request = request.filter(Column("at") < until) }
-            if let beforeId = filter.beforeId { request = request.filter(Column("id") < beforeId) }
-            return try request.order(Column("id").desc).limit(max(1, min(filter.limit, 500))).fetchAll(db)
+            if let since = filter.since { request = request.filter(AuditRecord.Columns.at >= since) }
+            if let until = filter.until { request = request.filter(AuditRecord.Columns.at < until) }
+            if let beforeId = filter.beforeId { request = request.filter(AuditRecord.Columns.id < beforeId) }
+            return try request.order(AuditRecord.Columns.id.desc).limit(max(1, min(filter.limit, 500))).fetchAll(db)
         }
     }
 

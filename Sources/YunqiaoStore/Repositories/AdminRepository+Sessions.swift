@@ -35,7 +35,7 @@ extension AdminRepository {
     /// Drops expired entries; returns how many.
     @discardableResult
     public func tidyPersisted(now: Date = Date()) async throws -> Int {
-        try await write { db in try PersistEntryRecord.filter(Column("expiresAt") != nil && Column("expiresAt") <= now).deleteAll(db) }
+        try await write { db in try PersistEntryRecord.filter(PersistEntryRecord.Columns.expiresAt != nil && PersistEntryRecord.Columns.expiresAt <= now).deleteAll(db) }
     }
 }
 

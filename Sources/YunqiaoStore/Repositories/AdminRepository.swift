@@ -17,7 +17,7 @@ extension AdminRepository {
     }
 
     public func admin(username: String) async throws -> AdminRecord? {
-        try await read { db in try AdminRecord.filter(Column("username") == username).fetchOne(db) }
+        try await read { db in try AdminRecord.filter(AdminRecord.Columns.username == username).fetchOne(db) }
     }
 
     public func admin(id: Int64) async throws -> AdminRecord? {
@@ -30,7 +30,7 @@ extension AdminRepository {
         let username = try Validate.name(username, field: "username")
         return try await write { db in
             let now = Date()
-            if var admin = try AdminRecord.filter(Column("username") == username).fetchOne(db) {
+            if var admin = try AdminRecord.filter(AdminRecord.Columns.username == username).fetchOne(db) {
                 admin.passwordHash = passwordHash
                 admin.updatedAt = now
                 try admin.update(db)
@@ -93,7 +93,7 @@ extension AdminRepository {
     func useBearer<Record: BearerRecord>(_ type: Record.Type, _ plaintext: String, at time: Date) async throws -> Record? {
         let hash = Self.tokenHash(plaintext)
         guard var record = try await read({ db in
-            try Record.filter(Column(Record.hashColumn) == hash && Column("revokedAt") == nil).fetchOne(db)
+            try Record.filter(Record.hashColumn == hash && Column("revokedAt") == nil).fetchOne(db)
         }) else { return nil }
         if record.lastUsedAt.map({ time.timeIntervalSince($0) > 60 }) ?? true {
             record.lastUsedAt = time
@@ -121,7 +121,8 @@ extension AdminRepository {
 /// A bearer credential kept only as a hash: admin API tokens and OA keys.
 protocol BearerRecord: FetchableRecord, MutablePersistableRecord, Sendable {
     init(tenantId: Int64, name: String, hash: String, hint: String, createdBy: String, createdAt: Date)
-    static var hashColumn: String { get }
+    /// The column of the hash.
+    static var hashColumn: Column { get }
     /// `token` or `oaKey`, in audit actions and messages.
     static var kind: String { get }
     var id: Int64? { get }
@@ -133,7 +134,7 @@ protocol BearerRecord: FetchableRecord, MutablePersistableRecord, Sendable {
 }
 
 extension APITokenRecord: BearerRecord {
-    static let hashColumn = "tokenHash"
+    static var hashColumn: Column { Columns.tokenHash }
     static let kind = "token"
 
     init(tenantId: Int64, name: String, hash: String, hint: String, createdBy: String, createdAt: Date) {

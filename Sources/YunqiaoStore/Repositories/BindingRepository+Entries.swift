@@ -104,7 +104,7 @@ extension BindingRepository {
         -> (total: Int, entries: [BindingConflictEntry])
     {
         try await read { db in
-            let total = try BindingConflictRecord.filter(Column("enterpriseId") == enterpriseId).fetchCount(db)
+            let total = try BindingConflictRecord.filter(BindingConflictRecord.Columns.enterpriseId == enterpriseId).fetchCount(db)
             let rows = try Row.fetchAll(db, sql: """
                 SELECT c.*, f.name AS feishuName FROM bindingConflict c
                 LEFT JOIN feishuUser f ON f.enterpriseId = c.enterpriseId AND f.unionID = c.unionID
@@ -161,7 +161,7 @@ extension BindingRepository {
         guard !oaUserIDs.isEmpty else { return [:] }
         return try await read { db in
             var bound: [String: String] = [:]
-            for record in try BindingRecord.filter(Column("enterpriseId") == enterpriseId && oaUserIDs.contains(Column("oaUserID"))).fetchAll(db) {
+            for record in try BindingRecord.filter(BindingRecord.Columns.enterpriseId == enterpriseId && oaUserIDs.contains(BindingRecord.Columns.oaUserID)).fetchAll(db) {
                 bound[record.oaUserID] = record.unionID
             }
             return bound

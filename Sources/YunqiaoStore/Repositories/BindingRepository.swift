@@ -28,12 +28,12 @@ struct AutoBindInputs {
 /// The OA directory and the bindings of OA users to Feishu users.
 extension BindingRepository {
     public func all(enterpriseId: Int64) async throws -> [BindingRecord] {
-        try await read { db in try BindingRecord.filter(Column("enterpriseId") == enterpriseId).order(Column("oaUserID")).fetchAll(db) }
+        try await read { db in try BindingRecord.filter(BindingRecord.Columns.enterpriseId == enterpriseId).order(BindingRecord.Columns.oaUserID).fetchAll(db) }
     }
 
     public func bindingConflicts(enterpriseId: Int64) async throws -> [BindingConflictRecord] {
         try await read { db in
-            try BindingConflictRecord.filter(Column("enterpriseId") == enterpriseId).order(Column("unionID")).fetchAll(db)
+            try BindingConflictRecord.filter(BindingConflictRecord.Columns.enterpriseId == enterpriseId).order(BindingConflictRecord.Columns.unionID).fetchAll(db)
         }
     }
 
@@ -88,7 +88,7 @@ extension BindingRepository {
         guard !fields.isEmpty else { throw StoreError.invalid(field: "fields", message: "choose at least one field") }
         return try await write { db in
             let enterprise = try Self.enterprise(db, tenantId: tenantId, id: enterpriseId)
-            if let existing = try BindingRecord.filter(Column("enterpriseId") == enterpriseId && Column("unionID") == unionID).fetchOne(db) {
+            if let existing = try BindingRecord.filter(BindingRecord.Columns.enterpriseId == enterpriseId && BindingRecord.Columns.unionID == unionID).fetchOne(db) {
                 return existing
             }
             let inputs = try Self.autoBindInputs(db, tenantId: tenantId, enterpriseId: enterpriseId)
@@ -213,7 +213,7 @@ extension BindingRepository {
             if let other = try BindingRecord.fetchOne(db, key: ["enterpriseId": enterpriseId, "oaUserID": oaUserID]) {
                 throw StoreError.invalid(field: "oaUserID", message: "OA user \(oaUserID) is already bound to \(other.unionID)")
             }
-            if let other = try BindingRecord.filter(Column("enterpriseId") == enterpriseId && Column("unionID") == unionID).fetchOne(db) {
+            if let other = try BindingRecord.filter(BindingRecord.Columns.enterpriseId == enterpriseId && BindingRecord.Columns.unionID == unionID).fetchOne(db) {
                 throw StoreError.invalid(field: "unionID", message: "Feishu user \(unionID) is already bound to OA user \(other.oaUserID)")
             }
             let binding = BindingRecord(enterpriseId: enterpriseId, oaUserID: oaUserID, unionID: unionID, openID: feishu.openID,
@@ -242,12 +242,12 @@ extension BindingRepository {
     public func unbindAll(tenantId: Int64, enterpriseId: Int64, by actor: AuditActor) async throws -> Int {
         try await write { db in
             let enterprise = try Self.enterprise(db, tenantId: tenantId, id: enterpriseId)
-            let all = try BindingRecord.filter(Column("enterpriseId") == enterpriseId).fetchAll(db)
+            let all = try BindingRecord.filter(BindingRecord.Columns.enterpriseId == enterpriseId).fetchAll(db)
             for binding in all {
                 try Self.audit(db, tenantId: tenantId, actor, "binding.unbind", target: "\(enterprise.auditTarget): OA user \(binding.oaUserID)",
                                before: binding.auditView, after: ["batch": "true"])
             }
-            try BindingRecord.filter(Column("enterpriseId") == enterpriseId).deleteAll(db)
+            try BindingRecord.filter(BindingRecord.Columns.enterpriseId == enterpriseId).deleteAll(db)
             return all.count
         }
     }
@@ -279,7 +279,7 @@ extension BindingRepository {
     /// The binding of a Feishu user (by union_id) in an enterprise.
     public func binding(enterpriseId: Int64, unionID: String) async throws -> BindingRecord? {
         try await read { db in
-            try BindingRecord.filter(Column("enterpriseId") == enterpriseId && Column("unionID") == unionID).fetchOne(db)
+            try BindingRecord.filter(BindingRecord.Columns.enterpriseId == enterpriseId && BindingRecord.Columns.unionID == unionID).fetchOne(db)
         }
     }
 }

@@ -7,66 +7,6 @@ public struct CardActionRepository: StoreRepository {
     let writer: any DatabaseWriter
 }
 
-/// The state of a quick-approval action.
-public enum CardActionState: String, Sendable, Codable, CaseIterable {
-    /// Recorded; the OA's action webhook is (again) due at `nextAttemptAt`.
-    case received
-    /// An attempt is under way: `received` and held by a worker's lease (not stored; see ``CardActionRecord/actionState``).
-    case calling
-    /// The OA accepted it; the todo is approved or rejected.
-    case done
-    /// The OA refused it, could not be reached after every attempt, or the module has no action webhook. The card was
-    /// set back to pending (with a note) so that the user can try again or handle it in the OA.
-    case failed
-}
-
-/// A quick-approval click on a todo card (issue #7, "Todo lifecycle and quick approval"): what is sent to the module's
-/// action webhook, and how far it got. `actionId` is what the OA dedupes by; a double click never makes a second row.
-public struct CardActionRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "cardAction"
-    /// `<delivery id>.<action>.<n>`: the n-th action on that card (a new one only after the previous one failed).
-    public var actionId: String
-    public var tenantId: Int64
-    public var deliveryId: Int64
-    /// The OA module (the message's `source`) and its todo.
-    public var source: String
-    public var todoId: String
-    /// `approve` or `reject`.
-    public var action: String
-    public var operatorUnionID: String
-    public var operatorOpenID: String?
-    public var operatorOaUserID: String
-    /// The OA user's name when the click arrived.
-    public var operatorName: String
-    /// `header.event_id` of the callback (new protocol).
-    public var eventID: String?
-    /// The card's `open_message_id`.
-    public var messageID: String
-    public var state: String
-    /// Attempts to call the OA so far.
-    public var attempts: Int
-    public var nextAttemptAt: Date
-    /// The worker calling the OA for it, until `leaseExpiresAt` (see ``OutboxLease``).
-    public var leaseOwner: String?
-    public var leaseExpiresAt: Date?
-    /// The last attempt's outcome (`HTTP 200`), or why the action failed.
-    public var result: String?
-    /// Why a failed action's card could not be set back to pending.
-    public var cardError: String?
-    /// When the click arrived.
-    public var createdAt: Date
-    public var updatedAt: Date
-    public var finishedAt: Date?
-
-    /// The stored state, `calling` while a worker holds a received action.
-    public var actionState: CardActionState {
-        let stored = CardActionState(rawValue: state) ?? .received
-        if stored == .received, let lease = leaseExpiresAt, lease > Date() { return .calling }
-        return stored
-    }
-    public var todoAction: TodoAction { TodoAction(rawValue: action) ?? .approve }
-}
-
 // MARK: the callback's side
 
 /// A card button press as a verified callback reported it.
@@ -157,8 +97,8 @@ extension CardActionRepository {
                 final.todoState = state
                 return .handled(final)
             }
-            let earlier = try CardActionRecord.filter(Column("tenantId") == tenantId && Column("source") == messageRecord.source
-                && Column("todoId") == todo.id).order(Column("createdAt").desc).fetchAll(db)
+            let earlier = try CardActionRecord.filter(CardActionRecord.Columns.tenantId == tenantId && CardActionRecord.Columns.source == messageRecord.source
+                && CardActionRecord.Columns.todoId == todo.id).order(CardActionRecord.Columns.createdAt.desc).fetchAll(db)
             if let running = earlier.first(where: { [.received, .calling].contains($0.actionState) }) { return .underWay(running, card) }
             if earlier.contains(where: { $0.actionState == .done }) { return .handled(nil) }
             // The same callback again (a replay within the signature's time window): no second action.
@@ -207,10 +147,10 @@ extension CardActionRepository {
     /// A tenant's actions, newest first; of one todo when `source` and `todoId` are given.
     public func all(tenantId: Int64, source: String? = nil, todoId: String? = nil, limit: Int = 100) async throws -> [CardActionRecord] {
         try await read { db in
-            var request = CardActionRecord.filter(Column("tenantId") == tenantId)
-            if let source { request = request.filter(Column("source") == source) }
-            if let todoId { request = request.filter(Column("todoId") == todoId) }
-            return try request.order(Column("createdAt").desc, Column("actionId").desc).limit(limit).fetchAll(db)
+            var request = CardActionRecord.filter(CardActionRecord.Columns.tenantId == tenantId)
+            if let source { request = request.filter(CardActionRecord.Columns.source == source) }
+            if let todoId { request = request.filter(CardActionRecord.Columns.todoId == todoId) }
+            return try request.order(CardActionRecord.Columns.createdAt.desc, CardActionRecord.Columns.actionId.desc).limit(limit).fetchAll(db)
         }
     }
 

@@ -13,7 +13,7 @@ extension IntegrationRepository {
     /// The tenant named `name`, created when missing.
     public func tenant(named name: String = "default") async throws -> TenantRecord {
         try await writer.write { db in
-            if let existing = try TenantRecord.filter(Column("name") == name).fetchOne(db) { return existing }
+            if let existing = try TenantRecord.filter(TenantRecord.Columns.name == name).fetchOne(db) { return existing }
             var tenant = TenantRecord(id: nil, name: name, createdAt: Date())
             try tenant.insert(db)
             return tenant
@@ -73,12 +73,12 @@ extension IntegrationRepository {
     }
 
     public func enterprises(tenantId: Int64) async throws -> [EnterpriseRecord] {
-        try await read { db in try EnterpriseRecord.filter(Column("tenantId") == tenantId).order(Column("name")).fetchAll(db) }
+        try await read { db in try EnterpriseRecord.filter(EnterpriseRecord.Columns.tenantId == tenantId).order(EnterpriseRecord.Columns.name).fetchAll(db) }
     }
 
     public func enterprise(tenantId: Int64, name: String) async throws -> EnterpriseRecord {
         guard let found = try await read({ db in
-            try EnterpriseRecord.filter(Column("tenantId") == tenantId && Column("name") == name).fetchOne(db)
+            try EnterpriseRecord.filter(EnterpriseRecord.Columns.tenantId == tenantId && EnterpriseRecord.Columns.name == name).fetchOne(db)
         }) else { throw StoreError.notFound("enterprise \(name)") }
         return found
     }
@@ -107,7 +107,7 @@ extension IntegrationRepository {
         try await write { db in
             let enterprise = try Self.enterprise(db, tenantId: tenantId, id: id)
             try Self.refuseIfPushTargets(db, enterpriseId: id, what: "enterprise \(enterprise.name)")
-            let apps = try AppRecord.filter(Column("enterpriseId") == id).order(Column("id")).fetchAll(db)
+            let apps = try AppRecord.filter(AppRecord.Columns.enterpriseId == id).order(AppRecord.Columns.id).fetchAll(db)
             try Self.deleteUnlessUsed(db, tenantId: tenantId, actor, "enterprise.delete", enterprise, usedBy: apps) { names in
                 "enterprise \(enterprise.name) still has apps: \(names); delete them first"
             }
@@ -155,7 +155,7 @@ extension IntegrationRepository {
     }
 
     public func apps(enterpriseId: Int64) async throws -> [AppRecord] {
-        try await read { db in try AppRecord.filter(Column("enterpriseId") == enterpriseId).order(Column("id")).fetchAll(db) }
+        try await read { db in try AppRecord.filter(AppRecord.Columns.enterpriseId == enterpriseId).order(AppRecord.Columns.id).fetchAll(db) }
     }
 
     /// An app of the tenant and its enterprise.
@@ -240,7 +240,7 @@ extension IntegrationRepository {
     // MARK: OA homepage apps
 
     public func homepageApps(tenantId: Int64) async throws -> [HomepageAppRecord] {
-        try await read { db in try HomepageAppRecord.filter(Column("tenantId") == tenantId).order(Column("name")).fetchAll(db) }
+        try await read { db in try HomepageAppRecord.filter(HomepageAppRecord.Columns.tenantId == tenantId).order(HomepageAppRecord.Columns.name).fetchAll(db) }
     }
 
     public func homepageApp(tenantId: Int64, id: Int64) async throws -> HomepageAppRecord {
@@ -281,7 +281,7 @@ extension IntegrationRepository {
     public func deleteHomepageApp(tenantId: Int64, id: Int64, by actor: AuditActor) async throws {
         try await write { db in
             let entry = try Self.homepageApp(db, tenantId: tenantId, id: id)
-            let apps = try AppRecord.filter(Column("homepageAppId") == id).order(Column("id")).fetchAll(db)
+            let apps = try AppRecord.filter(AppRecord.Columns.homepageAppId == id).order(AppRecord.Columns.id).fetchAll(db)
             try Self.deleteUnlessUsed(db, tenantId: tenantId, actor, "homepageApp.delete", entry, usedBy: apps) { names in
                 "homepage app \(entry.name) is the homepage of \(names); change their homepage first"
             }
@@ -289,18 +289,18 @@ extension IntegrationRepository {
     }
 
     private static func requireUniqueEnterprise(_ db: Database, tenantId: Int64, name: String, except id: Int64?) throws {
-        let clash = try EnterpriseRecord.filter(Column("tenantId") == tenantId && Column("name") == name && Column("id") != id).fetchCount(db)
+        let clash = try EnterpriseRecord.filter(EnterpriseRecord.Columns.tenantId == tenantId && EnterpriseRecord.Columns.name == name && EnterpriseRecord.Columns.id != id).fetchCount(db)
         if clash > 0 { throw StoreError.invalid(field: "name", message: "an enterprise named \(name) already exists") }
     }
 
     private static func requireUniqueApp(_ db: Database, enterpriseId: Int64, appID: String, except id: Int64?) throws {
-        let clash = try AppRecord.filter(Column("enterpriseId") == enterpriseId && Column("appID") == appID && Column("id") != id)
+        let clash = try AppRecord.filter(AppRecord.Columns.enterpriseId == enterpriseId && AppRecord.Columns.appID == appID && AppRecord.Columns.id != id)
             .fetchCount(db)
         if clash > 0 { throw StoreError.invalid(field: "appID", message: "app \(appID) is already added to this enterprise") }
     }
 
     private static func requireUniqueHomepageApp(_ db: Database, tenantId: Int64, name: String, except id: Int64?) throws {
-        let clash = try HomepageAppRecord.filter(Column("tenantId") == tenantId && Column("name") == name && Column("id") != id)
+        let clash = try HomepageAppRecord.filter(HomepageAppRecord.Columns.tenantId == tenantId && HomepageAppRecord.Columns.name == name && HomepageAppRecord.Columns.id != id)
             .fetchCount(db)
         if clash > 0 { throw StoreError.invalid(field: "name", message: "a homepage app named \(name) already exists") }
     }

@@ -64,12 +64,12 @@ extension MessageRepository {
         if let problem = message.validate().first { throw StoreError.invalid(field: problem.field, message: problem.message) }
         let payload = try Self.encode(message)
         return try await write { db in
-            if let first = try MessageRecord.filter(Column("tenantId") == tenantId && Column("source") == message.source
-                && Column("idempotencyKey") == message.idempotencyKey).fetchOne(db)
+            if let first = try MessageRecord.filter(MessageRecord.Columns.tenantId == tenantId && MessageRecord.Columns.source == message.source
+                && MessageRecord.Columns.idempotencyKey == message.idempotencyKey).fetchOne(db)
             {
                 return AcceptedMessage(id: first.id ?? 0, planned: first.planned, skipped: first.skipped, repeated: true)
             }
-            guard try OAModuleRecord.filter(Column("tenantId") == tenantId && Column("key") == message.source).fetchCount(db) > 0 else {
+            guard try OAModuleRecord.filter(OAModuleRecord.Columns.tenantId == tenantId && OAModuleRecord.Columns.key == message.source).fetchCount(db) > 0 else {
                 throw StoreError.invalid(field: "source", message: "no OA module \(message.source) is registered")
             }
             try Self.checkRecipients(db, tenantId: tenantId, message.recipients)

@@ -14,10 +14,10 @@ extension MirrorRepository {
     public func directory(enterpriseId: Int64) async throws -> DirectoryMirror {
         try await writer.read { db in
             var mirror = DirectoryMirror()
-            let departments = try FeishuDepartmentRecord.filter(Column("enterpriseId") == enterpriseId && Column("deletedAt") == nil)
+            let departments = try FeishuDepartmentRecord.filter(FeishuDepartmentRecord.Columns.enterpriseId == enterpriseId && FeishuDepartmentRecord.Columns.deletedAt == nil)
                 .fetchCursor(db)
             while let record = try departments.next() { mirror.departments[record.openDepartmentID] = record.mirror }
-            let users = try FeishuUserRecord.filter(Column("enterpriseId") == enterpriseId && Column("deletedAt") == nil).fetchCursor(db)
+            let users = try FeishuUserRecord.filter(FeishuUserRecord.Columns.enterpriseId == enterpriseId && FeishuUserRecord.Columns.deletedAt == nil).fetchCursor(db)
             while let record = try users.next() { mirror.users[record.unionID] = record.mirror }
             return mirror
         }
@@ -105,7 +105,7 @@ extension MirrorRepository {
 
     public func syncRuns(enterpriseId: Int64, limit: Int = 50) async throws -> [SyncRunRecord] {
         try await writer.read { db in
-            try SyncRunRecord.filter(Column("enterpriseId") == enterpriseId).order(Column("id").desc).limit(limit).fetchAll(db)
+            try SyncRunRecord.filter(SyncRunRecord.Columns.enterpriseId == enterpriseId).order(SyncRunRecord.Columns.id.desc).limit(limit).fetchAll(db)
         }
     }
 }
@@ -115,8 +115,8 @@ extension MirrorRepository {
     /// Live departments of an enterprise, by parent then order.
     public func departments(enterpriseId: Int64) async throws -> [MirrorDepartment] {
         try await read { db in
-            try FeishuDepartmentRecord.filter(Column("enterpriseId") == enterpriseId && Column("deletedAt") == nil)
-                .order(Column("parentOpenDepartmentID"), Column("sortOrder"), Column("name")).fetchAll(db).map(\.mirror)
+            try FeishuDepartmentRecord.filter(FeishuDepartmentRecord.Columns.enterpriseId == enterpriseId && FeishuDepartmentRecord.Columns.deletedAt == nil)
+                .order(FeishuDepartmentRecord.Columns.parentOpenDepartmentID, FeishuDepartmentRecord.Columns.sortOrder, FeishuDepartmentRecord.Columns.name).fetchAll(db).map(\.mirror)
         }
     }
 
@@ -150,24 +150,24 @@ extension MirrorRepository {
     /// One user of the mirror by union_id, open_id or user_id, deleted ones included, with when it was deleted.
     public func mirrorUser(enterpriseId: Int64, id: String) async throws -> (user: MirrorUser, deletedAt: Date?)? {
         try await read { db in
-            guard let record = try FeishuUserRecord.filter(Column("enterpriseId") == enterpriseId
-                && (Column("unionID") == id || Column("openID") == id || Column("userID") == id)).fetchOne(db)
+            guard let record = try FeishuUserRecord.filter(FeishuUserRecord.Columns.enterpriseId == enterpriseId
+                && (FeishuUserRecord.Columns.unionID == id || FeishuUserRecord.Columns.openID == id || FeishuUserRecord.Columns.userID == id)).fetchOne(db)
             else { return nil }
             return (record.mirror, record.deletedAt)
         }
     }
 
     public func syncRun(enterpriseId: Int64, id: Int64) async throws -> SyncRunRecord? {
-        try await read { db in try SyncRunRecord.filter(Column("enterpriseId") == enterpriseId && Column("id") == id).fetchOne(db) }
+        try await read { db in try SyncRunRecord.filter(SyncRunRecord.Columns.enterpriseId == enterpriseId && SyncRunRecord.Columns.id == id).fetchOne(db) }
     }
 
     /// Marks runs left `running` by a process that died as failed (called at startup).
     @discardableResult
     public func failAbandonedSyncRuns(reason: String = "the server stopped during the run") async throws -> Int {
         try await write { db in
-            try SyncRunRecord.filter(Column("status") == SyncReport.Status.running.rawValue)
-                .updateAll(db, Column("status").set(to: SyncReport.Status.failed.rawValue), Column("error").set(to: reason),
-                           Column("finishedAt").set(to: Date()))
+            try SyncRunRecord.filter(SyncRunRecord.Columns.status == SyncReport.Status.running.rawValue)
+                .updateAll(db, SyncRunRecord.Columns.status.set(to: SyncReport.Status.failed.rawValue), SyncRunRecord.Columns.error.set(to: reason),
+                           SyncRunRecord.Columns.finishedAt.set(to: Date()))
         }
     }
 }

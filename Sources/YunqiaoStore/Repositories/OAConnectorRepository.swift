@@ -8,81 +8,6 @@ public struct OAConnectorRepository: StoreRepository {
     let secrets: SecretBox
 }
 
-/// How the OA login form of the first visit checks a password (issue #6, "OA login check").
-public enum OALoginCheck: String, Sendable, Codable, CaseIterable {
-    /// Against the password hashes of the bridge's own OA directory.
-    case embedded
-    /// With the external OA's `POST {base}/verify-login` (the connector's base URL and secret).
-    case external
-}
-
-/// The pull connector of a tenant (table `oaConnector`, one row per tenant): where the external OA is, the secret the
-/// bridge sends it (sealed like app secrets, see ``SecretBox``), the schedule and how OA logins are checked.
-public struct OAConnectorRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "oaConnector"
-    public var tenantId: Int64
-    /// The OA's base URL: absolute http(s), no trailing `/`, no query; the contract's paths are appended to it.
-    public var baseURL: String
-    public var sealedSecret: String
-    /// Pulls on the schedule; "run now" works either way.
-    public var enabled: Bool
-    public var intervalMinutes: Int
-    public var loginCheck: OALoginCheck
-    public var updatedBy: String
-    public var updatedAt: Date
-}
-
-extension OALoginCheck: DatabaseValueConvertible {}
-
-/// One pull of the OA directory (table `oaConnectorRun`).
-public struct OAConnectorRunRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
-    public static let databaseTableName = "oaConnectorRun"
-
-    /// What started a run.
-    public enum Source: String, Sendable, Codable {
-        case schedule, manual
-    }
-
-    /// Where a run is.
-    public enum Status: String, Sendable, Codable {
-        case running, succeeded, failed
-    }
-
-    public var id: Int64?
-    public var tenantId: Int64
-    public var source: Source
-    /// The admin who asked (`admin`, `token:<name>`), or `schedule`.
-    public var startedBy: String
-    public var status: Status
-    public var startedAt: Date
-    public var finishedAt: Date?
-    /// Pages read, both lists together.
-    public var pagesFetched: Int
-    public var departmentsFetched: Int
-    public var usersFetched: Int
-    public var createdCount: Int
-    public var updatedCount: Int
-    public var unchangedCount: Int
-    /// Users marked `left` because the OA no longer lists them.
-    public var leftCount: Int
-    /// Departments deleted because the OA no longer lists them.
-    public var deletedCount: Int
-    /// Why a run failed.
-    public var error: String?
-    /// JSON array of ``OAConnectorItemError``: the first bad items of a failed run.
-    public var itemErrors: String?
-
-    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
-
-    public var decodedItemErrors: [OAConnectorItemError] {
-        itemErrors.flatMap { try? JSONDecoder().decode([OAConnectorItemError].self, from: Data($0.utf8)) } ?? []
-    }
-}
-
-extension OAConnectorRunRecord.Source: DatabaseValueConvertible {}
-
-extension OAConnectorRunRecord.Status: DatabaseValueConvertible {}
-
 /// A bad item of a pull: its list (`departments` or `users`), its position in the whole list (from 0; absent when the
 /// problem is the list's), the field at fault and why.
 public struct OAConnectorItemError: Codable, Sendable, Equatable, CustomStringConvertible {
@@ -151,7 +76,7 @@ extension OAConnectorRepository {
 
     /// Every tenant's connector that pulls on the schedule.
     public func enabledOAConnectors() async throws -> [OAConnectorRecord] {
-        try await read { db in try OAConnectorRecord.filter(Column("enabled") == true).order(Column("tenantId")).fetchAll(db) }
+        try await read { db in try OAConnectorRecord.filter(OAConnectorRecord.Columns.enabled == true).order(OAConnectorRecord.Columns.tenantId).fetchAll(db) }
     }
 
     /// The connector's secret, for the connector's HTTP client only.
@@ -223,8 +148,8 @@ extension OAConnectorRepository {
             guard try OAConnectorRecord.fetchOne(db, key: tenantId) != nil else {
                 throw StoreError.invalid(field: "baseURL", message: "configure the OA connector first")
             }
-            if let running = try OAConnectorRunRecord.filter(Column("tenantId") == tenantId && Column("status") == "running")
-                .order(Column("id").desc).fetchOne(db)
+            if let running = try OAConnectorRunRecord.filter(OAConnectorRunRecord.Columns.tenantId == tenantId && OAConnectorRunRecord.Columns.status == "running")
+                .order(OAConnectorRunRecord.Columns.id.desc).fetchOne(db)
             {
                 return (running, false)
             }
@@ -267,12 +192,12 @@ extension OAConnectorRepository {
     /// The tenant's runs, newest first.
     public func oaConnectorRuns(tenantId: Int64, limit: Int = 50) async throws -> [OAConnectorRunRecord] {
         try await read { db in
-            try OAConnectorRunRecord.filter(Column("tenantId") == tenantId).order(Column("id").desc).limit(max(1, min(limit, 200))).fetchAll(db)
+            try OAConnectorRunRecord.filter(OAConnectorRunRecord.Columns.tenantId == tenantId).order(OAConnectorRunRecord.Columns.id.desc).limit(max(1, min(limit, 200))).fetchAll(db)
         }
     }
 
     public func oaConnectorRun(tenantId: Int64, id: Int64) async throws -> OAConnectorRunRecord? {
-        try await read { db in try OAConnectorRunRecord.filter(Column("tenantId") == tenantId && Column("id") == id).fetchOne(db) }
+        try await read { db in try OAConnectorRunRecord.filter(OAConnectorRunRecord.Columns.tenantId == tenantId && OAConnectorRunRecord.Columns.id == id).fetchOne(db) }
     }
 
     /// When the tenant's newest run started, or nil before the first one.
@@ -286,15 +211,8 @@ extension OAConnectorRepository {
     @discardableResult
     public func failAbandonedOAConnectorRuns(reason: String = "the server stopped during the run", at time: Date = Date()) async throws -> Int {
         try await write { db in
-            try OAConnectorRunRecord.filter(Column("status") == "running")
-                .updateAll(db, Column("status").set(to: "failed"), Column("error").set(to: reason), Column("finishedAt").set(to: time))
+            try OAConnectorRunRecord.filter(OAConnectorRunRecord.Columns.status == "running")
+                .updateAll(db, OAConnectorRunRecord.Columns.status.set(to: "failed"), OAConnectorRunRecord.Columns.error.set(to: reason), OAConnectorRunRecord.Columns.finishedAt.set(to: time))
         }
-    }
-}
-
-extension OAConnectorRecord {
-    func auditView(secretMask: String) -> [String: String] {
-        ["baseURL": baseURL, "secret": secretMask, "enabled": "\(enabled)", "intervalMinutes": "\(intervalMinutes)",
-         "loginCheck": loginCheck.rawValue]
     }
 }

@@ -7,30 +7,6 @@ public struct OADirectoryRepository: StoreRepository {
     let writer: any DatabaseWriter
 }
 
-/// A department of the OA directory kept in the bridge (table `oaDepartment`).
-public struct OADepartmentRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "oaDepartment"
-    public var tenantId: Int64
-    public var oaID: String
-    public var name: String
-    public var parentOaID: String?
-    public var subcompanyOaID: String?
-    public var sortOrder: Int
-    public var updatedAt: Date
-
-    public init(tenantId: Int64, oaID: String, name: String, parentOaID: String? = nil, subcompanyOaID: String? = nil,
-                sortOrder: Int = 0, updatedAt: Date = Date())
-    {
-        self.tenantId = tenantId
-        self.oaID = oaID
-        self.name = name
-        self.parentOaID = parentOaID
-        self.subcompanyOaID = subcompanyOaID
-        self.sortOrder = sortOrder
-        self.updatedAt = updatedAt
-    }
-}
-
 /// How an import treats what the file does not mention.
 public enum OADirectoryImportMode: String, Sendable, Codable, CaseIterable {
     /// Adds and updates; leaves everything else as it is.
@@ -65,7 +41,7 @@ public struct OADirectoryImportResult: Sendable, Equatable, Codable {
 extension OADirectoryRepository {
     public func oaDepartments(tenantId: Int64) async throws -> [OADepartmentRecord] {
         try await read { db in
-            try OADepartmentRecord.filter(Column("tenantId") == tenantId).order(Column("sortOrder"), Column("oaID")).fetchAll(db)
+            try OADepartmentRecord.filter(OADepartmentRecord.Columns.tenantId == tenantId).order(OADepartmentRecord.Columns.sortOrder, OADepartmentRecord.Columns.oaID).fetchAll(db)
         }
     }
 
@@ -75,18 +51,19 @@ extension OADirectoryRepository {
         -> (total: Int, users: [OAUserRecord])
     {
         try await read { db in
-            var request = OAUserRecord.filter(Column("tenantId") == tenantId)
+            var request = OAUserRecord.filter(OAUserRecord.Columns.tenantId == tenantId)
             if let department {
                 request = request.filter(sql: "EXISTS (SELECT 1 FROM json_each(oaUser.departmentOaIDs) WHERE json_each.value = ?)",
                                          arguments: [department])
             }
             if let text = query.nilIfBlank {
                 let pattern = "%\(Self.escapeLike(text))%"
-                let columns = ["oaID", "loginID", "name", "mobile", "email", "employeeNo"].map { Column($0).like(pattern, escape: "\\") }
+                let columns = [OAUserRecord.Columns.oaID, OAUserRecord.Columns.loginID, OAUserRecord.Columns.name, OAUserRecord.Columns.mobile,
+                               OAUserRecord.Columns.email, OAUserRecord.Columns.employeeNo].map { $0.like(pattern, escape: "\\") }
                 request = request.filter(columns.joined(operator: .or))
             }
             let total = try request.fetchCount(db)
-            let users = try request.order(Column("oaID")).limit(max(1, min(limit, 500)), offset: max(0, offset)).fetchAll(db)
+            let users = try request.order(OAUserRecord.Columns.oaID).limit(max(1, min(limit, 500)), offset: max(0, offset)).fetchAll(db)
             return (total, users)
         }
     }
@@ -117,7 +94,7 @@ extension OADirectoryRepository {
     {
         try await write { db in
             var result = OADirectoryImportResult()
-            let storedDepartments = try OADepartmentRecord.filter(Column("tenantId") == tenantId).fetchAll(db)
+            let storedDepartments = try OADepartmentRecord.filter(OADepartmentRecord.Columns.tenantId == tenantId).fetchAll(db)
             var departmentByID = Dictionary(storedDepartments.map { ($0.oaID, $0) }, uniquingKeysWith: { first, _ in first })
             for department in departments {
                 var record = OADepartmentRecord(tenantId: tenantId, oaID: department.oaID, name: department.name,
@@ -143,7 +120,7 @@ extension OADirectoryRepository {
                 }
             }
 
-            let storedUsers = try OAUserRecord.filter(Column("tenantId") == tenantId).fetchAll(db)
+            let storedUsers = try OAUserRecord.filter(OAUserRecord.Columns.tenantId == tenantId).fetchAll(db)
             let userByID = Dictionary(storedUsers.map { ($0.oaID, $0) }, uniquingKeysWith: { first, _ in first })
             let ownerByLogin = Dictionary(storedUsers.map { ($0.loginID, $0.oaID) }, uniquingKeysWith: { first, _ in first })
             for user in users {
@@ -209,7 +186,7 @@ extension OADirectoryRepository {
                 SELECT COUNT(*) FROM (SELECT oaID FROM oaSubcompany WHERE tenantId = ?
                 UNION SELECT subcompanyOaID FROM oaDepartment WHERE tenantId = ? AND subcompanyOaID IS NOT NULL)
                 """, arguments: [tenantId, tenantId]) ?? 0
-            let departments = try OADepartmentRecord.filter(Column("tenantId") == tenantId).fetchCount(db)
+            let departments = try OADepartmentRecord.filter(OADepartmentRecord.Columns.tenantId == tenantId).fetchCount(db)
             let users = try Row.fetchOne(db, sql: """
                 SELECT COALESCE(SUM(status = 'active'), 0) AS active, COALESCE(SUM(status = 'left'), 0) AS left,
                        COALESCE(SUM(passwordHash IS NOT NULL), 0) AS withPassword
@@ -271,7 +248,7 @@ extension OADirectoryRepository {
     }
 
     public func oaUserCount(tenantId: Int64) async throws -> Int {
-        try await read { db in try OAUserRecord.filter(Column("tenantId") == tenantId).fetchCount(db) }
+        try await read { db in try OAUserRecord.filter(OAUserRecord.Columns.tenantId == tenantId).fetchCount(db) }
     }
 }
 
@@ -279,7 +256,7 @@ extension OADirectoryRepository {
     /// The OA user who logs in as `loginID` in the tenant.
     public func oaUser(tenantId: Int64, loginID: String) async throws -> OAUserRecord? {
         try await read { db in
-            try OAUserRecord.filter(Column("tenantId") == tenantId && Column("loginID") == loginID).fetchOne(db)
+            try OAUserRecord.filter(OAUserRecord.Columns.tenantId == tenantId && OAUserRecord.Columns.loginID == loginID).fetchOne(db)
         }
     }
 

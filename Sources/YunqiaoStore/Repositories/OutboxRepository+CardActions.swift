@@ -39,7 +39,7 @@ extension OutboxRepository {
     /// The job of an action (its module's webhook, its message and card).
     public func cardActionJob(_ action: CardActionRecord) async throws -> CardActionJob {
         let (module, delivery, messageRecord, todo) = try await read { db in
-            (try OAModuleRecord.filter(Column("tenantId") == action.tenantId && Column("key") == action.source).fetchOne(db),
+            (try OAModuleRecord.filter(OAModuleRecord.Columns.tenantId == action.tenantId && OAModuleRecord.Columns.key == action.source).fetchOne(db),
              try DeliveryRecord.fetchOne(db, key: action.deliveryId),
              try Int64.fetchOne(db, sql: "SELECT messageId FROM delivery WHERE id = ?", arguments: [action.deliveryId])
                 .flatMap { try MessageRecord.fetchOne(db, key: $0) },

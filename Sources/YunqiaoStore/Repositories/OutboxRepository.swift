@@ -170,7 +170,7 @@ extension OutboxRepository {
         return try await read { db in
             var found: [Int64: MessageRecord] = [:]
             for chunk in ids.chunked(500) {
-                for record in try MessageRecord.filter(chunk.contains(Column("id"))).fetchAll(db) { found[record.id ?? 0] = record }
+                for record in try MessageRecord.filter(chunk.contains(MessageRecord.Columns.id)).fetchAll(db) { found[record.id ?? 0] = record }
             }
             return found
         }

@@ -60,7 +60,7 @@ extension PushRuleRepository {
     // MARK: OA modules
 
     public func oaModules(tenantId: Int64) async throws -> [OAModuleRecord] {
-        try await read { db in try OAModuleRecord.filter(Column("tenantId") == tenantId).order(Column("key")).fetchAll(db) }
+        try await read { db in try OAModuleRecord.filter(OAModuleRecord.Columns.tenantId == tenantId).order(OAModuleRecord.Columns.key).fetchAll(db) }
     }
 
     public func oaModule(tenantId: Int64, id: Int64) async throws -> OAModuleRecord {
@@ -69,7 +69,7 @@ extension PushRuleRepository {
 
     /// The module messages name as `source`, or nil.
     public func oaModule(tenantId: Int64, key: String) async throws -> OAModuleRecord? {
-        try await read { db in try OAModuleRecord.filter(Column("tenantId") == tenantId && Column("key") == key).fetchOne(db) }
+        try await read { db in try OAModuleRecord.filter(OAModuleRecord.Columns.tenantId == tenantId && OAModuleRecord.Columns.key == key).fetchOne(db) }
     }
 
     /// The plaintext action secret of a module (for signing action webhooks only), or nil when none is set.
@@ -94,7 +94,7 @@ extension PushRuleRepository {
         try Self.checkActionSecret(secret)
         let sealed = try secret.map { try secrets.seal($0) }
         return try await write { db in
-            if try OAModuleRecord.filter(Column("tenantId") == tenantId && Column("key") == key).fetchCount(db) > 0 {
+            if try OAModuleRecord.filter(OAModuleRecord.Columns.tenantId == tenantId && OAModuleRecord.Columns.key == key).fetchCount(db) > 0 {
                 throw StoreError.invalid(field: "key", message: "a module with the key \(key) already exists")
             }
             let now = Date()
@@ -144,7 +144,7 @@ extension PushRuleRepository {
         let mask = actionSecretMask(of: stored)
         try await write { db in
             let module = try Self.oaModule(db, tenantId: tenantId, id: id)
-            let rules = try PushRuleRecord.filter(Column("tenantId") == tenantId && Column("source") == module.key).order(Column("name"))
+            let rules = try PushRuleRecord.filter(PushRuleRecord.Columns.tenantId == tenantId && PushRuleRecord.Columns.source == module.key).order(PushRuleRecord.Columns.name)
                 .fetchAll(db)
             guard rules.isEmpty else {
                 throw StoreError.inUse("module \(module.key) is the source of push rules: \(rules.map(\.name).joined(separator: ", ")); "
@@ -172,7 +172,7 @@ extension PushRuleRepository {
 
     public func all(tenantId: Int64) async throws -> [PushRuleDetail] {
         try await read { db in
-            try PushRuleRecord.filter(Column("tenantId") == tenantId).order(Column("id")).fetchAll(db).map { try Self.detail(db, $0) }
+            try PushRuleRecord.filter(PushRuleRecord.Columns.tenantId == tenantId).order(PushRuleRecord.Columns.id).fetchAll(db).map { try Self.detail(db, $0) }
         }
     }
 
@@ -211,7 +211,7 @@ extension PushRuleRepository {
             if let inputs = input.targets {
                 let targets = try Self.checkTargets(db, tenantId: tenantId, ruleId: id, inputs)
                 let kept = Set(targets.compactMap(\.id))
-                try PushTargetRecord.filter(Column("pushRuleId") == id && !kept.contains(Column("id"))).deleteAll(db)
+                try PushTargetRecord.filter(PushTargetRecord.Columns.pushRuleId == id && !kept.contains(PushTargetRecord.Columns.id)).deleteAll(db)
                 try Self.saveTargets(db, ruleId: id, targets)
             }
             var after = try Self.detail(db, rule)
@@ -235,7 +235,7 @@ extension PushRuleRepository {
     }
 
     private static func requireUniqueRule(_ db: Database, tenantId: Int64, name: String, except id: Int64?) throws {
-        let clash = try PushRuleRecord.filter(Column("tenantId") == tenantId && Column("name") == name && Column("id") != id).fetchCount(db)
+        let clash = try PushRuleRecord.filter(PushRuleRecord.Columns.tenantId == tenantId && PushRuleRecord.Columns.name == name && PushRuleRecord.Columns.id != id).fetchCount(db)
         if clash > 0 { throw StoreError.invalid(field: "name", message: "a push rule named \(name) already exists") }
     }
 
@@ -244,7 +244,7 @@ extension PushRuleRepository {
         let source = value.trimmingCharacters(in: .whitespacesAndNewlines)
         if source == PushRules.allSources { return source }
         guard !source.isEmpty else { throw StoreError.invalid(field: "source", message: "required: a module key, or * for every module") }
-        guard try OAModuleRecord.filter(Column("tenantId") == tenantId && Column("key") == source).fetchCount(db) > 0 else {
+        guard try OAModuleRecord.filter(OAModuleRecord.Columns.tenantId == tenantId && OAModuleRecord.Columns.key == source).fetchCount(db) > 0 else {
             throw StoreError.invalid(field: "source", message: "no OA module \(source); register it first, or use * for every module")
         }
         return source
@@ -314,10 +314,10 @@ extension StoreRepository {
 
     /// The enabled rules of a tenant with their targets, as ``PushRules/match(source:rules:)`` takes them.
     static func enabledRules(_ db: Database, tenantId: Int64) throws -> [PushRule] {
-        let rules = try PushRuleRecord.filter(Column("tenantId") == tenantId && Column("enabled") == true).order(Column("id")).fetchAll(db)
+        let rules = try PushRuleRecord.filter(PushRuleRecord.Columns.tenantId == tenantId && PushRuleRecord.Columns.enabled == true).order(PushRuleRecord.Columns.id).fetchAll(db)
         guard !rules.isEmpty else { return [] }
-        let targets = try PushTargetRecord.filter(rules.compactMap(\.id).contains(Column("pushRuleId")))
-            .order(Column("pushRuleId"), Column("position"), Column("id")).fetchAll(db)
+        let targets = try PushTargetRecord.filter(rules.compactMap(\.id).contains(PushTargetRecord.Columns.pushRuleId))
+            .order(PushTargetRecord.Columns.pushRuleId, PushTargetRecord.Columns.position, PushTargetRecord.Columns.id).fetchAll(db)
         let byRule = Dictionary(grouping: targets, by: \.pushRuleId)
         return rules.map { rule in
             PushRule(id: rule.id ?? 0, name: rule.name, source: rule.source, enabled: rule.enabled,
@@ -331,11 +331,11 @@ extension StoreRepository {
     /// The names of the rules with a target in this enterprise (or on this app), for refusing their deletion.
     static func rulesTargeting(_ db: Database, enterpriseId: Int64? = nil, appId: Int64? = nil) throws -> [String] {
         var request = PushTargetRecord.all()
-        if let enterpriseId { request = request.filter(Column("enterpriseId") == enterpriseId) }
-        if let appId { request = request.filter(Column("appId") == appId) }
+        if let enterpriseId { request = request.filter(PushTargetRecord.Columns.enterpriseId == enterpriseId) }
+        if let appId { request = request.filter(PushTargetRecord.Columns.appId == appId) }
         let ruleIds = Set(try request.fetchAll(db).map(\.pushRuleId))
         guard !ruleIds.isEmpty else { return [] }
-        return try PushRuleRecord.filter(ruleIds.contains(Column("id"))).order(Column("name")).fetchAll(db).map(\.name)
+        return try PushRuleRecord.filter(ruleIds.contains(PushRuleRecord.Columns.id)).order(PushRuleRecord.Columns.name).fetchAll(db).map(\.name)
     }
 
     /// Refuses deleting an enterprise or an app that push rules send through, naming the rules.
@@ -354,7 +354,7 @@ extension StoreRepository {
     }
 
     static func detail(_ db: Database, _ rule: PushRuleRecord) throws -> PushRuleDetail {
-        let targets = try PushTargetRecord.filter(Column("pushRuleId") == rule.id).order(Column("position"), Column("id")).fetchAll(db)
+        let targets = try PushTargetRecord.filter(PushTargetRecord.Columns.pushRuleId == rule.id).order(PushTargetRecord.Columns.position, PushTargetRecord.Columns.id).fetchAll(db)
         return PushRuleDetail(rule: rule, targets: try targets.map { target in
             let (app, enterprise) = try Self.app(db, tenantId: rule.tenantId, id: target.appId)
             return PushRuleDetail.Target(record: target, app: app, enterprise: enterprise)

@@ -38,10 +38,10 @@ extension Yunqiao {
 
             func run() async throws {
                 let database = try store.open()
-                let tenant = try await database.tenant()
+                let tenant = try await database.integration.tenant()
                 let base = baseURL ?? (brand == "lark" ? "https://open.larksuite.com" : "https://open.feishu.cn")
-                let enterprise = try await database.createEnterprise(tenantId: tenant.id ?? 0, name: name, brand: brand, baseURL: base)
-                let app = try await database.addApp(enterpriseId: enterprise.id ?? 0, name: appName, appID: appID, appSecret: appSecret)
+                let enterprise = try await database.integration.createEnterprise(tenantId: tenant.id ?? 0, name: name, brand: brand, baseURL: base)
+                let app = try await database.integration.addApp(enterpriseId: enterprise.id ?? 0, name: appName, appID: appID, appSecret: appSecret)
                 say("added enterprise \(enterprise.name) (\(brand), \(base)) with app \(app.appID), secret \(maskSecret(appSecret))")
             }
         }
@@ -52,11 +52,11 @@ extension Yunqiao {
 
             func run() async throws {
                 let database = try store.open()
-                let tenant = try await database.tenant()
-                for enterprise in try await database.enterprises(tenantId: tenant.id ?? 0) {
+                let tenant = try await database.integration.tenant()
+                for enterprise in try await database.integration.enterprises(tenantId: tenant.id ?? 0) {
                     say("\(enterprise.name)  \(enterprise.brand)  \(enterprise.baseURL)")
-                    for app in try await database.apps(enterpriseId: enterprise.id ?? 0) {
-                        say("  app \(app.appID)  \(app.name)  secret \(maskSecret((try? database.secret(of: app)) ?? ""))")
+                    for app in try await database.integration.apps(enterpriseId: enterprise.id ?? 0) {
+                        say("  app \(app.appID)  \(app.name)  secret \(maskSecret((try? database.integration.secret(of: app)) ?? ""))")
                     }
                 }
             }

@@ -87,8 +87,8 @@ extension Yunqiao {
                     password = line
                 }
                 let store = try YunqiaoDatabase.open(path: database.path)
-                let tenant = try await store.tenant(named: tenant)
-                try await store.setAdminPassword(tenantId: tenant.id ?? 0, username: username,
+                let tenant = try await store.integration.tenant(named: tenant)
+                try await store.admins.setAdminPassword(tenantId: tenant.id ?? 0, username: username,
                                                  passwordHash: try await Passwords.hash(password), by: .cli)
                 say(generate ? "password of \(username) set: \(password)" : "password of \(username) set")
             }

@@ -20,8 +20,8 @@ extension Yunqiao {
             func run() async throws {
                 Yunqiao.bootstrapLogging(default: .warning)
                 let database = try store.open()
-                let tenant = try await database.tenant()
-                let record = try await database.enterprise(tenantId: tenant.id ?? 0, name: enterprise)
+                let tenant = try await database.integration.tenant()
+                let record = try await database.integration.enterprise(tenantId: tenant.id ?? 0, name: enterprise)
                 let report = try await withYunqiaoHTTPClient { http in
                     try await FeishuDirectorySync(database: database, httpClient: http, logger: Logger(label: "yunqiao.sync"))
                         .run(enterprise: record, progress: ProgressLine.make())

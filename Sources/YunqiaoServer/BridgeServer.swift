@@ -14,10 +14,10 @@ import YunqiaoCore
 public enum BridgeServer {
     /// Creates the first admin when there is none. Returns the generated password (to print once) or nil.
     public static func ensureAdmin(database: YunqiaoDatabase, configuration: ServerConfiguration) async throws -> String? {
-        guard try await database.adminCount() == 0 else { return nil }
-        let tenant = try await database.tenant(named: configuration.tenant)
+        guard try await database.admins.adminCount() == 0 else { return nil }
+        let tenant = try await database.integration.tenant(named: configuration.tenant)
         let password = Passwords.generate()
-        try await database.setAdminPassword(tenantId: tenant.id ?? 0, username: configuration.adminUsername,
+        try await database.admins.setAdminPassword(tenantId: tenant.id ?? 0, username: configuration.adminUsername,
                                             passwordHash: try await Passwords.hash(password), by: .system)
         return password
     }

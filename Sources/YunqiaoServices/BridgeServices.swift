@@ -55,7 +55,7 @@ public struct BridgeServices: Sendable {
 
     /// Marks what a killed process left running as failed (sync runs, OA connector runs): at start, before the services run.
     public func recoverAbandonedRuns() async throws {
-        try await database.failAbandonedSyncRuns()
-        try await database.failAbandonedOAConnectorRuns()
+        try await database.mirror.failAbandonedSyncRuns()
+        try await database.oaConnectors.failAbandonedOAConnectorRuns()
     }
 }

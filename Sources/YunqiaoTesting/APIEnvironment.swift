@@ -57,14 +57,14 @@ struct APIEnvironment: Sendable {
     {
         let database = try YunqiaoDatabase.inMemory()
         let hash = try await passwordHash.value
-        let tenant = try await database.tenant(named: "default")
-        let other = try await database.tenant(named: "other")
+        let tenant = try await database.integration.tenant(named: "default")
+        let other = try await database.integration.tenant(named: "other")
         let tenantId = try required(tenant.id), otherTenantId = try required(other.id)
-        try await database.setAdminPassword(tenantId: tenantId, username: "admin", passwordHash: hash, by: .system)
-        try await database.setAdminPassword(tenantId: otherTenantId, username: "bob", passwordHash: hash, by: .system)
+        try await database.admins.setAdminPassword(tenantId: tenantId, username: "admin", passwordHash: hash, by: .system)
+        try await database.admins.setAdminPassword(tenantId: otherTenantId, username: "bob", passwordHash: hash, by: .system)
         let token = Passwords.token(prefix: "yq_"), otherToken = Passwords.token(prefix: "yq_")
-        _ = try await database.createAPIToken(tenantId: tenantId, name: "ci", token: token, by: .system)
-        _ = try await database.createAPIToken(tenantId: otherTenantId, name: "bob-ci", token: otherToken, by: .system)
+        _ = try await database.admins.createAPIToken(tenantId: tenantId, name: "ci", token: token, by: .system)
+        _ = try await database.admins.createAPIToken(tenantId: otherTenantId, name: "bob-ci", token: otherToken, by: .system)
 
         let logs = LogCapture()
         let logger = Logger(label: "yunqiao-test") { _ in CapturingLogHandler(capture: logs) }
@@ -95,7 +95,7 @@ struct APIEnvironment: Sendable {
         let answer = try await login(username: username, password: Self.password)
         try check(answer.status == .seeOther)
         let cookie = try required(answer.cookie("yq_session"))
-        let stored = try required(try await database.persistedValue(key: "hbs." + cookie))
+        let stored = try required(try await database.admins.persistedValue(key: "hbs." + cookie))
         let session = try JSONDecoder().decode(AdminSession.self, from: stored.value)
         return APICaller(client: client, credentials: .session(cookie: cookie, csrf: csrf ? session.csrfToken : nil))
     }

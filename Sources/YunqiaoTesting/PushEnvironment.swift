@@ -62,31 +62,31 @@ struct PushEnvironment: Sendable {
     {
         let database = try YunqiaoDatabase.inMemory()
         let hash = try await APIEnvironment.passwordHash.value
-        let tenantId = try required(try await database.tenant(named: "default").id)
-        let otherTenantId = try required(try await database.tenant(named: "other").id)
-        try await database.setAdminPassword(tenantId: tenantId, username: "admin", passwordHash: hash, by: .system)
-        try await database.setAdminPassword(tenantId: otherTenantId, username: "bob", passwordHash: hash, by: .system)
+        let tenantId = try required(try await database.integration.tenant(named: "default").id)
+        let otherTenantId = try required(try await database.integration.tenant(named: "other").id)
+        try await database.admins.setAdminPassword(tenantId: tenantId, username: "admin", passwordHash: hash, by: .system)
+        try await database.admins.setAdminPassword(tenantId: otherTenantId, username: "bob", passwordHash: hash, by: .system)
         let token = Passwords.token(prefix: "yq_"), otherToken = Passwords.token(prefix: "yq_")
-        _ = try await database.createAPIToken(tenantId: tenantId, name: "ci", token: token, by: .system)
-        _ = try await database.createAPIToken(tenantId: otherTenantId, name: "bob-ci", token: otherToken, by: .system)
+        _ = try await database.admins.createAPIToken(tenantId: tenantId, name: "ci", token: token, by: .system)
+        _ = try await database.admins.createAPIToken(tenantId: otherTenantId, name: "bob-ci", token: otherToken, by: .system)
         let oaKey = Passwords.token(prefix: "yqoa_"), otherOAKey = Passwords.token(prefix: "yqoa_")
-        _ = try await database.createOAKey(tenantId: tenantId, name: "泛微", key: oaKey, by: .system)
-        _ = try await database.createOAKey(tenantId: otherTenantId, name: "other-oa", key: otherOAKey, by: .system)
+        _ = try await database.admins.createOAKey(tenantId: tenantId, name: "泛微", key: oaKey, by: .system)
+        _ = try await database.admins.createOAKey(tenantId: otherTenantId, name: "other-oa", key: otherOAKey, by: .system)
 
         // The enterprise, its two apps, the OA users and their bindings (union ids from the emulator's org).
-        let enterprise = try await database.createEnterprise(tenantId: tenantId, name: "推送企业", brand: "feishu", baseURL: emulator.baseURL,
+        let enterprise = try await database.integration.createEnterprise(tenantId: tenantId, name: "推送企业", brand: "feishu", baseURL: emulator.baseURL,
                                                              by: .system)
         let enterpriseId = try required(enterprise.id)
-        let app = try await database.addApp(enterpriseId: enterpriseId, name: "待办", appID: APIEnvironment.emulatorApp.appID,
+        let app = try await database.integration.addApp(enterpriseId: enterpriseId, name: "待办", appID: APIEnvironment.emulatorApp.appID,
                                             appSecret: APIEnvironment.emulatorApp.appSecret, by: .system)
-        let second = try await database.addApp(enterpriseId: enterpriseId, name: "通知", appID: secondApp.appID, appSecret: secondApp.appSecret,
+        let second = try await database.integration.addApp(enterpriseId: enterpriseId, name: "通知", appID: secondApp.appID, appSecret: secondApp.appSecret,
                                                by: .system)
         let org = await emulator.state.snapshot(includeOrg: true)
         var unionByUserID: [String: String] = [:]
         for user in org["org"]?["users"]?.arrayValue ?? [] {
             if let userID = user["user_id"]?.stringValue, let union = user["union_id"]?.stringValue { unionByUserID[userID] = union }
         }
-        try await database.upsertOAUsers([
+        try await database.oaDirectory.upsertOAUsers([
             OAUserRecord(tenantId: tenantId, oaID: "2001", loginID: "zhangsan", name: "张三"),
             OAUserRecord(tenantId: tenantId, oaID: "2002", loginID: "lisi", name: "李四"),
             OAUserRecord(tenantId: tenantId, oaID: "2003", loginID: "wangwu", name: "王五"),
@@ -97,10 +97,10 @@ struct PushEnvironment: Sendable {
         for (oaID, userID) in bound {
             let union = try required(unionByUserID[userID])
             unionIDs[oaID] = union
-            _ = try await database.bind(tenantId: tenantId, enterpriseId: enterpriseId, oaUserID: oaID, unionID: union, method: "manual",
+            _ = try await database.bindings.bind(tenantId: tenantId, enterpriseId: enterpriseId, oaUserID: oaID, unionID: union, method: "manual",
                                         signedIn: SignedInFeishuUser(openID: nil, userID: userID, name: userID), by: .system)
         }
-        _ = try await database.createOAModule(tenantId: tenantId, key: "approval", name: "审批", actionURL: nil, actionSecret: nil, by: .system)
+        _ = try await database.pushRules.createOAModule(tenantId: tenantId, key: "approval", name: "审批", actionURL: nil, actionSecret: nil, by: .system)
 
         let logs = LogCapture()
         let logger = Logger(label: "yunqiao-test") { _ in CapturingLogHandler(capture: logs) }

@@ -149,30 +149,30 @@ struct QuickApprovalEnvironment: Sendable {
                             _ body: @escaping @Sendable (QuickApprovalEnvironment) async throws -> Void) async throws
     {
         let database = try YunqiaoDatabase.inMemory()
-        let tenantId = try required(try await database.tenant().id)
-        let enterprise = try await database.createEnterprise(tenantId: tenantId, name: "快捷审批企业", brand: "feishu", baseURL: emulator.baseURL)
+        let tenantId = try required(try await database.integration.tenant().id)
+        let enterprise = try await database.integration.createEnterprise(tenantId: tenantId, name: "快捷审批企业", brand: "feishu", baseURL: emulator.baseURL)
         let enterpriseId = try required(enterprise.id)
-        let app = try await database.addApp(enterpriseId: enterpriseId, name: "审批", appID: appID, appSecret: appSecret,
+        let app = try await database.integration.addApp(enterpriseId: enterpriseId, name: "审批", appID: appID, appSecret: appSecret,
                                             verificationToken: verificationToken, encryptKey: options.encryptKey)
         let appId = try required(app.id)
         let quiet = Logger(label: "quiet") { _ in SwiftLogNoOpLogHandler() }
         _ = try await FeishuDirectorySync(database: database, httpClient: .shared, retry: SyncEnvironment.fastRetry, logger: quiet)
             .run(enterprise: enterprise)
-        let mirror = try await database.mirror(enterpriseId: enterpriseId)
+        let mirror = try await database.mirror.directory(enterpriseId: enterpriseId)
         let unionIDs = Dictionary(mirror.users.values.compactMap { user in user.userID.map { ($0, user.unionID) } }) { first, _ in first }
-        try await database.upsertOAUsers([
+        try await database.oaDirectory.upsertOAUsers([
             OAUserRecord(tenantId: tenantId, oaID: "2001", loginID: "zhangsan", name: "张三"),
             OAUserRecord(tenantId: tenantId, oaID: "2002", loginID: "lisi", name: "李四"),
         ])
         for (oaID, userID) in [("2001", "root1"), ("2002", "root2")] {
-            _ = try await database.bind(tenantId: tenantId, enterpriseId: enterpriseId, oaUserID: oaID, unionID: try required(unionIDs[userID]),
+            _ = try await database.bindings.bind(tenantId: tenantId, enterpriseId: enterpriseId, oaUserID: oaID, unionID: try required(unionIDs[userID]),
                                         method: "manual", by: .system)
         }
-        _ = try await database.createOAModule(tenantId: tenantId, key: "approval", name: "审批", actionURL: options.actionURL ? oaURL : nil,
+        _ = try await database.pushRules.createOAModule(tenantId: tenantId, key: "approval", name: "审批", actionURL: options.actionURL ? oaURL : nil,
                                               actionSecret: actionSecret, by: .system)
-        _ = try await database.createPushRule(tenantId: tenantId, YunqiaoDatabase.PushRuleInput(
+        _ = try await database.pushRules.createPushRule(tenantId: tenantId, PushRuleInput(
             name: "审批待办", source: "approval",
-            targets: [YunqiaoDatabase.PushTargetInput(enterpriseId: enterpriseId, appId: appId, type: "todo", quickApproval: true)]), by: .system)
+            targets: [PushTargetInput(enterpriseId: enterpriseId, appId: appId, type: "todo", quickApproval: true)]), by: .system)
 
         let logs = LogCapture()
         let logger = Logger(label: "yunqiao-test") { _ in CapturingLogHandler(capture: logs) }
@@ -205,13 +205,13 @@ struct QuickApprovalEnvironment: Sendable {
                                   body: "**张三** 申请出差 3 天", fields: [PushMessage.Field(label: "目的地", value: "上海")],
                                   links: PushMessage.Links(pc: "https://oa.example.com/wf/42"),
                                   todo: PushMessage.Todo(id: todoId, actions: ["approve", "reject"]))
-        let accepted = try await database.acceptMessage(tenantId: tenantId, message, by: "oa:test")
+        let accepted = try await database.messages.acceptMessage(tenantId: tenantId, message, by: "oa:test")
         push.wake()
         try check(accepted.planned == recipients.count)
         let database = self.database
         @Sendable func sent() async throws -> [String: String] {
             let deliveries = try await database.reader.read { db in
-                try DeliveryRecord.filter(Column("messageId") == accepted.id).fetchAll(db)
+                try DeliveryRecord.filter(DeliveryRecord.Columns.messageId == accepted.id).fetchAll(db)
             }
             return Dictionary(deliveries.compactMap { delivery in delivery.feishuMessageID.map { (delivery.oaUserID, $0) } }) { a, _ in a }
         }
@@ -237,7 +237,7 @@ struct QuickApprovalEnvironment: Sendable {
     }
 
     func actions(_ todoId: String = "wf-42") async throws -> [CardActionRecord] {
-        try await database.cardActions(tenantId: tenantId, source: "approval", todoId: todoId)
+        try await database.cardActions.all(tenantId: tenantId, source: "approval", todoId: todoId)
     }
 
     /// POSTs a raw callback to the bridge's card callback URL of `app` (default: this app).

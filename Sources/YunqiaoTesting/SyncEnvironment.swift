@@ -28,11 +28,11 @@ struct SyncEnvironment {
         let configuration = EmulatorConfiguration(apps: apps ?? [app], org: .fixture(parsed), rateLimit: rateLimit, latency: latency)
         try await Emulator.withRunning(configuration) { emulator in
             let database = try YunqiaoDatabase.inMemory()
-            let tenant = try await database.tenant()
-            let enterprise = try await database.createEnterprise(tenantId: tenant.id ?? 0, name: "测试企业", brand: "feishu",
+            let tenant = try await database.integration.tenant()
+            let enterprise = try await database.integration.createEnterprise(tenantId: tenant.id ?? 0, name: "测试企业", brand: "feishu",
                                                                  baseURL: emulator.baseURL)
             let syncApp = (apps ?? [app])[0]
-            _ = try await database.addApp(enterpriseId: enterprise.id ?? 0, name: "sync", appID: syncApp.appID, appSecret: syncApp.appSecret)
+            _ = try await database.integration.addApp(enterpriseId: enterprise.id ?? 0, name: "sync", appID: syncApp.appID, appSecret: syncApp.appSecret)
             let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
             let admin = FeishuClient(baseURL: emulator.baseURL,
                                      credentials: FeishuCredentials(appID: app.appID, appSecret: app.appSecret),
@@ -47,7 +47,7 @@ struct SyncEnvironment {
     }
 
     func mirror() async throws -> DirectoryMirror {
-        try await database.mirror(enterpriseId: enterprise.id ?? 0)
+        try await database.mirror.directory(enterpriseId: enterprise.id ?? 0)
     }
 
     /// open_id of a fixture user (by its user_id) for the sync app.

@@ -53,11 +53,11 @@ extension Yunqiao {
                     let minimum = minimumMembers + minimumDepartments
 
                     let database = try YunqiaoDatabase.open(path: databasePath)
-                    let tenant = try await database.tenant()
-                    let enterprise = try await database.createEnterprise(tenantId: tenant.id ?? 0, name: "bench", brand: "feishu",
+                    let tenant = try await database.integration.tenant()
+                    let enterprise = try await database.integration.createEnterprise(tenantId: tenant.id ?? 0, name: "bench", brand: "feishu",
                                                                          baseURL: emulator.baseURL)
                     let app = EmulatorConfiguration.defaultApp
-                    _ = try await database.addApp(enterpriseId: enterprise.id ?? 0, name: "bench", appID: app.appID, appSecret: app.appSecret)
+                    _ = try await database.integration.addApp(enterpriseId: enterprise.id ?? 0, name: "bench", appID: app.appID, appSecret: app.appSecret)
                     note("syncing …")
                     let report = try await withYunqiaoHTTPClient { http in
                         try await FeishuDirectorySync(database: database, httpClient: http, logger: Logger(label: "bench"))

@@ -19,8 +19,8 @@ extension Yunqiao.Bench {
             Yunqiao.bootstrapLogging(default: .error)
             for suffix in ["", "-wal", "-shm", ".key"] { try? FileManager.default.removeItem(atPath: database + suffix) }
             let store = try YunqiaoDatabase.open(path: database)
-            let tenant = try await store.tenant().id ?? 0
-            let enterprise = try await store.createEnterprise(tenantId: tenant, name: "bench", brand: "feishu",
+            let tenant = try await store.integration.tenant().id ?? 0
+            let enterprise = try await store.integration.createEnterprise(tenantId: tenant, name: "bench", brand: "feishu",
                                                               baseURL: "https://open.feishu.cn")
             let enterpriseId = enterprise.id ?? 0
             // Feishu side: a fifth match by employee no., a third by mobile (no employee no.), a fifth by email only,
@@ -57,11 +57,11 @@ extension Yunqiao.Bench {
                 plan.users.created.append(feishu)
                 oa.append(person)
             }
-            try await store.apply(plan, enterpriseId: enterpriseId)
-            try await store.upsertOAUsers(oa)
+            try await store.mirror.apply(plan, enterpriseId: enterpriseId)
+            try await store.oaDirectory.upsertOAUsers(oa)
             let clock = ContinuousClock()
             let started = clock.now
-            let result = try await store.autoBind(tenantId: tenant, enterpriseId: enterpriseId, fields: [.employeeNo, .mobile, .email],
+            let result = try await store.bindings.autoBind(tenantId: tenant, enterpriseId: enterpriseId, fields: [.employeeNo, .mobile, .email],
                                                   by: .cli)
             let elapsed = clock.now - started
             let seconds = elapsed.timeInterval

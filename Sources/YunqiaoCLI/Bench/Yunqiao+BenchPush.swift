@@ -74,13 +74,13 @@ extension Yunqiao.Bench {
         /// The tenant: an enterprise on the emulator, its app, the `bench` module, a rule of every module to the app,
         /// `recipients` OA users bound to the emulator's users, an OA key.
         static func prepare(store: YunqiaoDatabase, emulator: RunningEmulator, recipients: Int, type: String) async throws -> Setup {
-            let tenantId = try await store.tenant().id ?? 0
-            let enterprise = try await store.createEnterprise(tenantId: tenantId, name: "bench", brand: "feishu", baseURL: emulator.baseURL)
+            let tenantId = try await store.integration.tenant().id ?? 0
+            let enterprise = try await store.integration.createEnterprise(tenantId: tenantId, name: "bench", brand: "feishu", baseURL: emulator.baseURL)
             let enterpriseId = enterprise.id ?? 0
             let app = EmulatorConfiguration.defaultApp
-            let appRecord = try await store.addApp(enterpriseId: enterpriseId, name: "bench", appID: app.appID, appSecret: app.appSecret)
-            _ = try await store.createOAModule(tenantId: tenantId, key: "bench", name: "压测", actionURL: nil, actionSecret: nil, by: .cli)
-            _ = try await store.createPushRule(tenantId: tenantId, .init(name: "全部", source: PushRules.allSources, targets: [
+            let appRecord = try await store.integration.addApp(enterpriseId: enterpriseId, name: "bench", appID: app.appID, appSecret: app.appSecret)
+            _ = try await store.pushRules.createOAModule(tenantId: tenantId, key: "bench", name: "压测", actionURL: nil, actionSecret: nil, by: .cli)
+            _ = try await store.pushRules.createPushRule(tenantId: tenantId, .init(name: "全部", source: PushRules.allSources, targets: [
                 .init(enterpriseId: enterpriseId, appId: appRecord.id ?? 0, type: type, quickApproval: type == "todo"),
             ]), by: .cli)
             // The emulator's active users: mirrored, then bound by user_id ⇄ OA login id.
@@ -92,11 +92,11 @@ extension Yunqiao.Bench {
                 plan.users.created.append(MirrorUser(unionID: union, userID: userID, name: user["name"]?.stringValue ?? userID, departmentIDs: ["0"]))
                 oaUsers.append(OAUserRecord(tenantId: tenantId, oaID: "u\(oaUsers.count)", loginID: userID, name: userID))
             }
-            try await store.apply(plan, enterpriseId: enterpriseId)
-            try await store.upsertOAUsers(oaUsers)
-            let bound = try await store.autoBind(tenantId: tenantId, enterpriseId: enterpriseId, fields: [.userID], by: .cli)
+            try await store.mirror.apply(plan, enterpriseId: enterpriseId)
+            try await store.oaDirectory.upsertOAUsers(oaUsers)
+            let bound = try await store.bindings.autoBind(tenantId: tenantId, enterpriseId: enterpriseId, fields: [.userID], by: .cli)
             let key = "yqoa_bench_" + UUID().uuidString
-            _ = try await store.createOAKey(tenantId: tenantId, name: "bench", key: key, by: .cli)
+            _ = try await store.admins.createOAKey(tenantId: tenantId, name: "bench", key: key, by: .cli)
             return Setup(tenantId: tenantId, oaKey: key, users: bound.bound, appID: app.appID)
         }
 
@@ -174,7 +174,7 @@ extension Yunqiao.Bench {
             // Delivery.
             var lastReport = ContinuousClock.now
             while true {
-                let counts = try await store.deliveryStateCounts(tenantId: setup.tenantId)
+                let counts = try await store.messages.deliveryStateCounts(tenantId: setup.tenantId)
                 let pending = counts[.pending] ?? 0
                 if pending == 0 { break }
                 if ContinuousClock.now - lastReport >= .seconds(10) {
@@ -183,12 +183,12 @@ extension Yunqiao.Bench {
                 }
                 try await Task.sleep(for: .milliseconds(100))
             }
-            let counts = try await store.deliveryStateCounts(tenantId: setup.tenantId)
+            let counts = try await store.messages.deliveryStateCounts(tenantId: setup.tenantId)
 
             // What Feishu holds, against what was accepted.
             let listing = await emulator.state.admin("GET", "/_emulator/messages", query: ["app_id": setup.appID])
             let items = listing.json?["items"]?.arrayValue ?? []
-            let timings = try await store.deliveryTimings(tenantId: setup.tenantId)
+            let timings = try await store.messages.deliveryTimings(tenantId: setup.tenantId)
             var latencies: [Double] = []
             var uuids: Set<String> = []
             var lastCreate = 0.0

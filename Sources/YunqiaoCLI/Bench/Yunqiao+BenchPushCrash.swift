@@ -74,14 +74,14 @@ extension Yunqiao.Bench {
 
                     server = try await Self.start(database: path, port: port, http: http)
                     note("restarted (pid \(server.processIdentifier)); delivering the rest …")
-                    while (try await store.deliveryStateCounts(tenantId: setup.tenantId)[.pending] ?? 0) > 0 {
+                    while (try await store.messages.deliveryStateCounts(tenantId: setup.tenantId)[.pending] ?? 0) > 0 {
                         try await Task.sleep(for: .milliseconds(200))
                     }
                     server.terminate()
                     while server.isRunning { try await Task.sleep(for: .milliseconds(10)) }
 
                     let end = try await Self.state(store: store, emulator: emulator, setup: setup)
-                    let counts = try await store.deliveryStateCounts(tenantId: setup.tenantId)
+                    let counts = try await store.messages.deliveryStateCounts(tenantId: setup.tenantId)
                     say("""
                         bench push-crash: \(messages) messages to \(setup.users) recipients, killed (SIGKILL) at \(atKill.feishu) in Feishu, restarted
                           at the kill       \(atKill.sent) recorded sent, \(atKill.lostAnswers) sent at Feishu with the answer lost
@@ -132,7 +132,7 @@ extension Yunqiao.Bench {
         {
             let items = await emulator.state.admin("GET", "/_emulator/messages", query: ["app_id": setup.appID]).json?["items"]?.arrayValue ?? []
             let uuids = items.compactMap { $0["uuid"]?.stringValue }
-            let timings = try await store.deliveryTimings(tenantId: setup.tenantId)
+            let timings = try await store.messages.deliveryTimings(tenantId: setup.tenantId)
             let distinct = Set(uuids)
             let sent = timings.values.filter { $0.sentAt != nil }.count
             let lost = distinct.filter { timings[$0]?.sentAt == nil }.count

@@ -13,7 +13,7 @@ enum DemoOADirectory {
 
     struct Outcome {
         var users: Int
-        var autoBind: YunqiaoDatabase.AutoBindResult
+        var autoBind: AutoBindResult
         /// A Feishu user left for manual binding and the OA login they can bind with.
         var manual: (feishuName: String, oaLogin: String)?
     }
@@ -22,10 +22,10 @@ enum DemoOADirectory {
     static func prepare(store: YunqiaoDatabase, enterprise: EnterpriseRecord) async throws -> Outcome? {
         let tenantId = enterprise.tenantId
         let enterpriseId = enterprise.id ?? 0
-        guard try await store.oaUserCount(tenantId: tenantId) == 0 else { return nil }
+        guard try await store.oaDirectory.oaUserCount(tenantId: tenantId) == 0 else { return nil }
         let actor = AuditActor("demo")
 
-        let departments = try await store.departments(enterpriseId: enterpriseId)
+        let departments = try await store.mirror.departments(enterpriseId: enterpriseId)
         var oaDepartment: [String: String] = [:]
         for (index, department) in departments.enumerated() { oaDepartment[department.openDepartmentID] = String(format: "D%03d", index + 1) }
         let oaDepartments = departments.map { department in
@@ -35,7 +35,7 @@ enum DemoOADirectory {
 
         var feishuUsers: [MirrorUser] = []
         while true {
-            let page = try await store.searchUsers(enterpriseId: enterpriseId, limit: 200, offset: feishuUsers.count).users
+            let page = try await store.mirror.searchUsers(enterpriseId: enterpriseId, limit: 200, offset: feishuUsers.count).users
             feishuUsers += page
             if page.count < 200 { break }
         }
@@ -63,13 +63,13 @@ enum DemoOADirectory {
             }
             oaUsers.append(user)
         }
-        _ = try await store.importOADirectory(tenantId: tenantId, departments: oaDepartments, users: oaUsers, by: actor)
+        _ = try await store.oaDirectory.importOADirectory(tenantId: tenantId, departments: oaDepartments, users: oaUsers, by: actor)
         let hash = try await Passwords.hash(password)
-        for user in manual { try await store.setOAUserPassword(tenantId: tenantId, oaID: user.oaID, passwordHash: hash, by: actor) }
+        for user in manual { try await store.oaDirectory.setOAUserPassword(tenantId: tenantId, oaID: user.oaID, passwordHash: hash, by: actor) }
 
-        let settings = YunqiaoDatabase.BindingSettings(autoBindEnabled: true)
-        _ = try await store.setBindingSettings(tenantId: tenantId, enterpriseId: enterpriseId, settings, by: actor)
-        let result = try await store.autoBind(tenantId: tenantId, enterpriseId: enterpriseId, fields: settings.fields, by: actor)
+        let settings = BindingSettings(autoBindEnabled: true)
+        _ = try await store.bindings.setBindingSettings(tenantId: tenantId, enterpriseId: enterpriseId, settings, by: actor)
+        let result = try await store.bindings.autoBind(tenantId: tenantId, enterpriseId: enterpriseId, fields: settings.fields, by: actor)
         return Outcome(users: oaUsers.count, autoBind: result, manual: manual.first.map { ($0.feishuName, $0.oaLogin) })
     }
 }

@@ -46,39 +46,39 @@ enum DemoPush {
         let tenantId = enterprise.tenantId
         let enterpriseId = enterprise.id ?? 0
         let actor = AuditActor("demo")
-        guard let app = try await store.apps(enterpriseId: enterpriseId).first, let appId = app.id else { return nil }
+        guard let app = try await store.integration.apps(enterpriseId: enterpriseId).first, let appId = app.id else { return nil }
         if app.sealedVerificationToken == nil || app.sealedEncryptKey == nil {
-            _ = try await store.updateApp(tenantId: tenantId, id: appId, name: app.name, appID: app.appID, appSecret: nil,
+            _ = try await store.integration.updateApp(tenantId: tenantId, id: appId, name: app.name, appID: app.appID, appSecret: nil,
                                           homepage: app.homepage, verificationToken: verificationToken, encryptKey: encryptKey, by: actor)
         }
-        let modules = try await store.oaModules(tenantId: tenantId)
+        let modules = try await store.pushRules.oaModules(tenantId: tenantId)
         if let module = modules.first(where: { $0.key == approval.key }) {
             if module.actionURL != oaActionURL {  // the demo OA listens on a new port at every start
-                _ = try await store.updateOAModule(tenantId: tenantId, id: module.id ?? 0, key: nil, name: module.name, actionURL: oaActionURL,
+                _ = try await store.pushRules.updateOAModule(tenantId: tenantId, id: module.id ?? 0, key: nil, name: module.name, actionURL: oaActionURL,
                                                    actionSecret: nil, clearActionSecret: false, by: actor)
             }
         } else {
-            _ = try await store.createOAModule(tenantId: tenantId, key: approval.key, name: approval.name, actionURL: oaActionURL,
+            _ = try await store.pushRules.createOAModule(tenantId: tenantId, key: approval.key, name: approval.name, actionURL: oaActionURL,
                                                actionSecret: actionSecret, by: actor)
         }
         if !modules.contains(where: { $0.key == dailyReport.key }) {
-            _ = try await store.createOAModule(tenantId: tenantId, key: dailyReport.key, name: dailyReport.name, actionURL: nil,
+            _ = try await store.pushRules.createOAModule(tenantId: tenantId, key: dailyReport.key, name: dailyReport.name, actionURL: nil,
                                                actionSecret: nil, by: actor)
         }
-        let rules = try await store.pushRules(tenantId: tenantId)
+        let rules = try await store.pushRules.all(tenantId: tenantId)
         for (name, source, type, quickApproval) in [("审批 → 云桥（待办，快捷审批）", approval.key, "todo", true),
                                                     ("日报 → 云桥（卡片）", dailyReport.key, "card", false)]
             where !rules.contains(where: { $0.rule.name == name })
         {
-            _ = try await store.createPushRule(tenantId: tenantId, .init(name: name, source: source, enabled: true, targets: [
+            _ = try await store.pushRules.createPushRule(tenantId: tenantId, .init(name: name, source: source, enabled: true, targets: [
                 .init(enterpriseId: enterpriseId, appId: appId, type: type, quickApproval: quickApproval),
             ]), by: actor)
         }
-        for key in try await store.oaKeys(tenantId: tenantId) where key.name == "demo OA" && key.revokedAt == nil {
-            try await store.revokeOAKey(tenantId: tenantId, id: key.id ?? 0, by: actor)
+        for key in try await store.admins.oaKeys(tenantId: tenantId) where key.name == "demo OA" && key.revokedAt == nil {
+            try await store.admins.revokeOAKey(tenantId: tenantId, id: key.id ?? 0, by: actor)
         }
         let oaKey = Passwords.token(prefix: "yqoa_")
-        _ = try await store.createOAKey(tenantId: tenantId, name: "demo OA", key: oaKey, by: actor)
+        _ = try await store.admins.createOAKey(tenantId: tenantId, name: "demo OA", key: oaKey, by: actor)
         return Setup(tenantId: tenantId, appId: appId, oaKey: oaKey)
     }
 
@@ -111,7 +111,7 @@ enum DemoPush {
     /// Sends a sample daily report and a sample todo to the first bound user through `POST /api/v1/messages` of the
     /// bridge at `bridge`, then waits (a few seconds at most) for the todo card to reach the emulator.
     static func sendSamples(store: YunqiaoDatabase, setup: Setup, enterprise: EnterpriseRecord, bridge: String) async throws -> Samples? {
-        guard let bound = try await store.bindingEntries(enterpriseId: enterprise.id ?? 0, limit: 1).entries.first else { return nil }
+        guard let bound = try await store.bindings.bindingEntries(enterpriseId: enterprise.id ?? 0, limit: 1).entries.first else { return nil }
         let oaID = bound.binding.oaUserID
         let name = bound.oaName ?? oaID
         let links = PushMessage.Links(pc: bridge + "/console/push/messages", mobile: bridge + "/console/push/messages")
@@ -143,7 +143,7 @@ enum DemoPush {
         var cardID: String?
         if let todoMessage = sent.last, todoMessage.new {
             for _ in 0..<50 {
-                let detail = try await store.messageDetail(tenantId: setup.tenantId, id: todoMessage.id)
+                let detail = try await store.messages.messageDetail(tenantId: setup.tenantId, id: todoMessage.id)
                 if let id = detail.deliveries.first?.delivery.feishuMessageID {
                     cardID = id
                     break

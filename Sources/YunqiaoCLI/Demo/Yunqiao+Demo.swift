@@ -72,7 +72,7 @@ extension Yunqiao {
             }
             ProgressLine.finish()
             let oa = try await DemoOADirectory.prepare(store: store, enterprise: setup.enterprise)
-            let bridgeApp = try await store.apps(enterpriseId: setup.enterprise.id ?? 0).first
+            let bridgeApp = try await store.integration.apps(enterpriseId: setup.enterprise.id ?? 0).first
             let push = try await DemoPush.prepare(store: store, enterprise: setup.enterprise, oaActionURL: oaActionURL)
             let app = EmulatorConfiguration.defaultApp
             try await BridgeServer.run(configuration: server, database: store, metrics: metrics, logger: logger) { port in
@@ -153,29 +153,29 @@ enum DemoSetup {
     static func prepare(store: YunqiaoDatabase, server: ServerConfiguration, emulatorBase: String) async throws
         -> (enterprise: EnterpriseRecord, password: String)
     {
-        let tenant = try await store.tenant(named: server.tenant)
+        let tenant = try await store.integration.tenant(named: server.tenant)
         let tenantId = tenant.id ?? 0
         let actor = AuditActor("demo")
         let password = Passwords.generate()
-        try await store.setAdminPassword(tenantId: tenantId, username: server.adminUsername, passwordHash: try await Passwords.hash(password),
+        try await store.admins.setAdminPassword(tenantId: tenantId, username: server.adminUsername, passwordHash: try await Passwords.hash(password),
                                          by: actor)
-        try await store.setExternalDomain(tenantId: tenantId, "http://127.0.0.1:\(server.port)", by: actor)
-        var portal = try await store.homepageApps(tenantId: tenantId).first { $0.name == "OA 门户" }
+        try await store.integration.setExternalDomain(tenantId: tenantId, "http://127.0.0.1:\(server.port)", by: actor)
+        var portal = try await store.integration.homepageApps(tenantId: tenantId).first { $0.name == "OA 门户" }
         if portal == nil {
-            portal = try await store.createHomepageApp(tenantId: tenantId, name: "OA 门户", url: "/spa/portal/index.html",
+            portal = try await store.integration.createHomepageApp(tenantId: tenantId, name: "OA 门户", url: "/spa/portal/index.html",
                                                        note: "示例主页型应用", by: actor)
         }
         let app = EmulatorConfiguration.defaultApp
-        if let existing = try await store.enterprises(tenantId: tenantId).first(where: { $0.name == enterpriseName }) {
+        if let existing = try await store.integration.enterprises(tenantId: tenantId).first(where: { $0.name == enterpriseName }) {
             if existing.baseURL != emulatorBase {
-                _ = try await store.updateEnterprise(tenantId: tenantId, id: existing.id ?? 0, name: existing.name, brand: existing.brand,
+                _ = try await store.integration.updateEnterprise(tenantId: tenantId, id: existing.id ?? 0, name: existing.name, brand: existing.brand,
                                                      baseURL: emulatorBase, by: actor)
             }
-            return (try await store.enterprise(tenantId: tenantId, id: existing.id ?? 0), password)
+            return (try await store.integration.enterprise(tenantId: tenantId, id: existing.id ?? 0), password)
         }
-        let enterprise = try await store.createEnterprise(tenantId: tenantId, name: enterpriseName, brand: "feishu", baseURL: emulatorBase,
+        let enterprise = try await store.integration.createEnterprise(tenantId: tenantId, name: enterpriseName, brand: "feishu", baseURL: emulatorBase,
                                                           by: actor)
-        _ = try await store.addApp(enterpriseId: enterprise.id ?? 0, name: "云桥", appID: app.appID, appSecret: app.appSecret,
+        _ = try await store.integration.addApp(enterpriseId: enterprise.id ?? 0, name: "云桥", appID: app.appID, appSecret: app.appSecret,
                                    homepage: portal?.id.map(AppHomepage.oaApp) ?? .none, by: actor)
         return (enterprise, password)
     }

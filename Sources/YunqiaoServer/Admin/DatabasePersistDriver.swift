@@ -12,35 +12,35 @@ struct DatabasePersistDriver: PersistDriver {
     let database: YunqiaoDatabase
 
     func create<Object: Codable & Sendable>(key: String, value: Object, expires: Duration?) async throws {
-        let created = try await database.persist(key: key, value: JSONEncoder().encode(value), expiresAt: expiry(expires), onlyIfAbsent: true)
+        let created = try await database.admins.persist(key: key, value: JSONEncoder().encode(value), expiresAt: expiry(expires), onlyIfAbsent: true)
         if !created { throw PersistError.duplicate }
     }
 
     func set<Object: Codable & Sendable>(key: String, value: Object, expires: Duration?) async throws {
-        try await database.persist(key: key, value: JSONEncoder().encode(value), expiresAt: expiry(expires))
+        try await database.admins.persist(key: key, value: JSONEncoder().encode(value), expiresAt: expiry(expires))
     }
 
     func get<Object: Codable & Sendable>(key: String, as: Object.Type) async throws -> Object? {
-        guard let entry = try await database.persistedValue(key: key) else { return nil }
+        guard let entry = try await database.admins.persistedValue(key: key) else { return nil }
         return try? JSONDecoder().decode(Object.self, from: entry.value)
     }
 
     func getWithTTL<Object: Codable & Sendable>(key: String, as: Object.Type) async throws -> (object: Object, ttl: Duration?)? {
-        guard let entry = try await database.persistedValue(key: key),
+        guard let entry = try await database.admins.persistedValue(key: key),
               let object = try? JSONDecoder().decode(Object.self, from: entry.value)
         else { return nil }
         return (object, entry.expiresAt.map { .seconds(max(0, $0.timeIntervalSinceNow)) })
     }
 
     func remove(key: String) async throws {
-        try await database.removePersisted(key: key)
+        try await database.admins.removePersisted(key: key)
     }
 
     func shutdown() async throws {}
 
     func run() async throws {
         let ticks = AsyncTimerSequence(interval: .seconds(600), clock: .continuous).cancelOnGracefulShutdown()
-        for try await _ in ticks { _ = try? await database.tidyPersisted() }
+        for try await _ in ticks { _ = try? await database.admins.tidyPersisted() }
     }
 
     private func expiry(_ expires: Duration?) -> Date? {

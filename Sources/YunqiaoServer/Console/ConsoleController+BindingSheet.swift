@@ -78,7 +78,7 @@ extension ConsoleController {
         guard form["action"] == "preview" else {
             return try await applyBindingSheet(admin, id, rows: rows, field: field, fileName: file.fileName)
         }
-        let plan = try await service.database.importBindingSheet(tenantId: admin.tenantId, enterpriseId: id, rows: rows, field: field,
+        let plan = try await service.database.bindings.importBindingSheet(tenantId: admin.tenantId, enterpriseId: id, rows: rows, field: field,
                                                                  dryRun: true, by: admin.actor)
         var stored = StoredResult(tenantId: admin.tenantId, enterpriseId: id, field: field, fileName: file.fileName, dryRun: true, plan: plan)
         if plan.counts.bound > 0 {
@@ -96,7 +96,7 @@ extension ConsoleController {
     private func applyBindingSheet(_ admin: AdminIdentity, _ id: Int64, rows: [BindingSheet.Row], field: BindingSheet.Field,
                                    fileName: String) async throws -> Response
     {
-        let plan = try await service.database.importBindingSheet(tenantId: admin.tenantId, enterpriseId: id, rows: rows, field: field,
+        let plan = try await service.database.bindings.importBindingSheet(tenantId: admin.tenantId, enterpriseId: id, rows: rows, field: field,
                                                                  dryRun: false, by: admin.actor)
         let token = Passwords.token(bytes: 24)
         try await persist(StoredResult(tenantId: admin.tenantId, enterpriseId: id, field: field, fileName: fileName, dryRun: false, plan: plan),
@@ -198,19 +198,19 @@ extension ConsoleController {
     private static func persistKey(_ kind: String, _ token: String) -> String { "bindingSheet.\(kind).\(token)" }
 
     private func persist(_ value: some Encodable, _ kind: String, _ token: String, minutes: Int) async throws {
-        try await service.database.persist(key: Self.persistKey(kind, token), value: JSONEncoder().encode(value),
+        try await service.database.admins.persist(key: Self.persistKey(kind, token), value: JSONEncoder().encode(value),
                                            expiresAt: Date(timeIntervalSinceNow: Double(minutes * 60)))
     }
 
     private func forget(_ kind: String, _ token: String) async throws {
-        try await service.database.removePersisted(key: Self.persistKey(kind, token))
+        try await service.database.admins.removePersisted(key: Self.persistKey(kind, token))
     }
 
     /// A kept value, only for the admin's tenant and this enterprise.
     private func loadBindingSheet<Value: Decodable & Sendable>(_ type: Value.Type, _ kind: String, _ token: String, _ admin: AdminIdentity,
                                                                _ id: Int64) async throws -> Value?
     {
-        guard !token.isEmpty, let entry = try await service.database.persistedValue(key: Self.persistKey(kind, token)) else { return nil }
+        guard !token.isEmpty, let entry = try await service.database.admins.persistedValue(key: Self.persistKey(kind, token)) else { return nil }
         guard let owner = try? JSONDecoder().decode(StoredOwner.self, from: entry.value), owner.tenantId == admin.tenantId, owner.enterpriseId == id
         else { return nil }
         return try? JSONDecoder().decode(Value.self, from: entry.value)

@@ -141,7 +141,7 @@ extension ConsoleController {
     // MARK: settings (one setting, two places)
 
     /// The form's settings: the fields with a position, in that order; two fields at one position are refused.
-    static func bindingSettingsInput(_ form: FormFields) throws -> YunqiaoDatabase.BindingSettings {
+    static func bindingSettingsInput(_ form: FormFields) throws -> BindingSettings {
         var ranked: [(rank: Int, field: BindingField)] = []
         for field in BindingField.allCases {
             guard let text = form["rank_" + field.rawValue]?.nilIfEmpty else { continue }
@@ -151,12 +151,12 @@ extension ConsoleController {
             ranked.append((rank, field))
         }
         guard Set(ranked.map(\.rank)).count == ranked.count else { throw APIError.invalid("fields", "give each chosen field its own position") }
-        return YunqiaoDatabase.BindingSettings(autoBindEnabled: ["on", "true", "1"].contains(form["autoBindEnabled"] ?? ""),
+        return BindingSettings(autoBindEnabled: ["on", "true", "1"].contains(form["autoBindEnabled"] ?? ""),
                                                fields: ranked.sorted { $0.rank < $1.rank }.map(\.field))
     }
 
     /// Stored settings as the form's fields.
-    static func bindingSettingsFields(_ settings: YunqiaoDatabase.BindingSettings) -> [String: String] {
+    static func bindingSettingsFields(_ settings: BindingSettings) -> [String: String] {
         var fields = ["autoBindEnabled": settings.autoBindEnabled ? "on" : ""]
         for (index, field) in settings.fields.enumerated() { fields["rank_" + field.rawValue] = "\(index + 1)" }
         return fields
@@ -304,7 +304,7 @@ extension ConsoleController {
             values["oaq"] = search
             if let text = search.trimmingCharacters(in: .whitespaces).nilIfEmpty {
                 let found = try await service.oaDirectory.users(admin, query: text, department: nil, limit: Self.cardSearchResults, offset: 0)
-                let bound: [String: String] = try await service.database.boundFeishuUsers(enterpriseId: id,
+                let bound: [String: String] = try await service.database.bindings.boundFeishuUsers(enterpriseId: id,
                                                                                           oaUserIDs: found.users.map { $0.oaID })
                 values["oaSearched"] = true
                 values["oaTotal"] = found.total

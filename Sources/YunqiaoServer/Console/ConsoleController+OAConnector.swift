@@ -96,7 +96,7 @@ extension ConsoleController {
                                            selected: form["enabled"] ?? "false"),
             "loginCheckOptions": Self.options(OALoginCheck.allCases.map { ($0.rawValue, t["oac_login_" + $0.rawValue] ?? $0.rawValue) },
                                               selected: form["loginCheck"] ?? OALoginCheck.embedded.rawValue),
-            "intervalMin": YunqiaoDatabase.oaConnectorIntervals.lowerBound, "intervalMax": YunqiaoDatabase.oaConnectorIntervals.upperBound,
+            "intervalMin": OAConnectorRepository.intervals.lowerBound, "intervalMax": OAConnectorRepository.intervals.upperBound,
             "runs": runs.map { oaConnectorRunRow($0, t) },
         ]
     }

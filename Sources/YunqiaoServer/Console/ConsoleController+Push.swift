@@ -93,7 +93,7 @@ extension ConsoleController {
         }
     }
 
-    private func pushModuleRow(_ module: OAModuleRecord, rules: [YunqiaoDatabase.PushRuleDetail], _ t: Strings) -> PageValues {
+    private func pushModuleRow(_ module: OAModuleRecord, rules: [PushRuleDetail], _ t: Strings) -> PageValues {
         let id = module.id ?? 0
         var row: PageValues = [
             "id": id, "key": module.key, "name": module.name, "updatedAt": ConsoleFormat.dateTime(module.updatedAt),
@@ -182,7 +182,7 @@ extension ConsoleController {
         return modules.first { $0.key == source }.map { "\($0.name) (\($0.key))" } ?? source
     }
 
-    private func pushRuleRow(_ detail: YunqiaoDatabase.PushRuleDetail, modules: [OAModuleRecord], _ t: Strings) -> PageValues {
+    private func pushRuleRow(_ detail: PushRuleDetail, modules: [OAModuleRecord], _ t: Strings) -> PageValues {
         let rule = detail.rule
         let id = rule.id ?? 0
         return ["id": id, "name": rule.name, "source": rule.source, "sourceLabel": pushSourceLabel(rule.source, modules: modules, t),
@@ -192,7 +192,7 @@ extension ConsoleController {
                 "editHref": "/console/push/rules/\(id)/edit", "deleteHref": "/console/push/rules/\(id)/delete"]
     }
 
-    private func pushRuleForm(_ admin: AdminIdentity, _ form: [String: String], _ rule: YunqiaoDatabase.PushRuleDetail?, _ t: Strings)
+    private func pushRuleForm(_ admin: AdminIdentity, _ form: [String: String], _ rule: PushRuleDetail?, _ t: Strings)
         async throws -> PageValues
     {
         let modules = try await push.modules(admin)

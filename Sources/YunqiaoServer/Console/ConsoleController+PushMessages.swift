@@ -159,7 +159,7 @@ extension ConsoleController {
         return values
     }
 
-    private func deliveryRow(_ detail: YunqiaoDatabase.DeliveryDetail, _ t: Strings) -> PageValues {
+    private func deliveryRow(_ detail: DeliveryDetail, _ t: Strings) -> PageValues {
         let delivery = detail.delivery
         let state = delivery.deliveryState
         let cardDead = detail.cardUpdate?.state == "dead"

@@ -49,7 +49,7 @@ struct SessionController {
             response.headers[.retryAfter] = "\(max(1, wait.components.seconds))"
             return response
         }
-        guard let admin = try await database.admin(username: username), let adminId = admin.id,
+        guard let admin = try await database.admins.admin(username: username), let adminId = admin.id,
               try await Passwords.verify(password, hash: admin.passwordHash)
         else {
             await throttle.failed(username: username, address: address)
@@ -59,7 +59,7 @@ struct SessionController {
         await throttle.succeeded(username: username)
         // A new session id at every login (no fixation): createSession always creates a new session.
         context.sessions.createSession(AdminSession(adminId: adminId, csrfToken: Passwords.token(bytes: 24)), expiresIn: sessionLifetime)
-        try await database.audit(tenantId: admin.tenantId, AuditActor(admin.username), "admin.login", target: "admin \(admin.username)",
+        try await database.admins.audit(tenantId: admin.tenantId, AuditActor(admin.username), "admin.login", target: "admin \(admin.username)",
                                  details: ["client": address])
         var response = Response.redirect(to: Self.safeNext(form["next"]), type: .normal)
         response.setCookie(Cookie(name: Self.loginCookie, value: "", maxAge: 0, path: "/login", httpOnly: true, sameSite: .strict))

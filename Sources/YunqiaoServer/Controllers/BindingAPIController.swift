@@ -46,7 +46,7 @@ struct BindingAPIController {
         }
         routes.put("enterprises/:id/binding-settings") { request, context in
             try await service.setBindingSettings(context.admin(), enterpriseId: context.id("id"),
-                                                 request.decode(as: YunqiaoDatabase.BindingSettings.self, context: context))
+                                                 request.decode(as: BindingSettings.self, context: context))
         }
         routes.post("enterprises/:id/auto-bind") { _, context in try await service.autoBind(context.admin(), enterpriseId: context.id("id")) }
         return routes

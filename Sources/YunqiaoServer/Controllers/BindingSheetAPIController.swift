@@ -28,7 +28,7 @@ struct BindingSheetAPIController {
             let body = try await request.body.collect(upTo: OADirectoryAPIController.maxFileSize)
             let rows = try Self.rows(Data(body.readableBytesView), format: query.get("format"), contentType: request.headers[.contentType],
                                      fileName: query.get("filename"))
-            let plan = try await service.database.importBindingSheet(tenantId: admin.tenantId, enterpriseId: id, rows: rows, field: field,
+            let plan = try await service.database.bindings.importBindingSheet(tenantId: admin.tenantId, enterpriseId: id, rows: rows, field: field,
                                                                      dryRun: dryRun, by: admin.actor)
             return try OADirectoryAPIController.json(.ok, BindingSheetResultView(plan, field: field, dryRun: dryRun), context: context)
         }
@@ -131,9 +131,9 @@ enum BindingSheetExport {
     private static func forEachPage(_ database: YunqiaoDatabase, tenantId: Int64, enterpriseId: Int64,
                                     _ body: ([BindingSheet.ExportRow]) async throws -> Void) async throws
     {
-        var cursor: YunqiaoDatabase.BindingSheetCursor?
+        var cursor: BindingSheetCursor?
         while true {
-            let rows = try await database.bindingSheetPage(tenantId: tenantId, enterpriseId: enterpriseId, after: cursor, limit: pageSize)
+            let rows = try await database.bindings.bindingSheetPage(tenantId: tenantId, enterpriseId: enterpriseId, after: cursor, limit: pageSize)
             if !rows.isEmpty { try await body(rows) }
             guard rows.count == pageSize, let last = rows.last else { return }
             cursor = .init(after: last)

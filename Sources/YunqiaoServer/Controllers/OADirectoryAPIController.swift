@@ -15,7 +15,7 @@ struct OADirectoryAPIController {
         routes.post("oa-directory/import") { request, context in try await importFile(request, context: context) }
         routes.get("oa-directory/departments") { _, context in
             let admin = try context.admin()
-            return Items(try await database.oaDepartments(tenantId: admin.tenantId).map(OADepartmentView.init))
+            return Items(try await database.oaDirectory.oaDepartments(tenantId: admin.tenantId).map(OADepartmentView.init))
         }
         routes.get("oa-directory/users") { request, context in
             let admin = try context.admin()
@@ -24,7 +24,7 @@ struct OADirectoryAPIController {
             let offset = try AdminAPIController.int(query.get("offset"), "offset") ?? 0
             guard (1...500).contains(limit) else { throw APIError.invalid("limit", "must be between 1 and 500") }
             guard offset >= 0 else { throw APIError.invalid("offset", "must not be negative") }
-            let page = try await database.oaUsers(tenantId: admin.tenantId, query: query.get("q") ?? "", limit: limit, offset: offset)
+            let page = try await database.oaDirectory.oaUsers(tenantId: admin.tenantId, query: query.get("q") ?? "", limit: limit, offset: offset)
             return OAUserPage(total: page.total, items: page.users.map(OAUserView.init))
         }
         routes.put("oa-users/:oaID/password") { request, context in

@@ -17,7 +17,7 @@ struct OAMessagesAPIController {
         let routes = RouteCollection(context: AppRequestContext.self)
         routes.post("messages") { request, context in try await accept(request, context) }
         routes.get("messages/:id") { _, context in
-            MessageDetailView(try await database.messageDetail(tenantId: try Self.caller(context).tenantId, id: context.id("id")))
+            MessageDetailView(try await database.messages.messageDetail(tenantId: try Self.caller(context).tenantId, id: context.id("id")))
         }
         routes.patch("todos/:id") { request, context in try await changeTodo(request, context) }
         return routes
@@ -34,7 +34,7 @@ struct OAMessagesAPIController {
             throw APIError(.contentTooLarge, field: "body", message: "the request is larger than \(Self.maxBody / 1_048_576) MB")
         }
         let message = try await request.decode(as: PushMessage.self, context: context)
-        let accepted = try await database.acceptMessage(tenantId: caller.tenantId, message, by: caller.name)
+        let accepted = try await database.messages.acceptMessage(tenantId: caller.tenantId, message, by: caller.name)
         if !accepted.repeated { push.wake() }
         return try OADirectoryAPIController.json(accepted.repeated ? .ok : .accepted, AcceptedMessageView(accepted), context: context)
     }
@@ -58,11 +58,11 @@ struct OAMessagesAPIController {
         }
         let at = try AdminAPIController.date(input.at, "at") ?? Date()
         do {
-            let change = try await database.changeTodo(tenantId: caller.tenantId, source: input.source, todoId: todoId, state: state,
+            let change = try await database.messages.changeTodo(tenantId: caller.tenantId, source: input.source, todoId: todoId, state: state,
                                                        by: input.by, at: at)
             if change.cardUpdates > 0 { push.wake() }
             return TodoChangeView(todo: TodoView(change.todo), changed: change.changed, cardUpdates: change.cardUpdates)
-        } catch let error as YunqiaoDatabase.TodoChangeError {
+        } catch let error as TodoChangeError {
             switch error {
             case .notFound: throw APIError(.notFound, message: error.description)
             case .alreadyFinal: throw APIError(.conflict, field: "state", message: error.description)

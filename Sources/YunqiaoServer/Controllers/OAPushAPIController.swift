@@ -11,7 +11,7 @@ struct OAKeyMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let authorization = request.headers[.authorization], authorization.lowercased().hasPrefix("bearer "),
-              let key = try await database.useOAKey(String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces))
+              let key = try await database.admins.useOAKey(String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces))
         else { throw APIError(.unauthorized, field: "Authorization", message: "send an OA key: Authorization: Bearer <key>") }
         var context = context
         context.oaCaller = OACaller(tenantId: key.tenantId, name: "oa:\(key.name)")
@@ -70,7 +70,7 @@ struct OAPushAPIController {
             mode = .merge
         }
         guard body.departments != nil || body.users != nil else { throw APIError.invalid("users", "send departments and/or users") }
-        let state = try await database.oaDirectoryState(tenantId: caller.tenantId)
+        let state = try await database.oaDirectory.oaDirectoryState(tenantId: caller.tenantId)
         var rejected: [Rejected.Item] = []
         var departments: [OADirectoryImport.Department] = []
         if let items = body.departments {
@@ -94,7 +94,7 @@ struct OAPushAPIController {
             return try OADirectoryAPIController.json(.badRequest, Rejected(error: .init(field: rejected[0].list, message: message), items: rejected),
                                                      context: context)
         }
-        let result = try await database.importOADirectory(tenantId: caller.tenantId, departments: departments, users: users, mode: mode,
+        let result = try await database.oaDirectory.importOADirectory(tenantId: caller.tenantId, departments: departments, users: users, mode: mode,
                                                           by: AuditActor(caller.name))
         return try OADirectoryAPIController.json(.ok, AppliedImport(result), context: context)
     }
@@ -129,17 +129,17 @@ struct OAKeysAPIController {
 
     var routes: RouteCollection<AppRequestContext> {
         let routes = RouteCollection(context: AppRequestContext.self)
-        routes.get("oa-keys") { _, context in Items(try await database.oaKeys(tenantId: context.admin().tenantId).map { KeyView($0) }) }
+        routes.get("oa-keys") { _, context in Items(try await database.admins.oaKeys(tenantId: context.admin().tenantId).map { KeyView($0) }) }
         routes.post("oa-keys") { request, context in
             let admin = try context.admin()
             let input = try await request.decode(as: TokenInput.self, context: context)
             let key = Passwords.token(prefix: "yqoa_")
-            let record = try await database.createOAKey(tenantId: admin.tenantId, name: input.name, key: key, by: admin.actor)
+            let record = try await database.admins.createOAKey(tenantId: admin.tenantId, name: input.name, key: key, by: admin.actor)
             return EditedResponse(status: .created, response: KeyView(record, key: key))
         }
         routes.delete("oa-keys/:id") { _, context in
             let admin = try context.admin()
-            try await database.revokeOAKey(tenantId: admin.tenantId, id: context.id("id"), by: admin.actor)
+            try await database.admins.revokeOAKey(tenantId: admin.tenantId, id: context.id("id"), by: admin.actor)
             return HTTPResponse.Status.noContent
         }
         return routes

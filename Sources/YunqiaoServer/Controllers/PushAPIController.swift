@@ -22,53 +22,53 @@ struct PushAPIController {
 
     private func addModuleRoutes(_ routes: RouteCollection<AppRequestContext>) {
         routes.get("oa-modules") { _, context in
-            Items(try await database.oaModules(tenantId: context.admin().tenantId).map(view))
+            Items(try await database.pushRules.oaModules(tenantId: context.admin().tenantId).map(view))
         }
         routes.post("oa-modules") { request, context in
             let admin = try context.admin()
             let input = try await request.decode(as: OAModuleInput.self, context: context)
-            let module = try await database.createOAModule(tenantId: admin.tenantId, key: input.key ?? "", name: input.name,
+            let module = try await database.pushRules.createOAModule(tenantId: admin.tenantId, key: input.key ?? "", name: input.name,
                                                            actionURL: input.actionURL, actionSecret: input.actionSecret, by: admin.actor)
             return EditedResponse(status: .created, response: view(module))
         }
         routes.get("oa-modules/:id") { _, context in
-            view(try await database.oaModule(tenantId: context.admin().tenantId, id: context.id("id")))
+            view(try await database.pushRules.oaModule(tenantId: context.admin().tenantId, id: context.id("id")))
         }
         routes.put("oa-modules/:id") { request, context in
             let admin = try context.admin()
             let input = try await request.decode(as: OAModuleInput.self, context: context)
-            return view(try await database.updateOAModule(tenantId: admin.tenantId, id: context.id("id"), key: input.key, name: input.name,
+            return view(try await database.pushRules.updateOAModule(tenantId: admin.tenantId, id: context.id("id"), key: input.key, name: input.name,
                                                           actionURL: input.actionURL, actionSecret: input.actionSecret,
                                                           clearActionSecret: input.clearActionSecret ?? false, by: admin.actor))
         }
         routes.delete("oa-modules/:id") { _, context in
             let admin = try context.admin()
-            try await database.deleteOAModule(tenantId: admin.tenantId, id: context.id("id"), by: admin.actor)
+            try await database.pushRules.deleteOAModule(tenantId: admin.tenantId, id: context.id("id"), by: admin.actor)
             return HTTPResponse.Status.noContent
         }
     }
 
     private func addRuleRoutes(_ routes: RouteCollection<AppRequestContext>) {
         routes.get("push-rules") { _, context in
-            Items(try await database.pushRules(tenantId: context.admin().tenantId).map(PushRuleView.init))
+            Items(try await database.pushRules.all(tenantId: context.admin().tenantId).map(PushRuleView.init))
         }
         routes.post("push-rules") { request, context in
             let admin = try context.admin()
-            let input = try await request.decode(as: YunqiaoDatabase.PushRuleInput.self, context: context)
-            let rule = try await database.createPushRule(tenantId: admin.tenantId, input, by: admin.actor)
+            let input = try await request.decode(as: PushRuleInput.self, context: context)
+            let rule = try await database.pushRules.createPushRule(tenantId: admin.tenantId, input, by: admin.actor)
             return EditedResponse(status: .created, response: PushRuleView(rule))
         }
         routes.get("push-rules/:id") { _, context in
-            PushRuleView(try await database.pushRule(tenantId: context.admin().tenantId, id: context.id("id")))
+            PushRuleView(try await database.pushRules.pushRule(tenantId: context.admin().tenantId, id: context.id("id")))
         }
         routes.put("push-rules/:id") { request, context in
             let admin = try context.admin()
-            let input = try await request.decode(as: YunqiaoDatabase.PushRuleInput.self, context: context)
-            return PushRuleView(try await database.updatePushRule(tenantId: admin.tenantId, id: context.id("id"), input, by: admin.actor))
+            let input = try await request.decode(as: PushRuleInput.self, context: context)
+            return PushRuleView(try await database.pushRules.updatePushRule(tenantId: admin.tenantId, id: context.id("id"), input, by: admin.actor))
         }
         routes.delete("push-rules/:id") { _, context in
             let admin = try context.admin()
-            try await database.deletePushRule(tenantId: admin.tenantId, id: context.id("id"), by: admin.actor)
+            try await database.pushRules.deletePushRule(tenantId: admin.tenantId, id: context.id("id"), by: admin.actor)
             return HTTPResponse.Status.noContent
         }
         routes.post("push-rules/:id/targets/:target/test-send") { request, context in
@@ -86,28 +86,28 @@ struct PushAPIController {
                 state = value
             }
             let (limit, offset) = try Self.page(query)
-            let page = try await database.messageLog(tenantId: admin.tenantId, filter: .init(
+            let page = try await database.messages.messageLog(tenantId: admin.tenantId, filter: .init(
                 source: query.get("source"), recipient: query.get("recipient"), state: state, text: query.get("q"), limit: limit, offset: offset))
             return MessagePageView(total: page.total, items: page.items.map(MessageSummaryView.init))
         }
         routes.get("messages/:id") { _, context in
-            MessageDetailView(try await database.messageDetail(tenantId: context.admin().tenantId, id: context.id("id")))
+            MessageDetailView(try await database.messages.messageDetail(tenantId: context.admin().tenantId, id: context.id("id")))
         }
         routes.get("dead-letters") { request, context in
             let (limit, offset) = try Self.page(request.uri.queryParameters)
-            let page = try await database.deadLetters(tenantId: context.admin().tenantId, limit: limit, offset: offset)
+            let page = try await database.messages.deadLetters(tenantId: context.admin().tenantId, limit: limit, offset: offset)
             return DeadLetterPageView(total: page.total, items: page.items.map(DeadLetterView.init))
         }
         routes.post("dead-letters/resend") { _, context in
             let admin = try context.admin()
-            let count = try await database.resendDeadLetters(tenantId: admin.tenantId, by: admin.actor)
+            let count = try await database.messages.resendDeadLetters(tenantId: admin.tenantId, by: admin.actor)
             push.wake()
             return Resent(resent: count)
         }
         routes.post("deliveries/:id/resend") { _, context in
             let admin = try context.admin()
             let id = try context.id("id")
-            _ = try await database.resendDelivery(tenantId: admin.tenantId, id: id, by: admin.actor)
+            _ = try await database.messages.resendDelivery(tenantId: admin.tenantId, id: id, by: admin.actor)
             push.wake()
             return try await delivery(tenantId: admin.tenantId, id: id)
         }
@@ -119,7 +119,7 @@ struct PushAPIController {
         struct Input: Decodable { var oaUserID: String }
         let admin = try context.admin()
         let input = try await request.decode(as: Input.self, context: context)
-        let (message, deliveryId) = try await database.planTestMessage(tenantId: admin.tenantId, ruleId: context.id("id"),
+        let (message, deliveryId) = try await database.messages.planTestMessage(tenantId: admin.tenantId, ruleId: context.id("id"),
                                                                        targetId: context.id("target"), oaUserID: input.oaUserID, by: admin.actor)
         push.wake()
         let deadline = ContinuousClock.now + testSendWait
@@ -134,11 +134,11 @@ struct PushAPIController {
     }
 
     private func delivery(tenantId: Int64, id: Int64) async throws -> DeliveryView {
-        DeliveryView(try await database.deliveryDetail(tenantId: tenantId, id: id))
+        DeliveryView(try await database.messages.deliveryDetail(tenantId: tenantId, id: id))
     }
 
     private func view(_ module: OAModuleRecord) -> OAModuleView {
-        OAModuleView(module, secretMask: database.actionSecretMask(of: module))
+        OAModuleView(module, secretMask: database.pushRules.actionSecretMask(of: module))
     }
 
     static func page(_ query: Parameters) throws -> (limit: Int, offset: Int) {

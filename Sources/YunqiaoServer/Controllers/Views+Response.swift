@@ -6,7 +6,7 @@ import YunqiaoCore
 // The use cases' views are answered as JSON as they are.
 extension BindingView: ResponseEncodable {}
 extension AutoBindResultView: ResponseEncodable {}
-extension YunqiaoDatabase.BindingSettings: ResponseEncodable {}
+extension BindingSettings: ResponseEncodable {}
 extension OAModuleView: ResponseEncodable {}
 extension PushRuleView: ResponseEncodable {}
 extension MessagePageView: ResponseEncodable {}

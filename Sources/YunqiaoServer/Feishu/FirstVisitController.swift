@@ -83,7 +83,7 @@ struct FirstVisitController {
             response.headers[.cacheControl] = "no-store"
             return response
         }
-        let user = try await database.oaUser(tenantId: page.visit.enterprise.tenantId, oaID: binding.oaUserID)
+        let user = try await database.oaDirectory.oaUser(tenantId: page.visit.enterprise.tenantId, oaID: binding.oaUserID)
         return renderer.page("first-visit-bound", ["appName": page.visit.app.name, "oaName": user?.name ?? binding.oaUserID,
                                                    "oaLogin": user?.loginID ?? ""],
                              context: context, request: request)

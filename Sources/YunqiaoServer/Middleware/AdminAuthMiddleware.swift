@@ -16,12 +16,12 @@ struct AdminAuthMiddleware: RouterMiddleware {
         var context = context
         if let authorization = request.headers[.authorization] {
             guard authorization.lowercased().hasPrefix("bearer "),
-                  let token = try await database.useAPIToken(String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces)),
+                  let token = try await database.admins.useAPIToken(String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces)),
                   let id = token.id
             else { throw APIError(.unauthorized, field: "Authorization", message: "unknown or revoked API token") }
             context.identity = AdminIdentity(tenantId: token.tenantId, name: "token:\(token.name)", via: .token(id: id))
         } else if let session = context.sessions.session {
-            if let admin = try await database.admin(id: session.adminId), let id = admin.id {
+            if let admin = try await database.admins.admin(id: session.adminId), let id = admin.id {
                 context.identity = AdminIdentity(tenantId: admin.tenantId, name: admin.username,
                                                  via: .session(adminId: id, csrfToken: session.csrfToken))
             } else {

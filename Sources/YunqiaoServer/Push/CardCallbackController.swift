@@ -16,7 +16,7 @@ import YunqiaoServices
 ///   SHA-256 signature with the Encrypt Key (new protocol) or the SHA-1 signature with the Verification Token (old
 ///   protocol), decryption, the token. A refused request answers 401 and records nothing; the log says why (at warning,
 ///   without secrets). An app without a Verification Token refuses every callback.
-/// - A click is recorded (``YunqiaoDatabase/recordCardClick(_:at:)``) and answered at once, well within Feishu's 3 s:
+/// - A click is recorded (``CardActionRepository/recordCardClick(_:at:)``) and answered at once, well within Feishu's 3 s:
 ///   toast "处理中" and the card in its processing style. The ``CardActionWorker`` then calls the OA. A second click of
 ///   the same todo (a double click, the other button, another card of it) gets the processing toast again and no second
 ///   action; a handled todo gets "已处理" and its final card; a click by someone else than the card's recipient, or on a
@@ -43,10 +43,10 @@ struct CardCallbackController {
         let rawID = context.parameters.get("id") ?? ""
         guard let appId = Int64(rawID) else { return refuse(logger, app: rawID, "not an app id") }
         let found: (app: AppRecord, enterprise: EnterpriseRecord)
-        do { found = try await database.app(id: appId) } catch YunqiaoDatabase.StoreError.notFound {
+        do { found = try await database.integration.app(id: appId) } catch YunqiaoDatabase.StoreError.notFound {
             return refuse(logger, app: rawID, "no such app")
         }
-        let credentials = try database.callbackCredentials(of: found.app)
+        let credentials = try database.integration.callbackCredentials(of: found.app)
         guard let verificationToken = credentials.verificationToken else {
             return refuse(logger, app: rawID, "the app has no Verification Token: set it on the app's page")
         }
@@ -100,10 +100,10 @@ struct CardCallbackController {
             logger.info("card callback: not a quick-approval button", metadata: metadata)
             return try answer(.failed, card: nil, action)
         }
-        let click = YunqiaoDatabase.CardClick(appId: appId, deliveryId: deliveryId, todoId: todoId, action: verb, unionID: action.unionID,
+        let click = CardClick(appId: appId, deliveryId: deliveryId, todoId: todoId, action: verb, unionID: action.unionID,
                                               openID: action.openID, userID: action.userID, messageID: action.messageID,
                                               eventID: action.eventID)
-        switch try await database.recordCardClick(click) {
+        switch try await database.cardActions.recordCardClick(click) {
         case .accepted(let record, let card):
             worker.wake()
             logger.info("card callback: quick-approval action recorded",
@@ -124,7 +124,7 @@ struct CardCallbackController {
 
     /// The toast and the re-rendered card (`feishu-api.md` §6.8). The old protocol (§6.9) answers a whole card, or a
     /// toast when there is no card (toasts on the old protocol are not confirmed).
-    private func answer(_ toast: CardToast, card: YunqiaoDatabase.ClickedCard?, _ action: FeishuCardAction) throws -> Response {
+    private func answer(_ toast: CardToast, card: ClickedCard?, _ action: FeishuCardAction) throws -> Response {
         let rendered = card.map {
             MessageRenderer.render($0.message, as: .todo, deliveryID: String($0.deliveryId), quickApproval: $0.quickApproval,
                                    todoState: $0.todoState, language: worker.configuration.language)

@@ -69,33 +69,33 @@ public struct BindInput: Codable, Sendable {
 extension AdminService {
     /// Every binding of an enterprise with names; `query` matches OA name, login id, oa id or Feishu name.
     public func bindings(_ admin: AdminIdentity, enterpriseId: Int64, query: String = "") async throws -> [BindingView] {
-        _ = try await database.enterprise(tenantId: admin.tenantId, id: enterpriseId)
-        return try await database.bindingEntries(enterpriseId: enterpriseId, query: query).entries.map(Self.view)
+        _ = try await database.integration.enterprise(tenantId: admin.tenantId, id: enterpriseId)
+        return try await database.bindings.bindingEntries(enterpriseId: enterpriseId, query: query).entries.map(Self.view)
     }
 
     /// A page of an enterprise's bindings, by OA user name; `method` keeps one method.
     public func bindingPage(_ admin: AdminIdentity, enterpriseId: Int64, query: String, method: String?, limit: Int,
                             offset: Int) async throws -> BindingPage
     {
-        _ = try await database.enterprise(tenantId: admin.tenantId, id: enterpriseId)
+        _ = try await database.integration.enterprise(tenantId: admin.tenantId, id: enterpriseId)
         let limit = max(1, min(limit, 200)), offset = max(0, offset)
-        let (total, entries) = try await database.bindingEntries(enterpriseId: enterpriseId, query: query, method: method, limit: limit,
+        let (total, entries) = try await database.bindings.bindingEntries(enterpriseId: enterpriseId, query: query, method: method, limit: limit,
                                                                  offset: offset)
         return BindingPage(bindings: entries.map(Self.view), total: total, limit: limit, offset: offset)
     }
 
     /// The binding of a Feishu user (by union_id), or nil.
     public func binding(_ admin: AdminIdentity, enterpriseId: Int64, unionID: String) async throws -> BindingView? {
-        _ = try await database.enterprise(tenantId: admin.tenantId, id: enterpriseId)
-        return try await database.bindingEntry(enterpriseId: enterpriseId, unionID: unionID).map(Self.view)
+        _ = try await database.integration.enterprise(tenantId: admin.tenantId, id: enterpriseId)
+        return try await database.bindings.bindingEntry(enterpriseId: enterpriseId, unionID: unionID).map(Self.view)
     }
 
     /// A page of the conflict queue with names and candidates.
     public func bindingConflictPage(_ admin: AdminIdentity, enterpriseId: Int64, limit: Int, offset: Int) async throws
         -> (total: Int, conflicts: [BindingConflictDetail])
     {
-        _ = try await database.enterprise(tenantId: admin.tenantId, id: enterpriseId)
-        let (total, entries) = try await database.bindingConflictEntries(enterpriseId: enterpriseId, limit: max(1, min(limit, 200)),
+        _ = try await database.integration.enterprise(tenantId: admin.tenantId, id: enterpriseId)
+        let (total, entries) = try await database.bindings.bindingConflictEntries(enterpriseId: enterpriseId, limit: max(1, min(limit, 200)),
                                                                          offset: max(0, offset))
         return (total, entries.map { entry in
             BindingConflictDetail(conflict: Self.view(entry.conflict), feishuName: entry.feishuName, candidates: entry.candidates)
@@ -104,12 +104,12 @@ extension AdminService {
 
     /// Takes a Feishu user off the conflict queue without binding them (audited).
     public func dismissBindingConflict(_ admin: AdminIdentity, enterpriseId: Int64, unionID: String) async throws {
-        try await database.dismissBindingConflict(tenantId: admin.tenantId, enterpriseId: enterpriseId, unionID: unionID, by: admin.actor)
+        try await database.bindings.dismissBindingConflict(tenantId: admin.tenantId, enterpriseId: enterpriseId, unionID: unionID, by: admin.actor)
     }
 
     public func bindingConflicts(_ admin: AdminIdentity, enterpriseId: Int64) async throws -> [BindingConflictView] {
-        _ = try await database.enterprise(tenantId: admin.tenantId, id: enterpriseId)
-        return try await database.bindingConflicts(enterpriseId: enterpriseId).map(Self.view)
+        _ = try await database.integration.enterprise(tenantId: admin.tenantId, id: enterpriseId)
+        return try await database.bindings.bindingConflicts(enterpriseId: enterpriseId).map(Self.view)
     }
 
     static func view(_ record: BindingConflictRecord) -> BindingConflictView {
@@ -118,38 +118,38 @@ extension AdminService {
                             createdAt: record.createdAt)
     }
 
-    public func bindingSettings(_ admin: AdminIdentity, enterpriseId: Int64) async throws -> YunqiaoDatabase.BindingSettings {
-        try await database.bindingSettings(tenantId: admin.tenantId, enterpriseId: enterpriseId)
+    public func bindingSettings(_ admin: AdminIdentity, enterpriseId: Int64) async throws -> BindingSettings {
+        try await database.bindings.bindingSettings(tenantId: admin.tenantId, enterpriseId: enterpriseId)
     }
 
-    public func setBindingSettings(_ admin: AdminIdentity, enterpriseId: Int64, _ settings: YunqiaoDatabase.BindingSettings) async throws
-        -> YunqiaoDatabase.BindingSettings
+    public func setBindingSettings(_ admin: AdminIdentity, enterpriseId: Int64, _ settings: BindingSettings) async throws
+        -> BindingSettings
     {
-        try await database.setBindingSettings(tenantId: admin.tenantId, enterpriseId: enterpriseId, settings, by: admin.actor)
+        try await database.bindings.setBindingSettings(tenantId: admin.tenantId, enterpriseId: enterpriseId, settings, by: admin.actor)
     }
 
     /// An auto-bind pass now, with the enterprise's fields.
     public func autoBind(_ admin: AdminIdentity, enterpriseId: Int64) async throws -> AutoBindResultView {
-        let settings = try await database.bindingSettings(tenantId: admin.tenantId, enterpriseId: enterpriseId)
-        return Self.view(try await database.autoBind(tenantId: admin.tenantId, enterpriseId: enterpriseId, fields: settings.fields,
+        let settings = try await database.bindings.bindingSettings(tenantId: admin.tenantId, enterpriseId: enterpriseId)
+        return Self.view(try await database.bindings.autoBind(tenantId: admin.tenantId, enterpriseId: enterpriseId, fields: settings.fields,
                                                      by: admin.actor))
     }
 
     public func bind(_ admin: AdminIdentity, enterpriseId: Int64, _ input: BindInput) async throws -> BindingView {
-        Self.view(try await database.bind(tenantId: admin.tenantId, enterpriseId: enterpriseId, oaUserID: input.oaUserID,
+        Self.view(try await database.bindings.bind(tenantId: admin.tenantId, enterpriseId: enterpriseId, oaUserID: input.oaUserID,
                                           unionID: input.unionID, method: "card", by: admin.actor))
     }
 
     public func unbind(_ admin: AdminIdentity, enterpriseId: Int64, oaUserID: String) async throws {
-        try await database.unbind(tenantId: admin.tenantId, enterpriseId: enterpriseId, oaUserID: oaUserID, by: admin.actor)
+        try await database.bindings.unbind(tenantId: admin.tenantId, enterpriseId: enterpriseId, oaUserID: oaUserID, by: admin.actor)
     }
 
     public func unbindAll(_ admin: AdminIdentity, enterpriseId: Int64, confirm: String) async throws -> Int {
-        let enterprise = try await database.enterprise(tenantId: admin.tenantId, id: enterpriseId)
+        let enterprise = try await database.integration.enterprise(tenantId: admin.tenantId, id: enterpriseId)
         guard confirm == enterprise.name else {
             throw YunqiaoDatabase.StoreError.invalid(field: "confirm", message: "type the enterprise's name to confirm")
         }
-        return try await database.unbindAll(tenantId: admin.tenantId, enterpriseId: enterpriseId, by: admin.actor)
+        return try await database.bindings.unbindAll(tenantId: admin.tenantId, enterpriseId: enterpriseId, by: admin.actor)
     }
 
     static func view(_ record: BindingRecord) -> BindingView {
@@ -165,7 +165,7 @@ extension AdminService {
         return view
     }
 
-    static func view(_ result: YunqiaoDatabase.AutoBindResult) -> AutoBindResultView {
+    static func view(_ result: AutoBindResult) -> AutoBindResultView {
         AutoBindResultView(bound: result.bound, conflicts: result.conflicts, unmatched: result.unmatched,
                            byField: Dictionary(uniqueKeysWithValues: result.byField.map { ($0.key.rawValue, $0.value) }))
     }

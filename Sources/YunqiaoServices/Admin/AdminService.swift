@@ -25,19 +25,19 @@ public struct AdminService: Sendable {
     // MARK: settings
 
     public func settings(_ admin: AdminIdentity) async throws -> SettingsView {
-        SettingsView(externalDomain: try await database.externalDomain(tenantId: admin.tenantId))
+        SettingsView(externalDomain: try await database.integration.externalDomain(tenantId: admin.tenantId))
     }
 
     public func updateSettings(_ admin: AdminIdentity, _ input: SettingsInput) async throws -> SettingsView {
-        let stored = try await database.setExternalDomain(tenantId: admin.tenantId, input.externalDomain ?? "", by: admin.actor)
+        let stored = try await database.integration.setExternalDomain(tenantId: admin.tenantId, input.externalDomain ?? "", by: admin.actor)
         return SettingsView(externalDomain: stored)
     }
 
     /// DNS, TCP, TLS and a token call against an enterprise's API base, with its first app.
     public func checkNetwork(_ admin: AdminIdentity, enterpriseId: Int64) async throws -> CheckResult {
-        let enterprise = try await database.enterprise(tenantId: admin.tenantId, id: enterpriseId)
-        let app = try await database.apps(enterpriseId: enterpriseId).first
-        let credentials = try app.map { FeishuCredentials(appID: $0.appID, appSecret: try database.secret(of: $0)) }
+        let enterprise = try await database.integration.enterprise(tenantId: admin.tenantId, id: enterpriseId)
+        let app = try await database.integration.apps(enterpriseId: enterpriseId).first
+        let credentials = try app.map { FeishuCredentials(appID: $0.appID, appSecret: try database.integration.secret(of: $0)) }
         return await check.network(baseURL: enterprise.baseURL, credentials: credentials)
     }
 
@@ -45,30 +45,30 @@ public struct AdminService: Sendable {
 
     public func enterprises(_ admin: AdminIdentity) async throws -> [EnterpriseView] {
         var views: [EnterpriseView] = []
-        for enterprise in try await database.enterprises(tenantId: admin.tenantId) {
+        for enterprise in try await database.integration.enterprises(tenantId: admin.tenantId) {
             views.append(try await view(enterprise))
         }
         return views
     }
 
     public func enterprise(_ admin: AdminIdentity, id: Int64) async throws -> EnterpriseView {
-        try await view(database.enterprise(tenantId: admin.tenantId, id: id))
+        try await view(database.integration.enterprise(tenantId: admin.tenantId, id: id))
     }
 
     public func createEnterprise(_ admin: AdminIdentity, _ input: EnterpriseInput) async throws -> EnterpriseView {
         let (brand, baseURL) = try Self.brandAndBase(input)
-        return try await view(database.createEnterprise(tenantId: admin.tenantId, name: input.name, brand: brand, baseURL: baseURL,
+        return try await view(database.integration.createEnterprise(tenantId: admin.tenantId, name: input.name, brand: brand, baseURL: baseURL,
                                                         by: admin.actor))
     }
 
     public func updateEnterprise(_ admin: AdminIdentity, id: Int64, _ input: EnterpriseInput) async throws -> EnterpriseView {
         let (brand, baseURL) = try Self.brandAndBase(input)
-        return try await view(database.updateEnterprise(tenantId: admin.tenantId, id: id, name: input.name, brand: brand,
+        return try await view(database.integration.updateEnterprise(tenantId: admin.tenantId, id: id, name: input.name, brand: brand,
                                                         baseURL: baseURL, by: admin.actor))
     }
 
     public func deleteEnterprise(_ admin: AdminIdentity, id: Int64) async throws {
-        try await database.deleteEnterprise(tenantId: admin.tenantId, id: id, by: admin.actor)
+        try await database.integration.deleteEnterprise(tenantId: admin.tenantId, id: id, by: admin.actor)
     }
 
     /// The brand (default Feishu) and the API base (default: the brand's).
@@ -82,47 +82,47 @@ public struct AdminService: Sendable {
     private func view(_ enterprise: EnterpriseRecord) async throws -> EnterpriseView {
         let id = enterprise.id ?? 0
         return EnterpriseView(id: id, name: enterprise.name, brand: enterprise.brand, baseURL: enterprise.baseURL,
-                              appCount: try await database.apps(enterpriseId: id).count,
+                              appCount: try await database.integration.apps(enterpriseId: id).count,
                               createdAt: enterprise.createdAt, updatedAt: enterprise.updatedAt)
     }
 
     // MARK: apps
 
     public func apps(_ admin: AdminIdentity, enterpriseId: Int64) async throws -> [AppView] {
-        let enterprise = try await database.enterprise(tenantId: admin.tenantId, id: enterpriseId)
+        let enterprise = try await database.integration.enterprise(tenantId: admin.tenantId, id: enterpriseId)
         let context = try await urlContext(admin)
-        return try await database.apps(enterpriseId: enterpriseId).map { view($0, enterprise: enterprise, context) }
+        return try await database.integration.apps(enterpriseId: enterpriseId).map { view($0, enterprise: enterprise, context) }
     }
 
     public func app(_ admin: AdminIdentity, id: Int64) async throws -> AppView {
-        let (app, enterprise) = try await database.app(tenantId: admin.tenantId, id: id)
+        let (app, enterprise) = try await database.integration.app(tenantId: admin.tenantId, id: id)
         return view(app, enterprise: enterprise, try await urlContext(admin))
     }
 
     public func createApp(_ admin: AdminIdentity, enterpriseId: Int64, _ input: AppInput) async throws -> AppView {
-        let enterprise = try await database.enterprise(tenantId: admin.tenantId, id: enterpriseId)
-        let app = try await database.addApp(enterpriseId: enterpriseId, name: input.name ?? "", appID: input.appID,
+        let enterprise = try await database.integration.enterprise(tenantId: admin.tenantId, id: enterpriseId)
+        let app = try await database.integration.addApp(enterpriseId: enterpriseId, name: input.name ?? "", appID: input.appID,
                                             appSecret: input.appSecret ?? "", homepage: try Self.homepage(input),
                                             verificationToken: input.verificationToken, encryptKey: input.encryptKey, by: admin.actor)
         return view(app, enterprise: enterprise, try await urlContext(admin))
     }
 
     public func updateApp(_ admin: AdminIdentity, id: Int64, _ input: AppInput) async throws -> AppView {
-        let app = try await database.updateApp(tenantId: admin.tenantId, id: id, name: input.name ?? "", appID: input.appID,
+        let app = try await database.integration.updateApp(tenantId: admin.tenantId, id: id, name: input.name ?? "", appID: input.appID,
                                                appSecret: input.appSecret, homepage: try Self.homepage(input),
                                                verificationToken: input.verificationToken, encryptKey: input.encryptKey, by: admin.actor)
-        let enterprise = try await database.enterprise(tenantId: admin.tenantId, id: app.enterpriseId)
+        let enterprise = try await database.integration.enterprise(tenantId: admin.tenantId, id: app.enterpriseId)
         return view(app, enterprise: enterprise, try await urlContext(admin))
     }
 
     public func deleteApp(_ admin: AdminIdentity, id: Int64) async throws {
-        try await database.deleteApp(tenantId: admin.tenantId, id: id, by: admin.actor)
+        try await database.integration.deleteApp(tenantId: admin.tenantId, id: id, by: admin.actor)
     }
 
     /// A token fetch with the app's stored credentials, and the size of its contact scope.
     public func testCredentials(_ admin: AdminIdentity, appId: Int64) async throws -> CheckResult {
-        let (app, enterprise) = try await database.app(tenantId: admin.tenantId, id: appId)
-        let credentials = FeishuCredentials(appID: app.appID, appSecret: try database.secret(of: app))
+        let (app, enterprise) = try await database.integration.app(tenantId: admin.tenantId, id: appId)
+        let credentials = FeishuCredentials(appID: app.appID, appSecret: try database.integration.secret(of: app))
         return await check.credentials(baseURL: enterprise.baseURL, credentials: credentials)
     }
 
@@ -146,8 +146,8 @@ public struct AdminService: Sendable {
     }
 
     private func urlContext(_ admin: AdminIdentity) async throws -> URLContext {
-        let homepageApps = try await database.homepageApps(tenantId: admin.tenantId)
-        return URLContext(externalDomain: try await database.externalDomain(tenantId: admin.tenantId),
+        let homepageApps = try await database.integration.homepageApps(tenantId: admin.tenantId)
+        return URLContext(externalDomain: try await database.integration.externalDomain(tenantId: admin.tenantId),
                           homepageApps: Dictionary(homepageApps.compactMap { entry in entry.id.map { ($0, entry) } }) { a, _ in a })
     }
 
@@ -182,9 +182,9 @@ public struct AdminService: Sendable {
                                     message: "set the external domain (云桥对外域名) first: the homepage and redirect URLs are built from it"))
         }
         return AppView(id: id, enterpriseId: enterprise.id ?? 0, enterpriseName: enterprise.name, name: app.name, appID: app.appID,
-                       appSecret: database.secretMask(of: app), homepage: homepage, homepageURL: homepageURL,
+                       appSecret: database.integration.secretMask(of: app), homepage: homepage, homepageURL: homepageURL,
                        oauthRedirectURL: redirectURL, trustedDomain: trustedDomain,
-                       verificationToken: database.verificationTokenMask(of: app), encryptKey: database.encryptKeyMask(of: app),
+                       verificationToken: database.integration.verificationTokenMask(of: app), encryptKey: database.integration.encryptKeyMask(of: app),
                        cardCallbackURL: cardCallbackURL, warnings: warnings,
                        createdAt: app.createdAt, updatedAt: app.updatedAt)
     }
@@ -192,10 +192,10 @@ public struct AdminService: Sendable {
     // MARK: OA homepage apps
 
     public func homepageApps(_ admin: AdminIdentity) async throws -> [HomepageAppView] {
-        let entries = try await database.homepageApps(tenantId: admin.tenantId)
+        let entries = try await database.integration.homepageApps(tenantId: admin.tenantId)
         var usedBy: [Int64: [String]] = [:]
-        for enterprise in try await database.enterprises(tenantId: admin.tenantId) {
-            for app in try await database.apps(enterpriseId: enterprise.id ?? 0) {
+        for enterprise in try await database.integration.enterprises(tenantId: admin.tenantId) {
+            for app in try await database.integration.apps(enterpriseId: enterprise.id ?? 0) {
                 if let id = app.homepageAppId { usedBy[id, default: []].append(app.name) }
             }
         }
@@ -210,28 +210,28 @@ public struct AdminService: Sendable {
     }
 
     public func createHomepageApp(_ admin: AdminIdentity, _ input: HomepageAppInput) async throws -> HomepageAppView {
-        let entry = try await database.createHomepageApp(tenantId: admin.tenantId, name: input.name, url: input.url,
+        let entry = try await database.integration.createHomepageApp(tenantId: admin.tenantId, name: input.name, url: input.url,
                                                          note: input.note ?? "", by: admin.actor)
         return HomepageAppView(id: entry.id ?? 0, name: entry.name, url: entry.url, note: entry.note, usedBy: [])
     }
 
     public func updateHomepageApp(_ admin: AdminIdentity, id: Int64, _ input: HomepageAppInput) async throws -> HomepageAppView {
-        _ = try await database.updateHomepageApp(tenantId: admin.tenantId, id: id, name: input.name, url: input.url,
+        _ = try await database.integration.updateHomepageApp(tenantId: admin.tenantId, id: id, name: input.name, url: input.url,
                                                  note: input.note ?? "", by: admin.actor)
         return try await homepageApp(admin, id: id)
     }
 
     public func deleteHomepageApp(_ admin: AdminIdentity, id: Int64) async throws {
-        try await database.deleteHomepageApp(tenantId: admin.tenantId, id: id, by: admin.actor)
+        try await database.integration.deleteHomepageApp(tenantId: admin.tenantId, id: id, by: admin.actor)
     }
 
     // MARK: directory mirror
 
     /// The mirror's department tree: the root's children first, each with its direct member count.
     public func departmentTree(_ admin: AdminIdentity, enterpriseId: Int64) async throws -> [DepartmentNode] {
-        _ = try await database.enterprise(tenantId: admin.tenantId, id: enterpriseId)
-        let departments = try await database.departments(enterpriseId: enterpriseId)
-        let counts = try await database.memberCounts(enterpriseId: enterpriseId)
+        _ = try await database.integration.enterprise(tenantId: admin.tenantId, id: enterpriseId)
+        let departments = try await database.mirror.departments(enterpriseId: enterpriseId)
+        let counts = try await database.mirror.memberCounts(enterpriseId: enterpriseId)
         let byParent = Dictionary(grouping: departments, by: \.parentOpenDepartmentID)
         let known = Set(departments.map(\.openDepartmentID))
         func node(_ department: MirrorDepartment, depth: Int) -> DepartmentNode {
@@ -248,9 +248,9 @@ public struct AdminService: Sendable {
     public func users(_ admin: AdminIdentity, enterpriseId: Int64, query: String, department: String?, limit: Int,
                       offset: Int) async throws -> UserPage
     {
-        _ = try await database.enterprise(tenantId: admin.tenantId, id: enterpriseId)
+        _ = try await database.integration.enterprise(tenantId: admin.tenantId, id: enterpriseId)
         let limit = max(1, min(limit, 200))
-        let (users, total) = try await database.searchUsers(enterpriseId: enterpriseId, query: query, department: department?.nilIfEmpty,
+        let (users, total) = try await database.mirror.searchUsers(enterpriseId: enterpriseId, query: query, department: department?.nilIfEmpty,
                                                             limit: limit, offset: max(0, offset))
         let names = try await departmentNames(enterpriseId)
         return UserPage(users: users.map { view($0, deletedAt: nil, names: names) }, total: total, limit: limit, offset: max(0, offset))
@@ -258,8 +258,8 @@ public struct AdminService: Sendable {
 
     /// A user card by union_id, open_id or user_id.
     public func user(_ admin: AdminIdentity, enterpriseId: Int64, id: String) async throws -> UserView {
-        _ = try await database.enterprise(tenantId: admin.tenantId, id: enterpriseId)
-        guard let (user, deletedAt) = try await database.mirrorUser(enterpriseId: enterpriseId, id: id) else {
+        _ = try await database.integration.enterprise(tenantId: admin.tenantId, id: enterpriseId)
+        guard let (user, deletedAt) = try await database.mirror.mirrorUser(enterpriseId: enterpriseId, id: id) else {
             throw StoreError.notFound("user \(id)")
         }
         return view(user, deletedAt: deletedAt, names: try await departmentNames(enterpriseId))
@@ -267,7 +267,7 @@ public struct AdminService: Sendable {
 
     private func departmentNames(_ enterpriseId: Int64) async throws -> [String: String] {
         var names = ["0": "(root)"]
-        for department in try await database.departments(enterpriseId: enterpriseId) { names[department.openDepartmentID] = department.name }
+        for department in try await database.mirror.departments(enterpriseId: enterpriseId) { names[department.openDepartmentID] = department.name }
         return names
     }
 
@@ -284,23 +284,23 @@ public struct AdminService: Sendable {
 
     /// Starts a mode-1 sync in the background (or returns the one already running).
     public func startSync(_ admin: AdminIdentity, enterpriseId: Int64) async throws -> (run: SyncRunView, started: Bool) {
-        let enterprise = try await database.enterprise(tenantId: admin.tenantId, id: enterpriseId)
+        let enterprise = try await database.integration.enterprise(tenantId: admin.tenantId, id: enterpriseId)
         let (run, started) = try await coordinator.start(enterprise: enterprise)
         if started {
-            try await database.audit(tenantId: admin.tenantId, admin.actor, "sync.start", target: "enterprise \(enterpriseId) \(enterprise.name)",
+            try await database.admins.audit(tenantId: admin.tenantId, admin.actor, "sync.start", target: "enterprise \(enterpriseId) \(enterprise.name)",
                                      details: ["run": "\(run.id ?? 0)", "kind": run.kind])
         }
         return (view(run), started)
     }
 
     public func syncRuns(_ admin: AdminIdentity, enterpriseId: Int64, limit: Int = 50) async throws -> [SyncRunView] {
-        _ = try await database.enterprise(tenantId: admin.tenantId, id: enterpriseId)
-        return try await database.syncRuns(enterpriseId: enterpriseId, limit: max(1, min(limit, 200))).map(view)
+        _ = try await database.integration.enterprise(tenantId: admin.tenantId, id: enterpriseId)
+        return try await database.mirror.syncRuns(enterpriseId: enterpriseId, limit: max(1, min(limit, 200))).map(view)
     }
 
     public func syncRun(_ admin: AdminIdentity, enterpriseId: Int64, id: Int64) async throws -> SyncRunView {
-        _ = try await database.enterprise(tenantId: admin.tenantId, id: enterpriseId)
-        guard let run = try await database.syncRun(enterpriseId: enterpriseId, id: id) else { throw StoreError.notFound("sync run \(id)") }
+        _ = try await database.integration.enterprise(tenantId: admin.tenantId, id: enterpriseId)
+        guard let run = try await database.mirror.syncRun(enterpriseId: enterpriseId, id: id) else { throw StoreError.notFound("sync run \(id)") }
         return view(run)
     }
 
@@ -313,7 +313,7 @@ public struct AdminService: Sendable {
     // MARK: audit log
 
     public func auditLog(_ admin: AdminIdentity, filter: AuditFilter) async throws -> [AuditView] {
-        try await database.auditLog(tenantId: admin.tenantId, filter: filter).map { entry in
+        try await database.admins.auditLog(tenantId: admin.tenantId, filter: filter).map { entry in
             AuditView(id: entry.id ?? 0, actor: entry.actor, action: entry.action, target: entry.target,
                       before: entry.before.flatMap(Self.decodeView), after: entry.after.flatMap(Self.decodeView), at: entry.at)
         }
@@ -326,18 +326,18 @@ public struct AdminService: Sendable {
     // MARK: API tokens
 
     public func tokens(_ admin: AdminIdentity) async throws -> [TokenView] {
-        try await database.apiTokens(tenantId: admin.tenantId).map { view($0, token: nil) }
+        try await database.admins.apiTokens(tenantId: admin.tenantId).map { view($0, token: nil) }
     }
 
     /// Creates a token; the answer is the only place its value ever appears.
     public func createToken(_ admin: AdminIdentity, _ input: TokenInput) async throws -> TokenView {
         let token = Passwords.token(prefix: "yq_")
-        let record = try await database.createAPIToken(tenantId: admin.tenantId, name: input.name, token: token, by: admin.actor)
+        let record = try await database.admins.createAPIToken(tenantId: admin.tenantId, name: input.name, token: token, by: admin.actor)
         return view(record, token: token)
     }
 
     public func revokeToken(_ admin: AdminIdentity, id: Int64) async throws {
-        try await database.revokeAPIToken(tenantId: admin.tenantId, id: id, by: admin.actor)
+        try await database.admins.revokeAPIToken(tenantId: admin.tenantId, id: id, by: admin.actor)
     }
 
     private func view(_ record: APITokenRecord, token: String?) -> TokenView {

@@ -33,17 +33,17 @@ public struct OADirectoryService: Sendable {
         } catch let error as SpreadsheetReader.ReadError {
             throw YunqiaoError.invalid(field: "file", message: error.message)
         }
-        let state = try await database.oaDirectoryState(tenantId: admin.tenantId)
+        let state = try await database.oaDirectory.oaDirectoryState(tenantId: admin.tenantId)
         do {
             let result: OADirectoryImportResult
             switch sheet {
             case .departments:
                 let departments = try OADirectoryImport.departments(rows, existing: state.departments)
-                result = try await database.importOADirectory(tenantId: admin.tenantId, departments: departments, users: [], mode: mode,
+                result = try await database.oaDirectory.importOADirectory(tenantId: admin.tenantId, departments: departments, users: [], mode: mode,
                                                               by: admin.actor)
             case .users:
                 let users = try OADirectoryImport.users(rows, departments: Set(state.departments.keys), existingLogins: state.logins)
-                result = try await database.importOADirectory(tenantId: admin.tenantId, departments: [], users: users, mode: mode,
+                result = try await database.oaDirectory.importOADirectory(tenantId: admin.tenantId, departments: [], users: users, mode: mode,
                                                               by: admin.actor)
             }
             return .applied(AppliedImport(result))
@@ -57,7 +57,7 @@ public struct OADirectoryService: Sendable {
     // MARK: reading
 
     public func summary(_ admin: AdminIdentity) async throws -> OADirectorySummary {
-        try await database.oaDirectorySummary(tenantId: admin.tenantId)
+        try await database.oaDirectory.oaDirectorySummary(tenantId: admin.tenantId)
     }
 
     /// A department of the tree with its active members (primary or part-time) and its children.
@@ -71,8 +71,8 @@ public struct OADirectoryService: Sendable {
 
     /// The departments as a tree: top-level ones (no parent, or a parent that is not stored) first, by order.
     public func departmentTree(_ admin: AdminIdentity) async throws -> [DepartmentNode] {
-        let departments = try await database.oaDepartments(tenantId: admin.tenantId)
-        let counts = try await database.oaDepartmentMemberCounts(tenantId: admin.tenantId)
+        let departments = try await database.oaDirectory.oaDepartments(tenantId: admin.tenantId)
+        let counts = try await database.oaDirectory.oaDepartmentMemberCounts(tenantId: admin.tenantId)
         let known = Set(departments.map(\.oaID))
         let byParent = Dictionary(grouping: departments.filter { $0.parentOaID.map(known.contains) == true }) { $0.parentOaID ?? "" }
         // Import refuses cycles, but a push and a later import could still meet one: a department appears once at most.
@@ -88,18 +88,18 @@ public struct OADirectoryService: Sendable {
 
     /// All department names by oa id.
     public func departmentNames(_ admin: AdminIdentity) async throws -> [String: String] {
-        Dictionary(try await database.oaDepartments(tenantId: admin.tenantId).map { ($0.oaID, $0.name) }) { first, _ in first }
+        Dictionary(try await database.oaDirectory.oaDepartments(tenantId: admin.tenantId).map { ($0.oaID, $0.name) }) { first, _ in first }
     }
 
     public func users(_ admin: AdminIdentity, query: String, department: String?, limit: Int, offset: Int) async throws
         -> (total: Int, users: [OAUserRecord])
     {
-        try await database.oaUsers(tenantId: admin.tenantId, query: query, department: department?.nilIfEmpty, limit: limit,
+        try await database.oaDirectory.oaUsers(tenantId: admin.tenantId, query: query, department: department?.nilIfEmpty, limit: limit,
                                    offset: max(0, offset))
     }
 
     public func user(_ admin: AdminIdentity, oaID: String) async throws -> OAUserRecord {
-        guard let user = try await database.oaUser(tenantId: admin.tenantId, oaID: oaID) else {
+        guard let user = try await database.oaDirectory.oaUser(tenantId: admin.tenantId, oaID: oaID) else {
             throw YunqiaoDatabase.StoreError.notFound("OA user \(oaID)")
         }
         return user
@@ -107,8 +107,8 @@ public struct OADirectoryService: Sendable {
 
     /// The OA user's binding in each enterprise of the tenant (nil where unbound), in the enterprises' order.
     public func bindings(_ admin: AdminIdentity, oaID: String) async throws -> [(enterprise: EnterpriseRecord, binding: BindingEntry?)] {
-        let entries = try await database.bindingEntries(tenantId: admin.tenantId, oaUserID: oaID)
-        return try await database.enterprises(tenantId: admin.tenantId).map { enterprise in
+        let entries = try await database.bindings.bindingEntries(tenantId: admin.tenantId, oaUserID: oaID)
+        return try await database.integration.enterprises(tenantId: admin.tenantId).map { enterprise in
             (enterprise, entries.first { $0.binding.enterpriseId == enterprise.id })
         }
     }
@@ -129,23 +129,23 @@ public struct OADirectoryService: Sendable {
         }
         _ = try await user(admin, oaID: oaID)
         let hash = try await Passwords.hash(password)
-        try await database.setOAUserPassword(tenantId: admin.tenantId, oaID: oaID, passwordHash: hash, by: admin.actor)
+        try await database.oaDirectory.setOAUserPassword(tenantId: admin.tenantId, oaID: oaID, passwordHash: hash, by: admin.actor)
     }
 
     // MARK: OA keys
 
     public func keys(_ admin: AdminIdentity) async throws -> [OAKeyRecord] {
-        try await database.oaKeys(tenantId: admin.tenantId)
+        try await database.admins.oaKeys(tenantId: admin.tenantId)
     }
 
     /// Creates a key; the answer is the only place its value ever appears.
     public func createKey(_ admin: AdminIdentity, name: String) async throws -> (record: OAKeyRecord, key: String) {
         let key = Passwords.token(prefix: "yqoa_")
-        return (try await database.createOAKey(tenantId: admin.tenantId, name: name, key: key, by: admin.actor), key)
+        return (try await database.admins.createOAKey(tenantId: admin.tenantId, name: name, key: key, by: admin.actor), key)
     }
 
     public func revokeKey(_ admin: AdminIdentity, id: Int64) async throws {
-        try await database.revokeOAKey(tenantId: admin.tenantId, id: id, by: admin.actor)
+        try await database.admins.revokeOAKey(tenantId: admin.tenantId, id: id, by: admin.actor)
     }
 
     public init(database: YunqiaoDatabase) {

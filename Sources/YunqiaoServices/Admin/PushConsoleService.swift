@@ -16,19 +16,19 @@ public struct PushConsoleService: Sendable {
 
     // MARK: modules
 
-    public func modules(_ admin: AdminIdentity) async throws -> [OAModuleRecord] { try await database.oaModules(tenantId: admin.tenantId) }
+    public func modules(_ admin: AdminIdentity) async throws -> [OAModuleRecord] { try await database.pushRules.oaModules(tenantId: admin.tenantId) }
 
     public func module(_ admin: AdminIdentity, id: Int64) async throws -> OAModuleRecord {
-        try await database.oaModule(tenantId: admin.tenantId, id: id)
+        try await database.pushRules.oaModule(tenantId: admin.tenantId, id: id)
     }
 
     /// The mask of a module's action secret (`••••••••` + last 4), or nil when none is set.
-    public func actionSecretMask(_ module: OAModuleRecord) -> String? { database.actionSecretMask(of: module) }
+    public func actionSecretMask(_ module: OAModuleRecord) -> String? { database.pushRules.actionSecretMask(of: module) }
 
     public func createModule(_ admin: AdminIdentity, key: String, name: String, actionURL: String?, actionSecret: String?) async throws
         -> OAModuleRecord
     {
-        try await database.createOAModule(tenantId: admin.tenantId, key: key, name: name, actionURL: actionURL, actionSecret: actionSecret,
+        try await database.pushRules.createOAModule(tenantId: admin.tenantId, key: key, name: name, actionURL: actionURL, actionSecret: actionSecret,
                                           by: admin.actor)
     }
 
@@ -36,38 +36,38 @@ public struct PushConsoleService: Sendable {
     public func updateModule(_ admin: AdminIdentity, id: Int64, name: String, actionURL: String?, actionSecret: String?,
                       clearActionSecret: Bool) async throws -> OAModuleRecord
     {
-        try await database.updateOAModule(tenantId: admin.tenantId, id: id, key: nil, name: name, actionURL: actionURL,
+        try await database.pushRules.updateOAModule(tenantId: admin.tenantId, id: id, key: nil, name: name, actionURL: actionURL,
                                           actionSecret: actionSecret, clearActionSecret: clearActionSecret, by: admin.actor)
     }
 
     public func deleteModule(_ admin: AdminIdentity, id: Int64) async throws {
-        try await database.deleteOAModule(tenantId: admin.tenantId, id: id, by: admin.actor)
+        try await database.pushRules.deleteOAModule(tenantId: admin.tenantId, id: id, by: admin.actor)
     }
 
     // MARK: rules
 
-    public func rules(_ admin: AdminIdentity) async throws -> [YunqiaoDatabase.PushRuleDetail] {
-        try await database.pushRules(tenantId: admin.tenantId)
+    public func rules(_ admin: AdminIdentity) async throws -> [PushRuleDetail] {
+        try await database.pushRules.all(tenantId: admin.tenantId)
     }
 
-    public func rule(_ admin: AdminIdentity, id: Int64) async throws -> YunqiaoDatabase.PushRuleDetail {
-        try await database.pushRule(tenantId: admin.tenantId, id: id)
+    public func rule(_ admin: AdminIdentity, id: Int64) async throws -> PushRuleDetail {
+        try await database.pushRules.pushRule(tenantId: admin.tenantId, id: id)
     }
 
-    public func createRule(_ admin: AdminIdentity, name: String, source: String, enabled: Bool) async throws -> YunqiaoDatabase.PushRuleDetail {
-        try await database.createPushRule(tenantId: admin.tenantId, .init(name: name, source: source, enabled: enabled), by: admin.actor)
+    public func createRule(_ admin: AdminIdentity, name: String, source: String, enabled: Bool) async throws -> PushRuleDetail {
+        try await database.pushRules.createPushRule(tenantId: admin.tenantId, .init(name: name, source: source, enabled: enabled), by: admin.actor)
     }
 
     /// Name, source and switch; the targets stay as they are.
     public func updateRule(_ admin: AdminIdentity, id: Int64, name: String, source: String, enabled: Bool) async throws
-        -> YunqiaoDatabase.PushRuleDetail
+        -> PushRuleDetail
     {
-        try await database.updatePushRule(tenantId: admin.tenantId, id: id, .init(name: name, source: source, enabled: enabled),
+        try await database.pushRules.updatePushRule(tenantId: admin.tenantId, id: id, .init(name: name, source: source, enabled: enabled),
                                           by: admin.actor)
     }
 
     public func deleteRule(_ admin: AdminIdentity, id: Int64) async throws {
-        try await database.deletePushRule(tenantId: admin.tenantId, id: id, by: admin.actor)
+        try await database.pushRules.deletePushRule(tenantId: admin.tenantId, id: id, by: admin.actor)
     }
 
     /// A target as the console's form enters it.
@@ -88,13 +88,13 @@ public struct PushConsoleService: Sendable {
     /// Adds a target to a rule (`targetId` nil) or replaces one; the rule's other targets stay as they are. A refusal
     /// names the form's field (`target`, `type`, `quickApproval`), not the store's `targets[i].…`.
     public func saveTarget(_ admin: AdminIdentity, ruleId: Int64, targetId: Int64?, _ input: TargetInput) async throws
-        -> YunqiaoDatabase.PushRuleDetail
+        -> PushRuleDetail
     {
         let detail = try await rule(admin, id: ruleId)
         if let targetId, !detail.targets.contains(where: { $0.record.id == targetId }) {
             throw StoreError.notFound("target \(targetId) of push rule \(ruleId)")
         }
-        let entered = YunqiaoDatabase.PushTargetInput(id: targetId, enterpriseId: input.enterpriseId, appId: input.appId, type: input.type,
+        let entered = PushTargetInput(id: targetId, enterpriseId: input.enterpriseId, appId: input.appId, type: input.type,
                                                       quickApproval: input.quickApproval)
         var targets = detail.targets.map { target in
             target.record.id == targetId && targetId != nil ? entered : Self.input(target.record)
@@ -113,13 +113,13 @@ public struct PushConsoleService: Sendable {
         _ = try await replaceTargets(admin, detail, targets, entered: nil)
     }
 
-    private func replaceTargets(_ admin: AdminIdentity, _ detail: YunqiaoDatabase.PushRuleDetail,
-                                _ targets: [YunqiaoDatabase.PushTargetInput], entered: Int?) async throws -> YunqiaoDatabase.PushRuleDetail
+    private func replaceTargets(_ admin: AdminIdentity, _ detail: PushRuleDetail,
+                                _ targets: [PushTargetInput], entered: Int?) async throws -> PushRuleDetail
     {
         let rule = detail.rule
-        let input = YunqiaoDatabase.PushRuleInput(name: rule.name, source: rule.source, enabled: rule.enabled, targets: targets)
+        let input = PushRuleInput(name: rule.name, source: rule.source, enabled: rule.enabled, targets: targets)
         do {
-            return try await database.updatePushRule(tenantId: admin.tenantId, id: rule.id ?? 0, input, by: admin.actor)
+            return try await database.pushRules.updatePushRule(tenantId: admin.tenantId, id: rule.id ?? 0, input, by: admin.actor)
         } catch let StoreError.invalid(field, message) {
             throw StoreError.invalid(field: Self.formField(field, entered: entered), message: message)
         }
@@ -138,15 +138,15 @@ public struct PushConsoleService: Sendable {
         }
     }
 
-    private static func input(_ record: PushTargetRecord) -> YunqiaoDatabase.PushTargetInput {
+    private static func input(_ record: PushTargetRecord) -> PushTargetInput {
         .init(id: record.id, enterpriseId: record.enterpriseId, appId: record.appId, type: record.type, quickApproval: record.quickApproval)
     }
 
     /// Every (enterprise, app) pair of the tenant, for the target form's one select.
     public func appChoices(_ admin: AdminIdentity) async throws -> [(enterprise: EnterpriseRecord, app: AppRecord)] {
         var pairs: [(EnterpriseRecord, AppRecord)] = []
-        for enterprise in try await database.enterprises(tenantId: admin.tenantId) {
-            for app in try await database.apps(enterpriseId: enterprise.id ?? 0) { pairs.append((enterprise, app)) }
+        for enterprise in try await database.integration.enterprises(tenantId: admin.tenantId) {
+            for app in try await database.integration.apps(enterpriseId: enterprise.id ?? 0) { pairs.append((enterprise, app)) }
         }
         return pairs
     }
@@ -159,18 +159,18 @@ public struct PushConsoleService: Sendable {
         let entered = user.trimmingCharacters(in: .whitespaces)
         guard !entered.isEmpty else { throw StoreError.invalid(field: "oaUserID", message: "required") }
         var oaID = entered
-        if try await database.oaUser(tenantId: admin.tenantId, oaID: entered) == nil,
-           let byLogin = try await database.oaUser(tenantId: admin.tenantId, loginID: entered)
+        if try await database.oaDirectory.oaUser(tenantId: admin.tenantId, oaID: entered) == nil,
+           let byLogin = try await database.oaDirectory.oaUser(tenantId: admin.tenantId, loginID: entered)
         {
             oaID = byLogin.oaID
         }
-        let planned = try await database.planTestMessage(tenantId: admin.tenantId, ruleId: ruleId, targetId: targetId, oaUserID: oaID,
+        let planned = try await database.messages.planTestMessage(tenantId: admin.tenantId, ruleId: ruleId, targetId: targetId, oaUserID: oaID,
                                                          by: admin.actor)
         guard let delivery else { return planned }
         delivery.wake()
         let deadline = ContinuousClock.now + Self.testSendWait
         while ContinuousClock.now < deadline,
-              try await database.deliveryDetail(tenantId: admin.tenantId, id: planned.deliveryId).delivery.deliveryState == .pending
+              try await database.messages.deliveryDetail(tenantId: admin.tenantId, id: planned.deliveryId).delivery.deliveryState == .pending
         {
             try await Task.sleep(for: .milliseconds(50))
         }
@@ -179,26 +179,26 @@ public struct PushConsoleService: Sendable {
 
     // MARK: messages
 
-    public func messages(_ admin: AdminIdentity, _ filter: YunqiaoDatabase.MessageFilter) async throws -> YunqiaoDatabase.MessagePage {
-        try await database.messageLog(tenantId: admin.tenantId, filter: filter)
+    public func messages(_ admin: AdminIdentity, _ filter: MessageFilter) async throws -> MessagePage {
+        try await database.messages.messageLog(tenantId: admin.tenantId, filter: filter)
     }
 
-    public func message(_ admin: AdminIdentity, id: Int64) async throws -> YunqiaoDatabase.MessageDetail {
-        try await database.messageDetail(tenantId: admin.tenantId, id: id)
+    public func message(_ admin: AdminIdentity, id: Int64) async throws -> MessageDetail {
+        try await database.messages.messageDetail(tenantId: admin.tenantId, id: id)
     }
 
-    public func deadLetters(_ admin: AdminIdentity, limit: Int, offset: Int) async throws -> (items: [YunqiaoDatabase.DeadLetter], total: Int) {
-        try await database.deadLetters(tenantId: admin.tenantId, limit: limit, offset: offset)
+    public func deadLetters(_ admin: AdminIdentity, limit: Int, offset: Int) async throws -> (items: [DeadLetter], total: Int) {
+        try await database.messages.deadLetters(tenantId: admin.tenantId, limit: limit, offset: offset)
     }
 
     public func resend(_ admin: AdminIdentity, deliveryId: Int64) async throws -> DeliveryRecord {
-        let record = try await database.resendDelivery(tenantId: admin.tenantId, id: deliveryId, by: admin.actor)
+        let record = try await database.messages.resendDelivery(tenantId: admin.tenantId, id: deliveryId, by: admin.actor)
         delivery?.wake()
         return record
     }
 
     public func resendAll(_ admin: AdminIdentity) async throws -> Int {
-        let count = try await database.resendDeadLetters(tenantId: admin.tenantId, by: admin.actor)
+        let count = try await database.messages.resendDeadLetters(tenantId: admin.tenantId, by: admin.actor)
         if count > 0 { delivery?.wake() }
         return count
     }
@@ -222,7 +222,7 @@ public struct PushConsoleService: Sendable {
         var offset = 0
         let pageSize = 500
         while offset < Self.overviewLimit {
-            let page = try await database.messageLog(tenantId: admin.tenantId, filter: .init(limit: pageSize, offset: offset))
+            let page = try await database.messages.messageLog(tenantId: admin.tenantId, filter: .init(limit: pageSize, offset: offset))
             let todays = page.items.prefix { $0.message.acceptedAt >= midnight }
             for item in todays {
                 messages += 1

@@ -84,10 +84,10 @@ public struct FirstVisitFlow: Sendable {
     public func visit(appId id: Int64?) async throws -> Visit {
         guard let id else { throw Refusal(404, "fv_app_not_found") }
         let (app, enterprise): (AppRecord, EnterpriseRecord)
-        do { (app, enterprise) = try await database.app(id: id) } catch YunqiaoError.notFound {
+        do { (app, enterprise) = try await database.integration.app(id: id) } catch YunqiaoError.notFound {
             throw Refusal(404, "fv_app_not_found")
         }
-        let domain = try await database.externalDomain(tenantId: enterprise.tenantId)
+        let domain = try await database.integration.externalDomain(tenantId: enterprise.tenantId)
         return Visit(app: app, enterprise: enterprise, appId: id, externalDomain: domain)
     }
 
@@ -95,7 +95,7 @@ public struct FirstVisitFlow: Sendable {
     public func start(_ visit: Visit) async throws -> (authorizeURL: String, state: String) {
         guard let redirectURI = Self.redirectURI(visit) else { throw Refusal(503, "fv_domain_unset") }
         let state = Passwords.token(bytes: 24)
-        try await database.persist(key: Self.statePrefix + state, value: JSONEncoder().encode(PendingState(appId: visit.appId)),
+        try await database.admins.persist(key: Self.statePrefix + state, value: JSONEncoder().encode(PendingState(appId: visit.appId)),
                                    expiresAt: Date(timeIntervalSinceNow: Self.lifetime))
         let query = PercentEncoding.query(["client_id": visit.app.appID, "response_type": "code", "redirect_uri": redirectURI, "state": state])
         return (Self.authorizeBase(visit.enterprise.baseURL) + "/open-apis/authen/v1/authorize" + query, state)
@@ -107,7 +107,7 @@ public struct FirstVisitFlow: Sendable {
                          logger: Logger) async throws -> Arrival
     {
         guard let state = state?.nilIfEmpty, let cookieState, Passwords.constantTimeEquals(cookieState, state),
-              let stored = try await database.takePersisted(key: Self.statePrefix + state),
+              let stored = try await database.admins.takePersisted(key: Self.statePrefix + state),
               let pending = try? JSONDecoder().decode(PendingState.self, from: stored), pending.appId == visit.appId
         else { throw Refusal(400, "fv_state_expired") }
         if denied { throw Refusal(400, "fv_denied") }
@@ -131,10 +131,10 @@ public struct FirstVisitFlow: Sendable {
         }
 
         let enterpriseId = visit.app.enterpriseId
-        if let binding = try await database.binding(enterpriseId: enterpriseId, unionID: info.unionID) { return .bound(binding) }
-        let settings = try await database.bindingSettings(tenantId: visit.enterprise.tenantId, enterpriseId: enterpriseId)
+        if let binding = try await database.bindings.binding(enterpriseId: enterpriseId, unionID: info.unionID) { return .bound(binding) }
+        let settings = try await database.bindings.bindingSettings(tenantId: visit.enterprise.tenantId, enterpriseId: enterpriseId)
         if settings.autoBindEnabled,
-           let binding = try await database.autoBindUser(tenantId: visit.enterprise.tenantId, enterpriseId: enterpriseId, unionID: info.unionID,
+           let binding = try await database.bindings.autoBindUser(tenantId: visit.enterprise.tenantId, enterpriseId: enterpriseId, unionID: info.unionID,
                                                          fields: settings.fields, by: AuditActor("feishu:\(info.unionID)"))
         {
             logger.info("first visit: bound automatically",
@@ -143,18 +143,18 @@ public struct FirstVisitFlow: Sendable {
         }
 
         // The mirror's view of the user when it has them (its ids are the sync app's), else what the login told.
-        let listed = try await database.mirrorUser(enterpriseId: enterpriseId, id: info.unionID)?.user
+        let listed = try await database.mirror.mirrorUser(enterpriseId: enterpriseId, id: info.unionID)?.user
         let ticket = BindTicket(appId: visit.appId, enterpriseId: enterpriseId, unionID: info.unionID, openID: listed?.openID ?? info.openID,
                                 userID: listed?.userID ?? info.userID, name: listed?.name ?? info.name)
         let token = Passwords.token(bytes: 24)
-        try await database.persist(key: Self.ticketPrefix + token, value: JSONEncoder().encode(ticket),
+        try await database.admins.persist(key: Self.ticketPrefix + token, value: JSONEncoder().encode(ticket),
                                    expiresAt: Date(timeIntervalSinceNow: Self.lifetime))
         return .loginForm(token: token, ticket: ticket)
     }
 
     /// The ticket of an open OA login form, or a refusal when it expired or belongs to another app.
     public func ticket(_ visit: Visit, token: String?) async throws -> BindTicket {
-        guard let token = token?.nilIfEmpty, let stored = try await database.persistedValue(key: Self.ticketPrefix + token),
+        guard let token = token?.nilIfEmpty, let stored = try await database.admins.persistedValue(key: Self.ticketPrefix + token),
               let ticket = try? JSONDecoder().decode(BindTicket.self, from: stored.value), ticket.appId == visit.appId
         else { throw Refusal(400, "fv_form_expired") }
         return ticket
@@ -172,7 +172,7 @@ public struct FirstVisitFlow: Sendable {
         let user: OAUserRecord?
         switch try await oaLogin?.check(tenantId: tenantId, loginID: loginID, password: password) ?? .embedded {
         case .embedded:
-            let found = loginID.isEmpty ? nil : try await database.oaUser(tenantId: tenantId, loginID: loginID)
+            let found = loginID.isEmpty ? nil : try await database.oaDirectory.oaUser(tenantId: tenantId, loginID: loginID)
             if let found, found.status == "active", let hash = found.passwordHash, try await Passwords.verify(password, hash: hash) {
                 user = found
             } else {
@@ -180,7 +180,7 @@ public struct FirstVisitFlow: Sendable {
             }
         case .valid(let oaUserID):
             // The OA vouches for the login; the user must be an active user of the bridge's OA directory.
-            guard let found = try await database.oaUser(tenantId: tenantId, oaID: oaUserID), found.status == "active" else {
+            guard let found = try await database.oaDirectory.oaUser(tenantId: tenantId, oaID: oaUserID), found.status == "active" else {
                 await throttle.succeeded(username: throttleName)
                 logger.warning("first visit: the OA accepted a login the OA directory does not hold",
                                metadata: ["app": "\(visit.appId)", "oa.login": "\(loginID)", "oa.user": "\(oaUserID)"])
@@ -203,19 +203,19 @@ public struct FirstVisitFlow: Sendable {
 
         let binding: BindingRecord
         do {
-            binding = try await database.bind(tenantId: tenantId, enterpriseId: ticket.enterpriseId, oaUserID: user.oaID, unionID: ticket.unionID,
+            binding = try await database.bindings.bind(tenantId: tenantId, enterpriseId: ticket.enterpriseId, oaUserID: user.oaID, unionID: ticket.unionID,
                                               method: "manual",
                                               signedIn: SignedInFeishuUser(openID: ticket.openID, userID: ticket.userID, name: ticket.name),
                                               by: AuditActor("oa:\(user.loginID)"))
         } catch YunqiaoError.invalid(let field, _) {
             // Bound meanwhile (another tab, auto-bind): that binding counts. Else the OA account is someone else's.
-            if let existing = try await database.binding(enterpriseId: ticket.enterpriseId, unionID: ticket.unionID) {
-                try await database.removePersisted(key: Self.ticketPrefix + token)
+            if let existing = try await database.bindings.binding(enterpriseId: ticket.enterpriseId, unionID: ticket.unionID) {
+                try await database.admins.removePersisted(key: Self.ticketPrefix + token)
                 return .bound(existing)
             }
             return .again(key: field == "oaUserID" ? "fv_oa_taken" : "fv_bind_failed", status: 409, retryAfter: nil)
         }
-        try await database.removePersisted(key: Self.ticketPrefix + token)
+        try await database.admins.removePersisted(key: Self.ticketPrefix + token)
         logger.info("first visit: bound by OA login",
                     metadata: ["app": "\(visit.appId)", "feishu.union_id": "\(ticket.unionID)", "oa.user": "\(user.oaID)"])
         return .bound(binding)
@@ -228,7 +228,7 @@ public struct FirstVisitFlow: Sendable {
         case .none: return nil
         case .custom(let url): return url
         case .oaApp(let id):
-            guard let entry = try? await database.homepageApp(tenantId: visit.enterprise.tenantId, id: id) else { return nil }
+            guard let entry = try? await database.integration.homepageApp(tenantId: visit.enterprise.tenantId, id: id) else { return nil }
             if entry.url.hasPrefix("/"), !entry.url.hasPrefix("//"), let domain = visit.externalDomain { return domain + entry.url }
             return entry.url
         }

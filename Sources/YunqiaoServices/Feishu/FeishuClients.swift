@@ -36,6 +36,6 @@ public actor FeishuClients {
 
     /// The client of an app of an enterprise (its secret unsealed from the store).
     public func client(enterprise: EnterpriseRecord, app: AppRecord, database: YunqiaoDatabase) throws -> FeishuClient {
-        client(baseURL: enterprise.baseURL, credentials: FeishuCredentials(appID: app.appID, appSecret: try database.secret(of: app)))
+        client(baseURL: enterprise.baseURL, credentials: FeishuCredentials(appID: app.appID, appSecret: try database.integration.secret(of: app)))
     }
 }

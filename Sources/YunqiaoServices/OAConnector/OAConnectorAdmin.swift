@@ -90,23 +90,23 @@ public struct OAConnectorAdmin: Sendable {
     static let defaultInterval = 60
 
     public func view(_ admin: AdminIdentity) async throws -> OAConnectorView {
-        let lastRun = try await database.oaConnectorRuns(tenantId: admin.tenantId, limit: 1).first
-        guard let connector = try await database.oaConnector(tenantId: admin.tenantId) else {
+        let lastRun = try await database.oaConnectors.oaConnectorRuns(tenantId: admin.tenantId, limit: 1).first
+        guard let connector = try await database.oaConnectors.oaConnector(tenantId: admin.tenantId) else {
             return OAConnectorView(configured: false, enabled: false, intervalMinutes: Self.defaultInterval,
                                    loginCheck: OALoginCheck.embedded.rawValue, running: false, lastRun: lastRun.map(OAConnectorRunView.init))
         }
-        return OAConnectorView(configured: true, baseURL: connector.baseURL, secret: database.secretMask(of: connector), enabled: connector.enabled,
+        return OAConnectorView(configured: true, baseURL: connector.baseURL, secret: database.oaConnectors.secretMask(of: connector), enabled: connector.enabled,
                                intervalMinutes: connector.intervalMinutes, loginCheck: connector.loginCheck.rawValue,
                                updatedBy: connector.updatedBy, updatedAt: connector.updatedAt, running: lastRun?.status == .running,
                                lastRun: lastRun.map(OAConnectorRunView.init))
     }
 
     public func save(_ admin: AdminIdentity, _ input: OAConnectorInput) async throws -> OAConnectorView {
-        let stored = try await database.oaConnector(tenantId: admin.tenantId)
+        let stored = try await database.oaConnectors.oaConnector(tenantId: admin.tenantId)
         let settings = OAConnectorSettings(baseURL: input.baseURL, secret: input.secret, enabled: input.enabled ?? stored?.enabled ?? false,
                                            intervalMinutes: input.intervalMinutes ?? stored?.intervalMinutes ?? Self.defaultInterval,
                                            loginCheck: input.loginCheck?.nilIfEmpty ?? stored?.loginCheck.rawValue ?? OALoginCheck.embedded.rawValue)
-        try await database.saveOAConnector(tenantId: admin.tenantId, settings, by: admin.actor)
+        try await database.oaConnectors.saveOAConnector(tenantId: admin.tenantId, settings, by: admin.actor)
         return try await view(admin)
     }
 
@@ -123,18 +123,18 @@ public struct OAConnectorAdmin: Sendable {
     }
 
     public func runs(_ admin: AdminIdentity, limit: Int = 50) async throws -> [OAConnectorRunView] {
-        try await database.oaConnectorRuns(tenantId: admin.tenantId, limit: limit).map(OAConnectorRunView.init)
+        try await database.oaConnectors.oaConnectorRuns(tenantId: admin.tenantId, limit: limit).map(OAConnectorRunView.init)
     }
 
     public func run(_ admin: AdminIdentity, id: Int64) async throws -> OAConnectorRunView {
-        guard let run = try await database.oaConnectorRun(tenantId: admin.tenantId, id: id) else {
+        guard let run = try await database.oaConnectors.oaConnectorRun(tenantId: admin.tenantId, id: id) else {
             throw YunqiaoDatabase.StoreError.notFound("OA connector run \(id)")
         }
         return OAConnectorRunView(run)
     }
 
     private func requireConfigured(_ admin: AdminIdentity) async throws {
-        guard try await database.oaConnector(tenantId: admin.tenantId) != nil else {
+        guard try await database.oaConnectors.oaConnector(tenantId: admin.tenantId) != nil else {
             throw YunqiaoError.conflict(field: "baseURL", message: "configure the OA connector first")
         }
     }

@@ -47,7 +47,7 @@ public struct OAConnectorPuller: Sendable {
     }
 
     func client(_ connector: OAConnectorRecord) throws -> OAConnectorClient {
-        OAConnectorClient(baseURL: connector.baseURL, secret: try database.secret(of: connector), httpClient: httpClient,
+        OAConnectorClient(baseURL: connector.baseURL, secret: try database.oaConnectors.secret(of: connector), httpClient: httpClient,
                           timeout: limits.timeout, maxResponseBytes: limits.maxResponseBytes)
     }
 
@@ -73,7 +73,7 @@ public struct OAConnectorPuller: Sendable {
             logger.warning("OA pull failed", metadata: metadata.merging(["error": "\(outcome.error ?? "")"]) { $1 })
         }
         do {
-            return try await database.finishOAConnectorRun(run, outcome)
+            return try await database.oaConnectors.finishOAConnectorRun(run, outcome)
         } catch {
             logger.error("could not store the OA pull's outcome", metadata: ["error": "\(error)"])
             return run
@@ -88,7 +88,7 @@ public struct OAConnectorPuller: Sendable {
     func pull(tenantId: Int64, logger: Logger) async -> OAConnectorRunOutcome {
         var outcome = OAConnectorRunOutcome(status: .failed)
         do {
-            guard let connector = try await database.oaConnector(tenantId: tenantId) else {
+            guard let connector = try await database.oaConnectors.oaConnector(tenantId: tenantId) else {
                 throw PullFailure(description: "the OA connector is not configured")
             }
             let client = try client(connector)
@@ -97,7 +97,7 @@ public struct OAConnectorPuller: Sendable {
             let userItems = try await fetchAll(.users, client, pages: &outcome.pagesFetched)
             outcome.usersFetched = userItems.count
 
-            let state = try await database.oaDirectoryState(tenantId: tenantId)
+            let state = try await database.oaDirectory.oaDirectoryState(tenantId: tenantId)
             let checked = Self.validate(departments: departmentItems, users: userItems, existingLogins: state.logins)
             guard checked.errors.isEmpty else {
                 let items = Set(checked.errors.map { "\($0.list)#\($0.index ?? -1)" }).count
@@ -105,7 +105,7 @@ public struct OAConnectorPuller: Sendable {
                 outcome.error = "\(items) item\(items == 1 ? " has" : "s have") errors; nothing was applied. First: \(checked.errors[0])"
                 return outcome
             }
-            outcome.result = try await database.importOADirectory(tenantId: tenantId, departments: checked.departments, users: checked.users,
+            outcome.result = try await database.oaDirectory.importOADirectory(tenantId: tenantId, departments: checked.departments, users: checked.users,
                                                                   mode: .replace, by: Self.actor)
             outcome.status = .succeeded
         } catch let failure as PullFailure {
@@ -226,7 +226,7 @@ public struct OAConnectorPuller: Sendable {
     /// `oa_reach` (an HTTP answer), `oa_auth` (the secret is accepted), `oa_departments`, `oa_users` (the contract's
     /// JSON). Steps after a failure are skipped.
     public func check(tenantId: Int64) async throws -> CheckResult {
-        guard let connector = try await database.oaConnector(tenantId: tenantId) else {
+        guard let connector = try await database.oaConnectors.oaConnector(tenantId: tenantId) else {
             throw YunqiaoDatabase.StoreError.invalid(field: "baseURL", message: "configure the OA connector first")
         }
         // An admin waits for the answer: at most 10 s per request.

@@ -56,13 +56,13 @@ public struct OAConnectorScheduler: Service, Sendable {
                        by actor: AuditActor) async throws -> (run: OAConnectorRunRecord, started: Bool)
     {
         if let run = await runs.running(tenantId) { return (run, false) }
-        let (run, started) = try await puller.database.startOAConnectorRun(tenantId: tenantId, source: source, by: actor)
+        let (run, started) = try await puller.database.oaConnectors.startOAConnectorRun(tenantId: tenantId, source: source, by: actor)
         guard started else { return (run, false) }
         let puller = self.puller
         guard await runs.start(key: tenantId, run: run, body: { await puller.finish(run) }) else {
             var outcome = OAConnectorRunOutcome(status: .failed)
             outcome.error = "the server is shutting down"
-            try await puller.database.finishOAConnectorRun(run, outcome)
+            try await puller.database.oaConnectors.finishOAConnectorRun(run, outcome)
             throw YunqiaoError.unavailable("the server is shutting down; try again after it restarts")
         }
         return (run, true)
@@ -71,14 +71,14 @@ public struct OAConnectorScheduler: Service, Sendable {
     /// Starts the runs that are due. A failure (the store, one tenant) is logged; the schedule goes on.
     func startDue(now: Date = Date()) async {
         let connectors: [OAConnectorRecord]
-        do { connectors = try await puller.database.enabledOAConnectors() } catch {
+        do { connectors = try await puller.database.oaConnectors.enabledOAConnectors() } catch {
             logger.error("OA connector schedule: cannot read the connectors", metadata: ["error": "\(error)"])
             return
         }
         let minute = timing.minute / .seconds(1)
         for connector in connectors where await runs.running(connector.tenantId) == nil {
             do {
-                if let last = try await puller.database.lastOAConnectorRunStart(tenantId: connector.tenantId),
+                if let last = try await puller.database.oaConnectors.lastOAConnectorRunStart(tenantId: connector.tenantId),
                    now.timeIntervalSince(last) < Double(connector.intervalMinutes) * minute
                 {
                     continue

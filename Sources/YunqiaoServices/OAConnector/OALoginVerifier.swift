@@ -24,9 +24,9 @@ public struct OALoginVerifier: Sendable {
     }
 
     func check(tenantId: Int64, loginID: String, password: String) async throws -> Outcome {
-        guard let connector = try await database.oaConnector(tenantId: tenantId), connector.loginCheck == .external else { return .embedded }
+        guard let connector = try await database.oaConnectors.oaConnector(tenantId: tenantId), connector.loginCheck == .external else { return .embedded }
         guard !loginID.isEmpty, !password.isEmpty else { return .invalid }
-        let client = OAConnectorClient(baseURL: connector.baseURL, secret: try database.secret(of: connector), httpClient: httpClient,
+        let client = OAConnectorClient(baseURL: connector.baseURL, secret: try database.oaConnectors.secret(of: connector), httpClient: httpClient,
                                        timeout: timeout, maxResponseBytes: 64 * 1024)
         do {
             switch try await client.verifyLogin(loginID: loginID, password: password) {

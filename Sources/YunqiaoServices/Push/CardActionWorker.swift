@@ -12,7 +12,7 @@ import YunqiaoStore
 ///
 /// - Each recorded action (``CardActionRecord``) is POSTed to its module's `actionURL` as ``OAActionWebhook`` describes:
 ///   signed, 5 s deadline, the same body on every attempt (the OA dedupes by `actionId`).
-/// - 2xx: the todo becomes approved or rejected (``YunqiaoDatabase/changeTodo(tenantId:source:todoId:state:by:at:)``),
+/// - 2xx: the todo becomes approved or rejected (``MessageRepository/changeTodo(tenantId:source:todoId:state:by:at:)``),
 ///   which queues the update of every card of the todo; ``todoChanged`` wakes the worker that sends them.
 /// - No answer or 5xx: another attempt after a back-off, at most `retry.maxAttempts` (``Configuration/retry``) in all.
 /// - 4xx, the attempts used up, or no webhook configured: the action failed. Its card is set back to the pending style
@@ -86,9 +86,9 @@ public struct CardActionWorker: Service, Sendable {
     /// record stays claimed until its lease runs out.
     func processDue() async {
         while !Task.isCancelled {
-            let jobs: [YunqiaoDatabase.CardActionJob]
+            let jobs: [CardActionJob]
             do {
-                jobs = try await database.claimDueCardActions(limit: configuration.batch, now: Date(), lease: lease)
+                jobs = try await database.outbox.claimDueCardActions(limit: configuration.batch, now: Date(), lease: lease)
             } catch {
                 logger.error("quick approval: cannot read due actions", metadata: ["error": "\(error)"])
                 return
@@ -101,7 +101,7 @@ public struct CardActionWorker: Service, Sendable {
     }
 
     /// One attempt of one action, and what follows from it.
-    func process(_ job: YunqiaoDatabase.CardActionJob) async {
+    func process(_ job: CardActionJob) async {
         let action = job.action
         var metadata: Logger.Metadata = ["card_action.id": "\(action.actionId)", "card_action.attempt": "\(action.attempts)"]
         do {
@@ -133,7 +133,7 @@ public struct CardActionWorker: Service, Sendable {
                 if let next = configuration.retry.nextAttempt(afterAttempt: action.attempts, retryable: true, now: Date()) {
                     logger.info("quick approval: the OA could not be reached, will try again",
                                 metadata: metadata.merging(["error": "\(error)", "retry.at": "\(next)"]) { $1 })
-                    try await database.retryCardAction(action.actionId, at: next, result: "\(error) (attempt \(action.attempts) of \(maxAttempts))",
+                    try await database.outbox.retryCardAction(action.actionId, at: next, result: "\(error) (attempt \(action.attempts) of \(maxAttempts))",
                                                        lease: lease)
                 } else {
                     logger.warning("quick approval: the OA could not be reached, giving up",
@@ -149,54 +149,54 @@ public struct CardActionWorker: Service, Sendable {
     }
 
     /// The OA did it: the todo becomes approved or rejected and its cards are updated.
-    private func accepted(_ job: YunqiaoDatabase.CardActionJob, status: UInt) async throws {
+    private func accepted(_ job: CardActionJob, status: UInt) async throws {
         let action = job.action
         let state: TodoState = action.todoAction == .approve ? .approved : .rejected
         var result = "HTTP \(status)"
         do {
-            let change = try await database.changeTodo(tenantId: action.tenantId, source: action.source, todoId: action.todoId, state: state,
+            let change = try await database.messages.changeTodo(tenantId: action.tenantId, source: action.source, todoId: action.todoId, state: state,
                                                        by: action.operatorOaUserID, at: Date())
             if change.changed { todoChanged() }
-        } catch let error as YunqiaoDatabase.TodoChangeError {
+        } catch let error as TodoChangeError {
             // The OA accepted, yet the todo was handled meanwhile (another state through the OA API): that one stays.
             result += "; the todo was not changed: \(error)"
         }
-        try await database.finishCardAction(action.actionId, .done, result: result, lease: lease)
+        try await database.outbox.finishCardAction(action.actionId, .done, result: result, lease: lease)
     }
 
     /// The action failed: recorded, and the card goes back to the pending style with `note` (unless the todo was
     /// handled meanwhile: its own card update shows that).
-    private func fail(_ job: YunqiaoDatabase.CardActionJob, result: String, note: (zh: String, en: String)) async throws {
+    private func fail(_ job: CardActionJob, result: String, note: (zh: String, en: String)) async throws {
         let action = job.action
-        try await database.finishCardAction(action.actionId, .failed, result: result, lease: lease)
+        try await database.outbox.finishCardAction(action.actionId, .failed, result: result, lease: lease)
         let cardError = await restoreCard(job, note: note)
         if let cardError {
             logger.warning("quick approval: the card could not be set back to pending",
                            metadata: ["card_action.id": "\(action.actionId)", "error": "\(cardError)"])
         }
-        try await database.setCardActionCardError(action.actionId, cardError)
+        try await database.outbox.setCardActionCardError(action.actionId, cardError)
     }
 
     /// PATCHes the card to the pending style with a note; answers why it could not (nil: done or not needed).
-    private func restoreCard(_ job: YunqiaoDatabase.CardActionJob, note: (zh: String, en: String)) async -> String? {
+    private func restoreCard(_ job: CardActionJob, note: (zh: String, en: String)) async -> String? {
         guard let message = job.message else { return "the message is gone" }
         guard let messageID = job.feishuMessageID else { return "the card has no Feishu message id" }
         let deliveryId = job.action.deliveryId
         do {
             // Held against the card-update queue: a todo made final meanwhile gets its final style after this PATCH.
-            guard try await database.holdCard(deliveryId: deliveryId, lease: lease) else { return nil }
+            guard try await database.outbox.holdCard(deliveryId: deliveryId, lease: lease) else { return nil }
         } catch {
             return "\(error)"
         }
         let failure = await patchPending(job, message: message, messageID: messageID, note: note)
-        do { try await database.releaseCard(deliveryId: deliveryId, lease: lease) } catch {
+        do { try await database.outbox.releaseCard(deliveryId: deliveryId, lease: lease) } catch {
             logger.error("quick approval: the card's hold could not be released", metadata: ["delivery.id": "\(deliveryId)", "error": "\(error)"])
         }
         todoChanged()  // a card update queued while the card was held is due now
         return failure
     }
 
-    private func patchPending(_ job: YunqiaoDatabase.CardActionJob, message: PushMessage, messageID: String,
+    private func patchPending(_ job: CardActionJob, message: PushMessage, messageID: String,
                               note: (zh: String, en: String)) async -> String?
     {
         do {
@@ -204,7 +204,7 @@ public struct CardActionWorker: Service, Sendable {
                                                   todoState: .pending, language: configuration.language)
             let text = configuration.language == .zhCN ? "快捷审批未完成：\(note.zh)。请重试，或在 OA 中处理。"
                 : "Quick approval did not go through: \(note.en). Try again, or handle it in the OA."
-            let (app, enterprise) = try await database.app(id: job.appId)
+            let (app, enterprise) = try await database.integration.app(id: job.appId)
             let client = try await clients.client(enterprise: enterprise, app: app, database: database)
             try await client.updateCard(messageID: messageID, card: CardNote.adding(text, to: rendered.content))
             return nil

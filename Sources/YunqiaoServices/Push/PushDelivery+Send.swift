@@ -24,7 +24,7 @@ extension PushDelivery {
 
     // MARK: messages
 
-    private func send(_ job: YunqiaoDatabase.DeliveryJob) async -> YunqiaoDatabase.DeliveryOutcome {
+    private func send(_ job: DeliveryJob) async -> DeliveryOutcome {
         do {
             guard let unionID = job.unionID else { return .dead(error: "not bound: no union id") }
             let message = try await message(job.messageId)
@@ -51,7 +51,7 @@ extension PushDelivery {
 
     // MARK: card updates
 
-    private func update(_ job: YunqiaoDatabase.CardUpdateJob) async -> YunqiaoDatabase.CardUpdateOutcome {
+    private func update(_ job: CardUpdateJob) async -> CardUpdateOutcome {
         do {
             let message = try await message(job.messageId)
             let client = try await client(tenantId: job.tenantId, appId: job.appId)
@@ -88,7 +88,7 @@ extension PushDelivery {
     // MARK: outcomes
 
     /// A failed attempt: retry after a back-off while the error is retryable and attempts remain, else dead.
-    private func failed(_ error: any Error, attempts: Int) -> YunqiaoDatabase.DeliveryOutcome {
+    private func failed(_ error: any Error, attempts: Int) -> DeliveryOutcome {
         // Cancelled (the service group gave up waiting at shutdown): not an attempt; the next start sends it.
         if error is CancellationError || Task.isCancelled { return .released }
         let (retryable, text) = Self.describe(error)
@@ -120,7 +120,7 @@ extension PushDelivery {
         }
     }
 
-    private func record(delivery job: YunqiaoDatabase.DeliveryJob, _ outcome: YunqiaoDatabase.DeliveryOutcome) async {
+    private func record(delivery job: DeliveryJob, _ outcome: DeliveryOutcome) async {
         var metadata: Logger.Metadata = ["push.delivery": "\(job.id)", "push.message": "\(job.messageId)", "push.app": "\(job.appId)"]
         let result: String
         switch outcome {
@@ -144,7 +144,7 @@ extension PushDelivery {
         // Cancelled at shutdown: the store cannot be written now, and the lease runs out anyway.
         if case .released = outcome, Task.isCancelled { return }
         do {
-            try await database.finishDeliveries([(job.id, outcome)], lease: lease, at: configuration.now())
+            try await database.outbox.finishDeliveries([(job.id, outcome)], lease: lease, at: configuration.now())
         } catch {
             // The lease runs out and the delivery is sent again with the same uuid: nothing is duplicated.
             logger.error("push: cannot record a delivery", metadata: metadata.merging(["error": "\(error)"]) { $1 })
@@ -152,7 +152,7 @@ extension PushDelivery {
         if case .dead = outcome { apps.remove(job.appId) }
     }
 
-    private func record(card job: YunqiaoDatabase.CardUpdateJob, _ outcome: YunqiaoDatabase.CardUpdateOutcome) async {
+    private func record(card job: CardUpdateJob, _ outcome: CardUpdateOutcome) async {
         var metadata: Logger.Metadata = ["push.delivery": "\(job.deliveryId)", "push.card_update": "\(job.id)"]
         let result: String
         switch outcome {
@@ -170,7 +170,7 @@ extension PushDelivery {
         Counter(label: "yunqiao_push_card_updates_total", dimensions: [("result", result)]).increment()
         if case .released = outcome, Task.isCancelled { return }
         do {
-            try await database.finishCardUpdates([(job.id, outcome)], lease: lease, at: configuration.now())
+            try await database.outbox.finishCardUpdates([(job.id, outcome)], lease: lease, at: configuration.now())
         } catch {
             logger.error("push: cannot record a card update", metadata: metadata.merging(["error": "\(error)"]) { $1 })
         }
@@ -181,7 +181,7 @@ extension PushDelivery {
     /// The accepted message (cached: a message to a thousand recipients is read once).
     private func message(_ id: Int64) async throws -> PushMessage {
         if let cached = messages.get(id) { return cached }
-        guard let record = try await database.pushMessages(ids: [id])[id] else { throw PushDeliveryError.messageMissing(id) }
+        guard let record = try await database.outbox.pushMessages(ids: [id])[id] else { throw PushDeliveryError.messageMissing(id) }
         let message: PushMessage
         do { message = try record.message() } catch { throw PushDeliveryError.unreadableMessage(id) }
         messages.set(id, message)
@@ -192,7 +192,7 @@ extension PushDelivery {
     private func client(tenantId: Int64, appId: Int64) async throws -> FeishuClient {
         let now = configuration.now()
         if let cached = apps.get(appId), now.timeIntervalSince(cached.fetched) < 60 { return cached.client }
-        let (app, enterprise) = try await database.app(tenantId: tenantId, id: appId)
+        let (app, enterprise) = try await database.integration.app(tenantId: tenantId, id: appId)
         let client: FeishuClient
         do { client = try await clients.client(enterprise: enterprise, app: app, database: database) } catch {
             throw PushDeliveryError.secretUnreadable(app: app.name)

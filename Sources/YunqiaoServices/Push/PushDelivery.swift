@@ -58,8 +58,8 @@ public struct PushDeliveryConfiguration: Sendable {
 public actor PushDelivery: Service {
     /// A claimed piece of work.
     enum Job: Sendable {
-        case delivery(YunqiaoDatabase.DeliveryJob)
-        case cardUpdate(YunqiaoDatabase.CardUpdateJob)
+        case delivery(DeliveryJob)
+        case cardUpdate(CardUpdateJob)
 
         var appId: Int64 {
             switch self {
@@ -146,7 +146,7 @@ public actor PushDelivery: Service {
         let now = configuration.now()
         if wake.timer, now.timeIntervalSince(lastRenewal) >= configuration.lease / 3 {
             lastRenewal = now
-            try await database.renewOutboxLeases(lease, now: now)
+            try await database.outbox.renewOutboxLeases(lease, now: now)
         }
         var more = false
         if wake.start || wake.newWork || wake.timer || wake.again || backlogged.contains(where: { (queues[$0]?.count ?? 0) < refill }) {
@@ -180,8 +180,8 @@ public actor PushDelivery: Service {
         let full = Set(queues.filter { $0.value.count >= refill }.keys)
         let limit = configuration.batchSize
         do {
-            let deliveries = try await database.claimDueDeliveries(limit: limit, perApp: refill, now: now, lease: lease, excludingApps: full)
-            let cards = try await database.claimDueCardUpdates(limit: limit, perApp: refill, now: now, lease: lease, excludingApps: full)
+            let deliveries = try await database.outbox.claimDueDeliveries(limit: limit, perApp: refill, now: now, lease: lease, excludingApps: full)
+            let cards = try await database.outbox.claimDueCardUpdates(limit: limit, perApp: refill, now: now, lease: lease, excludingApps: full)
             var claimed: [Int64: Int] = [:]
             for job in deliveries {
                 enqueue(.delivery(job))
@@ -247,17 +247,17 @@ public actor PushDelivery: Service {
         let jobs = queues.values.flatMap { $0 }
         queues = [:]
         queued = 0
-        let deliveries = jobs.compactMap { job -> (id: Int64, outcome: YunqiaoDatabase.DeliveryOutcome)? in
+        let deliveries = jobs.compactMap { job -> (id: Int64, outcome: DeliveryOutcome)? in
             if case .delivery(let delivery) = job { return (delivery.id, .released) }
             return nil
         }
-        let cards = jobs.compactMap { job -> (id: Int64, outcome: YunqiaoDatabase.CardUpdateOutcome)? in
+        let cards = jobs.compactMap { job -> (id: Int64, outcome: CardUpdateOutcome)? in
             if case .cardUpdate(let card) = job { return (card.id, .released) }
             return nil
         }
         do {
-            try await database.finishDeliveries(deliveries, lease: lease, at: configuration.now())
-            try await database.finishCardUpdates(cards, lease: lease, at: configuration.now())
+            try await database.outbox.finishDeliveries(deliveries, lease: lease, at: configuration.now())
+            try await database.outbox.finishCardUpdates(cards, lease: lease, at: configuration.now())
         } catch {
             // Their leases run out: another worker (or this one after the restart) takes them then.
             logger.warning("push: cannot give back queued deliveries at shutdown", metadata: ["error": "\(error)"])

@@ -51,7 +51,7 @@ public struct PushTargetView: Encodable, Sendable {
     var type: String
     var quickApproval: Bool
 
-    init(_ target: YunqiaoDatabase.PushRuleDetail.Target) {
+    init(_ target: PushRuleDetail.Target) {
         id = target.record.id ?? 0
         enterpriseId = target.record.enterpriseId
         enterpriseName = target.enterprise.name
@@ -73,7 +73,7 @@ public struct PushRuleView: Encodable, Sendable {
     var createdAt: Date
     var updatedAt: Date
 
-    public init(_ detail: YunqiaoDatabase.PushRuleDetail) {
+    public init(_ detail: PushRuleDetail) {
         id = detail.rule.id ?? 0
         name = detail.rule.name
         source = detail.rule.source
@@ -109,7 +109,7 @@ public struct MessageSummaryView: Encodable, Sendable {
     var acceptedAt: Date
     var deliveries: DeliveryCounts
 
-    public init(_ summary: YunqiaoDatabase.MessageSummary) {
+    public init(_ summary: MessageSummary) {
         id = summary.message.id ?? 0
         source = summary.message.source
         idempotencyKey = summary.message.idempotencyKey
@@ -170,7 +170,7 @@ public struct DeliveryView: Encodable, Sendable {
     var updatedAt: Date
     var cardUpdate: CardUpdateView?
 
-    public init(_ detail: YunqiaoDatabase.DeliveryDetail) {
+    public init(_ detail: DeliveryDetail) {
         let delivery = detail.delivery
         id = delivery.id ?? 0
         messageId = delivery.messageId
@@ -223,7 +223,7 @@ public struct MessageDetailView: Encodable, Sendable {
     /// The message as accepted.
     var message: PushMessage?
 
-    public init(_ detail: YunqiaoDatabase.MessageDetail) {
+    public init(_ detail: MessageDetail) {
         id = detail.message.id ?? 0
         source = detail.message.source
         idempotencyKey = detail.message.idempotencyKey
@@ -247,7 +247,7 @@ public struct DeadLetterView: Encodable, Sendable {
     var source: String
     var delivery: DeliveryView
 
-    public init(_ letter: YunqiaoDatabase.DeadLetter) {
+    public init(_ letter: DeadLetter) {
         kind = letter.kind
         messageId = letter.message.id ?? 0
         title = letter.message.title
@@ -277,7 +277,7 @@ public struct AcceptedMessageView: Encodable, Sendable {
     var status = "accepted"
     var deliveries: Deliveries
 
-    public init(_ accepted: YunqiaoDatabase.AcceptedMessage) {
+    public init(_ accepted: AcceptedMessage) {
         id = accepted.id
         deliveries = Deliveries(planned: accepted.planned, skipped: accepted.skipped)
     }

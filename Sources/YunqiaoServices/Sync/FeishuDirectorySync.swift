@@ -46,10 +46,10 @@ public struct FeishuDirectorySync: Sendable {
 
     /// Stores a new `running` run (so callers can show it at once); ``finish(_:enterprise:progress:)`` does the work.
     public func start(enterprise: EnterpriseRecord) async throws -> SyncRunRecord {
-        guard let enterpriseId = enterprise.id, try await database.apps(enterpriseId: enterpriseId).first != nil else {
+        guard let enterpriseId = enterprise.id, try await database.integration.apps(enterpriseId: enterpriseId).first != nil else {
             throw SyncError.noApp(enterprise: enterprise.name)
         }
-        return try await database.startSyncRun(enterpriseId: enterpriseId, kind: "feishu")
+        return try await database.mirror.startSyncRun(enterpriseId: enterpriseId, kind: "feishu")
     }
 
     /// Runs a started run to its end and stores its report. Never throws: a failure is the report's status.
@@ -64,12 +64,12 @@ public struct FeishuDirectorySync: Sendable {
         let started = ContinuousClock.now
         var report = SyncReport()
         do {
-            guard let app = try await database.apps(enterpriseId: enterpriseId).first else {
+            guard let app = try await database.integration.apps(enterpriseId: enterpriseId).first else {
                 throw SyncError.noApp(enterprise: enterprise.name)
             }
             let client = try await clients.client(enterprise: enterprise, app: app, database: database).recording(into: recorder)
             let reader = FeishuDirectoryReader(client: client)
-            async let current = database.mirror(enterpriseId: enterpriseId)
+            async let current = database.mirror.directory(enterpriseId: enterpriseId)
             let snapshot = try await reader.read(progress: progress)
             let read = ContinuousClock.now
             let mirror = try await current
@@ -77,7 +77,7 @@ public struct FeishuDirectorySync: Sendable {
             let verdict = vanished.isEmpty ? VanishedVerdict() : try await reader.verdict(on: vanished, mirror: mirror)
             let plan = SyncPlanner.plan(mirror: mirror, snapshot: snapshot, verdict: verdict)
             let planned = ContinuousClock.now
-            try await database.apply(plan, enterpriseId: enterpriseId)
+            try await database.mirror.apply(plan, enterpriseId: enterpriseId)
             logger.info("sync phases", metadata: [
                 "sync.read.ms": "\((read - started).milliseconds)", "sync.plan.ms": "\((planned - read).milliseconds)",
                 "sync.apply.ms": "\((ContinuousClock.now - planned).milliseconds)",
@@ -108,7 +108,7 @@ public struct FeishuDirectorySync: Sendable {
         Timer(label: "yunqiao_sync_run_duration_seconds", dimensions: [("kind", run.kind)], preferredDisplayUnit: .seconds)
             .recordNanoseconds(Int64(elapsed.components.seconds) * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
         do {
-            try await database.finishSyncRun(run, report: report)
+            try await database.mirror.finishSyncRun(run, report: report)
         } catch {
             logger.error("could not store the sync report", metadata: ["error": "\(error)"])
         }
@@ -120,9 +120,9 @@ extension FeishuDirectorySync {
     /// Auto-bind runs after every successful mode-1 sync when the enterprise enabled it (seed 4.2.4).
     func autoBindIfEnabled(_ enterprise: EnterpriseRecord, logger: Logger) async throws {
         guard let id = enterprise.id else { return }
-        let settings = try await database.bindingSettings(tenantId: enterprise.tenantId, enterpriseId: id)
+        let settings = try await database.bindings.bindingSettings(tenantId: enterprise.tenantId, enterpriseId: id)
         guard settings.autoBindEnabled else { return }
-        let result = try await database.autoBind(tenantId: enterprise.tenantId, enterpriseId: id, fields: settings.fields, by: AuditActor("sync"))
+        let result = try await database.bindings.autoBind(tenantId: enterprise.tenantId, enterpriseId: id, fields: settings.fields, by: AuditActor("sync"))
         logger.info("auto-bind after sync", metadata: [
             "binding.bound": "\(result.bound)", "binding.conflicts": "\(result.conflicts)", "binding.unmatched": "\(result.unmatched)",
         ])

@@ -27,7 +27,7 @@ public struct SyncCoordinator: Service, Sendable {
             var report = SyncReport()
             report.status = .failed
             report.error = "the server is shutting down"
-            try await sync.database.finishSyncRun(run, report: report)
+            try await sync.database.mirror.finishSyncRun(run, report: report)
             throw YunqiaoError.unavailable("the server is shutting down; try again after it restarts")
         }
         return (run, true)

@@ -124,11 +124,3 @@ struct OutboxQueue: Sendable {
     /// An error as stored: at most 1 000 characters.
     static func clip(_ text: String) -> String { text.count <= 1000 ? text : String(text.prefix(1000)) + "…" }
 }
-
-extension YunqiaoDatabase {
-    /// Extends every outbox lease `lease.owner` holds (the workers' heartbeat); answers how many.
-    @discardableResult
-    public func renewOutboxLeases(_ lease: OutboxLease, now: Date = Date()) async throws -> Int {
-        try await write { db in try OutboxQueue.all.reduce(0) { $0 + (try $1.renew(db, lease: lease, now: now)) } }
-    }
-}

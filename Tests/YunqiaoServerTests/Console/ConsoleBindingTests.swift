@@ -18,7 +18,7 @@ struct ConsoleBindingTests {
     static func scenario(_ env: APIEnvironment) async throws -> (id: Int64, users: [String: UserView]) {
         let (id, users) = try await BindingAPITests.syncedEnterprise(env)
         let tenant = env.tenantId
-        try await env.database.upsertOAUsers([
+        try await env.database.oaDirectory.upsertOAUsers([
             OAUserRecord(tenantId: tenant, oaID: "1001", loginID: "zhang", name: "兼职者OA", employeeNo: "e-multi"),
             OAUserRecord(tenantId: tenant, oaID: "1002", loginID: "root1", name: "根成员一OA", mobile: "139 0000 0001"),
             OAUserRecord(tenantId: tenant, oaID: "1003", loginID: "r2a", name: "甲", mobile: "13900000002"),

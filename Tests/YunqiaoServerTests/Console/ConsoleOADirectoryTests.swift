@@ -24,7 +24,7 @@ struct ConsoleOADirectoryTests {
             let answer = try await env.login(username: username, password: APIEnvironment.password)
             #expect(answer.status == .seeOther)
             let cookie = try #require(answer.cookie("yq_session"))
-            let stored = try #require(try await env.database.persistedValue(key: "hbs." + cookie))
+            let stored = try #require(try await env.database.admins.persistedValue(key: "hbs." + cookie))
             let session = try JSONDecoder().decode(AdminSession.self, from: stored.value)
             return Browser(client: env.client, cookie: cookie, csrf: session.csrfToken)
         }
@@ -143,7 +143,7 @@ struct ConsoleOADirectoryTests {
             let users = try await browser.upload("/console/oa/import", fields: [("sheet", "users"), ("mode", "replace")],
                                                  file: ("users.xlsx", "application/octet-stream", xlsx))
             #expect(users.headers[.location]?.hasPrefix("/console/oa?imported=users&created=1") == true, "\(users)")
-            #expect(try await env.database.oaUser(tenantId: env.tenantId, loginID: "zhao")?.name == "赵六")
+            #expect(try await env.database.oaDirectory.oaUser(tenantId: env.tenantId, loginID: "zhao")?.name == "赵六")
             let audit = try await env.api.get("audit?action=oaDirectory.import").items(AuditEntry.self)
             #expect(audit.count == 2 && audit.allSatisfy { $0.actor == "admin" })
             #expect(audit.first?.after?["mode"] == "replace")
@@ -171,8 +171,8 @@ struct ConsoleOADirectoryTests {
             #expect(answer.text.contains("部门 &quot;D9&quot; 不存在"))
             #expect(answer.text.contains("oa_id &quot;2001&quot; 重复（首次出现在第 2 行）"))
             #expect(answer.text.contains(#"<option value="users" selected>"#))
-            #expect(try await env.database.oaUser(tenantId: env.tenantId, loginID: "zhao") == nil)
-            #expect(try await env.database.oaUsers(tenantId: env.tenantId).total == 3)
+            #expect(try await env.database.oaDirectory.oaUser(tenantId: env.tenantId, loginID: "zhao") == nil)
+            #expect(try await env.database.oaDirectory.oaUsers(tenantId: env.tenantId).total == 3)
         }
     }
 
@@ -206,7 +206,7 @@ struct ConsoleOADirectoryTests {
             let missing = try await browser.post("/console/oa/users/1001/password", [("password", "long enough 1"),
                                                                                      ("passwordConfirm", "long enough 1")], csrf: false)
             #expect(missing.status == .forbidden)
-            #expect(try await env.database.oaDepartments(tenantId: env.tenantId).isEmpty)
+            #expect(try await env.database.oaDirectory.oaDepartments(tenantId: env.tenantId).isEmpty)
         }
     }
 
@@ -234,7 +234,7 @@ struct ConsoleOADirectoryTests {
             let saved = try await browser.post("/console/oa/users/1001/password", [("password", "张三的 OA 密码"),
                                                                                    ("passwordConfirm", "张三的 OA 密码")])
             #expect(saved.status == .seeOther && saved.headers[.location] == "/console/oa/users/1001?passwordSet=1")
-            let user = try #require(try await env.database.oaUser(tenantId: env.tenantId, oaID: "1001"))
+            let user = try #require(try await env.database.oaDirectory.oaUser(tenantId: env.tenantId, oaID: "1001"))
             #expect(try await Passwords.verify("张三的 OA 密码", hash: try #require(user.passwordHash)))
             let after = try await browser.get("/console/oa/users/1001?passwordSet=1")
             #expect(after.text.contains("密码已设置") && after.text.contains(#"<span class="badge badge-ok">已设置</span>"#))
@@ -258,15 +258,15 @@ struct ConsoleOADirectoryTests {
             // The key works on the OA API, and is never shown again.
             let listed = try await browser.get("/console/oa/keys")
             #expect(!listed.text.contains(key) && listed.text.contains("OA 生产"))
-            #expect(try await env.database.useOAKey(key) != nil)
-            let id = try #require(try await env.database.oaKeys(tenantId: env.tenantId).first?.id)
+            #expect(try await env.database.admins.useOAKey(key) != nil)
+            let id = try #require(try await env.database.admins.oaKeys(tenantId: env.tenantId).first?.id)
             // Another tenant cannot revoke it.
             let bob = try await Browser.signIn(env, username: "bob")
             #expect(try await bob.post("/console/oa/keys/\(id)/revoke").status == .notFound)
             let revoked = try await browser.post("/console/oa/keys/\(id)/revoke")
             #expect(revoked.status == .seeOther && revoked.headers[.location] == "/console/oa/keys?keyRevoked=1")
             #expect(try await browser.get("/console/oa/keys?keyRevoked=1").text.contains("密钥已吊销"))
-            #expect(try await env.database.useOAKey(key) == nil)
+            #expect(try await env.database.admins.useOAKey(key) == nil)
         }
     }
 
@@ -280,7 +280,7 @@ struct ConsoleOADirectoryTests {
             #expect(try await bob.post("/console/oa/users/1001/password", [("password", "long enough"), ("passwordConfirm", "long enough")])
                 .status == .notFound)
             #expect(try await env.otherAPI.put("oa-users/1001/password", #"{"password":"long enough"}"#).status == .notFound)
-            #expect(try await env.database.oaUser(tenantId: env.tenantId, oaID: "1001")?.passwordHash == nil)
+            #expect(try await env.database.oaDirectory.oaUser(tenantId: env.tenantId, oaID: "1001")?.passwordHash == nil)
         }
     }
 
@@ -291,7 +291,7 @@ struct ConsoleOADirectoryTests {
             try await Self.seed(env)
             let set = try await env.api.put("oa-users/1001/password", #"{"password":"a good password"}"#)
             #expect(set.status == .noContent && set.text.isEmpty)
-            let hash = try #require(try await env.database.oaUser(tenantId: env.tenantId, oaID: "1001")?.passwordHash)
+            let hash = try #require(try await env.database.oaDirectory.oaUser(tenantId: env.tenantId, oaID: "1001")?.passwordHash)
             #expect(hash.hasPrefix("$2"))
             #expect(try await Passwords.verify("a good password", hash: hash))
             #expect(try await env.api.put("oa-users/1001/password", #"{"password":"short"}"#).error
@@ -300,7 +300,7 @@ struct ConsoleOADirectoryTests {
             #expect(try await env.api.put("oa-users/1001/password", #"{}"#).error?.field == "password")
             #expect(try await env.api.put("oa-users/9999/password", #"{"password":"a good password"}"#).status == .notFound)
             // Percent-encoded ids are decoded.
-            try await env.database.upsertOAUsers([OAUserRecord(tenantId: env.tenantId, oaID: "A/1 二", loginID: "a1", name: "甲")])
+            try await env.database.oaDirectory.upsertOAUsers([OAUserRecord(tenantId: env.tenantId, oaID: "A/1 二", loginID: "a1", name: "甲")])
             #expect(try await env.api.put("oa-users/A%2F1%20%E4%BA%8C/password", #"{"password":"a good password"}"#).status == .noContent)
             // A console session needs its CSRF token.
             let session = try await env.session(csrf: false)

@@ -79,7 +79,7 @@ struct ConsolePushTests {
             #expect(twice.status == .badRequest && twice.text.contains("已存在标识为 approval 的模块"))
 
             // Edit: the key is fixed, an empty secret keeps the stored one, "remove" clears it.
-            let module = try #require(try await env.database.oaModule(tenantId: env.tenantId, key: "approval"))
+            let module = try #require(try await env.database.pushRules.oaModule(tenantId: env.tenantId, key: "approval"))
             let id = try #require(module.id)
             let form = try await browser.get("/console/push/modules/\(id)/edit")
             #expect(form.text.contains(#"<code id="module-key">approval</code>"#) && form.text.contains(#"placeholder="••••••••7Q2x""#))
@@ -87,14 +87,14 @@ struct ConsolePushTests {
             let renamed = try await browser.post("/console/push/modules/\(id)/edit", [("name", "审批流程"), ("actionURL", "https://oa.example.com/a"),
                                                                                     ("actionSecret", "")])
             #expect(renamed.status == .seeOther)
-            let kept = try #require(try await env.database.oaModule(tenantId: env.tenantId, key: "approval"))
-            #expect(kept.name == "审批流程" && env.database.actionSecretMask(of: kept) == "••••••••7Q2x")
+            let kept = try #require(try await env.database.pushRules.oaModule(tenantId: env.tenantId, key: "approval"))
+            #expect(kept.name == "审批流程" && env.database.pushRules.actionSecretMask(of: kept) == "••••••••7Q2x")
             let refused = try await browser.post("/console/push/modules/\(id)/edit", [("name", ""), ("actionSecret", "another-secret-value-1")])
             #expect(refused.status == .badRequest && refused.text.contains(#"data-field="name">必填"#) && !refused.text.contains("another-secret"))
             #expect(refused.text.contains(#"<code id="module-key">approval</code>"#))
             _ = try await browser.post("/console/push/modules/\(id)/edit", [("name", "审批流程"), ("clearActionSecret", "on")])
-            let cleared = try #require(try await env.database.oaModule(tenantId: env.tenantId, key: "approval"))
-            #expect(env.database.actionSecretMask(of: cleared) == nil)
+            let cleared = try #require(try await env.database.pushRules.oaModule(tenantId: env.tenantId, key: "approval"))
+            #expect(env.database.pushRules.actionSecretMask(of: cleared) == nil)
             #expect(try await browser.get("/console/push/modules").text.contains("未设置"))
 
             // Delete: refused while a rule takes its messages, with the rule named; allowed after.
@@ -107,7 +107,7 @@ struct ConsolePushTests {
             #expect(inUse.text.contains("模块 approval 是推送规则 审批推送 的消息来源；请先修改或删除这些规则"))
             #expect(try await browser.post("/console/push/rules/\(rule)/delete").headers[.location] == "/console/push/rules?deleted=1")
             #expect(try await browser.post("/console/push/modules/\(id)/delete").headers[.location] == "/console/push/modules?deleted=1")
-            #expect(try await env.database.oaModules(tenantId: env.tenantId).isEmpty)
+            #expect(try await env.database.pushRules.oaModules(tenantId: env.tenantId).isEmpty)
             let audit = try await env.api.get("audit?action=oaModule").items(AuditEntry.self)
             #expect(Set(audit.map(\.action)) == ["oaModule.create", "oaModule.update", "oaModule.delete"])
             #expect(audit.allSatisfy { $0.actor == "admin" && !"\($0.before ?? [:])\($0.after ?? [:])".contains(Self.secret) })
@@ -161,7 +161,7 @@ struct ConsolePushTests {
             #expect(wrongPair.status == .badRequest && wrongPair.text.contains(#"data-field="target">企业 \#(enterprise + 100) 不存在"#))
 
             // Edit a target: the form filled in, then saved as a card.
-            let rule = try await env.database.pushRule(tenantId: env.tenantId, id: id)
+            let rule = try await env.database.pushRules.pushRule(tenantId: env.tenantId, id: id)
             let target = try #require(rule.targets.first?.record.id)
             let editForm = try await browser.get("/console/push/rules/\(id)?target=\(target)")
             #expect(editForm.text.contains(#"action="/console/push/rules/\#(id)/targets/\#(target)""#) && editForm.text.contains("编辑推送目标"))
@@ -169,7 +169,7 @@ struct ConsolePushTests {
             let edited = try await browser.post("/console/push/rules/\(id)/targets/\(target)",
                                                 [("target", "\(enterprise):\(apps[0])"), ("type", "card")])
             #expect(edited.status == .seeOther)
-            let saved = try await env.database.pushRule(tenantId: env.tenantId, id: id)
+            let saved = try await env.database.pushRules.pushRule(tenantId: env.tenantId, id: id)
             #expect(saved.targets.map(\.record.type) == ["card"] && saved.targets.first?.record.id == target)
             let second = try await browser.post("/console/push/rules/\(id)/targets", [("target", "\(enterprise):\(apps[1])"), ("type", "rich")])
             #expect(second.status == .seeOther)
@@ -180,7 +180,7 @@ struct ConsolePushTests {
             // Delete a target; edit the rule: disabled, every module.
             #expect(try await browser.post("/console/push/rules/\(id)/targets/\(target)/delete").headers[.location]
                 == "/console/push/rules/\(id)?targetDeleted=1")
-            #expect(try await env.database.pushRule(tenantId: env.tenantId, id: id).targets.map(\.record.type) == ["rich"])
+            #expect(try await env.database.pushRules.pushRule(tenantId: env.tenantId, id: id).targets.map(\.record.type) == ["rich"])
             #expect(try await browser.post("/console/push/rules/\(id)/targets/\(target)/delete").status == .notFound)
             let editRule = try await browser.get("/console/push/rules/\(id)/edit")
             #expect(editRule.text.contains(#"value="日报推送""#) && editRule.text.contains(#"<option value="daily-report" selected>"#))
@@ -202,13 +202,13 @@ struct ConsolePushTests {
     static func deliveryScenario(_ env: APIEnvironment, _ browser: Browser) async throws -> (rule: Int64, target: Int64, enterprise: Int64) {
         let (enterprise, _) = try await ConsoleBindingTests.scenario(env)
         #expect(try await env.api.post("enterprises/\(enterprise)/auto-bind").status == .ok)
-        let app = try #require(try await env.database.apps(enterpriseId: enterprise).first?.id)
+        let app = try #require(try await env.database.integration.apps(enterpriseId: enterprise).first?.id)
         try await Self.createModule(browser)
         let rule = try await Self.createRule(browser)
         let added = try await browser.post("/console/push/rules/\(rule)/targets",
                                            [("target", "\(enterprise):\(app)"), ("type", "todo"), ("quickApproval", "on")])
         #expect(added.status == .seeOther)
-        let target = try #require(try await env.database.pushRule(tenantId: env.tenantId, id: rule).targets.first?.record.id)
+        let target = try #require(try await env.database.pushRules.pushRule(tenantId: env.tenantId, id: rule).targets.first?.record.id)
         return (rule, target, enterprise)
     }
 
@@ -223,7 +223,7 @@ struct ConsolePushTests {
                 let location = try #require(sent.headers[.location])
                 #expect(location.hasPrefix("/console/push/messages/") && location.hasSuffix("?testSent=1"))
                 let messageId = try #require(Int64(location.dropFirst("/console/push/messages/".count).prefix { $0.isNumber }))
-                let detail = try await env.database.messageDetail(tenantId: env.tenantId, id: messageId)
+                let detail = try await env.database.messages.messageDetail(tenantId: env.tenantId, id: messageId)
                 let delivery = try #require(detail.deliveries.first?.delivery)
                 #expect(delivery.oaUserID == "1001" && delivery.deliveryState == .sent, "\(delivery)")
                 let feishuID = try #require(delivery.feishuMessageID)
@@ -252,7 +252,7 @@ struct ConsolePushTests {
                                           body: "**李四** 请假 1 天", fields: [PushMessage.Field(label: "天数", value: "1")],
                                           links: PushMessage.Links(pc: "https://oa.example.com/wf/\(index)"),
                                           todo: index == 54 ? PushMessage.Todo(id: "wf-54", actions: ["approve"]) : nil)
-                _ = try await env.database.acceptMessage(tenantId: env.tenantId, message, by: "oa:test")
+                _ = try await env.database.messages.acceptMessage(tenantId: env.tenantId, message, by: "oa:test")
             }
             let log = try await browser.get("/console/push/messages")
             #expect(log.status == .ok && log.text.contains(#"id="tab-push-messages" class="current""#))
@@ -267,7 +267,7 @@ struct ConsolePushTests {
             #expect(try await browser.get("/console/push/messages?state=skipped&q=%E7%94%B3%E8%AF%B7%2054").text.contains("共 1 · 1–1"))
             #expect(try await browser.get("/console/push/messages?state=dead").text.contains("没有符合条件的消息"))
             #expect(try await browser.get("/console/push/messages?source=approval&recipient=1002").text.contains("没有符合条件的消息"))
-            let skipped = try #require(try await env.database.messageLog(tenantId: env.tenantId, filter: .init(text: "请假申请 54")).items.first)
+            let skipped = try #require(try await env.database.messages.messageLog(tenantId: env.tenantId, filter: .init(text: "请假申请 54")).items.first)
             let skippedPage = try await browser.get("/console/push/messages/\(skipped.message.id ?? 0)")
             #expect(skippedPage.text.contains("跳过：未绑定") && skippedPage.text.contains(#"<code>wf-54</code> <span class="badge">待处理</span>"#))
             #expect(skippedPage.text.contains(#"<pre id="message-body">**李四** 请假 1 天</pre>"#))
@@ -285,8 +285,8 @@ struct ConsolePushTests {
 
     /// Fails every due delivery for good, as the worker does after its last attempt.
     static func killDue(_ env: APIEnvironment) async throws {
-        let jobs = try await env.database.claimDueDeliveries(limit: 100, now: Date().addingTimeInterval(60), lease: .test)
-        try await env.database.finishDeliveries(jobs.map { ($0.id, .dead(error: "Feishu 230020: rate limited, 8 attempts")) }, lease: .test,
+        let jobs = try await env.database.outbox.claimDueDeliveries(limit: 100, now: Date().addingTimeInterval(60), lease: .test)
+        try await env.database.outbox.finishDeliveries(jobs.map { ($0.id, .dead(error: "Feishu 230020: rate limited, 8 attempts")) }, lease: .test,
                                                 at: Date())
     }
 
@@ -294,11 +294,11 @@ struct ConsolePushTests {
         try await APIEnvironment.with(emulator: true) { env in
             let browser = try await Browser.signIn(env)
             _ = try await Self.deliveryScenario(env, browser)
-            let accepted = try await env.database.acceptMessage(
+            let accepted = try await env.database.messages.acceptMessage(
                 tenantId: env.tenantId, PushMessage(source: "approval", idempotencyKey: "req-1", recipients: ["1001", "1002"], title: "报销审批"),
                 by: "oa:test")
             #expect(accepted.planned == 2)
-            let pending = try await env.database.messageDetail(tenantId: env.tenantId, id: accepted.id).deliveries.map(\.delivery)
+            let pending = try await env.database.messages.messageDetail(tenantId: env.tenantId, id: accepted.id).deliveries.map(\.delivery)
             let notDead = try #require(pending.first?.id)
             let stillPending = try await browser.post("/console/push/deliveries/\(notDead)/resend", [("back", "dead-letters")])
             #expect(stillPending.status == .conflict && stillPending.text.contains("只有失败或跳过的投递"))
@@ -316,7 +316,7 @@ struct ConsolePushTests {
             let one = try await browser.post("/console/push/deliveries/\(notDead)/resend", [("back", "message"), ("message", "\(accepted.id)")])
             #expect(one.headers[.location] == "/console/push/messages/\(accepted.id)?resent=1")
             #expect(try await browser.get("/console/push/messages/\(accepted.id)?resent=1").text.contains("已重新排队发送"))
-            let after = try await env.database.deadLetters(tenantId: env.tenantId)
+            let after = try await env.database.messages.deadLetters(tenantId: env.tenantId)
             #expect(after.total == 1)
             // All of them, after a confirmation.
             try await Self.killDue(env)
@@ -327,7 +327,7 @@ struct ConsolePushTests {
             let done = try await browser.get("/console/push/dead-letters?resentAll=2")
             #expect(done.text.contains("已重新排队 2 条死信") && done.text.contains("没有死信。") && !done.text.contains(#"id="resend-all-link""#))
             #expect(try await browser.get("/console/push/dead-letters/resend-all").text.contains(#"id="resend-all-none""#))
-            let states = try await env.database.messageDetail(tenantId: env.tenantId, id: accepted.id).deliveries.map(\.delivery.deliveryState)
+            let states = try await env.database.messages.messageDetail(tenantId: env.tenantId, id: accepted.id).deliveries.map(\.delivery.deliveryState)
             #expect(states == [.pending, .pending])
             let audit = try await env.api.get("audit?action=delivery").items(AuditEntry.self)
             #expect(Set(audit.map(\.action)) == ["delivery.resend", "delivery.resendAll"])
@@ -342,15 +342,15 @@ struct ConsolePushTests {
             let (enterprise, apps) = try await Self.enterpriseWithApps(env)
             let browser = try await Browser.signIn(env)
             try await Self.createModule(browser)
-            let module = try #require(try await env.database.oaModule(tenantId: env.tenantId, key: "approval")?.id)
+            let module = try #require(try await env.database.pushRules.oaModule(tenantId: env.tenantId, key: "approval")?.id)
             let rule = try await Self.createRule(browser)
             _ = try await browser.post("/console/push/rules/\(rule)/targets", [("target", "\(enterprise):\(apps[0])"), ("type", "text")])
-            let target = try #require(try await env.database.pushRule(tenantId: env.tenantId, id: rule).targets.first?.record.id)
-            try await env.database.upsertOAUsers([OAUserRecord(tenantId: env.tenantId, oaID: "1005", loginID: "li", name: "李四")])
-            let accepted = try await env.database.acceptMessage(
+            let target = try #require(try await env.database.pushRules.pushRule(tenantId: env.tenantId, id: rule).targets.first?.record.id)
+            try await env.database.oaDirectory.upsertOAUsers([OAUserRecord(tenantId: env.tenantId, oaID: "1005", loginID: "li", name: "李四")])
+            let accepted = try await env.database.messages.acceptMessage(
                 tenantId: env.tenantId, PushMessage(source: "approval", idempotencyKey: "req-1", recipients: ["1005"], title: "机密标题"),
                 by: "oa:test")
-            let delivery = try #require(try await env.database.messageDetail(tenantId: env.tenantId, id: accepted.id).deliveries.first?.delivery.id)
+            let delivery = try #require(try await env.database.messages.messageDetail(tenantId: env.tenantId, id: accepted.id).deliveries.first?.delivery.id)
 
             let posts: [(String, [(String, String)])] = [
                 ("/console/push/modules/new", [("key", "hr"), ("name", "人事")]),
@@ -391,8 +391,8 @@ struct ConsolePushTests {
             #expect(!(try await bob.get("/console/push/rules/\(bobRule)").text.contains("审批助手")))
 
             // Nothing changed for the admin.
-            #expect(try await env.database.oaModule(tenantId: env.tenantId, id: module).name == "审批")
-            #expect(try await env.database.pushRule(tenantId: env.tenantId, id: rule).targets.map(\.record.type) == ["text"])
+            #expect(try await env.database.pushRules.oaModule(tenantId: env.tenantId, id: module).name == "审批")
+            #expect(try await env.database.pushRules.pushRule(tenantId: env.tenantId, id: rule).targets.map(\.record.type) == ["text"])
         }
     }
 }

@@ -198,8 +198,8 @@ struct AdminAPITests {
             let keptEmpty = try await env.api.put("apps/\(app.id)", #"{"name":"云桥 OA","appID":"cli_a1b2c3d4e5f6","appSecret":""}"#)
             answers.append(keptEmpty)
             #expect(try keptEmpty.decode(AppView.self).appSecret == "••••••••7Qz9")
-            let stored = try #require(try await env.database.apps(enterpriseId: enterprise.id).first)
-            #expect(try env.database.secret(of: stored) == secret)
+            let stored = try #require(try await env.database.integration.apps(enterpriseId: enterprise.id).first)
+            #expect(try env.database.integration.secret(of: stored) == secret)
             #expect(!stored.sealedSecret.contains(secret))
             let secondSecret = "An0ther-Secret-Value-K8wX"
             let replaced = try await env.api.put("apps/\(app.id)", #"{"name":"云桥 OA","appID":"cli_a1b2c3d4e5f6","appSecret":"\#(secondSecret)"}"#)
@@ -231,7 +231,7 @@ struct AdminAPITests {
             // Nowhere: answers, stored audit entries, logs.
             for secretText in [secret, secondSecret] {
                 for answer in answers { #expect(!answer.text.contains(secretText), "\(answer)") }
-                let rows = try await env.database.auditLog(tenantId: env.tenantId, filter: AuditFilter(limit: 500))
+                let rows = try await env.database.admins.auditLog(tenantId: env.tenantId, filter: AuditFilter(limit: 500))
                 #expect(!rows.contains { ($0.before ?? "").contains(secretText) || ($0.after ?? "").contains(secretText) })
                 #expect(!env.logs.text.contains(secretText))
             }

@@ -28,7 +28,7 @@ struct BindingAPITests {
         try await APIEnvironment.with(emulator: true) { env in
             let (enterprise, users) = try await Self.syncedEnterprise(env)
             let tenant = env.tenantId
-            try await env.database.upsertOAUsers([
+            try await env.database.oaDirectory.upsertOAUsers([
                 OAUserRecord(tenantId: tenant, oaID: "1001", loginID: "zhang", name: "兼职者", employeeNo: "e-multi"),
                 OAUserRecord(tenantId: tenant, oaID: "1002", loginID: "root1", name: "根成员一", mobile: "139 0000 0001"),
                 OAUserRecord(tenantId: tenant, oaID: "1003", loginID: "r2a", name: "甲", mobile: "13900000002"),
@@ -80,7 +80,7 @@ struct BindingAPITests {
     @Test func autoBindRunsAfterEverySyncWhenEnabled() async throws {
         try await APIEnvironment.with(emulator: true) { env in
             let (enterprise, _) = try await AdminAPIFeishuTests.emulatorEnterprise(env)
-            try await env.database.upsertOAUsers([
+            try await env.database.oaDirectory.upsertOAUsers([
                 OAUserRecord(tenantId: env.tenantId, oaID: "7", loginID: "deep", name: "最深处", mobile: "13900000004"),
             ])
             let settings = try await env.api.put("enterprises/\(enterprise.id)/binding-settings",

@@ -34,7 +34,7 @@ struct BindingSheetAPITests {
     static func setUp(_ env: APIEnvironment) async throws -> (id: Int64, users: [String: UserView]) {
         let (id, users) = try await BindingAPITests.syncedEnterprise(env)
         let tenant = env.tenantId
-        try await env.database.upsertOAUsers([
+        try await env.database.oaDirectory.upsertOAUsers([
             OAUserRecord(tenantId: tenant, oaID: "1001", loginID: "oa-root1", name: "根一", mobile: "139 0000 0001", email: "Root1@Example.com"),
             OAUserRecord(tenantId: tenant, oaID: "1002", loginID: "oa-root2", name: "根二", mobile: "0086-139-0000-0002"),
             OAUserRecord(tenantId: tenant, oaID: "1003", loginID: "oa-multi", name: "兼职", mobile: "13900000003", employeeNo: "e-multi"),

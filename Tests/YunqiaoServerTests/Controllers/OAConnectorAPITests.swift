@@ -50,7 +50,7 @@ struct OAConnectorAPITests {
             let answer = try await env.api.put("oa-connector", body)
             #expect(answer.status == .badRequest, "\(answer)")
             #expect(answer.error == ErrorBody.Detail(field: field, message: message), "\(answer)")
-            #expect(try await env.database.oaConnector(tenantId: env.tenantId) == nil)
+            #expect(try await env.database.oaConnectors.oaConnector(tenantId: env.tenantId) == nil)
         }
     }
 
@@ -75,8 +75,8 @@ struct OAConnectorAPITests {
             let after = try edited.decode(ConnectorBody.self)
             #expect(after.baseURL == "https://oa2.example.com" && after.secret == "••••••••9876")
             #expect(after.enabled && after.intervalMinutes == 30)
-            let stored = try #require(try await env.database.oaConnector(tenantId: env.tenantId))
-            #expect(try env.database.secret(of: stored) == secret)
+            let stored = try #require(try await env.database.oaConnectors.oaConnector(tenantId: env.tenantId))
+            #expect(try env.database.oaConnectors.secret(of: stored) == secret)
             #expect(!stored.sealedSecret.contains(secret))
             #expect(!(try await env.api.get("oa-connector").text.contains(secret)))
 
@@ -134,7 +134,7 @@ struct OAConnectorAPITests {
                     #expect(try await env.otherAPI.get("oa-connector/runs/\(run.run.id)").status == .notFound)
                     #expect(try await env.otherAPI.get("oa-connector/runs").items(RunBody.self).isEmpty)
                     #expect(try await env.otherAPI.get("oa-connector").decode(ConnectorBody.self).configured == false)
-                    #expect(try await env.database.oaUsers(tenantId: env.otherTenantId).total == 0)
+                    #expect(try await env.database.oaDirectory.oaUsers(tenantId: env.otherTenantId).total == 0)
                     let audit = try await env.api.get("audit?action=oaConnector.run").items(AuditEntry.self)
                     #expect(audit.count == 1 && audit.first?.after?["run"] == "\(run.run.id)")
                 }
@@ -157,9 +157,9 @@ struct OAConnectorAPITests {
                         #expect(try await env.waitForConnectorRun(mine.run.id).status == "succeeded")
                         #expect(try await env.waitForConnectorRun(theirs.run.id, caller: env.otherAPI).status == "succeeded")
                     }
-                    #expect(try await env.database.oaUsers(tenantId: env.tenantId).total == 5)
-                    #expect(try await env.database.oaUsers(tenantId: env.otherTenantId).users.map(\.oaID) == ["9001"])
-                    #expect(try await env.database.oaDepartments(tenantId: env.otherTenantId).map(\.oaID) == ["X1"])
+                    #expect(try await env.database.oaDirectory.oaUsers(tenantId: env.tenantId).total == 5)
+                    #expect(try await env.database.oaDirectory.oaUsers(tenantId: env.otherTenantId).users.map(\.oaID) == ["9001"])
+                    #expect(try await env.database.oaDirectory.oaDepartments(tenantId: env.otherTenantId).map(\.oaID) == ["X1"])
                 }
             }
         }
@@ -219,7 +219,7 @@ struct OAConnectorAPITests {
                     ("loginCheck", "external"),
                 ]), headers: form)
                 #expect(saved.status == .seeOther && saved.headers[.location] == "/console/oa/connector?saved=1", "\(saved)")
-                let stored = try #require(try await env.database.oaConnector(tenantId: env.tenantId))
+                let stored = try #require(try await env.database.oaConnectors.oaConnector(tenantId: env.tenantId))
                 #expect(stored.intervalMinutes == 15 && stored.loginCheck == .external && !stored.enabled && stored.updatedBy == "admin")
 
                 let checked = try await session.call(.post, "/console/oa/connector/check", body: formBody([]), headers: form)

@@ -79,13 +79,13 @@ struct OADirectoryImportTests {
             #expect(try await env.api.get("oa-directory/users?limit=0").status == .badRequest)
 
             // Again with one change: counted as updated; the stored password hash stays.
-            var stored = try #require(try await env.database.oaUsers(tenantId: env.tenantId).users.first)
+            var stored = try #require(try await env.database.oaDirectory.oaUsers(tenantId: env.tenantId).users.first)
             stored.passwordHash = "hash"
-            try await env.database.upsertOAUsers([stored])
+            try await env.database.oaDirectory.upsertOAUsers([stored])
             let again = try await Self.upload(env, "users", Data(Self.usersCSV.replacingOccurrences(of: "张三", with: "张叁").utf8),
                                               contentType: "text/csv")
             #expect(try again.decode(Counts.self) == Counts(created: 0, updated: 1))
-            let first = try #require(try await env.database.oaUsers(tenantId: env.tenantId).users.first)
+            let first = try #require(try await env.database.oaDirectory.oaUsers(tenantId: env.tenantId).users.first)
             #expect(first.name == "张叁")
             #expect(first.passwordHash == "hash")
 
@@ -113,7 +113,7 @@ struct OADirectoryImportTests {
                 """, shared: ["编号", "登录名", "姓名", "部门编号", "手机", "wangwu", "王五"])
             let answer = try await Self.upload(env, "users", users, query: "&format=xlsx", contentType: nil)
             #expect(answer.status == .ok, "\(answer)")
-            let user = try #require(try await env.database.oaUsers(tenantId: env.tenantId).users.first)
+            let user = try #require(try await env.database.oaDirectory.oaUsers(tenantId: env.tenantId).users.first)
             #expect(user.oaID == "7")
             #expect(user.loginID == "wangwu")
             #expect(user.mobile == "13800138000")
@@ -139,13 +139,13 @@ struct OADirectoryImportTests {
                 Rejected.Row(line: 4, column: "department_oa_id", message: "unknown department \"NOPE\""),
                 Rejected.Row(line: 4, column: "login_id", message: "duplicate login_id \"a\" (first on line 2)"),
             ])
-            #expect(try await env.database.oaUserCount(tenantId: env.tenantId) == 0)
+            #expect(try await env.database.oaDirectory.oaUserCount(tenantId: env.tenantId) == 0)
             #expect(try await env.api.get("audit?action=oaDirectory").items(AuditEntry.self).count == 1)
 
             let cycle = try await Self.upload(env, "departments", Data("oa_id,name,parent_oa_id\nD1,总部,D2\n".utf8), contentType: "text/csv")
             #expect(cycle.status == .badRequest)
             #expect(try cycle.decode(Rejected.self).rows.map(\.message) == ["parent cycle: D1 → D2 → D1"])
-            #expect(try await env.database.oaDepartments(tenantId: env.tenantId).first?.parentOaID == nil)
+            #expect(try await env.database.oaDirectory.oaDepartments(tenantId: env.tenantId).first?.parentOaID == nil)
         }
     }
 
@@ -173,7 +173,7 @@ struct OADirectoryImportTests {
             let answer = try await Self.upload(env, "users", Data(only.utf8), query: "&mode=replace", contentType: "text/csv")
             #expect(answer.status == .ok)
             #expect(answer.text == #"{"applied":true,"created":1,"deleted":0,"left":1,"unchanged":0,"updated":0}"#)
-            let users = try await env.database.oaUsers(tenantId: env.tenantId).users
+            let users = try await env.database.oaDirectory.oaUsers(tenantId: env.tenantId).users
             #expect(users.map(\.status) == ["left", "left", "active"])
         }
     }

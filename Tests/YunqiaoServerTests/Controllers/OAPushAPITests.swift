@@ -43,7 +43,7 @@ import YunqiaoCore
             #expect(!rejected.applied)
             #expect(rejected.items.contains { $0.list == "departments" && $0.index == 1 && $0.column == "parent_oa_id" })
             #expect(rejected.items.contains { $0.list == "users" && $0.index == 0 && $0.column == "email" })
-            #expect(try await env.database.oaUserCount(tenantId: env.tenantId) == 0)
+            #expect(try await env.database.oaDirectory.oaUserCount(tenantId: env.tenantId) == 0)
 
             let good = try await oa.post("/api/v1/directory", """
                 {"departments":[{"oa_id":"1","name":"总部"},{"oa_id":"2","name":"研发","parent_oa_id":"1"}],
@@ -52,8 +52,8 @@ import YunqiaoCore
                 """)
             #expect(good.status == .ok, "\(good)")
             #expect(try good.decode(Applied.self).applied)
-            #expect(try await env.database.oaUserCount(tenantId: env.tenantId) == 2)
-            #expect(try await env.database.oaUserCount(tenantId: env.otherTenantId) == 0)
+            #expect(try await env.database.oaDirectory.oaUserCount(tenantId: env.tenantId) == 2)
+            #expect(try await env.database.oaDirectory.oaUserCount(tenantId: env.otherTenantId) == 0)
             let audit = try await env.api.get("audit?actor=oa:泛微%20OA").items(AuditEntry.self)
             #expect(!audit.isEmpty)
 

@@ -119,7 +119,7 @@ struct PushAPITests {
             #expect(try await env.admin.post("/api/v1/messages", good).status == .unauthorized)
             #expect(try await env.api.anonymous.post("/api/v1/messages", good).status == .unauthorized)
             // Nothing was written by any of them.
-            #expect(try await env.database.messageLog(tenantId: env.api.tenantId, filter: .init()).total == 0)
+            #expect(try await env.database.messages.messageLog(tenantId: env.api.tenantId, filter: .init()).total == 0)
         }
     }
 
@@ -133,7 +133,7 @@ struct PushAPITests {
             // The same key again (even with another body): the first answer, 200, nothing written.
             let again = try await env.send(PushEnvironment.message("req-42", to: ["2002"], title: "另一个"))
             #expect(again.status == .ok && again.text == first.text, "\(again)")
-            #expect(try await env.database.messageLog(tenantId: env.api.tenantId, filter: .init()).total == 1)
+            #expect(try await env.database.messages.messageLog(tenantId: env.api.tenantId, filter: .init()).total == 1)
 
             let message = try await env.settled(accepted.id)
             #expect(message.delivery("2004")?.state == "skipped" && message.delivery("2004")?.lastError == "not bound")

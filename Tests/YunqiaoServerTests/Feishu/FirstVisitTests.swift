@@ -39,7 +39,7 @@ struct FirstVisitTests {
         let homepageJSON = homepage == #""homepageKind":"oaApp""# ? #"\#(homepage),"homepageAppId":\#(portal.id)"# : homepage
         let updated = try await env.api.put("apps/\(app.id)", #"{"name":"\#(app.name)","appID":"\#(app.appID)",\#(homepageJSON)}"#)
         #expect(updated.status == .ok, "\(updated)")
-        try await env.database.upsertOAUsers([
+        try await env.database.oaDirectory.upsertOAUsers([
             OAUserRecord(tenantId: env.tenantId, oaID: "2001", loginID: "zhang", name: "张三", passwordHash: try await Passwords.hash(oaPassword)),
             OAUserRecord(tenantId: env.tenantId, oaID: "2002", loginID: "gone", name: "离开者", status: "left",
                          passwordHash: try await Passwords.hash(oaPassword)),
@@ -231,7 +231,7 @@ struct FirstVisitTests {
         try await APIEnvironment.with(emulator: true) { env in
             let setup = try await Self.setUp(env, homepage: #""homepageKind":"custom","homepageURL":"https://oa.example.com/portal?x=1""#)
             let app = setup.app.id
-            try await env.database.upsertOAUsers([
+            try await env.database.oaDirectory.upsertOAUsers([
                 OAUserRecord(tenantId: env.tenantId, oaID: "3001", loginID: "deep-oa", name: "最深处", mobile: "139 0000 0004"),
             ])
             // Disabled: the form.

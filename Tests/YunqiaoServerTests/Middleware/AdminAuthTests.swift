@@ -129,7 +129,7 @@ struct AdminAuthTests {
                 #expect(answer.status == .forbidden, "\(method) \(path): \(answer)")
                 #expect(answer.error?.field == "_csrf", "\(method) \(path): \(answer)")
             }
-            #expect(try await env.database.enterprises(tenantId: env.tenantId).isEmpty)
+            #expect(try await env.database.integration.enterprises(tenantId: env.tenantId).isEmpty)
 
             // A wrong token is refused too.
             guard case .session(let cookie, _) = withoutCSRF.credentials else { Issue.record("not a session"); return }

@@ -37,8 +37,8 @@ struct CardCallbackTests {
             let rotated = try await env.api.put("apps/\(app.id)", #"{"name":"卡片","appID":"cli_card","verificationToken":"New-Token-abcd"}"#)
             #expect(try rotated.decode(AppView.self).verificationToken == "••••••••abcd")
             #expect(try rotated.decode(AppView.self).encryptKey == "••••••••9fD1")
-            let stored = try #require(try await env.database.apps(enterpriseId: enterprise.id).first)
-            let credentials = try env.database.callbackCredentials(of: stored)
+            let stored = try #require(try await env.database.integration.apps(enterpriseId: enterprise.id).first)
+            let credentials = try env.database.integration.callbackCredentials(of: stored)
             #expect(credentials.verificationToken == "New-Token-abcd" && credentials.encryptKey == key)
             #expect(stored.sealedEncryptKey?.contains(key) == false)
 
@@ -134,7 +134,7 @@ struct CardCallbackTests {
             // An app that does not exist, and one without a Verification Token.
             let (_, goodHeaders) = try Self.signed(good, body: goodBody)
             #expect(try await env.post(goodBody, headers: goodHeaders, app: 9999).status == 401)
-            let bare = try await env.database.addApp(enterpriseId: env.enterpriseId, name: "无令牌", appID: "cli_notoken", appSecret: "x")
+            let bare = try await env.database.integration.addApp(enterpriseId: env.enterpriseId, name: "无令牌", appID: "cli_notoken", appSecret: "x")
             #expect(try await env.post(goodBody, headers: goodHeaders, app: bare.id ?? 0).status == 401)
 
             #expect(try await env.actions().isEmpty)

@@ -23,17 +23,17 @@ struct OAConnectorPullTests {
 
         /// Starts and finishes a manual run.
         func pull() async throws -> OAConnectorRunRecord {
-            let (run, started) = try await database.startOAConnectorRun(tenantId: tenantId, source: .manual, by: AuditActor("admin"))
+            let (run, started) = try await database.oaConnectors.startOAConnectorRun(tenantId: tenantId, source: .manual, by: AuditActor("admin"))
             #expect(started)
             return await puller.finish(run)
         }
 
         func users() async throws -> [String: OAUserRecord] {
-            Dictionary(uniqueKeysWithValues: try await database.oaUsers(tenantId: tenantId, limit: 500).users.map { ($0.oaID, $0) })
+            Dictionary(uniqueKeysWithValues: try await database.oaDirectory.oaUsers(tenantId: tenantId, limit: 500).users.map { ($0.oaID, $0) })
         }
 
         func departments() async throws -> [String: OADepartmentRecord] {
-            Dictionary(uniqueKeysWithValues: try await database.oaDepartments(tenantId: tenantId).map { ($0.oaID, $0) })
+            Dictionary(uniqueKeysWithValues: try await database.oaDirectory.oaDepartments(tenantId: tenantId).map { ($0.oaID, $0) })
         }
     }
 
@@ -41,9 +41,9 @@ struct OAConnectorPullTests {
                       secret: String = TestOAState.secret) async throws -> Setup
     {
         let database = try YunqiaoDatabase.inMemory()
-        let tenantId = try #require(try await database.tenant(named: "default").id)
-        let otherTenantId = try #require(try await database.tenant(named: "other").id)
-        try await database.saveOAConnector(tenantId: tenantId, OAConnectorSettings(baseURL: oa.baseURL, secret: secret, enabled: true,
+        let tenantId = try #require(try await database.integration.tenant(named: "default").id)
+        let otherTenantId = try #require(try await database.integration.tenant(named: "other").id)
+        try await database.oaConnectors.saveOAConnector(tenantId: tenantId, OAConnectorSettings(baseURL: oa.baseURL, secret: secret, enabled: true,
                                                                                    intervalMinutes: 5, loginCheck: "embedded"),
                                            by: AuditActor("admin"))
         let limits = OAConnectorPuller.Limits(pageSize: pageSize, maxPages: 50, timeout: timeout, maxResponseBytes: maxResponseBytes)
@@ -75,12 +75,12 @@ struct OAConnectorPullTests {
             #expect(stored["1005"]?.status == "left" && stored["1003"]?.status == "active")
 
             // The import is audited under the connector; a second pull changes nothing.
-            let audit = try await setup.database.auditLog(tenantId: setup.tenantId, filter: AuditFilter(action: "oaDirectory.import"))
+            let audit = try await setup.database.admins.auditLog(tenantId: setup.tenantId, filter: AuditFilter(action: "oaDirectory.import"))
             #expect(audit.first?.actor == "oa-connector")
             let again = try await setup.pull()
             #expect(again.status == .succeeded && again.unchangedCount == 9 && again.createdCount == 0 && again.updatedCount == 0)
             // The other tenant has nothing.
-            #expect(try await setup.database.oaDepartments(tenantId: setup.otherTenantId).isEmpty)
+            #expect(try await setup.database.oaDirectory.oaDepartments(tenantId: setup.otherTenantId).isEmpty)
         }
     }
 
@@ -89,7 +89,7 @@ struct OAConnectorPullTests {
             let setup = try await Self.setUp(oa)
             #expect(try await setup.pull().status == .succeeded)
             // A password set in the bridge survives pulls.
-            try await setup.database.setOAUserPassword(tenantId: setup.tenantId, oaID: "1003", passwordHash: "hash", by: AuditActor("admin"))
+            try await setup.database.oaDirectory.setOAUserPassword(tenantId: setup.tenantId, oaID: "1003", passwordHash: "hash", by: AuditActor("admin"))
 
             // 王五 (1003) and 平台组 (D3) disappear; 李四 moves to D2; 赵六 is renamed.
             let departments = TestOAState.standardDepartments
@@ -215,7 +215,7 @@ struct OAConnectorPullTests {
         try await RunningTestOA.with { oa in
             let setup = try await Self.setUp(oa)
             // The other tenant's connector is disabled: never pulled by the schedule.
-            try await setup.database.saveOAConnector(tenantId: setup.otherTenantId,
+            try await setup.database.oaConnectors.saveOAConnector(tenantId: setup.otherTenantId,
                                                      OAConnectorSettings(baseURL: oa.baseURL, secret: "x", enabled: false, intervalMinutes: 5,
                                                                          loginCheck: "embedded"),
                                                      by: AuditActor("bob"))
@@ -226,25 +226,25 @@ struct OAConnectorPullTests {
                                                  clock: ContinuousClock(), logger: Self.logger)
             try await withRunningService(scheduler) {
                 try await eventually("a failed scheduled run") {
-                    try await setup.database.oaConnectorRuns(tenantId: setup.tenantId).contains { $0.status == .failed }
+                    try await setup.database.oaConnectors.oaConnectorRuns(tenantId: setup.tenantId).contains { $0.status == .failed }
                 }
                 await oa.state.set(failPage: nil)
                 try await eventually("two succeeded scheduled runs") {
-                    try await setup.database.oaConnectorRuns(tenantId: setup.tenantId).filter { $0.status == .succeeded }.count >= 2
+                    try await setup.database.oaConnectors.oaConnectorRuns(tenantId: setup.tenantId).filter { $0.status == .succeeded }.count >= 2
                 }
             }
-            let runs = try await setup.database.oaConnectorRuns(tenantId: setup.tenantId)
+            let runs = try await setup.database.oaConnectors.oaConnectorRuns(tenantId: setup.tenantId)
             #expect(runs.allSatisfy { $0.source == .schedule && $0.startedBy == "schedule" })
             // One at a time, at least an interval apart.
             let starts = runs.map(\.startedAt).sorted()
             for (earlier, later) in zip(starts, starts.dropFirst()) { #expect(later.timeIntervalSince(earlier) >= 0.049) }
-            #expect(try await setup.database.oaConnectorRuns(tenantId: setup.otherTenantId).isEmpty)
+            #expect(try await setup.database.oaConnectors.oaConnectorRuns(tenantId: setup.otherTenantId).isEmpty)
             #expect(try await setup.users().count == 5)
             // Stopped on shutdown: no run is left running and none starts any more.
             #expect(runs.allSatisfy { $0.status != .running })
             let count = runs.count
             try await Task.sleep(for: .milliseconds(150))
-            #expect(try await setup.database.oaConnectorRuns(tenantId: setup.tenantId).count == count)
+            #expect(try await setup.database.oaConnectors.oaConnectorRuns(tenantId: setup.tenantId).count == count)
         }
     }
 
@@ -263,10 +263,10 @@ struct OAConnectorPullTests {
             }
             // The graceful shutdown waited for the pull.
             let firstId = try #require(first.id)
-            let finished = try #require(try await setup.database.oaConnectorRun(tenantId: setup.tenantId, id: firstId))
+            let finished = try #require(try await setup.database.oaConnectors.oaConnectorRun(tenantId: setup.tenantId, id: firstId))
             #expect(finished.status == .succeeded, "\(finished.error ?? "")")
-            #expect(try await setup.database.oaConnectorRuns(tenantId: setup.tenantId).count == 1)
-            let audit = try await setup.database.auditLog(tenantId: setup.tenantId, filter: AuditFilter(action: "oaConnector.run"))
+            #expect(try await setup.database.oaConnectors.oaConnectorRuns(tenantId: setup.tenantId).count == 1)
+            let audit = try await setup.database.admins.auditLog(tenantId: setup.tenantId, filter: AuditFilter(action: "oaConnector.run"))
             #expect(audit.count == 1 && audit.first?.actor == "admin")
         }
     }

@@ -164,10 +164,10 @@ struct PushDeliveryTests {
         try await slow.test(.live) { server in
             try await PushEnvironment.with(push: push) { env in
                 let base = "http://127.0.0.1:\(try #require(server.port))"
-                let enterprise = try await env.database.createEnterprise(tenantId: env.api.tenantId, name: "慢企业", brand: "feishu", baseURL: base)
+                let enterprise = try await env.database.integration.createEnterprise(tenantId: env.api.tenantId, name: "慢企业", brand: "feishu", baseURL: base)
                 let enterpriseId = try #require(enterprise.id)
-                let app = try await env.database.addApp(enterpriseId: enterpriseId, name: "慢", appID: "cli_slow", appSecret: "slow-secret")
-                _ = try await env.database.bind(tenantId: env.api.tenantId, enterpriseId: enterpriseId, oaUserID: "2001", unionID: "on_slow",
+                let app = try await env.database.integration.addApp(enterpriseId: enterpriseId, name: "慢", appID: "cli_slow", appSecret: "slow-secret")
+                _ = try await env.database.bindings.bind(tenantId: env.api.tenantId, enterpriseId: enterpriseId, oaUserID: "2001", unionID: "on_slow",
                                                 method: "manual", signedIn: SignedInFeishuUser(openID: nil, userID: nil, name: "慢"), by: .system)
                 _ = try await env.admin.post("oa-modules", #"{"key":"daily","name":"日报"}"#)
                 let rule = try await env.admin.post("push-rules", #"{"name":"审批","source":"approval","targets":[{"enterpriseId":\#(enterpriseId),"appId":\#(try #require(app.id)),"type":"text"}]}"#)
@@ -186,7 +186,7 @@ struct PushDeliveryTests {
                 #expect(message.delivery("2001")?.state == "sent")
                 #expect(ContinuousClock.now - started < .seconds(2), "the other app's message waited for the backlog")
                 let endable = Int((ContinuousClock.now - backlogStarted) / .seconds(3)) + 1
-                #expect((try await env.database.deliveryStateCounts(tenantId: env.api.tenantId)[.pending] ?? 0) >= 120 - endable)
+                #expect((try await env.database.messages.deliveryStateCounts(tenantId: env.api.tenantId)[.pending] ?? 0) >= 120 - endable)
                 await env.api.dependencies.push.stop()
             }
         }
@@ -254,9 +254,9 @@ struct PushDeliveryTests {
                 .flatMap(\.deliveries)
             #expect(states.filter { $0.state == "sent" }.count == afterStop)
             #expect(states.contains { $0.state == "pending" })
-            let claimed = try await env.database.claimDueDeliveries(limit: 100, now: Date(), lease: .test)
+            let claimed = try await env.database.outbox.claimDueDeliveries(limit: 100, now: Date(), lease: .test)
             #expect(claimed.count == states.filter { $0.state == "pending" }.count, "everything not sent is back in the store, unclaimed")
-            try await env.database.finishDeliveries(claimed.map { ($0.id, .released) }, lease: .test, at: Date())
+            try await env.database.outbox.finishDeliveries(claimed.map { ($0.id, .released) }, lease: .test, at: Date())
 
             let restarted = PushDelivery(database: env.database, clients: FeishuClients(httpClient: .shared, logger: logger),
                                          httpClient: .shared, configuration: PushEnvironment.fastPush, logger: logger)
@@ -276,7 +276,7 @@ struct PushDeliveryTests {
             let accepted = try await env.send(PushEnvironment.message("kill", to: ["2001"])).decode(PushAnswers.Accepted.self)
             // The killed process had claimed the delivery and Feishu had taken the message; its answer never got recorded.
             let killed = OutboxLease(owner: "killed", duration: 0.5)
-            let job = try #require(try await env.database.claimDueDeliveries(limit: 10, now: Date(), lease: killed).first)
+            let job = try #require(try await env.database.outbox.claimDueDeliveries(limit: 10, now: Date(), lease: killed).first)
             let logger = Logger(label: "push") { _ in SwiftLogNoOpLogHandler() }
             let client = FeishuClient(baseURL: env.emulator.baseURL, credentials: FeishuCredentials(
                 appID: APIEnvironment.emulatorApp.appID, appSecret: APIEnvironment.emulatorApp.appSecret), httpClient: .shared, logger: logger)

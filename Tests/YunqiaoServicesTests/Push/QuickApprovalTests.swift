@@ -52,7 +52,7 @@ struct QuickApprovalTests {
             #expect(ISO8601DateFormatter().date(from: payload.at) != nil)
             #expect(action.actionState == .done && action.attempts == 1)
             #expect(action.result == "HTTP 200")
-            let todo = try await env.database.todo(tenantId: env.tenantId, source: "approval", todoId: "wf-42")
+            let todo = try await env.database.messages.todo(tenantId: env.tenantId, source: "approval", todoId: "wf-42")
             #expect(todo?.todoState == .approved && todo?.actor == "2001")
         }
     }
@@ -64,7 +64,7 @@ struct QuickApprovalTests {
             #expect(click["toast"]?["content"] == "处理中", "\(click)")
             try await eventually("the card is rejected") { template(try await env.card(messageID)) == "red" }
             #expect(await env.oa.calls.first?.payload?.action == "reject")
-            #expect(try await env.database.todo(tenantId: env.tenantId, source: "approval", todoId: "wf-42")?.todoState == .rejected)
+            #expect(try await env.database.messages.todo(tenantId: env.tenantId, source: "approval", todoId: "wf-42")?.todoState == .rejected)
         }
     }
 
@@ -138,7 +138,7 @@ struct QuickApprovalTests {
             let action = try #require(try await env.actions().first)
             #expect(action.actionState == .failed)
             #expect(action.result?.contains("HTTP 409") == true && action.cardError == nil)
-            #expect(try await env.database.todo(tenantId: env.tenantId, source: "approval", todoId: "wf-42")?.todoState == .pending)
+            #expect(try await env.database.messages.todo(tenantId: env.tenantId, source: "approval", todoId: "wf-42")?.todoState == .pending)
 
             // Pressed again: a new action (a new id), which the OA accepts now.
             await env.oa.script([.ok()])

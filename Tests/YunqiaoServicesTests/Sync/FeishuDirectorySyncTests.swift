@@ -47,7 +47,7 @@ struct FeishuDirectorySyncTests {
 
             // The department of 120 needed three pages of find_by_department.
             let d5 = try await env.openDepartmentID("D5")
-            #expect(try await env.database.users(inDepartment: d5, enterpriseId: env.enterprise.id ?? 0).count == 121)
+            #expect(try await env.database.mirror.users(inDepartment: d5, enterpriseId: env.enterprise.id ?? 0).count == 121)
             #expect(report.apiCalls["GET /open-apis/contact/v3/users/find_by_department"] == 1 + 6 + 2)
         }
     }
@@ -63,7 +63,7 @@ struct FeishuDirectorySyncTests {
             #expect(second.departments.created + second.departments.updated + second.departments.deleted == 0)
             #expect(second.users.created + second.users.updated + second.users.deleted == 0)
             #expect(second.users.seen == 16)
-            let runs = try await env.database.syncRuns(enterpriseId: env.enterprise.id ?? 0)
+            let runs = try await env.database.mirror.syncRuns(enterpriseId: env.enterprise.id ?? 0)
             #expect(runs.count == 2)
             #expect(runs.first?.decodedReport == second)
             let after = try await env.database.reader.read { db in try String.fetchOne(db, sql: lastWrite) }
@@ -97,7 +97,7 @@ struct FeishuDirectorySyncTests {
             #expect(mirror.users.values.first { $0.openID == leaver } == nil)
             #expect(mirror.departments[d2]?.name == "研发与创新中心")
             // The leaver is marked deleted with a time, not dropped.
-            let deleted = try await env.database.deletedAt(enterpriseId: env.enterprise.id ?? 0)
+            let deleted = try await env.database.mirror.deletedAt(enterpriseId: env.enterprise.id ?? 0)
             #expect(deleted.users.count == 1)
         }
     }
@@ -219,21 +219,21 @@ struct FeishuDirectorySyncTests {
             let after = try await env.mirror()
             #expect(after.users == before.users)
             #expect(after.departments == before.departments)
-            let runs = try await env.database.syncRuns(enterpriseId: env.enterprise.id ?? 0)
+            let runs = try await env.database.mirror.syncRuns(enterpriseId: env.enterprise.id ?? 0)
             #expect(runs.first?.status == "failed")
         }
     }
 
     @Test func wrongSecretFailsWithAClearReason() async throws {
         try await SyncEnvironment.with(standardFixture(bigDepartmentMembers: 0)) { env in
-            let tenant = try await env.database.tenant()
-            let other = try await env.database.createEnterprise(tenantId: tenant.id ?? 0, name: "密钥错误", brand: "feishu",
+            let tenant = try await env.database.integration.tenant()
+            let other = try await env.database.integration.createEnterprise(tenantId: tenant.id ?? 0, name: "密钥错误", brand: "feishu",
                                                                 baseURL: env.emulator.baseURL)
-            _ = try await env.database.addApp(enterpriseId: other.id ?? 0, name: "x", appID: SyncEnvironment.app.appID, appSecret: "wrong")
+            _ = try await env.database.integration.addApp(enterpriseId: other.id ?? 0, name: "x", appID: SyncEnvironment.app.appID, appSecret: "wrong")
             let report = try await env.sync.run(enterprise: other)
             #expect(report.status == .failed)
             #expect(report.error?.contains("10003") == true)
-            #expect(try await env.database.mirror(enterpriseId: other.id ?? 0).users.isEmpty)
+            #expect(try await env.database.mirror.directory(enterpriseId: other.id ?? 0).users.isEmpty)
         }
     }
 }

@@ -2,38 +2,72 @@ import Foundation
 import GRDB
 import YunqiaoCore
 
+/// The workers' side of the outbox: claiming due deliveries, card updates and card actions under a lease, and
+/// recording how they went.
+public struct OutboxRepository: StoreRepository {
+    let writer: any DatabaseWriter
+    let secrets: SecretBox
+}
+
 // The delivery worker's side of the outbox: deliveries and card updates (``OutboxQueue``).
 
-extension YunqiaoDatabase {
-    /// A due delivery, claimed for sending.
-    public struct DeliveryJob: Sendable, Equatable {
-        public var id: Int64
-        public var messageId: Int64
-        public var tenantId: Int64
-        public var appId: Int64
-        public var oaUserID: String
-        public var type: PushMessageType
-        public var quickApproval: Bool
-        public var uuid: String
-        public var unionID: String?
-        /// Attempts made before this one.
-        public var attempts: Int
-        /// The todo's state when claimed, for a message with a todo.
-        public var todoState: TodoState?
-    }
 
-    /// How a delivery attempt ended.
-    public enum DeliveryOutcome: Sendable, Equatable {
-        /// Feishu took it (also a repeat answered with the first message).
-        case sent(feishuMessageID: String, renderedState: TodoState?, note: String?)
-        /// Failed for now: the next attempt at `at`.
-        case retry(at: Date, error: String)
-        /// Failed for good: a dead letter now.
-        case dead(error: String)
-        /// Not attempted (the worker stops): back to the queue as it was.
-        case released
-    }
+/// A due delivery, claimed for sending.
+public struct DeliveryJob: Sendable, Equatable {
+    public var id: Int64
+    public var messageId: Int64
+    public var tenantId: Int64
+    public var appId: Int64
+    public var oaUserID: String
+    public var type: PushMessageType
+    public var quickApproval: Bool
+    public var uuid: String
+    public var unionID: String?
+    /// Attempts made before this one.
+    public var attempts: Int
+    /// The todo's state when claimed, for a message with a todo.
+    public var todoState: TodoState?
+}
 
+/// How a delivery attempt ended.
+public enum DeliveryOutcome: Sendable, Equatable {
+    /// Feishu took it (also a repeat answered with the first message).
+    case sent(feishuMessageID: String, renderedState: TodoState?, note: String?)
+    /// Failed for now: the next attempt at `at`.
+    case retry(at: Date, error: String)
+    /// Failed for good: a dead letter now.
+    case dead(error: String)
+    /// Not attempted (the worker stops): back to the queue as it was.
+    case released
+}
+
+/// A due card update, claimed.
+public struct CardUpdateJob: Sendable, Equatable {
+    public var id: Int64
+    public var deliveryId: Int64
+    public var messageId: Int64
+    public var tenantId: Int64
+    public var appId: Int64
+    public var unionID: String?
+    public var deliveryUUID: String
+    public var feishuMessageID: String?
+    public var quickApproval: Bool
+    public var sentAt: Date?
+    /// Attempts made before this one.
+    public var attempts: Int
+    /// The todo's state now: the style the card gets.
+    public var todoState: TodoState
+}
+
+public enum CardUpdateOutcome: Sendable, Equatable {
+    /// Done by a PATCH of the card (`patch`) or by a "handled" text (`notice`, with its message id).
+    case done(mode: String, noticeMessageID: String?)
+    case retry(at: Date, error: String)
+    case dead(error: String)
+    case released
+}
+
+extension OutboxRepository {
     /// Holds a delivery's card for a PATCH outside the card-update queue (a failed quick approval puts the pending style
     /// back), for `lease`. False — leave the card alone — when the todo is final or its card update is queued or on its
     /// way. While held, a card update queued meanwhile (`changeTodo`) waits: ``releaseCard(deliveryId:lease:)`` lets it
@@ -136,7 +170,7 @@ extension YunqiaoDatabase {
         return try await read { db in
             var found: [Int64: MessageRecord] = [:]
             for chunk in ids.chunked(500) {
-                for record in try MessageRecord.filter(chunk.contains(Column("id"))).fetchAll(db) { found[record.id ?? 0] = record }
+                for record in try MessageRecord.filter(chunk.contains(MessageRecord.Columns.id)).fetchAll(db) { found[record.id ?? 0] = record }
             }
             return found
         }
@@ -145,32 +179,6 @@ extension YunqiaoDatabase {
     /// When the next pending delivery or card update is due (nil: nothing pending).
     public func nextPushDue() async throws -> Date? {
         try await read { db in [try OutboxQueue.deliveries.nextDue(db), try OutboxQueue.cardUpdates.nextDue(db)].compactMap { $0 }.min() }
-    }
-
-    /// A due card update, claimed.
-    public struct CardUpdateJob: Sendable, Equatable {
-        public var id: Int64
-        public var deliveryId: Int64
-        public var messageId: Int64
-        public var tenantId: Int64
-        public var appId: Int64
-        public var unionID: String?
-        public var deliveryUUID: String
-        public var feishuMessageID: String?
-        public var quickApproval: Bool
-        public var sentAt: Date?
-        /// Attempts made before this one.
-        public var attempts: Int
-        /// The todo's state now: the style the card gets.
-        public var todoState: TodoState
-    }
-
-    public enum CardUpdateOutcome: Sendable, Equatable {
-        /// Done by a PATCH of the card (`patch`) or by a "handled" text (`notice`, with its message id).
-        case done(mode: String, noticeMessageID: String?)
-        case retry(at: Date, error: String)
-        case dead(error: String)
-        case released
     }
 
     /// Claims up to `min(limit, perApp)` due card updates for `lease`, oldest due first, none of `excludingApps`.
@@ -219,5 +227,13 @@ extension YunqiaoDatabase {
                 }
             }
         }
+    }
+}
+
+extension OutboxRepository {
+    /// Extends every outbox lease `lease.owner` holds (the workers' heartbeat); answers how many.
+    @discardableResult
+    public func renewOutboxLeases(_ lease: OutboxLease, now: Date = Date()) async throws -> Int {
+        try await write { db in try OutboxQueue.all.reduce(0) { $0 + (try $1.renew(db, lease: lease, now: now)) } }
     }
 }

@@ -2,19 +2,35 @@ import Foundation
 import GRDB
 import YunqiaoCore
 
+/// Tenants and the integration settings: the external domain, enterprises, their Feishu apps (with sealed
+/// secrets) and the OA homepage apps.
+public struct IntegrationRepository: StoreRepository {
+    let writer: any DatabaseWriter
+    let secrets: SecretBox
+}
+
+extension IntegrationRepository {
+    /// The tenant named `name`, created when missing.
+    public func tenant(named name: String = "default") async throws -> TenantRecord {
+        try await writer.write { db in
+            if let existing = try TenantRecord.filter(TenantRecord.Columns.name == name).fetchOne(db) { return existing }
+            var tenant = TenantRecord(id: nil, name: name, createdAt: Date())
+            try tenant.insert(db)
+            return tenant
+        }
+    }
+
+    /// The plaintext secret of an app, for the Feishu client only.
+    public func secret(of app: AppRecord) throws -> String { try secrets.open(app.sealedSecret) }
+}
+
 /// Integration settings (seed 云桥对外域名, 一 企业集成, 二 应用集成): the external domain, enterprises, their apps and the
 /// OA homepage apps. Every change is validated here — the API and the console share these rules — and written in one
 /// transaction together with its audit entry, so nothing is half-saved.
-extension YunqiaoDatabase {
-    // MARK: settings
-
-    static let externalDomainKey = "externalDomain"
-
+extension IntegrationRepository {
     /// The bridge's external domain (云桥对外域名), e.g. `https://bridge.example.com`, or nil when unset.
     public func externalDomain(tenantId: Int64) async throws -> String? {
-        try await read { db in
-            try TenantSettingRecord.fetchOne(db, key: ["tenantId": tenantId, "key": Self.externalDomainKey])?.value
-        }
+        try await read { db in try Self.externalDomain(db, tenantId: tenantId) }
     }
 
     /// Sets (or, with an empty value, clears) the external domain: an absolute http(s) URL without query or fragment;
@@ -57,12 +73,12 @@ extension YunqiaoDatabase {
     }
 
     public func enterprises(tenantId: Int64) async throws -> [EnterpriseRecord] {
-        try await read { db in try EnterpriseRecord.filter(Column("tenantId") == tenantId).order(Column("name")).fetchAll(db) }
+        try await read { db in try EnterpriseRecord.filter(EnterpriseRecord.Columns.tenantId == tenantId).order(EnterpriseRecord.Columns.name).fetchAll(db) }
     }
 
     public func enterprise(tenantId: Int64, name: String) async throws -> EnterpriseRecord {
         guard let found = try await read({ db in
-            try EnterpriseRecord.filter(Column("tenantId") == tenantId && Column("name") == name).fetchOne(db)
+            try EnterpriseRecord.filter(EnterpriseRecord.Columns.tenantId == tenantId && EnterpriseRecord.Columns.name == name).fetchOne(db)
         }) else { throw StoreError.notFound("enterprise \(name)") }
         return found
     }
@@ -91,7 +107,7 @@ extension YunqiaoDatabase {
         try await write { db in
             let enterprise = try Self.enterprise(db, tenantId: tenantId, id: id)
             try Self.refuseIfPushTargets(db, enterpriseId: id, what: "enterprise \(enterprise.name)")
-            let apps = try AppRecord.filter(Column("enterpriseId") == id).order(Column("id")).fetchAll(db)
+            let apps = try AppRecord.filter(AppRecord.Columns.enterpriseId == id).order(AppRecord.Columns.id).fetchAll(db)
             try Self.deleteUnlessUsed(db, tenantId: tenantId, actor, "enterprise.delete", enterprise, usedBy: apps) { names in
                 "enterprise \(enterprise.name) still has apps: \(names); delete them first"
             }
@@ -139,7 +155,7 @@ extension YunqiaoDatabase {
     }
 
     public func apps(enterpriseId: Int64) async throws -> [AppRecord] {
-        try await read { db in try AppRecord.filter(Column("enterpriseId") == enterpriseId).order(Column("id")).fetchAll(db) }
+        try await read { db in try AppRecord.filter(AppRecord.Columns.enterpriseId == enterpriseId).order(AppRecord.Columns.id).fetchAll(db) }
     }
 
     /// An app of the tenant and its enterprise.
@@ -224,7 +240,7 @@ extension YunqiaoDatabase {
     // MARK: OA homepage apps
 
     public func homepageApps(tenantId: Int64) async throws -> [HomepageAppRecord] {
-        try await read { db in try HomepageAppRecord.filter(Column("tenantId") == tenantId).order(Column("name")).fetchAll(db) }
+        try await read { db in try HomepageAppRecord.filter(HomepageAppRecord.Columns.tenantId == tenantId).order(HomepageAppRecord.Columns.name).fetchAll(db) }
     }
 
     public func homepageApp(tenantId: Int64, id: Int64) async throws -> HomepageAppRecord {
@@ -265,12 +281,47 @@ extension YunqiaoDatabase {
     public func deleteHomepageApp(tenantId: Int64, id: Int64, by actor: AuditActor) async throws {
         try await write { db in
             let entry = try Self.homepageApp(db, tenantId: tenantId, id: id)
-            let apps = try AppRecord.filter(Column("homepageAppId") == id).order(Column("id")).fetchAll(db)
+            let apps = try AppRecord.filter(AppRecord.Columns.homepageAppId == id).order(AppRecord.Columns.id).fetchAll(db)
             try Self.deleteUnlessUsed(db, tenantId: tenantId, actor, "homepageApp.delete", entry, usedBy: apps) { names in
                 "homepage app \(entry.name) is the homepage of \(names); change their homepage first"
             }
         }
     }
+
+    private static func requireUniqueEnterprise(_ db: Database, tenantId: Int64, name: String, except id: Int64?) throws {
+        let clash = try EnterpriseRecord.filter(EnterpriseRecord.Columns.tenantId == tenantId && EnterpriseRecord.Columns.name == name && EnterpriseRecord.Columns.id != id).fetchCount(db)
+        if clash > 0 { throw StoreError.invalid(field: "name", message: "an enterprise named \(name) already exists") }
+    }
+
+    private static func requireUniqueApp(_ db: Database, enterpriseId: Int64, appID: String, except id: Int64?) throws {
+        let clash = try AppRecord.filter(AppRecord.Columns.enterpriseId == enterpriseId && AppRecord.Columns.appID == appID && AppRecord.Columns.id != id)
+            .fetchCount(db)
+        if clash > 0 { throw StoreError.invalid(field: "appID", message: "app \(appID) is already added to this enterprise") }
+    }
+
+    private static func requireUniqueHomepageApp(_ db: Database, tenantId: Int64, name: String, except id: Int64?) throws {
+        let clash = try HomepageAppRecord.filter(HomepageAppRecord.Columns.tenantId == tenantId && HomepageAppRecord.Columns.name == name && HomepageAppRecord.Columns.id != id)
+            .fetchCount(db)
+        if clash > 0 { throw StoreError.invalid(field: "name", message: "a homepage app named \(name) already exists") }
+    }
+
+    private static func requireHomepageApp(_ db: Database, _ homepage: AppHomepage, tenantId: Int64) throws {
+        guard case .oaApp(let id) = homepage else { return }
+        guard let entry = try HomepageAppRecord.fetchOne(db, key: id), entry.tenantId == tenantId else {
+            throw StoreError.invalid(field: "homepageAppId", message: "no OA homepage app \(id)")
+        }
+    }
+}
+
+extension StoreRepository {
+    /// The tenant's external domain, when set.
+    static func externalDomain(_ db: Database, tenantId: Int64) throws -> String? {
+        try TenantSettingRecord.fetchOne(db, key: ["tenantId": tenantId, "key": externalDomainKey])?.value
+    }
+
+    // MARK: settings
+
+    static var externalDomainKey: String { "externalDomain" }
 
     // MARK: helpers inside a transaction
 
@@ -317,30 +368,6 @@ extension YunqiaoDatabase {
         }
         return entry
     }
-
-    private static func requireUniqueEnterprise(_ db: Database, tenantId: Int64, name: String, except id: Int64?) throws {
-        let clash = try EnterpriseRecord.filter(Column("tenantId") == tenantId && Column("name") == name && Column("id") != id).fetchCount(db)
-        if clash > 0 { throw StoreError.invalid(field: "name", message: "an enterprise named \(name) already exists") }
-    }
-
-    private static func requireUniqueApp(_ db: Database, enterpriseId: Int64, appID: String, except id: Int64?) throws {
-        let clash = try AppRecord.filter(Column("enterpriseId") == enterpriseId && Column("appID") == appID && Column("id") != id)
-            .fetchCount(db)
-        if clash > 0 { throw StoreError.invalid(field: "appID", message: "app \(appID) is already added to this enterprise") }
-    }
-
-    private static func requireUniqueHomepageApp(_ db: Database, tenantId: Int64, name: String, except id: Int64?) throws {
-        let clash = try HomepageAppRecord.filter(Column("tenantId") == tenantId && Column("name") == name && Column("id") != id)
-            .fetchCount(db)
-        if clash > 0 { throw StoreError.invalid(field: "name", message: "a homepage app named \(name) already exists") }
-    }
-
-    private static func requireHomepageApp(_ db: Database, _ homepage: AppHomepage, tenantId: Int64) throws {
-        guard case .oaApp(let id) = homepage else { return }
-        guard let entry = try HomepageAppRecord.fetchOne(db, key: id), entry.tenantId == tenantId else {
-            throw StoreError.invalid(field: "homepageAppId", message: "no OA homepage app \(id)")
-        }
-    }
 }
 
 extension AppRecord {
@@ -381,3 +408,13 @@ extension HomepageAppRecord: AuditedRecord {
     var auditView: [String: String] { ["name": name, "url": url, "note": note] }
 }
 
+extension IntegrationRepository {
+    /// An app by its id, whatever its tenant (the homepage and callback URLs carry only the id), with its enterprise.
+    public func app(id: Int64) async throws -> (app: AppRecord, enterprise: EnterpriseRecord) {
+        try await read { db in
+            guard let app = try AppRecord.fetchOne(db, key: id), let enterprise = try EnterpriseRecord.fetchOne(db, key: app.enterpriseId)
+            else { throw StoreError.notFound("app \(id)") }
+            return (app, enterprise)
+        }
+    }
+}

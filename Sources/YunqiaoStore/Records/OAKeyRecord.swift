@@ -18,31 +18,27 @@ public struct OAKeyRecord: Codable, Sendable, Equatable, FetchableRecord, Mutabl
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }
 
-extension YunqiaoDatabase {
-    public func createOAKey(tenantId: Int64, name: String, key: String, by actor: AuditActor) async throws -> OAKeyRecord {
-        try await createBearer(OAKeyRecord.self, tenantId: tenantId, name: name, plaintext: key, by: actor)
-    }
-
-    public func oaKeys(tenantId: Int64) async throws -> [OAKeyRecord] {
-        try await bearers(OAKeyRecord.self, tenantId: tenantId)
-    }
-
-    /// The live key with this plaintext, or nil; marks it used at most once a minute.
-    public func useOAKey(_ key: String, at time: Date = Date()) async throws -> OAKeyRecord? {
-        try await useBearer(OAKeyRecord.self, key, at: time)
-    }
-
-    public func revokeOAKey(tenantId: Int64, id: Int64, by actor: AuditActor) async throws {
-        try await revokeBearer(OAKeyRecord.self, tenantId: tenantId, id: id, by: actor)
-    }
-}
-
 extension OAKeyRecord: BearerRecord {
-    static let hashColumn = "keyHash"
+    static var hashColumn: Column { Columns.keyHash }
     static let kind = "oaKey"
 
     init(tenantId: Int64, name: String, hash: String, hint: String, createdBy: String, createdAt: Date) {
         self.init(id: nil, tenantId: tenantId, name: name, keyHash: hash, hint: hint, createdBy: createdBy, createdAt: createdAt,
                   lastUsedAt: nil, revokedAt: nil)
+    }
+}
+
+extension OAKeyRecord {
+    /// The columns, for requests (`OAKeyRecord.Columns.id`).
+    public enum Columns {
+        public static let id = Column(CodingKeys.id)
+        public static let tenantId = Column(CodingKeys.tenantId)
+        public static let name = Column(CodingKeys.name)
+        public static let keyHash = Column(CodingKeys.keyHash)
+        public static let hint = Column(CodingKeys.hint)
+        public static let createdBy = Column(CodingKeys.createdBy)
+        public static let createdAt = Column(CodingKeys.createdAt)
+        public static let lastUsedAt = Column(CodingKeys.lastUsedAt)
+        public static let revokedAt = Column(CodingKeys.revokedAt)
     }
 }

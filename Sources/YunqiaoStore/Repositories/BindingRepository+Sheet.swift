@@ -2,19 +2,27 @@ import Foundation
 import GRDB
 import YunqiaoCore
 
-/// The association sheet (关联导入): the export of an enterprise's Feishu users and the import of the filled sheet.
-extension YunqiaoDatabase {
-    /// Where a page of the export ends: the last row's name and union_id (the export is ordered by both).
-    public struct BindingSheetCursor: Sendable, Equatable {
-        public var name: String
-        public var unionID: String
+/// Where a page of the export ends: the last row's name and union_id (the export is ordered by both).
+public struct BindingSheetCursor: Sendable, Equatable {
+    public var name: String
+    public var unionID: String
 
-        public init(after row: BindingSheet.ExportRow) {
-            name = row.name
-            unionID = row.unionID
-        }
+    public init(after row: BindingSheet.ExportRow) {
+        name = row.name
+        unionID = row.unionID
     }
+}
 
+/// What the sheet's plan reads, kept for writing its bindings.
+struct BindingSheetInputs {
+    /// Live Feishu users: union_id → name.
+    var feishu: [String: String] = [:]
+    var ids: [String: (openID: String?, userID: String?)] = [:]
+    var oaNames: [String: String] = [:]
+}
+
+/// The association sheet (关联导入): the export of an enterprise's Feishu users and the import of the filled sheet.
+extension BindingRepository {
     /// One page of the export: live Feishu users of the enterprise by name then union_id, after `cursor`, with their
     /// departments' names (primary first) and the login id of the OA user each is bound to. Paging by key keeps a
     /// 100 000-user export to one page in memory at a time.
@@ -94,15 +102,9 @@ extension YunqiaoDatabase {
             return plan
         }
     }
+}
 
-    /// What the sheet's plan reads, kept for writing its bindings.
-    struct BindingSheetInputs {
-        /// Live Feishu users: union_id → name.
-        var feishu: [String: String] = [:]
-        var ids: [String: (openID: String?, userID: String?)] = [:]
-        var oaNames: [String: String] = [:]
-    }
-
+extension StoreRepository {
     static func bindingSheetPlan(_ db: Database, tenantId: Int64, enterpriseId: Int64, rows: [BindingSheet.Row], field: BindingSheet.Field)
         throws -> (plan: BindingSheet.Plan, inputs: BindingSheetInputs)
     {

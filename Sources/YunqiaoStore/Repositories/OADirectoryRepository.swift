@@ -2,28 +2,9 @@ import Foundation
 import GRDB
 import YunqiaoCore
 
-/// A department of the OA directory kept in the bridge (table `oaDepartment`).
-public struct OADepartmentRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "oaDepartment"
-    public var tenantId: Int64
-    public var oaID: String
-    public var name: String
-    public var parentOaID: String?
-    public var subcompanyOaID: String?
-    public var sortOrder: Int
-    public var updatedAt: Date
-
-    public init(tenantId: Int64, oaID: String, name: String, parentOaID: String? = nil, subcompanyOaID: String? = nil,
-                sortOrder: Int = 0, updatedAt: Date = Date())
-    {
-        self.tenantId = tenantId
-        self.oaID = oaID
-        self.name = name
-        self.parentOaID = parentOaID
-        self.subcompanyOaID = subcompanyOaID
-        self.sortOrder = sortOrder
-        self.updatedAt = updatedAt
-    }
+/// The OA directory of a tenant: departments and users, their import and summary.
+public struct OADirectoryRepository: StoreRepository {
+    let writer: any DatabaseWriter
 }
 
 /// How an import treats what the file does not mention.
@@ -57,10 +38,10 @@ public struct OADirectoryImportResult: Sendable, Equatable, Codable {
 
 /// The OA directory imported from spreadsheets (issue #6, way 1). Files are validated by ``OADirectoryImport`` first;
 /// the import itself is one transaction with its audit entry.
-extension YunqiaoDatabase {
+extension OADirectoryRepository {
     public func oaDepartments(tenantId: Int64) async throws -> [OADepartmentRecord] {
         try await read { db in
-            try OADepartmentRecord.filter(Column("tenantId") == tenantId).order(Column("sortOrder"), Column("oaID")).fetchAll(db)
+            try OADepartmentRecord.filter(OADepartmentRecord.Columns.tenantId == tenantId).order(OADepartmentRecord.Columns.sortOrder, OADepartmentRecord.Columns.oaID).fetchAll(db)
         }
     }
 
@@ -70,18 +51,19 @@ extension YunqiaoDatabase {
         -> (total: Int, users: [OAUserRecord])
     {
         try await read { db in
-            var request = OAUserRecord.filter(Column("tenantId") == tenantId)
+            var request = OAUserRecord.filter(OAUserRecord.Columns.tenantId == tenantId)
             if let department {
                 request = request.filter(sql: "EXISTS (SELECT 1 FROM json_each(oaUser.departmentOaIDs) WHERE json_each.value = ?)",
                                          arguments: [department])
             }
             if let text = query.nilIfBlank {
                 let pattern = "%\(Self.escapeLike(text))%"
-                let columns = ["oaID", "loginID", "name", "mobile", "email", "employeeNo"].map { Column($0).like(pattern, escape: "\\") }
+                let columns = [OAUserRecord.Columns.oaID, OAUserRecord.Columns.loginID, OAUserRecord.Columns.name, OAUserRecord.Columns.mobile,
+                               OAUserRecord.Columns.email, OAUserRecord.Columns.employeeNo].map { $0.like(pattern, escape: "\\") }
                 request = request.filter(columns.joined(operator: .or))
             }
             let total = try request.fetchCount(db)
-            let users = try request.order(Column("oaID")).limit(max(1, min(limit, 500)), offset: max(0, offset)).fetchAll(db)
+            let users = try request.order(OAUserRecord.Columns.oaID).limit(max(1, min(limit, 500)), offset: max(0, offset)).fetchAll(db)
             return (total, users)
         }
     }
@@ -112,7 +94,7 @@ extension YunqiaoDatabase {
     {
         try await write { db in
             var result = OADirectoryImportResult()
-            let storedDepartments = try OADepartmentRecord.filter(Column("tenantId") == tenantId).fetchAll(db)
+            let storedDepartments = try OADepartmentRecord.filter(OADepartmentRecord.Columns.tenantId == tenantId).fetchAll(db)
             var departmentByID = Dictionary(storedDepartments.map { ($0.oaID, $0) }, uniquingKeysWith: { first, _ in first })
             for department in departments {
                 var record = OADepartmentRecord(tenantId: tenantId, oaID: department.oaID, name: department.name,
@@ -138,7 +120,7 @@ extension YunqiaoDatabase {
                 }
             }
 
-            let storedUsers = try OAUserRecord.filter(Column("tenantId") == tenantId).fetchAll(db)
+            let storedUsers = try OAUserRecord.filter(OAUserRecord.Columns.tenantId == tenantId).fetchAll(db)
             let userByID = Dictionary(storedUsers.map { ($0.oaID, $0) }, uniquingKeysWith: { first, _ in first })
             let ownerByLogin = Dictionary(storedUsers.map { ($0.loginID, $0.oaID) }, uniquingKeysWith: { first, _ in first })
             for user in users {
@@ -197,14 +179,14 @@ public struct OADirectorySummary: Sendable, Equatable {
 }
 
 /// Reads of the console's OA directory pages, and the embedded directory's passwords.
-extension YunqiaoDatabase {
+extension OADirectoryRepository {
     public func oaDirectorySummary(tenantId: Int64) async throws -> OADirectorySummary {
         try await read { db in
             let subcompanies = try Int.fetchOne(db, sql: """
                 SELECT COUNT(*) FROM (SELECT oaID FROM oaSubcompany WHERE tenantId = ?
                 UNION SELECT subcompanyOaID FROM oaDepartment WHERE tenantId = ? AND subcompanyOaID IS NOT NULL)
                 """, arguments: [tenantId, tenantId]) ?? 0
-            let departments = try OADepartmentRecord.filter(Column("tenantId") == tenantId).fetchCount(db)
+            let departments = try OADepartmentRecord.filter(OADepartmentRecord.Columns.tenantId == tenantId).fetchCount(db)
             let users = try Row.fetchOne(db, sql: """
                 SELECT COALESCE(SUM(status = 'active'), 0) AS active, COALESCE(SUM(status = 'left'), 0) AS left,
                        COALESCE(SUM(passwordHash IS NOT NULL), 0) AS withPassword
@@ -254,5 +236,32 @@ extension YunqiaoDatabase {
             try Self.audit(db, tenantId: tenantId, actor, "oaUser.password", target: "OA user \(oaID) \(user.name) (\(user.loginID))",
                            before: ["password": hadPassword ? "set" : "none"], after: ["password": hadPassword ? "changed" : "set"])
         }
+    }
+}
+
+extension OADirectoryRepository {
+    /// Inserts or replaces OA users in one transaction (the bulk path of imports and the OA push API).
+    public func upsertOAUsers(_ users: [OAUserRecord]) async throws {
+        try await write { db in
+            for user in users { try user.upsert(db) }
+        }
+    }
+
+    public func oaUserCount(tenantId: Int64) async throws -> Int {
+        try await read { db in try OAUserRecord.filter(OAUserRecord.Columns.tenantId == tenantId).fetchCount(db) }
+    }
+}
+
+extension OADirectoryRepository {
+    /// The OA user who logs in as `loginID` in the tenant.
+    public func oaUser(tenantId: Int64, loginID: String) async throws -> OAUserRecord? {
+        try await read { db in
+            try OAUserRecord.filter(OAUserRecord.Columns.tenantId == tenantId && OAUserRecord.Columns.loginID == loginID).fetchOne(db)
+        }
+    }
+
+    /// The OA user with the OA id `oaID` in the tenant.
+    public func oaUser(tenantId: Int64, oaID: String) async throws -> OAUserRecord? {
+        try await read { db in try OAUserRecord.fetchOne(db, key: ["tenantId": tenantId, "oaID": oaID]) }
     }
 }

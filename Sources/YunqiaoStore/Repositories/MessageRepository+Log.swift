@@ -4,60 +4,69 @@ import YunqiaoCore
 
 // MARK: - The message log (admin API, console, `GET /api/v1/messages/{id}`)
 
-extension YunqiaoDatabase {
-    public struct MessageFilter: Sendable, Equatable {
-        public var source: String?
-        /// An OA user id some delivery of the message is for.
-        public var recipient: String?
-        /// Messages with at least one delivery in this state.
-        public var state: DeliveryState?
-        /// Text in the title, idempotency key or todo id.
-        public var text: String?
-        public var limit: Int
-        public var offset: Int
 
-        public init(source: String? = nil, recipient: String? = nil, state: DeliveryState? = nil, text: String? = nil, limit: Int = 50,
-                    offset: Int = 0)
-        {
-            self.source = source
-            self.recipient = recipient
-            self.state = state
-            self.text = text
-            self.limit = limit
-            self.offset = offset
-        }
+public struct MessageFilter: Sendable, Equatable {
+    public var source: String?
+    /// An OA user id some delivery of the message is for.
+    public var recipient: String?
+    /// Messages with at least one delivery in this state.
+    public var state: DeliveryState?
+    /// Text in the title, idempotency key or todo id.
+    public var text: String?
+    public var limit: Int
+    public var offset: Int
+
+    public init(source: String? = nil, recipient: String? = nil, state: DeliveryState? = nil, text: String? = nil, limit: Int = 50,
+                offset: Int = 0)
+    {
+        self.source = source
+        self.recipient = recipient
+        self.state = state
+        self.text = text
+        self.limit = limit
+        self.offset = offset
     }
+}
 
-    public struct MessageSummary: Sendable, Equatable {
-        public var message: MessageRecord
-        /// Deliveries per state.
-        public var counts: [DeliveryState: Int]
-    }
+public struct MessageSummary: Sendable, Equatable {
+    public var message: MessageRecord
+    /// Deliveries per state.
+    public var counts: [DeliveryState: Int]
+}
 
-    public struct MessagePage: Sendable, Equatable {
-        public var items: [MessageSummary]
-        public var total: Int
-    }
+public struct MessagePage: Sendable, Equatable {
+    public var items: [MessageSummary]
+    public var total: Int
+}
 
-    /// One delivery with its app, enterprise and card update, for display.
-    public struct DeliveryDetail: Sendable, Equatable {
-        public var delivery: DeliveryRecord
-        public var app: AppRecord
-        public var enterprise: EnterpriseRecord
-        public var cardUpdate: CardUpdateRecord?
-    }
+/// One delivery with its app, enterprise and card update, for display.
+public struct DeliveryDetail: Sendable, Equatable {
+    public var delivery: DeliveryRecord
+    public var app: AppRecord
+    public var enterprise: EnterpriseRecord
+    public var cardUpdate: CardUpdateRecord?
+}
 
-    public struct MessageDetail: Sendable, Equatable {
-        public var message: MessageRecord
-        public var todo: TodoRecord?
-        public var deliveries: [DeliveryDetail]
-    }
+public struct MessageDetail: Sendable, Equatable {
+    public var message: MessageRecord
+    public var todo: TodoRecord?
+    public var deliveries: [DeliveryDetail]
+}
 
+/// A dead letter: a delivery that is dead, or a sent one whose card update is dead.
+public struct DeadLetter: Sendable, Equatable {
+    public var message: MessageRecord
+    public var delivery: DeliveryDetail
+    /// `delivery` or `cardUpdate`: what failed.
+    public var kind: String
+}
+
+extension MessageRepository {
     /// Messages, newest first.
     public func messageLog(tenantId: Int64, filter: MessageFilter) async throws -> MessagePage {
         try await read { db in
-            var request = MessageRecord.filter(Column("tenantId") == tenantId)
-            if let source = filter.source?.nilIfBlank { request = request.filter(Column("source") == source) }
+            var request = MessageRecord.filter(MessageRecord.Columns.tenantId == tenantId)
+            if let source = filter.source?.nilIfBlank { request = request.filter(MessageRecord.Columns.source == source) }
             if let recipient = filter.recipient?.nilIfBlank {
                 request = request.filter(sql: "EXISTS (SELECT 1 FROM delivery d WHERE d.messageId = message.id AND d.oaUserID = ?)",
                                          arguments: [recipient])
@@ -68,11 +77,11 @@ extension YunqiaoDatabase {
             }
             if let text = filter.text?.nilIfBlank {
                 let pattern = "%\(Self.escapeLike(text))%"
-                request = request.filter(Column("title").like(pattern, escape: "\\") || Column("idempotencyKey").like(pattern, escape: "\\")
-                    || Column("todoId").like(pattern, escape: "\\"))
+                request = request.filter(MessageRecord.Columns.title.like(pattern, escape: "\\") || MessageRecord.Columns.idempotencyKey.like(pattern, escape: "\\")
+                    || MessageRecord.Columns.todoId.like(pattern, escape: "\\"))
             }
             let total = try request.fetchCount(db)
-            let messages = try request.order(Column("id").desc).limit(max(1, min(filter.limit, 500)), offset: max(0, filter.offset))
+            let messages = try request.order(MessageRecord.Columns.id.desc).limit(max(1, min(filter.limit, 500)), offset: max(0, filter.offset))
                 .fetchAll(db)
             let counts = try Self.deliveryCounts(db, messageIds: messages.compactMap(\.id))
             return MessagePage(items: messages.map { MessageSummary(message: $0, counts: counts[$0.id ?? 0] ?? [:]) }, total: total)
@@ -98,7 +107,7 @@ extension YunqiaoDatabase {
             guard let message = try MessageRecord.fetchOne(db, key: id), message.tenantId == tenantId else {
                 throw StoreError.notFound("message \(id)")
             }
-            let deliveries = try DeliveryRecord.filter(Column("messageId") == id).order(Column("id")).fetchAll(db)
+            let deliveries = try DeliveryRecord.filter(DeliveryRecord.Columns.messageId == id).order(DeliveryRecord.Columns.id).fetchAll(db)
             let todo = try message.todoId.flatMap { todoId in
                 try TodoRecord.fetchOne(db, key: ["tenantId": tenantId, "source": message.source, "todoId": todoId])
             }
@@ -122,7 +131,7 @@ extension YunqiaoDatabase {
         var cards: [Int64: CardUpdateRecord] = [:]
         let ids = deliveries.compactMap(\.id)
         for chunk in ids.chunked(500) {
-            for card in try CardUpdateRecord.filter(chunk.contains(Column("deliveryId"))).fetchAll(db) { cards[card.deliveryId] = card }
+            for card in try CardUpdateRecord.filter(chunk.contains(CardUpdateRecord.Columns.deliveryId)).fetchAll(db) { cards[card.deliveryId] = card }
         }
         return try deliveries.map { delivery in
             let (app, enterprise) = try apps[delivery.appId] ?? Self.app(db, tenantId: tenantId, id: delivery.appId)
@@ -156,14 +165,6 @@ extension YunqiaoDatabase {
         }
     }
 
-    /// A dead letter: a delivery that is dead, or a sent one whose card update is dead.
-    public struct DeadLetter: Sendable, Equatable {
-        public var message: MessageRecord
-        public var delivery: DeliveryDetail
-        /// `delivery` or `cardUpdate`: what failed.
-        public var kind: String
-    }
-
     /// Dead letters, the most recently failed first.
     public func deadLetters(tenantId: Int64, limit: Int = 100, offset: Int = 0) async throws -> (items: [DeadLetter], total: Int) {
         try await read { db in
@@ -174,7 +175,7 @@ extension YunqiaoDatabase {
             let total = try Int.fetchOne(db, sql: "SELECT count(*) " + base, arguments: [tenantId]) ?? 0
             let deliveries = try DeliveryRecord.fetchAll(db, sql: "SELECT d.* " + base + " ORDER BY max(d.updatedAt, coalesce(c.updatedAt, d.updatedAt)) DESC, d.id DESC LIMIT ? OFFSET ?",
                                                          arguments: [tenantId, max(1, min(limit, 500)), max(0, offset)])
-            let messages = try MessageRecord.filter(Set(deliveries.map(\.messageId)).contains(Column("id"))).fetchAll(db)
+            let messages = try MessageRecord.filter(Set(deliveries.map(\.messageId)).contains(MessageRecord.Columns.id)).fetchAll(db)
             let byId = Dictionary(messages.map { ($0.id ?? 0, $0) }, uniquingKeysWith: { first, _ in first })
             let items = try Self.details(db, tenantId: tenantId, deliveries).compactMap { detail -> DeadLetter? in
                 guard let message = byId[detail.delivery.messageId] else { return nil }
@@ -191,7 +192,7 @@ extension YunqiaoDatabase {
             guard let delivery = try DeliveryRecord.fetchOne(db, key: id),
                   let message = try MessageRecord.fetchOne(db, key: delivery.messageId), message.tenantId == tenantId
             else { throw StoreError.notFound("delivery \(id)") }
-            let card = try CardUpdateRecord.filter(Column("deliveryId") == id).fetchOne(db)
+            let card = try CardUpdateRecord.filter(CardUpdateRecord.Columns.deliveryId == id).fetchOne(db)
             switch delivery.deliveryState {
             case .dead:
                 _ = try OutboxQueue.deliveries.resend(db, where: "id = ?", [id], now: time)

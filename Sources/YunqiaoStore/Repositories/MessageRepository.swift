@@ -2,6 +2,51 @@ import Foundation
 import GRDB
 import YunqiaoCore
 
+/// Pushed messages: accepting and planning them, todos and their state, the message log and dead letters.
+public struct MessageRepository: StoreRepository {
+    let writer: any DatabaseWriter
+}
+
+// MARK: accept
+
+/// What accepting a message did (the `POST /api/v1/messages` answer).
+public struct AcceptedMessage: Sendable, Equatable {
+    public var id: Int64
+    /// Deliveries waiting to be sent.
+    public var planned: Int
+    /// Deliveries recorded as skipped (the recipient is not bound in the app's enterprise).
+    public var skipped: Int
+    /// The `(source, idempotencyKey)` was accepted before: this is the first answer, nothing was written.
+    public var repeated: Bool
+}
+
+// MARK: todos
+
+/// What ``changeTodo(tenantId:source:todoId:state:by:at:)`` did.
+public struct TodoChange: Sendable, Equatable {
+    public var todo: TodoRecord
+    /// False when the todo already had this state (a repeated call): nothing was written.
+    public var changed: Bool
+    /// Card updates queued: one per sent todo card of the todo.
+    public var cardUpdates: Int
+}
+
+/// Why a todo cannot change.
+public enum TodoChangeError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// No message of this tenant and source carried the todo.
+    case notFound(source: String, todoId: String)
+    /// The todo was handled already, to another final state: a final state is final.
+    case alreadyFinal(TodoRecord)
+
+    public var description: String {
+        switch self {
+        case .notFound(let source, let todoId): "no todo \(todoId) of source \(source)"
+        case .alreadyFinal(let todo):
+            "todo \(todo.todoId) is already \(todo.state)" + (todo.actor.map { " (by \($0))" } ?? "") + "; a final state is final"
+        }
+    }
+}
+
 /// Message push (issue #7, `docs/design/message-push.md`): accept → plan → deliver → report, every step a row.
 ///
 /// - Accepting a message writes the message, its planned deliveries (rules matched, bindings resolved) and its todo in
@@ -9,20 +54,7 @@ import YunqiaoCore
 /// - The delivery worker claims due deliveries (and card updates), and records each outcome in its own transaction.
 ///   A claim lives only as long as the worker that made it: ``releasePushClaims()`` at start gives back what a crashed
 ///   or killed process held, and the delivery's fixed `uuid` makes Feishu answer a repeated send with the first message.
-extension YunqiaoDatabase {
-    // MARK: accept
-
-    /// What accepting a message did (the `POST /api/v1/messages` answer).
-    public struct AcceptedMessage: Sendable, Equatable {
-        public var id: Int64
-        /// Deliveries waiting to be sent.
-        public var planned: Int
-        /// Deliveries recorded as skipped (the recipient is not bound in the app's enterprise).
-        public var skipped: Int
-        /// The `(source, idempotencyKey)` was accepted before: this is the first answer, nothing was written.
-        public var repeated: Bool
-    }
-
+extension MessageRepository {
     /// Accepts a message of the OA: checked (``PushMessage/validate()``, a registered `source`, known active recipients —
     /// a problem names its field), then the message, one delivery per (matched app, recipient) and the todo are written
     /// in one transaction.
@@ -32,12 +64,12 @@ extension YunqiaoDatabase {
         if let problem = message.validate().first { throw StoreError.invalid(field: problem.field, message: problem.message) }
         let payload = try Self.encode(message)
         return try await write { db in
-            if let first = try MessageRecord.filter(Column("tenantId") == tenantId && Column("source") == message.source
-                && Column("idempotencyKey") == message.idempotencyKey).fetchOne(db)
+            if let first = try MessageRecord.filter(MessageRecord.Columns.tenantId == tenantId && MessageRecord.Columns.source == message.source
+                && MessageRecord.Columns.idempotencyKey == message.idempotencyKey).fetchOne(db)
             {
                 return AcceptedMessage(id: first.id ?? 0, planned: first.planned, skipped: first.skipped, repeated: true)
             }
-            guard try OAModuleRecord.filter(Column("tenantId") == tenantId && Column("key") == message.source).fetchCount(db) > 0 else {
+            guard try OAModuleRecord.filter(OAModuleRecord.Columns.tenantId == tenantId && OAModuleRecord.Columns.key == message.source).fetchCount(db) > 0 else {
                 throw StoreError.invalid(field: "source", message: "no OA module \(message.source) is registered")
             }
             try Self.checkRecipients(db, tenantId: tenantId, message.recipients)
@@ -119,28 +151,6 @@ extension YunqiaoDatabase {
         return (record, ids)
     }
 
-    /// `yq<message>-<n>-<random>`: unique for good (the random part keeps a recreated database from reusing a uuid Feishu
-    /// still remembers), at most 50 characters.
-    static func deliveryUUID(messageId: Int64, sequence: Int) -> String {
-        let random = String(UInt64.random(in: 0..<(1 << 48)), radix: 16)
-        return "yq\(messageId)-\(sequence)-" + String(repeating: "0", count: 12 - random.count) + random
-    }
-
-    static func encode(_ message: PushMessage) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(message), as: UTF8.self)
-    }
-
-    static func placeholders(_ count: Int) -> String { Array(repeating: "?", count: count).joined(separator: ", ") }
-
-    /// `first` followed by `rest`, as statement arguments.
-    static func arguments(_ first: some DatabaseValueConvertible, _ rest: some Sequence<some DatabaseValueConvertible>) -> StatementArguments {
-        var values: [(any DatabaseValueConvertible)?] = [first]
-        for value in rest { values.append(value) }
-        return StatementArguments(values)
-    }
-
     // MARK: test send
 
     /// A sample message to one OA user through one target of a rule, planned like an accepted message (`source` is the
@@ -148,7 +158,7 @@ extension YunqiaoDatabase {
     public func planTestMessage(tenantId: Int64, ruleId: Int64, targetId: Int64, oaUserID: String, by actor: AuditActor,
                                 at time: Date = Date()) async throws -> (message: MessageRecord, deliveryId: Int64)
     {
-        let link = try await externalDomain(tenantId: tenantId).map { $0 + "/console" } ?? "https://www.feishu.cn"
+        let link = try await read { db in try Self.externalDomain(db, tenantId: tenantId) }.map { $0 + "/console" } ?? "https://www.feishu.cn"
         return try await write { db in
             let rule = try Self.pushRule(db, tenantId: tenantId, id: ruleId)
             guard let target = try PushTargetRecord.fetchOne(db, key: targetId), target.pushRuleId == ruleId else {
@@ -180,33 +190,6 @@ extension YunqiaoDatabase {
                            after: ["target": "\(enterprise.name) / \(app.name): \(type.rawValue)", "oaUserID": user,
                                    "message": "\(record.id ?? 0)"])
             return (record, ids.first ?? 0)
-        }
-    }
-
-    // MARK: todos
-
-    /// What ``changeTodo(tenantId:source:todoId:state:by:at:)`` did.
-    public struct TodoChange: Sendable, Equatable {
-        public var todo: TodoRecord
-        /// False when the todo already had this state (a repeated call): nothing was written.
-        public var changed: Bool
-        /// Card updates queued: one per sent todo card of the todo.
-        public var cardUpdates: Int
-    }
-
-    /// Why a todo cannot change.
-    public enum TodoChangeError: Error, Sendable, Equatable, CustomStringConvertible {
-        /// No message of this tenant and source carried the todo.
-        case notFound(source: String, todoId: String)
-        /// The todo was handled already, to another final state: a final state is final.
-        case alreadyFinal(TodoRecord)
-
-        public var description: String {
-            switch self {
-            case .notFound(let source, let todoId): "no todo \(todoId) of source \(source)"
-            case .alreadyFinal(let todo):
-                "todo \(todo.todoId) is already \(todo.state)" + (todo.actor.map { " (by \($0))" } ?? "") + "; a final state is final"
-            }
         }
     }
 
@@ -252,6 +235,30 @@ extension YunqiaoDatabase {
     /// The todo of a tenant, or nil.
     public func todo(tenantId: Int64, source: String, todoId: String) async throws -> TodoRecord? {
         try await read { db in try TodoRecord.fetchOne(db, key: ["tenantId": tenantId, "source": source, "todoId": todoId]) }
+    }
+}
+
+extension StoreRepository {
+    /// `yq<message>-<n>-<random>`: unique for good (the random part keeps a recreated database from reusing a uuid Feishu
+    /// still remembers), at most 50 characters.
+    static func deliveryUUID(messageId: Int64, sequence: Int) -> String {
+        let random = String(UInt64.random(in: 0..<(1 << 48)), radix: 16)
+        return "yq\(messageId)-\(sequence)-" + String(repeating: "0", count: 12 - random.count) + random
+    }
+
+    static func encode(_ message: PushMessage) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(message), as: UTF8.self)
+    }
+
+    static func placeholders(_ count: Int) -> String { Array(repeating: "?", count: count).joined(separator: ", ") }
+
+    /// `first` followed by `rest`, as statement arguments.
+    static func arguments(_ first: some DatabaseValueConvertible, _ rest: some Sequence<some DatabaseValueConvertible>) -> StatementArguments {
+        var values: [(any DatabaseValueConvertible)?] = [first]
+        for value in rest { values.append(value) }
+        return StatementArguments(values)
     }
 
     static func queueCardUpdate(_ db: Database, deliveryId: Int64, at time: Date) throws {

@@ -3,8 +3,13 @@ import Foundation
 import GRDB
 import YunqiaoCore
 
+/// Console administrators, admin API tokens, OA keys, the key/value entries behind sessions and the audit log.
+public struct AdminRepository: StoreRepository {
+    let writer: any DatabaseWriter
+}
+
 /// Console administrators, admin API tokens and the key/value entries behind login sessions.
-extension YunqiaoDatabase {
+extension AdminRepository {
     // MARK: admins
 
     public func adminCount() async throws -> Int {
@@ -12,7 +17,7 @@ extension YunqiaoDatabase {
     }
 
     public func admin(username: String) async throws -> AdminRecord? {
-        try await read { db in try AdminRecord.filter(Column("username") == username).fetchOne(db) }
+        try await read { db in try AdminRecord.filter(AdminRecord.Columns.username == username).fetchOne(db) }
     }
 
     public func admin(id: Int64) async throws -> AdminRecord? {
@@ -25,7 +30,7 @@ extension YunqiaoDatabase {
         let username = try Validate.name(username, field: "username")
         return try await write { db in
             let now = Date()
-            if var admin = try AdminRecord.filter(Column("username") == username).fetchOne(db) {
+            if var admin = try AdminRecord.filter(AdminRecord.Columns.username == username).fetchOne(db) {
                 admin.passwordHash = passwordHash
                 admin.updatedAt = now
                 try admin.update(db)
@@ -88,7 +93,7 @@ extension YunqiaoDatabase {
     func useBearer<Record: BearerRecord>(_ type: Record.Type, _ plaintext: String, at time: Date) async throws -> Record? {
         let hash = Self.tokenHash(plaintext)
         guard var record = try await read({ db in
-            try Record.filter(Column(Record.hashColumn) == hash && Column("revokedAt") == nil).fetchOne(db)
+            try Record.filter(Record.hashColumn == hash && Column("revokedAt") == nil).fetchOne(db)
         }) else { return nil }
         if record.lastUsedAt.map({ time.timeIntervalSince($0) > 60 }) ?? true {
             record.lastUsedAt = time
@@ -111,46 +116,13 @@ extension YunqiaoDatabase {
                            before: ["name": record.name, Record.kind: "••••" + record.hint], after: nil)
         }
     }
-
-    // MARK: key/value entries (login sessions)
-
-    public func persistedValue(key: String, now: Date = Date()) async throws -> (value: Data, expiresAt: Date?)? {
-        try await read { db in
-            guard let entry = try PersistEntryRecord.fetchOne(db, key: key) else { return nil }
-            if let expiresAt = entry.expiresAt, expiresAt <= now { return nil }
-            return (entry.value, entry.expiresAt)
-        }
-    }
-
-    /// Stores `value` under `key`. With `onlyIfAbsent`, returns false when a live entry exists already.
-    /// A nil `expiresAt` on an existing entry keeps its expiry.
-    @discardableResult
-    public func persist(key: String, value: Data, expiresAt: Date?, onlyIfAbsent: Bool = false, now: Date = Date()) async throws -> Bool {
-        try await write { db in
-            let existing = try PersistEntryRecord.fetchOne(db, key: key)
-            let live = existing.map { entry in entry.expiresAt.map { $0 > now } ?? true } ?? false
-            if onlyIfAbsent && live { return false }
-            let expiry = expiresAt ?? (live ? existing?.expiresAt : nil)
-            try PersistEntryRecord(key: key, value: value, expiresAt: expiry).upsert(db)
-            return true
-        }
-    }
-
-    public func removePersisted(key: String) async throws {
-        _ = try await write { db in try PersistEntryRecord.deleteOne(db, key: key) }
-    }
-
-    /// Drops expired entries; returns how many.
-    @discardableResult
-    public func tidyPersisted(now: Date = Date()) async throws -> Int {
-        try await write { db in try PersistEntryRecord.filter(Column("expiresAt") != nil && Column("expiresAt") <= now).deleteAll(db) }
-    }
 }
 
 /// A bearer credential kept only as a hash: admin API tokens and OA keys.
 protocol BearerRecord: FetchableRecord, MutablePersistableRecord, Sendable {
     init(tenantId: Int64, name: String, hash: String, hint: String, createdBy: String, createdAt: Date)
-    static var hashColumn: String { get }
+    /// The column of the hash.
+    static var hashColumn: Column { get }
     /// `token` or `oaKey`, in audit actions and messages.
     static var kind: String { get }
     var id: Int64? { get }
@@ -162,7 +134,7 @@ protocol BearerRecord: FetchableRecord, MutablePersistableRecord, Sendable {
 }
 
 extension APITokenRecord: BearerRecord {
-    static let hashColumn = "tokenHash"
+    static var hashColumn: Column { Columns.tokenHash }
     static let kind = "token"
 
     init(tenantId: Int64, name: String, hash: String, hint: String, createdBy: String, createdAt: Date) {

@@ -51,29 +51,20 @@ public struct OAUserRecord: Codable, Sendable, Equatable, FetchableRecord, Persi
     }
 }
 
-/// One OA user ⇄ one Feishu user per enterprise.
-public struct BindingRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "binding"
-    public var enterpriseId: Int64
-    public var oaUserID: String
-    public var unionID: String
-    public var openID: String?
-    public var userID: String?
-    /// `manual`, `auto`, `import` or `card`.
-    public var method: String
-    public var field: String?
-    public var createdBy: String
-    public var createdAt: Date
-}
-
-/// A Feishu user auto-bind could not bind; the admin resolves it.
-public struct BindingConflictRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "bindingConflict"
-    public var enterpriseId: Int64
-    public var unionID: String
-    public var kind: String
-    public var field: String
-    public var value: String
-    public var oaUserIDs: String
-    public var createdAt: Date
+extension OAUserRecord {
+    /// The columns, for requests (`OAUserRecord.Columns.tenantId`).
+    public enum Columns {
+        public static let tenantId = Column(CodingKeys.tenantId)
+        public static let oaID = Column(CodingKeys.oaID)
+        public static let loginID = Column(CodingKeys.loginID)
+        public static let name = Column(CodingKeys.name)
+        public static let mobile = Column(CodingKeys.mobile)
+        public static let email = Column(CodingKeys.email)
+        public static let employeeNo = Column(CodingKeys.employeeNo)
+        public static let title = Column(CodingKeys.title)
+        public static let departmentOaIDs = Column(CodingKeys.departmentOaIDs)
+        public static let status = Column(CodingKeys.status)
+        public static let passwordHash = Column(CodingKeys.passwordHash)
+        public static let updatedAt = Column(CodingKeys.updatedAt)
+    }
 }

@@ -2,79 +2,11 @@ import Foundation
 import GRDB
 import YunqiaoCore
 
-/// How the OA login form of the first visit checks a password (issue #6, "OA login check").
-public enum OALoginCheck: String, Sendable, Codable, CaseIterable {
-    /// Against the password hashes of the bridge's own OA directory.
-    case embedded
-    /// With the external OA's `POST {base}/verify-login` (the connector's base URL and secret).
-    case external
+/// The OA connector of each tenant (pulling the OA directory on a schedule) and its runs.
+public struct OAConnectorRepository: StoreRepository {
+    let writer: any DatabaseWriter
+    let secrets: SecretBox
 }
-
-/// The pull connector of a tenant (table `oaConnector`, one row per tenant): where the external OA is, the secret the
-/// bridge sends it (sealed like app secrets, see ``SecretBox``), the schedule and how OA logins are checked.
-public struct OAConnectorRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "oaConnector"
-    public var tenantId: Int64
-    /// The OA's base URL: absolute http(s), no trailing `/`, no query; the contract's paths are appended to it.
-    public var baseURL: String
-    public var sealedSecret: String
-    /// Pulls on the schedule; "run now" works either way.
-    public var enabled: Bool
-    public var intervalMinutes: Int
-    public var loginCheck: OALoginCheck
-    public var updatedBy: String
-    public var updatedAt: Date
-}
-
-extension OALoginCheck: DatabaseValueConvertible {}
-
-/// One pull of the OA directory (table `oaConnectorRun`).
-public struct OAConnectorRunRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
-    public static let databaseTableName = "oaConnectorRun"
-
-    /// What started a run.
-    public enum Source: String, Sendable, Codable {
-        case schedule, manual
-    }
-
-    /// Where a run is.
-    public enum Status: String, Sendable, Codable {
-        case running, succeeded, failed
-    }
-
-    public var id: Int64?
-    public var tenantId: Int64
-    public var source: Source
-    /// The admin who asked (`admin`, `token:<name>`), or `schedule`.
-    public var startedBy: String
-    public var status: Status
-    public var startedAt: Date
-    public var finishedAt: Date?
-    /// Pages read, both lists together.
-    public var pagesFetched: Int
-    public var departmentsFetched: Int
-    public var usersFetched: Int
-    public var createdCount: Int
-    public var updatedCount: Int
-    public var unchangedCount: Int
-    /// Users marked `left` because the OA no longer lists them.
-    public var leftCount: Int
-    /// Departments deleted because the OA no longer lists them.
-    public var deletedCount: Int
-    /// Why a run failed.
-    public var error: String?
-    /// JSON array of ``OAConnectorItemError``: the first bad items of a failed run.
-    public var itemErrors: String?
-
-    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
-
-    public var decodedItemErrors: [OAConnectorItemError] {
-        itemErrors.flatMap { try? JSONDecoder().decode([OAConnectorItemError].self, from: Data($0.utf8)) } ?? []
-    }
-}
-
-extension OAConnectorRunRecord.Source: DatabaseValueConvertible {}
-extension OAConnectorRunRecord.Status: DatabaseValueConvertible {}
 
 /// A bad item of a pull: its list (`departments` or `users`), its position in the whole list (from 0; absent when the
 /// problem is the list's), the field at fault and why.
@@ -131,11 +63,12 @@ public struct OAConnectorRunOutcome: Sendable, Equatable {
 
 /// The OA pull connector (issue #6, way 3): its settings, validated here for the API and the console alike and audited
 /// with the secret masked, and its runs.
-extension YunqiaoDatabase {
+extension OAConnectorRepository {
     /// The schedule's bounds, in minutes.
-    public static let oaConnectorIntervals = 5...1440
+    public static let intervals = 5...1440
+
     /// How many bad items a failed run keeps.
-    public static let oaConnectorItemErrorLimit = 20
+    public static let itemErrorLimit = 20
 
     public func oaConnector(tenantId: Int64) async throws -> OAConnectorRecord? {
         try await read { db in try OAConnectorRecord.fetchOne(db, key: tenantId) }
@@ -143,7 +76,7 @@ extension YunqiaoDatabase {
 
     /// Every tenant's connector that pulls on the schedule.
     public func enabledOAConnectors() async throws -> [OAConnectorRecord] {
-        try await read { db in try OAConnectorRecord.filter(Column("enabled") == true).order(Column("tenantId")).fetchAll(db) }
+        try await read { db in try OAConnectorRecord.filter(OAConnectorRecord.Columns.enabled == true).order(OAConnectorRecord.Columns.tenantId).fetchAll(db) }
     }
 
     /// The connector's secret, for the connector's HTTP client only.
@@ -156,7 +89,7 @@ extension YunqiaoDatabase {
 
     /// Creates or changes the tenant's connector: the base URL is an absolute http(s) URL (a trailing `/` is dropped),
     /// the secret is required the first time (an empty one keeps the stored secret), the interval is within
-    /// ``oaConnectorIntervals``, the login check `embedded` or `external`. Audited as `oaConnector.create` or
+    /// ``intervals``, the login check `embedded` or `external`. Audited as `oaConnector.create` or
     /// `oaConnector.update` with the secret masked; an edit that changes nothing writes nothing.
     @discardableResult
     public func saveOAConnector(tenantId: Int64, _ settings: OAConnectorSettings, by actor: AuditActor,
@@ -171,7 +104,7 @@ extension YunqiaoDatabase {
                 throw StoreError.invalid(field: "secret", message: "must not contain spaces or control characters")
             }
         }
-        let bounds = Self.oaConnectorIntervals
+        let bounds = Self.intervals
         guard bounds.contains(settings.intervalMinutes) else {
             throw StoreError.invalid(field: "intervalMinutes", message: "must be between \(bounds.lowerBound) and \(bounds.upperBound) minutes")
         }
@@ -215,8 +148,8 @@ extension YunqiaoDatabase {
             guard try OAConnectorRecord.fetchOne(db, key: tenantId) != nil else {
                 throw StoreError.invalid(field: "baseURL", message: "configure the OA connector first")
             }
-            if let running = try OAConnectorRunRecord.filter(Column("tenantId") == tenantId && Column("status") == "running")
-                .order(Column("id").desc).fetchOne(db)
+            if let running = try OAConnectorRunRecord.filter(OAConnectorRunRecord.Columns.tenantId == tenantId && OAConnectorRunRecord.Columns.status == "running")
+                .order(OAConnectorRunRecord.Columns.id.desc).fetchOne(db)
             {
                 return (running, false)
             }
@@ -232,7 +165,7 @@ extension YunqiaoDatabase {
         }
     }
 
-    /// Stores how a run ended (the first ``oaConnectorItemErrorLimit`` bad items).
+    /// Stores how a run ended (the first ``itemErrorLimit`` bad items).
     @discardableResult
     public func finishOAConnectorRun(_ run: OAConnectorRunRecord, _ outcome: OAConnectorRunOutcome,
                                      at time: Date = Date()) async throws -> OAConnectorRunRecord
@@ -249,7 +182,7 @@ extension YunqiaoDatabase {
         finished.leftCount = outcome.result.left
         finished.deletedCount = outcome.result.deleted
         finished.error = outcome.error
-        let kept = Array(outcome.itemErrors.prefix(Self.oaConnectorItemErrorLimit))
+        let kept = Array(outcome.itemErrors.prefix(Self.itemErrorLimit))
         finished.itemErrors = kept.isEmpty ? nil : String(decoding: try JSONEncoder().encode(kept), as: UTF8.self)
         let record = finished
         try await write { db in try record.update(db) }
@@ -259,12 +192,12 @@ extension YunqiaoDatabase {
     /// The tenant's runs, newest first.
     public func oaConnectorRuns(tenantId: Int64, limit: Int = 50) async throws -> [OAConnectorRunRecord] {
         try await read { db in
-            try OAConnectorRunRecord.filter(Column("tenantId") == tenantId).order(Column("id").desc).limit(max(1, min(limit, 200))).fetchAll(db)
+            try OAConnectorRunRecord.filter(OAConnectorRunRecord.Columns.tenantId == tenantId).order(OAConnectorRunRecord.Columns.id.desc).limit(max(1, min(limit, 200))).fetchAll(db)
         }
     }
 
     public func oaConnectorRun(tenantId: Int64, id: Int64) async throws -> OAConnectorRunRecord? {
-        try await read { db in try OAConnectorRunRecord.filter(Column("tenantId") == tenantId && Column("id") == id).fetchOne(db) }
+        try await read { db in try OAConnectorRunRecord.filter(OAConnectorRunRecord.Columns.tenantId == tenantId && OAConnectorRunRecord.Columns.id == id).fetchOne(db) }
     }
 
     /// When the tenant's newest run started, or nil before the first one.
@@ -278,15 +211,8 @@ extension YunqiaoDatabase {
     @discardableResult
     public func failAbandonedOAConnectorRuns(reason: String = "the server stopped during the run", at time: Date = Date()) async throws -> Int {
         try await write { db in
-            try OAConnectorRunRecord.filter(Column("status") == "running")
-                .updateAll(db, Column("status").set(to: "failed"), Column("error").set(to: reason), Column("finishedAt").set(to: time))
+            try OAConnectorRunRecord.filter(OAConnectorRunRecord.Columns.status == "running")
+                .updateAll(db, OAConnectorRunRecord.Columns.status.set(to: "failed"), OAConnectorRunRecord.Columns.error.set(to: reason), OAConnectorRunRecord.Columns.finishedAt.set(to: time))
         }
-    }
-}
-
-extension OAConnectorRecord {
-    func auditView(secretMask: String) -> [String: String] {
-        ["baseURL": baseURL, "secret": secretMask, "enabled": "\(enabled)", "intervalMinutes": "\(intervalMinutes)",
-         "loginCheck": loginCheck.rawValue]
     }
 }

@@ -2,13 +2,65 @@ import Foundation
 import GRDB
 import YunqiaoCore
 
+/// Push routing: OA modules (with their quick-approval webhooks), push rules and their targets.
+public struct PushRuleRepository: StoreRepository {
+    let writer: any DatabaseWriter
+    let secrets: SecretBox
+}
+
+// MARK: push rules
+
+/// A target as an admin enters it; `id` keeps an existing target of the rule (its test-send link stays valid).
+public struct PushTargetInput: Sendable, Equatable, Codable {
+    public var id: Int64?
+    public var enterpriseId: Int64
+    public var appId: Int64
+    public var type: String
+    public var quickApproval: Bool?
+
+    public init(id: Int64? = nil, enterpriseId: Int64, appId: Int64, type: String, quickApproval: Bool? = nil) {
+        self.id = id
+        self.enterpriseId = enterpriseId
+        self.appId = appId
+        self.type = type
+        self.quickApproval = quickApproval
+    }
+}
+
+public struct PushRuleInput: Sendable, Equatable, Codable {
+    public var name: String
+    /// A registered module's key, or `*` (every module).
+    public var source: String
+    public var enabled: Bool?
+    public var targets: [PushTargetInput]?
+
+    public init(name: String, source: String, enabled: Bool? = nil, targets: [PushTargetInput]? = nil) {
+        self.name = name
+        self.source = source
+        self.enabled = enabled
+        self.targets = targets
+    }
+}
+
+/// A rule with its targets, and each target's app and enterprise (for display).
+public struct PushRuleDetail: Sendable, Equatable {
+    public struct Target: Sendable, Equatable {
+        public var record: PushTargetRecord
+        public var app: AppRecord
+        public var enterprise: EnterpriseRecord
+    }
+
+    public var rule: PushRuleRecord
+    public var targets: [Target]
+}
+
 /// What an admin sets up for message push (issue #7): the OA's modules and the push rules with their targets. Every
 /// change is validated here and written with its audit entry in one transaction.
-extension YunqiaoDatabase {
+extension PushRuleRepository {
     // MARK: OA modules
 
     public func oaModules(tenantId: Int64) async throws -> [OAModuleRecord] {
-        try await read { db in try OAModuleRecord.filter(Column("tenantId") == tenantId).order(Column("key")).fetchAll(db) }
+        try await read { db in try OAModuleRecord.filter(OAModuleRecord.Columns.tenantId == tenantId).order(OAModuleRecord.Columns.key).fetchAll(db) }
     }
 
     public func oaModule(tenantId: Int64, id: Int64) async throws -> OAModuleRecord {
@@ -17,7 +69,7 @@ extension YunqiaoDatabase {
 
     /// The module messages name as `source`, or nil.
     public func oaModule(tenantId: Int64, key: String) async throws -> OAModuleRecord? {
-        try await read { db in try OAModuleRecord.filter(Column("tenantId") == tenantId && Column("key") == key).fetchOne(db) }
+        try await read { db in try OAModuleRecord.filter(OAModuleRecord.Columns.tenantId == tenantId && OAModuleRecord.Columns.key == key).fetchOne(db) }
     }
 
     /// The plaintext action secret of a module (for signing action webhooks only), or nil when none is set.
@@ -42,7 +94,7 @@ extension YunqiaoDatabase {
         try Self.checkActionSecret(secret)
         let sealed = try secret.map { try secrets.seal($0) }
         return try await write { db in
-            if try OAModuleRecord.filter(Column("tenantId") == tenantId && Column("key") == key).fetchCount(db) > 0 {
+            if try OAModuleRecord.filter(OAModuleRecord.Columns.tenantId == tenantId && OAModuleRecord.Columns.key == key).fetchCount(db) > 0 {
                 throw StoreError.invalid(field: "key", message: "a module with the key \(key) already exists")
             }
             let now = Date()
@@ -92,7 +144,7 @@ extension YunqiaoDatabase {
         let mask = actionSecretMask(of: stored)
         try await write { db in
             let module = try Self.oaModule(db, tenantId: tenantId, id: id)
-            let rules = try PushRuleRecord.filter(Column("tenantId") == tenantId && Column("source") == module.key).order(Column("name"))
+            let rules = try PushRuleRecord.filter(PushRuleRecord.Columns.tenantId == tenantId && PushRuleRecord.Columns.source == module.key).order(PushRuleRecord.Columns.name)
                 .fetchAll(db)
             guard rules.isEmpty else {
                 throw StoreError.inUse("module \(module.key) is the source of push rules: \(rules.map(\.name).joined(separator: ", ")); "
@@ -102,22 +154,6 @@ extension YunqiaoDatabase {
             try Self.audit(db, tenantId: tenantId, actor, "oaModule.delete", target: module.auditTarget,
                            before: module.auditView(secretMask: mask), after: nil)
         }
-    }
-
-    static func oaModule(_ db: Database, tenantId: Int64, id: Int64) throws -> OAModuleRecord {
-        guard let module = try OAModuleRecord.fetchOne(db, key: id), module.tenantId == tenantId else {
-            throw StoreError.notFound("OA module \(id)")
-        }
-        return module
-    }
-
-    static func moduleKey(_ value: String, field: String = "key") throws -> String {
-        let key = value.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !key.isEmpty else { throw StoreError.invalid(field: field, message: "required") }
-        guard key.count <= PushMessage.maxKeyLength,
-              key.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) })
-        else { throw StoreError.invalid(field: field, message: "letters, digits, -, _ and . only, at most \(PushMessage.maxKeyLength) (e.g. approval)") }
-        return key
     }
 
     private static func actionURL(_ value: String?) throws -> String? {
@@ -132,57 +168,11 @@ extension YunqiaoDatabase {
         }
     }
 
-    // MARK: push rules
-
-    /// A target as an admin enters it; `id` keeps an existing target of the rule (its test-send link stays valid).
-    public struct PushTargetInput: Sendable, Equatable, Codable {
-        public var id: Int64?
-        public var enterpriseId: Int64
-        public var appId: Int64
-        public var type: String
-        public var quickApproval: Bool?
-
-        public init(id: Int64? = nil, enterpriseId: Int64, appId: Int64, type: String, quickApproval: Bool? = nil) {
-            self.id = id
-            self.enterpriseId = enterpriseId
-            self.appId = appId
-            self.type = type
-            self.quickApproval = quickApproval
-        }
-    }
-
-    public struct PushRuleInput: Sendable, Equatable, Codable {
-        public var name: String
-        /// A registered module's key, or `*` (every module).
-        public var source: String
-        public var enabled: Bool?
-        public var targets: [PushTargetInput]?
-
-        public init(name: String, source: String, enabled: Bool? = nil, targets: [PushTargetInput]? = nil) {
-            self.name = name
-            self.source = source
-            self.enabled = enabled
-            self.targets = targets
-        }
-    }
-
-    /// A rule with its targets, and each target's app and enterprise (for display).
-    public struct PushRuleDetail: Sendable, Equatable {
-        public struct Target: Sendable, Equatable {
-            public var record: PushTargetRecord
-            public var app: AppRecord
-            public var enterprise: EnterpriseRecord
-        }
-
-        public var rule: PushRuleRecord
-        public var targets: [Target]
-    }
-
     public static let maxTargetsPerRule = 50
 
-    public func pushRules(tenantId: Int64) async throws -> [PushRuleDetail] {
+    public func all(tenantId: Int64) async throws -> [PushRuleDetail] {
         try await read { db in
-            try PushRuleRecord.filter(Column("tenantId") == tenantId).order(Column("id")).fetchAll(db).map { try Self.detail(db, $0) }
+            try PushRuleRecord.filter(PushRuleRecord.Columns.tenantId == tenantId).order(PushRuleRecord.Columns.id).fetchAll(db).map { try Self.detail(db, $0) }
         }
     }
 
@@ -221,7 +211,7 @@ extension YunqiaoDatabase {
             if let inputs = input.targets {
                 let targets = try Self.checkTargets(db, tenantId: tenantId, ruleId: id, inputs)
                 let kept = Set(targets.compactMap(\.id))
-                try PushTargetRecord.filter(Column("pushRuleId") == id && !kept.contains(Column("id"))).deleteAll(db)
+                try PushTargetRecord.filter(PushTargetRecord.Columns.pushRuleId == id && !kept.contains(PushTargetRecord.Columns.id)).deleteAll(db)
                 try Self.saveTargets(db, ruleId: id, targets)
             }
             var after = try Self.detail(db, rule)
@@ -244,57 +234,8 @@ extension YunqiaoDatabase {
         }
     }
 
-    /// The enabled rules of a tenant with their targets, as ``PushRules/match(source:rules:)`` takes them.
-    static func enabledRules(_ db: Database, tenantId: Int64) throws -> [PushRule] {
-        let rules = try PushRuleRecord.filter(Column("tenantId") == tenantId && Column("enabled") == true).order(Column("id")).fetchAll(db)
-        guard !rules.isEmpty else { return [] }
-        let targets = try PushTargetRecord.filter(rules.compactMap(\.id).contains(Column("pushRuleId")))
-            .order(Column("pushRuleId"), Column("position"), Column("id")).fetchAll(db)
-        let byRule = Dictionary(grouping: targets, by: \.pushRuleId)
-        return rules.map { rule in
-            PushRule(id: rule.id ?? 0, name: rule.name, source: rule.source, enabled: rule.enabled,
-                     targets: (byRule[rule.id ?? 0] ?? []).map { target in
-                         PushTarget(id: target.id ?? 0, enterpriseID: target.enterpriseId, appID: target.appId, type: target.messageType,
-                                    quickApproval: target.quickApproval)
-                     })
-        }
-    }
-
-    /// The names of the rules with a target in this enterprise (or on this app), for refusing their deletion.
-    static func rulesTargeting(_ db: Database, enterpriseId: Int64? = nil, appId: Int64? = nil) throws -> [String] {
-        var request = PushTargetRecord.all()
-        if let enterpriseId { request = request.filter(Column("enterpriseId") == enterpriseId) }
-        if let appId { request = request.filter(Column("appId") == appId) }
-        let ruleIds = Set(try request.fetchAll(db).map(\.pushRuleId))
-        guard !ruleIds.isEmpty else { return [] }
-        return try PushRuleRecord.filter(ruleIds.contains(Column("id"))).order(Column("name")).fetchAll(db).map(\.name)
-    }
-
-    /// Refuses deleting an enterprise or an app that push rules send through, naming the rules.
-    static func refuseIfPushTargets(_ db: Database, enterpriseId: Int64? = nil, appId: Int64? = nil, what: String) throws {
-        let rules = try rulesTargeting(db, enterpriseId: enterpriseId, appId: appId)
-        guard rules.isEmpty else {
-            throw StoreError.inUse("\(what) is a target of push rules: \(rules.joined(separator: ", ")); remove it from them first")
-        }
-    }
-
-    static func pushRule(_ db: Database, tenantId: Int64, id: Int64) throws -> PushRuleRecord {
-        guard let rule = try PushRuleRecord.fetchOne(db, key: id), rule.tenantId == tenantId else {
-            throw StoreError.notFound("push rule \(id)")
-        }
-        return rule
-    }
-
-    static func detail(_ db: Database, _ rule: PushRuleRecord) throws -> PushRuleDetail {
-        let targets = try PushTargetRecord.filter(Column("pushRuleId") == rule.id).order(Column("position"), Column("id")).fetchAll(db)
-        return PushRuleDetail(rule: rule, targets: try targets.map { target in
-            let (app, enterprise) = try Self.app(db, tenantId: rule.tenantId, id: target.appId)
-            return PushRuleDetail.Target(record: target, app: app, enterprise: enterprise)
-        })
-    }
-
     private static func requireUniqueRule(_ db: Database, tenantId: Int64, name: String, except id: Int64?) throws {
-        let clash = try PushRuleRecord.filter(Column("tenantId") == tenantId && Column("name") == name && Column("id") != id).fetchCount(db)
+        let clash = try PushRuleRecord.filter(PushRuleRecord.Columns.tenantId == tenantId && PushRuleRecord.Columns.name == name && PushRuleRecord.Columns.id != id).fetchCount(db)
         if clash > 0 { throw StoreError.invalid(field: "name", message: "a push rule named \(name) already exists") }
     }
 
@@ -303,7 +244,7 @@ extension YunqiaoDatabase {
         let source = value.trimmingCharacters(in: .whitespacesAndNewlines)
         if source == PushRules.allSources { return source }
         guard !source.isEmpty else { throw StoreError.invalid(field: "source", message: "required: a module key, or * for every module") }
-        guard try OAModuleRecord.filter(Column("tenantId") == tenantId && Column("key") == source).fetchCount(db) > 0 else {
+        guard try OAModuleRecord.filter(OAModuleRecord.Columns.tenantId == tenantId && OAModuleRecord.Columns.key == source).fetchCount(db) > 0 else {
             throw StoreError.invalid(field: "source", message: "no OA module \(source); register it first, or use * for every module")
         }
         return source
@@ -354,6 +295,73 @@ extension YunqiaoDatabase {
     }
 }
 
+extension StoreRepository {
+    static func oaModule(_ db: Database, tenantId: Int64, id: Int64) throws -> OAModuleRecord {
+        guard let module = try OAModuleRecord.fetchOne(db, key: id), module.tenantId == tenantId else {
+            throw StoreError.notFound("OA module \(id)")
+        }
+        return module
+    }
+
+    static func moduleKey(_ value: String, field: String = "key") throws -> String {
+        let key = value.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !key.isEmpty else { throw StoreError.invalid(field: field, message: "required") }
+        guard key.count <= PushMessage.maxKeyLength,
+              key.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) })
+        else { throw StoreError.invalid(field: field, message: "letters, digits, -, _ and . only, at most \(PushMessage.maxKeyLength) (e.g. approval)") }
+        return key
+    }
+
+    /// The enabled rules of a tenant with their targets, as ``PushRules/match(source:rules:)`` takes them.
+    static func enabledRules(_ db: Database, tenantId: Int64) throws -> [PushRule] {
+        let rules = try PushRuleRecord.filter(PushRuleRecord.Columns.tenantId == tenantId && PushRuleRecord.Columns.enabled == true).order(PushRuleRecord.Columns.id).fetchAll(db)
+        guard !rules.isEmpty else { return [] }
+        let targets = try PushTargetRecord.filter(rules.compactMap(\.id).contains(PushTargetRecord.Columns.pushRuleId))
+            .order(PushTargetRecord.Columns.pushRuleId, PushTargetRecord.Columns.position, PushTargetRecord.Columns.id).fetchAll(db)
+        let byRule = Dictionary(grouping: targets, by: \.pushRuleId)
+        return rules.map { rule in
+            PushRule(id: rule.id ?? 0, name: rule.name, source: rule.source, enabled: rule.enabled,
+                     targets: (byRule[rule.id ?? 0] ?? []).map { target in
+                         PushTarget(id: target.id ?? 0, enterpriseID: target.enterpriseId, appID: target.appId, type: target.messageType,
+                                    quickApproval: target.quickApproval)
+                     })
+        }
+    }
+
+    /// The names of the rules with a target in this enterprise (or on this app), for refusing their deletion.
+    static func rulesTargeting(_ db: Database, enterpriseId: Int64? = nil, appId: Int64? = nil) throws -> [String] {
+        var request = PushTargetRecord.all()
+        if let enterpriseId { request = request.filter(PushTargetRecord.Columns.enterpriseId == enterpriseId) }
+        if let appId { request = request.filter(PushTargetRecord.Columns.appId == appId) }
+        let ruleIds = Set(try request.fetchAll(db).map(\.pushRuleId))
+        guard !ruleIds.isEmpty else { return [] }
+        return try PushRuleRecord.filter(ruleIds.contains(PushRuleRecord.Columns.id)).order(PushRuleRecord.Columns.name).fetchAll(db).map(\.name)
+    }
+
+    /// Refuses deleting an enterprise or an app that push rules send through, naming the rules.
+    static func refuseIfPushTargets(_ db: Database, enterpriseId: Int64? = nil, appId: Int64? = nil, what: String) throws {
+        let rules = try rulesTargeting(db, enterpriseId: enterpriseId, appId: appId)
+        guard rules.isEmpty else {
+            throw StoreError.inUse("\(what) is a target of push rules: \(rules.joined(separator: ", ")); remove it from them first")
+        }
+    }
+
+    static func pushRule(_ db: Database, tenantId: Int64, id: Int64) throws -> PushRuleRecord {
+        guard let rule = try PushRuleRecord.fetchOne(db, key: id), rule.tenantId == tenantId else {
+            throw StoreError.notFound("push rule \(id)")
+        }
+        return rule
+    }
+
+    static func detail(_ db: Database, _ rule: PushRuleRecord) throws -> PushRuleDetail {
+        let targets = try PushTargetRecord.filter(PushTargetRecord.Columns.pushRuleId == rule.id).order(PushTargetRecord.Columns.position, PushTargetRecord.Columns.id).fetchAll(db)
+        return PushRuleDetail(rule: rule, targets: try targets.map { target in
+            let (app, enterprise) = try Self.app(db, tenantId: rule.tenantId, id: target.appId)
+            return PushRuleDetail.Target(record: target, app: app, enterprise: enterprise)
+        })
+    }
+}
+
 extension OAModuleRecord {
     var auditTarget: String { "oaModule \(id ?? 0) \(key)" }
 
@@ -369,7 +377,7 @@ extension PushRuleRecord {
     var auditTarget: String { "pushRule \(id ?? 0) \(name)" }
 }
 
-extension YunqiaoDatabase.PushRuleDetail {
+extension PushRuleDetail {
     var auditView: [String: String] {
         var view = ["name": rule.name, "source": rule.source, "enabled": "\(rule.enabled)"]
         view["targets"] = targets.map { target in

@@ -1,0 +1,68 @@
+import Crypto
+import Foundation
+import GRDB
+import YunqiaoCore
+
+extension AdminRepository {
+    // MARK: key/value entries (login sessions)
+
+    public func persistedValue(key: String, now: Date = Date()) async throws -> (value: Data, expiresAt: Date?)? {
+        try await read { db in
+            guard let entry = try PersistEntryRecord.fetchOne(db, key: key) else { return nil }
+            if let expiresAt = entry.expiresAt, expiresAt <= now { return nil }
+            return (entry.value, entry.expiresAt)
+        }
+    }
+
+    /// Stores `value` under `key`. With `onlyIfAbsent`, returns false when a live entry exists already.
+    /// A nil `expiresAt` on an existing entry keeps its expiry.
+    @discardableResult
+    public func persist(key: String, value: Data, expiresAt: Date?, onlyIfAbsent: Bool = false, now: Date = Date()) async throws -> Bool {
+        try await write { db in
+            let existing = try PersistEntryRecord.fetchOne(db, key: key)
+            let live = existing.map { entry in entry.expiresAt.map { $0 > now } ?? true } ?? false
+            if onlyIfAbsent && live { return false }
+            let expiry = expiresAt ?? (live ? existing?.expiresAt : nil)
+            try PersistEntryRecord(key: key, value: value, expiresAt: expiry).upsert(db)
+            return true
+        }
+    }
+
+    public func removePersisted(key: String) async throws {
+        _ = try await write { db in try PersistEntryRecord.deleteOne(db, key: key) }
+    }
+
+    /// Drops expired entries; returns how many.
+    @discardableResult
+    public func tidyPersisted(now: Date = Date()) async throws -> Int {
+        try await write { db in try PersistEntryRecord.filter(PersistEntryRecord.Columns.expiresAt != nil && PersistEntryRecord.Columns.expiresAt <= now).deleteAll(db) }
+    }
+}
+
+/// A Feishu user as a login vouched for them (`user_info`), for binding one the mirror does not hold yet.
+public struct SignedInFeishuUser: Codable, Sendable, Equatable {
+    public var openID: String?
+    public var userID: String?
+    public var name: String
+
+    public init(openID: String?, userID: String?, name: String) {
+        self.openID = openID
+        self.userID = userID
+        self.name = name
+    }
+}
+
+/// Reads of the first-visit flow (issue #6): a Feishu user opens an app's homepage, signs in with Feishu and, when not
+/// bound yet, binds their OA account.
+extension AdminRepository {
+    /// Reads and removes a key/value entry in one transaction: a live value is handed out once only (one-time tokens).
+    /// An expired entry is removed and answers nil.
+    public func takePersisted(key: String, now: Date = Date()) async throws -> Data? {
+        try await write { db in
+            guard let entry = try PersistEntryRecord.fetchOne(db, key: key) else { return nil }
+            _ = try entry.delete(db)
+            if let expiresAt = entry.expiresAt, expiresAt <= now { return nil }
+            return entry.value
+        }
+    }
+}

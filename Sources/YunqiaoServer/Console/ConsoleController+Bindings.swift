@@ -22,7 +22,7 @@ extension ConsoleController {
             let form = try await Self.form(request, context)
             let back = form["back"] == "enterprise" ? "enterprise" : "bindings"
             do {
-                _ = try await service.setBindingSettings(admin, enterpriseId: id, try Self.bindingSettingsInput(form))
+                _ = try await service.binding.setBindingSettings(admin, enterpriseId: id, try Self.bindingSettingsInput(form))
                 return Self.seeOther(back == "enterprise" ? "/console/enterprises/\(id)?saved=1" : "/console/enterprises/\(id)/bindings?saved=1")
             } catch {
                 let t = strings(request)
@@ -42,7 +42,7 @@ extension ConsoleController {
             let (admin, id) = (try context.admin(), try context.id("id"))
             let form = try await Self.form(request, context)
             return try await bindingAction(request, context, form, admin: admin, id: id) {
-                let result = try await service.autoBind(admin, enterpriseId: id)
+                let result = try await service.binding.autoBind(admin, enterpriseId: id)
                 return "/console/enterprises/\(id)/bindings" + ConsoleFormat.query([
                     "auto": "1", "bound": "\(result.bound)", "conflicts": "\(result.conflicts)", "unmatched": "\(result.unmatched)",
                 ])
@@ -53,7 +53,7 @@ extension ConsoleController {
             let form = try await Self.form(request, context)
             return try await bindingAction(request, context, form, admin: admin, id: id) {
                 let input = BindInput(oaUserID: form["oaUserID"] ?? "", unionID: form["unionID"] ?? "")
-                _ = try await service.bind(admin, enterpriseId: id, input)
+                _ = try await service.binding.bind(admin, enterpriseId: id, input)
                 return Self.bindingBack(form, enterpriseId: id, notice: "bound")
             }
         }
@@ -61,7 +61,7 @@ extension ConsoleController {
             let (admin, id) = (try context.admin(), try context.id("id"))
             let form = try await Self.form(request, context)
             return try await bindingAction(request, context, form, admin: admin, id: id) {
-                try await service.unbind(admin, enterpriseId: id, oaUserID: form["oaUserID"] ?? "")
+                try await service.binding.unbind(admin, enterpriseId: id, oaUserID: form["oaUserID"] ?? "")
                 return Self.bindingBack(form, enterpriseId: id, notice: "unbound")
             }
         }
@@ -69,7 +69,7 @@ extension ConsoleController {
             let (admin, id) = (try context.admin(), try context.id("id"))
             let form = try await Self.form(request, context)
             return try await bindingAction(request, context, form, admin: admin, id: id) {
-                try await service.dismissBindingConflict(admin, enterpriseId: id, unionID: form["unionID"] ?? "")
+                try await service.binding.dismissBindingConflict(admin, enterpriseId: id, unionID: form["unionID"] ?? "")
                 return "/console/enterprises/\(id)/bindings?dismissed=1#conflicts"
             }
         }
@@ -82,7 +82,7 @@ extension ConsoleController {
             let form = try await Self.form(request, context)
             return try await submit(request, context, form, template: "bindings-unbind-all",
                                     page: { _ in try await unbindAllPage(admin, id, strings(request)) }) {
-                let count = try await service.unbindAll(admin, enterpriseId: id, confirm: (form["confirm"] ?? "").trimmingCharacters(in: .whitespaces))
+                let count = try await service.binding.unbindAll(admin, enterpriseId: id, confirm: (form["confirm"] ?? "").trimmingCharacters(in: .whitespaces))
                 return "/console/enterprises/\(id)/bindings?unboundAll=\(count)"
             }
         }
@@ -183,7 +183,7 @@ extension ConsoleController {
 
     /// The enterprise page's part of the setting: the same form, going back to the enterprise page.
     func enterpriseBindingValues(_ admin: AdminIdentity, _ id: Int64, _ t: Strings) async throws -> PageValues {
-        let settings = try await service.bindingSettings(admin, enterpriseId: id)
+        let settings = try await service.binding.bindingSettings(admin, enterpriseId: id)
         return ["bindingSettings": bindingSettingsForm(Self.bindingSettingsFields(settings), enterpriseId: id, back: "enterprise", t),
                 "bindingsHref": "/console/enterprises/\(id)/bindings"]
     }
@@ -197,14 +197,14 @@ extension ConsoleController {
         let t = strings(request)
         let query = request.uri.queryParameters
         let enterprise = try await service.enterprise(admin, id: id)
-        let settings = try await service.bindingSettings(admin, enterpriseId: id)
+        let settings = try await service.binding.bindingSettings(admin, enterpriseId: id)
         let search = query.get("q") ?? ""
         let method = query.get("method").flatMap { Self.bindingMethods.contains($0) ? $0 : nil }
         let offset = max(0, Int(query.get("offset") ?? "") ?? 0)
         let conflictOffset = max(0, Int(query.get("coffset") ?? "") ?? 0)
-        let page = try await service.bindingPage(admin, enterpriseId: id, query: search, method: method, limit: Self.bindingsPerPage,
+        let page = try await service.binding.bindingPage(admin, enterpriseId: id, query: search, method: method, limit: Self.bindingsPerPage,
                                                  offset: offset)
-        let conflicts = try await service.bindingConflictPage(admin, enterpriseId: id, limit: Self.conflictsPerPage, offset: conflictOffset)
+        let conflicts = try await service.binding.bindingConflictPage(admin, enterpriseId: id, limit: Self.conflictsPerPage, offset: conflictOffset)
         let base = "/console/enterprises/\(id)/bindings"
         let link = { (offset: Int, conflictOffset: Int) in
             base + ConsoleFormat.query(["q": search, "method": method, "offset": offset > 0 ? "\(offset)" : nil,
@@ -285,7 +285,7 @@ extension ConsoleController {
 
     private func unbindAllPage(_ admin: AdminIdentity, _ id: Int64, _ t: Strings) async throws -> PageValues {
         let enterprise = try await service.enterprise(admin, id: id)
-        let count = try await service.bindingPage(admin, enterpriseId: id, query: "", method: nil, limit: 1, offset: 0).total
+        let count = try await service.binding.bindingPage(admin, enterpriseId: id, query: "", method: nil, limit: 1, offset: 0).total
         return ["enterprise": enterpriseRow(enterprise, t), "count": count, "hasBindings": count > 0]
     }
 
@@ -294,10 +294,10 @@ extension ConsoleController {
     private func userCardPage(_ admin: AdminIdentity, _ id: Int64, _ userID: String, _ request: Request) async throws -> PageValues {
         let t = strings(request)
         let enterprise = try await service.enterprise(admin, id: id)
-        let user = try await service.user(admin, enterpriseId: id, id: userID)
+        let user = try await service.directory.user(admin, enterpriseId: id, id: userID)
         var values: PageValues = ["enterprise": enterpriseRow(enterprise, t), "user": userRow(user, enterpriseId: id, t),
                                   "bindingsHref": "/console/enterprises/\(id)/bindings"]
-        if let binding = try await service.binding(admin, enterpriseId: id, unionID: user.unionID) {
+        if let binding = try await service.binding.binding(admin, enterpriseId: id, unionID: user.unionID) {
             values["binding"] = bindingRow(binding, enterpriseId: id, t)
         } else {
             let search = request.uri.queryParameters.get("oaq") ?? ""

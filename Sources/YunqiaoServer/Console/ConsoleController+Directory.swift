@@ -15,7 +15,7 @@ extension ConsoleController {
         routes.get("enterprises/:id/sync-runs") { request, context in
             let (admin, id, t) = (try context.admin(), try context.id("id"), strings(request))
             let enterprise = try await service.enterprise(admin, id: id)
-            let runs = try await service.syncRuns(admin, enterpriseId: id, limit: 100)
+            let runs = try await service.directory.syncRuns(admin, enterpriseId: id, limit: 100)
             let values: PageValues = ["enterprise": enterpriseRow(enterprise, t), "runs": runs.map { runRow($0, t) },
                                       "runTableId": "sync-runs"]
             return show("sync-runs", values, request, context)
@@ -23,7 +23,7 @@ extension ConsoleController {
         routes.get("enterprises/:id/sync-runs/:run") { request, context in
             let (admin, id, t) = (try context.admin(), try context.id("id"), strings(request))
             let enterprise = try await service.enterprise(admin, id: id)
-            let run = try await service.syncRun(admin, enterpriseId: id, id: context.id("run"))
+            let run = try await service.directory.syncRun(admin, enterpriseId: id, id: context.id("run"))
             return show("sync-run", ["enterprise": enterpriseRow(enterprise, t), "run": runRow(run, t), "refresh": run.status == "running"],
                         request, context)
         }
@@ -36,8 +36,8 @@ extension ConsoleController {
         let department = query.get("department")?.nilIfEmpty
         let search = query.get("q") ?? ""
         let enterprise = try await service.enterprise(admin, id: id)
-        let tree = try await service.departmentTree(admin, enterpriseId: id)
-        let page = try await service.users(admin, enterpriseId: id, query: search, department: department, limit: Self.usersPerPage,
+        let tree = try await service.directory.departmentTree(admin, enterpriseId: id)
+        let page = try await service.directory.users(admin, enterpriseId: id, query: search, department: department, limit: Self.usersPerPage,
                                            offset: Int(query.get("offset") ?? "") ?? 0)
         let link = { (offset: Int) in
             "/console/enterprises/\(id)/directory"

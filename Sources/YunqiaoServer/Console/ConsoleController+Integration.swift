@@ -41,7 +41,7 @@ extension ConsoleController {
             let (admin, id) = (try context.admin(), try context.id("id"))
             return try await submit(request, context, try await Self.form(request, context), template: "enterprise",
                                     page: { _ in try await enterprisePage(admin, id, strings(request)) }) {
-                "/console/enterprises/\(id)/sync-runs/\(try await service.startSync(admin, enterpriseId: id).run.id)"
+                "/console/enterprises/\(id)/sync-runs/\(try await service.directory.startSync(admin, enterpriseId: id).run.id)"
             }
         }
     }
@@ -72,7 +72,7 @@ extension ConsoleController {
     func enterprisePage(_ admin: AdminIdentity, _ id: Int64, _ t: Strings) async throws -> PageValues {
         let enterprise = try await service.enterprise(admin, id: id)
         let apps = try await service.apps(admin, enterpriseId: id)
-        let runs = try await service.syncRuns(admin, enterpriseId: id, limit: 5)
+        let runs = try await service.directory.syncRuns(admin, enterpriseId: id, limit: 5)
         let values: PageValues = ["enterprise": enterpriseRow(enterprise, t), "apps": apps.map { appRow($0, t) },
                                   "runs": runs.map { runRow($0, t) }, "runTableId": "recent-runs"]
         // The auto-bind setting of the sync section (ConsoleController+Bindings.swift): one setting, also on the bindings page.

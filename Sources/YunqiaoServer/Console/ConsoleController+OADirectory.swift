@@ -201,7 +201,7 @@ extension ConsoleController {
             var item: PageValues = ["enterpriseName": enterprise.name, "enterpriseHref": "/console/enterprises/\(id)", "binding": false,
                                     "bindingsHref": "/console/enterprises/\(id)/bindings", "enterpriseId": id]
             if let entry {
-                item["binding"] = bindingRow(AdminService.view(entry), enterpriseId: id, t)
+                item["binding"] = bindingRow(BindingAdmin.view(entry), enterpriseId: id, t)
             }
             return item
         }

@@ -50,7 +50,7 @@ extension ConsoleController {
     private func overview(_ admin: AdminIdentity, _ t: Strings) async throws -> PageValues {
         var rows: [TemplateValue] = []
         for enterprise in try await service.enterprises(admin) {
-            let lastRun = try await service.syncRuns(admin, enterpriseId: enterprise.id, limit: 1).first
+            let lastRun = try await service.directory.syncRuns(admin, enterpriseId: enterprise.id, limit: 1).first
             rows.append(enterpriseRow(enterprise, t, lastRun: lastRun))
         }
         var values: PageValues = ["enterprises": rows, "homepageAppCount": try await service.homepageApps(admin).count,

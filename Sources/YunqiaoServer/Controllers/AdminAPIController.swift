@@ -66,27 +66,27 @@ struct AdminAPIController {
         }
 
         routes.get("enterprises/:id/departments") { _, context in
-            Items(try await service.departmentTree(context.admin(), enterpriseId: context.id("id")))
+            Items(try await service.directory.departmentTree(context.admin(), enterpriseId: context.id("id")))
         }
         routes.get("enterprises/:id/users") { request, context in
             let query = request.uri.queryParameters
-            return try await service.users(context.admin(), enterpriseId: context.id("id"), query: query.get("q") ?? "",
+            return try await service.directory.users(context.admin(), enterpriseId: context.id("id"), query: query.get("q") ?? "",
                                            department: query.get("department"), limit: try Self.int(query.get("limit"), "limit") ?? 50,
                                            offset: try Self.int(query.get("offset"), "offset") ?? 0)
         }
         routes.get("enterprises/:id/users/:user") { _, context in
-            try await service.user(context.admin(), enterpriseId: context.id("id"), id: context.parameters.require("user"))
+            try await service.directory.user(context.admin(), enterpriseId: context.id("id"), id: context.parameters.require("user"))
         }
         routes.post("enterprises/:id/sync") { _, context in
-            let (run, started) = try await service.startSync(context.admin(), enterpriseId: context.id("id"))
+            let (run, started) = try await service.directory.startSync(context.admin(), enterpriseId: context.id("id"))
             return EditedResponse(status: started ? .accepted : .ok, response: SyncStart(started: started, run: run))
         }
         routes.get("enterprises/:id/sync-runs") { request, context in
-            Items(try await service.syncRuns(context.admin(), enterpriseId: context.id("id"),
+            Items(try await service.directory.syncRuns(context.admin(), enterpriseId: context.id("id"),
                                              limit: try Self.int(request.uri.queryParameters.get("limit"), "limit") ?? 50))
         }
         routes.get("enterprises/:id/sync-runs/:run") { _, context in
-            try await service.syncRun(context.admin(), enterpriseId: context.id("id"), id: context.id("run"))
+            try await service.directory.syncRun(context.admin(), enterpriseId: context.id("id"), id: context.id("run"))
         }
 
         routes.get("audit") { request, context in

@@ -20,35 +20,35 @@ struct BindingAPIController {
     var routes: RouteCollection<AppRequestContext> {
         let routes = RouteCollection(context: AppRequestContext.self)
         routes.get("enterprises/:id/bindings") { request, context in
-            Items(try await service.bindings(context.admin(), enterpriseId: context.id("id"), query: request.uri.queryParameters.get("q") ?? ""))
+            Items(try await service.binding.bindings(context.admin(), enterpriseId: context.id("id"), query: request.uri.queryParameters.get("q") ?? ""))
         }
         routes.post("enterprises/:id/bindings") { request, context in
-            let created = try await service.bind(context.admin(), enterpriseId: context.id("id"), request.decode(as: BindInput.self, context: context))
+            let created = try await service.binding.bind(context.admin(), enterpriseId: context.id("id"), request.decode(as: BindInput.self, context: context))
             return EditedResponse(status: .created, response: created)
         }
         routes.delete("enterprises/:id/bindings/:oaUser") { _, context in
-            try await service.unbind(context.admin(), enterpriseId: context.id("id"), oaUserID: context.pathComponent("oaUser"))
+            try await service.binding.unbind(context.admin(), enterpriseId: context.id("id"), oaUserID: context.pathComponent("oaUser"))
             return HTTPResponse.Status.noContent
         }
         routes.post("enterprises/:id/bindings/unbind-all") { request, context in
             let input = try await request.decode(as: UnbindAllInput.self, context: context)
-            return Unbound(unbound: try await service.unbindAll(context.admin(), enterpriseId: context.id("id"), confirm: input.confirm))
+            return Unbound(unbound: try await service.binding.unbindAll(context.admin(), enterpriseId: context.id("id"), confirm: input.confirm))
         }
         routes.get("enterprises/:id/binding-conflicts") { _, context in
-            Items(try await service.bindingConflicts(context.admin(), enterpriseId: context.id("id")))
+            Items(try await service.binding.bindingConflicts(context.admin(), enterpriseId: context.id("id")))
         }
         routes.delete("enterprises/:id/binding-conflicts/:unionID") { _, context in
-            try await service.dismissBindingConflict(context.admin(), enterpriseId: context.id("id"), unionID: context.pathComponent("unionID"))
+            try await service.binding.dismissBindingConflict(context.admin(), enterpriseId: context.id("id"), unionID: context.pathComponent("unionID"))
             return HTTPResponse.Status.noContent
         }
         routes.get("enterprises/:id/binding-settings") { _, context in
-            try await service.bindingSettings(context.admin(), enterpriseId: context.id("id"))
+            try await service.binding.bindingSettings(context.admin(), enterpriseId: context.id("id"))
         }
         routes.put("enterprises/:id/binding-settings") { request, context in
-            try await service.setBindingSettings(context.admin(), enterpriseId: context.id("id"),
+            try await service.binding.setBindingSettings(context.admin(), enterpriseId: context.id("id"),
                                                  request.decode(as: BindingSettings.self, context: context))
         }
-        routes.post("enterprises/:id/auto-bind") { _, context in try await service.autoBind(context.admin(), enterpriseId: context.id("id")) }
+        routes.post("enterprises/:id/auto-bind") { _, context in try await service.binding.autoBind(context.admin(), enterpriseId: context.id("id")) }
         return routes
     }
 }

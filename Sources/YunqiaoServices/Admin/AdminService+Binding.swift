@@ -64,9 +64,15 @@ public struct BindInput: Codable, Sendable {
 }
 
 
-/// Bindings of OA users to Feishu users (seed 4.2.4): settings of auto-bind, a pass on demand, the conflict queue,
-/// bind / unbind on the user card and batch unbind.
-extension AdminService {
+/// Bindings of OA users to Feishu users (seed 4.2.4), for the admin API and the console: settings of auto-bind, a pass
+/// on demand, the conflict queue, bind / unbind on the user card and batch unbind (``AdminService/binding``).
+public struct BindingAdmin: Sendable {
+    public let database: YunqiaoDatabase
+
+    public init(database: YunqiaoDatabase) {
+        self.database = database
+    }
+
     /// Every binding of an enterprise with names; `query` matches OA name, login id, oa id or Feishu name.
     public func bindings(_ admin: AdminIdentity, enterpriseId: Int64, query: String = "") async throws -> [BindingView] {
         _ = try await database.integration.enterprise(tenantId: admin.tenantId, id: enterpriseId)
@@ -169,4 +175,9 @@ extension AdminService {
         AutoBindResultView(bound: result.bound, conflicts: result.conflicts, unmatched: result.unmatched,
                            byField: Dictionary(uniqueKeysWithValues: result.byField.map { ($0.key.rawValue, $0.value) }))
     }
+}
+
+extension AdminService {
+    /// The binding use cases.
+    public var binding: BindingAdmin { BindingAdmin(database: database) }
 }

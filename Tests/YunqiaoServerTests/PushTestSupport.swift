@@ -76,12 +76,12 @@ struct PushEnvironment: Sendable {
 
         // The enterprise, its two apps, the OA users and their bindings (union ids from the emulator's org).
         let enterprise = try await database.integration.createEnterprise(tenantId: tenantId, name: "推送企业", brand: "feishu", baseURL: emulator.baseURL,
-                                                             by: .system)
+                                                                         by: .system)
         let enterpriseId = try #require(enterprise.id)
         let app = try await database.integration.addApp(enterpriseId: enterpriseId, name: "待办", appID: APIEnvironment.emulatorApp.appID,
-                                            appSecret: APIEnvironment.emulatorApp.appSecret, by: .system)
+                                                        appSecret: APIEnvironment.emulatorApp.appSecret, by: .system)
         let second = try await database.integration.addApp(enterpriseId: enterpriseId, name: "通知", appID: secondApp.appID, appSecret: secondApp.appSecret,
-                                               by: .system)
+                                                           by: .system)
         let org = await emulator.state.snapshot(includeOrg: true)
         var unionByUserID: [String: String] = [:]
         for user in org["org"]?["users"]?.arrayValue ?? [] {
@@ -99,7 +99,7 @@ struct PushEnvironment: Sendable {
             let union = try #require(unionByUserID[userID])
             unionIDs[oaID] = union
             _ = try await database.bindings.bind(tenantId: tenantId, enterpriseId: enterpriseId, oaUserID: oaID, unionID: union, method: "manual",
-                                        signedIn: SignedInFeishuUser(openID: nil, userID: userID, name: userID), by: .system)
+                                                 signedIn: SignedInFeishuUser(openID: nil, userID: userID, name: userID), by: .system)
         }
         _ = try await database.pushRules.createOAModule(tenantId: tenantId, key: "approval", name: "审批", actionURL: nil, actionSecret: nil, by: .system)
 

@@ -154,7 +154,7 @@ struct QuickApprovalEnvironment: Sendable {
         let enterprise = try await database.integration.createEnterprise(tenantId: tenantId, name: "快捷审批企业", brand: "feishu", baseURL: emulator.baseURL)
         let enterpriseId = try #require(enterprise.id)
         let app = try await database.integration.addApp(enterpriseId: enterpriseId, name: "审批", appID: appID, appSecret: appSecret,
-                                            verificationToken: verificationToken, encryptKey: options.encryptKey)
+                                                        verificationToken: verificationToken, encryptKey: options.encryptKey)
         let appId = try #require(app.id)
         let quiet = Logger(label: "quiet") { _ in SwiftLogNoOpLogHandler() }
         _ = try await FeishuDirectorySync(database: database, httpClient: .shared, retry: SyncEnvironment.fastRetry, logger: quiet)
@@ -167,10 +167,10 @@ struct QuickApprovalEnvironment: Sendable {
         ])
         for (oaID, userID) in [("2001", "root1"), ("2002", "root2")] {
             _ = try await database.bindings.bind(tenantId: tenantId, enterpriseId: enterpriseId, oaUserID: oaID, unionID: try #require(unionIDs[userID]),
-                                        method: "manual", by: .system)
+                                                 method: "manual", by: .system)
         }
         _ = try await database.pushRules.createOAModule(tenantId: tenantId, key: "approval", name: "审批", actionURL: options.actionURL ? oaURL : nil,
-                                              actionSecret: actionSecret, by: .system)
+                                                        actionSecret: actionSecret, by: .system)
         _ = try await database.pushRules.createPushRule(tenantId: tenantId, PushRuleInput(
             name: "审批待办", source: "approval",
             targets: [PushTargetInput(enterpriseId: enterpriseId, appId: appId, type: "todo", quickApproval: true)]), by: .system)

@@ -58,13 +58,13 @@ public struct AdminService: Sendable {
     public func createEnterprise(_ admin: AdminIdentity, _ input: EnterpriseInput) async throws -> EnterpriseView {
         let (brand, baseURL) = try Self.brandAndBase(input)
         return try await view(database.integration.createEnterprise(tenantId: admin.tenantId, name: input.name, brand: brand, baseURL: baseURL,
-                                                        by: admin.actor))
+                                                                    by: admin.actor))
     }
 
     public func updateEnterprise(_ admin: AdminIdentity, id: Int64, _ input: EnterpriseInput) async throws -> EnterpriseView {
         let (brand, baseURL) = try Self.brandAndBase(input)
         return try await view(database.integration.updateEnterprise(tenantId: admin.tenantId, id: id, name: input.name, brand: brand,
-                                                        baseURL: baseURL, by: admin.actor))
+                                                                    baseURL: baseURL, by: admin.actor))
     }
 
     public func deleteEnterprise(_ admin: AdminIdentity, id: Int64) async throws {
@@ -102,15 +102,15 @@ public struct AdminService: Sendable {
     public func createApp(_ admin: AdminIdentity, enterpriseId: Int64, _ input: AppInput) async throws -> AppView {
         let enterprise = try await database.integration.enterprise(tenantId: admin.tenantId, id: enterpriseId)
         let app = try await database.integration.addApp(enterpriseId: enterpriseId, name: input.name ?? "", appID: input.appID,
-                                            appSecret: input.appSecret ?? "", homepage: try Self.homepage(input),
-                                            verificationToken: input.verificationToken, encryptKey: input.encryptKey, by: admin.actor)
+                                                        appSecret: input.appSecret ?? "", homepage: try Self.homepage(input),
+                                                        verificationToken: input.verificationToken, encryptKey: input.encryptKey, by: admin.actor)
         return view(app, enterprise: enterprise, try await urlContext(admin))
     }
 
     public func updateApp(_ admin: AdminIdentity, id: Int64, _ input: AppInput) async throws -> AppView {
         let app = try await database.integration.updateApp(tenantId: admin.tenantId, id: id, name: input.name ?? "", appID: input.appID,
-                                               appSecret: input.appSecret, homepage: try Self.homepage(input),
-                                               verificationToken: input.verificationToken, encryptKey: input.encryptKey, by: admin.actor)
+                                                           appSecret: input.appSecret, homepage: try Self.homepage(input),
+                                                           verificationToken: input.verificationToken, encryptKey: input.encryptKey, by: admin.actor)
         let enterprise = try await database.integration.enterprise(tenantId: admin.tenantId, id: app.enterpriseId)
         return view(app, enterprise: enterprise, try await urlContext(admin))
     }
@@ -211,13 +211,13 @@ public struct AdminService: Sendable {
 
     public func createHomepageApp(_ admin: AdminIdentity, _ input: HomepageAppInput) async throws -> HomepageAppView {
         let entry = try await database.integration.createHomepageApp(tenantId: admin.tenantId, name: input.name, url: input.url,
-                                                         note: input.note ?? "", by: admin.actor)
+                                                                     note: input.note ?? "", by: admin.actor)
         return HomepageAppView(id: entry.id ?? 0, name: entry.name, url: entry.url, note: entry.note, usedBy: [])
     }
 
     public func updateHomepageApp(_ admin: AdminIdentity, id: Int64, _ input: HomepageAppInput) async throws -> HomepageAppView {
         _ = try await database.integration.updateHomepageApp(tenantId: admin.tenantId, id: id, name: input.name, url: input.url,
-                                                 note: input.note ?? "", by: admin.actor)
+                                                             note: input.note ?? "", by: admin.actor)
         return try await homepageApp(admin, id: id)
     }
 
@@ -251,7 +251,7 @@ public struct AdminService: Sendable {
         _ = try await database.integration.enterprise(tenantId: admin.tenantId, id: enterpriseId)
         let limit = max(1, min(limit, 200))
         let (users, total) = try await database.mirror.searchUsers(enterpriseId: enterpriseId, query: query, department: department?.nilIfEmpty,
-                                                            limit: limit, offset: max(0, offset))
+                                                                   limit: limit, offset: max(0, offset))
         let names = try await departmentNames(enterpriseId)
         return UserPage(users: users.map { view($0, deletedAt: nil, names: names) }, total: total, limit: limit, offset: max(0, offset))
     }
@@ -288,7 +288,7 @@ public struct AdminService: Sendable {
         let (run, started) = try await coordinator.start(enterprise: enterprise)
         if started {
             try await database.admins.audit(tenantId: admin.tenantId, admin.actor, "sync.start", target: "enterprise \(enterpriseId) \(enterprise.name)",
-                                     details: ["run": "\(run.id ?? 0)", "kind": run.kind])
+                                            details: ["run": "\(run.id ?? 0)", "kind": run.kind])
         }
         return (view(run), started)
     }

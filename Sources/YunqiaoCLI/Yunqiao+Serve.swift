@@ -89,7 +89,7 @@ extension Yunqiao {
                 let store = try YunqiaoDatabase.open(path: database.path)
                 let tenant = try await store.integration.tenant(named: tenant)
                 try await store.admins.setAdminPassword(tenantId: tenant.id ?? 0, username: username,
-                                                 passwordHash: try await Passwords.hash(password), by: .cli)
+                                                        passwordHash: try await Passwords.hash(password), by: .cli)
                 say(generate ? "password of \(username) set: \(password)" : "password of \(username) set")
             }
         }

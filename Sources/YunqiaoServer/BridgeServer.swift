@@ -18,7 +18,7 @@ public enum BridgeServer {
         let tenant = try await database.integration.tenant(named: configuration.tenant)
         let password = Passwords.generate()
         try await database.admins.setAdminPassword(tenantId: tenant.id ?? 0, username: configuration.adminUsername,
-                                            passwordHash: try await Passwords.hash(password), by: .system)
+                                                   passwordHash: try await Passwords.hash(password), by: .system)
         return password
     }
 

@@ -30,7 +30,7 @@ struct SyncEnvironment {
             let database = try YunqiaoDatabase.inMemory()
             let tenant = try await database.integration.tenant()
             let enterprise = try await database.integration.createEnterprise(tenantId: tenant.id ?? 0, name: "测试企业", brand: "feishu",
-                                                                 baseURL: emulator.baseURL)
+                                                                             baseURL: emulator.baseURL)
             let syncApp = (apps ?? [app])[0]
             _ = try await database.integration.addApp(enterpriseId: enterprise.id ?? 0, name: "sync", appID: syncApp.appID, appSecret: syncApp.appSecret)
             let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })

@@ -26,15 +26,15 @@ import YunqiaoCore
         let database = try YunqiaoDatabase.inMemory()
         let tenant = try #require(try await database.integration.tenant().id)
         let enterprise = try await database.integration.createEnterprise(tenantId: tenant, name: "E", brand: "feishu", baseURL: "https://open.feishu.cn",
-                                                             by: actor)
+                                                                         by: actor)
         let app = try await database.integration.addApp(enterpriseId: try #require(enterprise.id), name: "A", appID: "cli_1",
-                                            appSecret: "super-secret-value-9876", by: actor)
+                                                        appSecret: "super-secret-value-9876", by: actor)
         let edited = try await database.integration.updateApp(tenantId: tenant, id: try #require(app.id), name: "A2", appID: "cli_1", appSecret: nil,
-                                                  homepage: .custom("https://oa.example.com/home"), by: actor)
+                                                              homepage: .custom("https://oa.example.com/home"), by: actor)
         #expect(try database.integration.secret(of: edited) == "super-secret-value-9876")
         #expect(edited.homepage == .custom("https://oa.example.com/home"))
         let rotated = try await database.integration.updateApp(tenantId: tenant, id: try #require(app.id), name: "A2", appID: "cli_1",
-                                                   appSecret: "another-secret-1234", homepage: .none, by: actor)
+                                                               appSecret: "another-secret-1234", homepage: .none, by: actor)
         #expect(try database.integration.secret(of: rotated) == "another-secret-1234")
         let log = try await database.admins.auditLog(tenantId: tenant)
         let text = log.map { "\($0.before ?? "") \($0.after ?? "")" }.joined()
@@ -46,10 +46,10 @@ import YunqiaoCore
         let database = try YunqiaoDatabase.inMemory()
         let tenant = try #require(try await database.integration.tenant().id)
         let enterprise = try await database.integration.createEnterprise(tenantId: tenant, name: "E", brand: "feishu", baseURL: "https://open.feishu.cn",
-                                                             by: actor)
+                                                                         by: actor)
         let portal = try await database.integration.createHomepageApp(tenantId: tenant, name: "门户", url: "/spa/portal", by: actor)
         _ = try await database.integration.addApp(enterpriseId: try #require(enterprise.id), name: "审批", appID: "cli_2", appSecret: "s",
-                                      homepage: .oaApp(try #require(portal.id)), by: actor)
+                                                  homepage: .oaApp(try #require(portal.id)), by: actor)
         let before = try await database.admins.auditLog(tenantId: tenant).count
         await #expect(throws: YunqiaoDatabase.StoreError.inUse("enterprise E still has apps: 审批 (cli_2); delete them first")) {
             try await database.integration.deleteEnterprise(tenantId: tenant, id: try #require(enterprise.id), by: actor)
@@ -59,7 +59,7 @@ import YunqiaoCore
         }
         await #expect(throws: YunqiaoDatabase.StoreError.invalid(field: "homepageAppId", message: "no OA homepage app 999")) {
             _ = try await database.integration.addApp(enterpriseId: try #require(enterprise.id), name: "x", appID: "cli_3", appSecret: "s",
-                                          homepage: .oaApp(999), by: actor)
+                                                      homepage: .oaApp(999), by: actor)
         }
         #expect(try await database.admins.auditLog(tenantId: tenant).count == before)
         #expect(try await database.integration.apps(enterpriseId: try #require(enterprise.id)).count == 1)
@@ -70,7 +70,7 @@ import YunqiaoCore
         let a = try #require(try await database.integration.tenant(named: "a").id)
         let b = try #require(try await database.integration.tenant(named: "b").id)
         let enterprise = try await database.integration.createEnterprise(tenantId: a, name: "E", brand: "feishu", baseURL: "https://open.feishu.cn",
-                                                             by: actor)
+                                                                         by: actor)
         await #expect(throws: YunqiaoDatabase.StoreError.notFound("enterprise \(enterprise.id ?? 0)")) {
             _ = try await database.integration.enterprise(tenantId: b, id: try #require(enterprise.id))
         }

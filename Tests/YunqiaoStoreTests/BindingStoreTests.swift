@@ -8,7 +8,7 @@ import YunqiaoStore
         let database = try YunqiaoDatabase.inMemory()
         let tenant = try #require(try await database.integration.tenant().id)
         let enterprise = try #require(try await database.integration.createEnterprise(tenantId: tenant, name: "E", brand: "feishu",
-                                                                          baseURL: "https://open.feishu.cn").id)
+                                                                                      baseURL: "https://open.feishu.cn").id)
         var plan = SyncPlan()
         plan.users.created = [
             MirrorUser(unionID: "on_1", openID: "ou_1", userID: "u1", name: "张三", mobile: "+8613800000001", employeeNo: "E1"),
@@ -23,7 +23,7 @@ import YunqiaoStore
             OAUserRecord(tenantId: tenant, oaID: "300", loginID: "wangwu", name: "王五", email: "wang@x.cn", status: "left"),
         ])
         let result = try await database.bindings.autoBind(tenantId: tenant, enterpriseId: enterprise, fields: [.employeeNo, .mobile, .email],
-                                                 by: AuditActor("alice"))
+                                                          by: AuditActor("alice"))
         #expect(result.bound == 1 && result.conflicts == 1 && result.unmatched == 1)
         let bindings = try await database.bindings.all(enterpriseId: enterprise)
         #expect(bindings.map { [$0.oaUserID, $0.unionID, $0.openID ?? "", $0.method, $0.field ?? ""] } == [["100", "on_1", "ou_1", "auto", "employeeNo"]])
@@ -31,7 +31,7 @@ import YunqiaoStore
         #expect(conflicts.map { [$0.unionID, $0.kind, $0.oaUserIDs] } == [["on_2", "ambiguous", #"["200","201"]"#]])
         // A second pass keeps the binding, binds nothing new and rebuilds the same queue.
         let again = try await database.bindings.autoBind(tenantId: tenant, enterpriseId: enterprise, fields: [.employeeNo, .mobile, .email],
-                                                by: AuditActor("alice"))
+                                                         by: AuditActor("alice"))
         #expect(again.bound == 0 && again.conflicts == 1)
         #expect(try await database.bindings.all(enterpriseId: enterprise).count == 1)
         let audit = try await database.admins.auditLog(tenantId: tenant, filter: AuditFilter(action: "binding"))
@@ -46,7 +46,7 @@ import YunqiaoStore
         let database = try YunqiaoDatabase.inMemory()
         let tenant = try #require(try await database.integration.tenant().id)
         let enterprise = try #require(try await database.integration.createEnterprise(tenantId: tenant, name: "E", brand: "feishu",
-                                                                          baseURL: "https://open.feishu.cn").id)
+                                                                                      baseURL: "https://open.feishu.cn").id)
         var plan = SyncPlan()
         plan.users.created = [
             MirrorUser(unionID: "on_1", openID: "ou_1", userID: "u1", name: "张三", mobile: "+8613800000001"),
@@ -63,32 +63,32 @@ import YunqiaoStore
         ])
         let fields: [BindingField] = [.mobile, .email]
         let one = try await database.bindings.autoBindUser(tenantId: tenant, enterpriseId: enterprise, unionID: "on_1", fields: fields,
-                                                  by: AuditActor("feishu:on_1"))
+                                                           by: AuditActor("feishu:on_1"))
         #expect(one?.oaUserID == "100" && one?.method == "auto" && one?.field == "mobile" && one?.openID == "ou_1")
         #expect(try await database.bindings.all(enterpriseId: enterprise).map(\.unionID) == ["on_1"])
         #expect(try await database.bindings.binding(enterpriseId: enterprise, unionID: "on_1")?.oaUserID == "100")
         // Bound already: the same binding, nothing written.
         #expect(try await database.bindings.autoBindUser(tenantId: tenant, enterpriseId: enterprise, unionID: "on_1", fields: fields,
-                                                by: AuditActor("x"))?.oaUserID == "100")
+                                                         by: AuditActor("x"))?.oaUserID == "100")
         // Contested (two Feishu users, one OA user): nobody.
         #expect(try await database.bindings.autoBindUser(tenantId: tenant, enterpriseId: enterprise, unionID: "on_3", fields: fields,
-                                                by: AuditActor("x")) == nil)
+                                                         by: AuditActor("x")) == nil)
         let audit = try await database.admins.auditLog(tenantId: tenant, filter: AuditFilter(action: "binding.auto"))
         #expect(audit.count == 1 && audit.first?.actor == "feishu:on_1")
 
         // A user who signed in with Feishu but is not in the mirror yet binds with the ids the login vouched for.
         await #expect(throws: YunqiaoDatabase.StoreError.self) {
             try await database.bindings.bind(tenantId: tenant, enterpriseId: enterprise, oaUserID: "400", unionID: "on_new", method: "manual",
-                                    by: AuditActor("oa:newcomer"))
+                                             by: AuditActor("oa:newcomer"))
         }
         let signedIn = try await database.bindings.bind(tenantId: tenant, enterpriseId: enterprise, oaUserID: "400", unionID: "on_new", method: "manual",
-                                               signedIn: SignedInFeishuUser(openID: "ou_new", userID: nil, name: "新人"),
-                                               by: AuditActor("oa:newcomer"))
+                                                        signedIn: SignedInFeishuUser(openID: "ou_new", userID: nil, name: "新人"),
+                                                        by: AuditActor("oa:newcomer"))
         #expect(signedIn.openID == "ou_new" && signedIn.method == "manual")
         // The mirror wins when it has the user.
         let listed = try await database.bindings.bind(tenantId: tenant, enterpriseId: enterprise, oaUserID: "200", unionID: "on_2", method: "manual",
-                                             signedIn: SignedInFeishuUser(openID: "ou_other_app", userID: nil, name: "?"),
-                                             by: AuditActor("oa:lisi"))
+                                                      signedIn: SignedInFeishuUser(openID: "ou_other_app", userID: nil, name: "?"),
+                                                      by: AuditActor("oa:lisi"))
         #expect(listed.openID == "ou_2")
     }
 

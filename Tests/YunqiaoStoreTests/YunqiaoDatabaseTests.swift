@@ -8,7 +8,7 @@ import YunqiaoStore
         let database = try YunqiaoDatabase.inMemory()
         let tenant = try await database.integration.tenant()
         let enterprise = try await database.integration.createEnterprise(tenantId: tenant.id ?? 0, name: "飞书企业", brand: "feishu",
-                                                             baseURL: "https://open.feishu.cn")
+                                                                         baseURL: "https://open.feishu.cn")
         let app = try await database.integration.addApp(enterpriseId: enterprise.id ?? 0, name: "OA", appID: "cli_1", appSecret: "super-secret-value")
         #expect(!app.sealedSecret.contains("super-secret"))
         #expect(try database.integration.secret(of: app) == "super-secret-value")

@@ -55,7 +55,7 @@ extension Yunqiao {
                     let database = try YunqiaoDatabase.open(path: databasePath)
                     let tenant = try await database.integration.tenant()
                     let enterprise = try await database.integration.createEnterprise(tenantId: tenant.id ?? 0, name: "bench", brand: "feishu",
-                                                                         baseURL: emulator.baseURL)
+                                                                                     baseURL: emulator.baseURL)
                     let app = EmulatorConfiguration.defaultApp
                     _ = try await database.integration.addApp(enterpriseId: enterprise.id ?? 0, name: "bench", appID: app.appID, appSecret: app.appSecret)
                     note("syncing …")

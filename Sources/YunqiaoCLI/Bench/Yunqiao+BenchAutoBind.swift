@@ -21,7 +21,7 @@ extension Yunqiao.Bench {
             let store = try YunqiaoDatabase.open(path: database)
             let tenant = try await store.integration.tenant().id ?? 0
             let enterprise = try await store.integration.createEnterprise(tenantId: tenant, name: "bench", brand: "feishu",
-                                                              baseURL: "https://open.feishu.cn")
+                                                                          baseURL: "https://open.feishu.cn")
             let enterpriseId = enterprise.id ?? 0
             // Feishu side: a fifth match by employee no., a third by mobile (no employee no.), a fifth by email only,
             // 5 % share a mobile with two OA users (ambiguous), the rest have nothing the OA knows.
@@ -62,7 +62,7 @@ extension Yunqiao.Bench {
             let clock = ContinuousClock()
             let started = clock.now
             let result = try await store.bindings.autoBind(tenantId: tenant, enterpriseId: enterpriseId, fields: [.employeeNo, .mobile, .email],
-                                                  by: .cli)
+                                                           by: .cli)
             let elapsed = clock.now - started
             let seconds = elapsed.timeInterval
             let expected = (bound: users / 20 * 15, conflicts: users / 20)

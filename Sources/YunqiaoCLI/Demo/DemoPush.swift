@@ -49,21 +49,21 @@ enum DemoPush {
         guard let app = try await store.integration.apps(enterpriseId: enterpriseId).first, let appId = app.id else { return nil }
         if app.sealedVerificationToken == nil || app.sealedEncryptKey == nil {
             _ = try await store.integration.updateApp(tenantId: tenantId, id: appId, name: app.name, appID: app.appID, appSecret: nil,
-                                          homepage: app.homepage, verificationToken: verificationToken, encryptKey: encryptKey, by: actor)
+                                                      homepage: app.homepage, verificationToken: verificationToken, encryptKey: encryptKey, by: actor)
         }
         let modules = try await store.pushRules.oaModules(tenantId: tenantId)
         if let module = modules.first(where: { $0.key == approval.key }) {
             if module.actionURL != oaActionURL {  // the demo OA listens on a new port at every start
                 _ = try await store.pushRules.updateOAModule(tenantId: tenantId, id: module.id ?? 0, key: nil, name: module.name, actionURL: oaActionURL,
-                                                   actionSecret: nil, clearActionSecret: false, by: actor)
+                                                             actionSecret: nil, clearActionSecret: false, by: actor)
             }
         } else {
             _ = try await store.pushRules.createOAModule(tenantId: tenantId, key: approval.key, name: approval.name, actionURL: oaActionURL,
-                                               actionSecret: actionSecret, by: actor)
+                                                         actionSecret: actionSecret, by: actor)
         }
         if !modules.contains(where: { $0.key == dailyReport.key }) {
             _ = try await store.pushRules.createOAModule(tenantId: tenantId, key: dailyReport.key, name: dailyReport.name, actionURL: nil,
-                                               actionSecret: nil, by: actor)
+                                                         actionSecret: nil, by: actor)
         }
         let rules = try await store.pushRules.all(tenantId: tenantId)
         for (name, source, type, quickApproval) in [("审批 → 云桥（待办，快捷审批）", approval.key, "todo", true),

@@ -158,25 +158,25 @@ enum DemoSetup {
         let actor = AuditActor("demo")
         let password = Passwords.generate()
         try await store.admins.setAdminPassword(tenantId: tenantId, username: server.adminUsername, passwordHash: try await Passwords.hash(password),
-                                         by: actor)
+                                                by: actor)
         try await store.integration.setExternalDomain(tenantId: tenantId, "http://127.0.0.1:\(server.port)", by: actor)
         var portal = try await store.integration.homepageApps(tenantId: tenantId).first { $0.name == "OA 门户" }
         if portal == nil {
             portal = try await store.integration.createHomepageApp(tenantId: tenantId, name: "OA 门户", url: "/spa/portal/index.html",
-                                                       note: "示例主页型应用", by: actor)
+                                                                   note: "示例主页型应用", by: actor)
         }
         let app = EmulatorConfiguration.defaultApp
         if let existing = try await store.integration.enterprises(tenantId: tenantId).first(where: { $0.name == enterpriseName }) {
             if existing.baseURL != emulatorBase {
                 _ = try await store.integration.updateEnterprise(tenantId: tenantId, id: existing.id ?? 0, name: existing.name, brand: existing.brand,
-                                                     baseURL: emulatorBase, by: actor)
+                                                                 baseURL: emulatorBase, by: actor)
             }
             return (try await store.integration.enterprise(tenantId: tenantId, id: existing.id ?? 0), password)
         }
         let enterprise = try await store.integration.createEnterprise(tenantId: tenantId, name: enterpriseName, brand: "feishu", baseURL: emulatorBase,
-                                                          by: actor)
+                                                                      by: actor)
         _ = try await store.integration.addApp(enterpriseId: enterprise.id ?? 0, name: "云桥", appID: app.appID, appSecret: app.appSecret,
-                                   homepage: portal?.id.map(AppHomepage.oaApp) ?? .none, by: actor)
+                                               homepage: portal?.id.map(AppHomepage.oaApp) ?? .none, by: actor)
         return (enterprise, password)
     }
 }

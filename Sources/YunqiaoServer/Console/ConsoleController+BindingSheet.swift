@@ -79,7 +79,7 @@ extension ConsoleController {
             return try await applyBindingSheet(admin, id, rows: rows, field: field, fileName: file.fileName)
         }
         let plan = try await service.database.bindings.importBindingSheet(tenantId: admin.tenantId, enterpriseId: id, rows: rows, field: field,
-                                                                 dryRun: true, by: admin.actor)
+                                                                          dryRun: true, by: admin.actor)
         var stored = StoredResult(tenantId: admin.tenantId, enterpriseId: id, field: field, fileName: file.fileName, dryRun: true, plan: plan)
         if plan.counts.bound > 0 {
             let token = Passwords.token(bytes: 24)
@@ -97,7 +97,7 @@ extension ConsoleController {
                                    fileName: String) async throws -> Response
     {
         let plan = try await service.database.bindings.importBindingSheet(tenantId: admin.tenantId, enterpriseId: id, rows: rows, field: field,
-                                                                 dryRun: false, by: admin.actor)
+                                                                          dryRun: false, by: admin.actor)
         let token = Passwords.token(bytes: 24)
         try await persist(StoredResult(tenantId: admin.tenantId, enterpriseId: id, field: field, fileName: fileName, dryRun: false, plan: plan),
                           "result", token, minutes: 60)
@@ -199,7 +199,7 @@ extension ConsoleController {
 
     private func persist(_ value: some Encodable, _ kind: String, _ token: String, minutes: Int) async throws {
         try await service.database.admins.persist(key: Self.persistKey(kind, token), value: JSONEncoder().encode(value),
-                                           expiresAt: Date(timeIntervalSinceNow: Double(minutes * 60)))
+                                                  expiresAt: Date(timeIntervalSinceNow: Double(minutes * 60)))
     }
 
     private func forget(_ kind: String, _ token: String) async throws {

@@ -152,7 +152,7 @@ extension ConsoleController {
         }
         guard Set(ranked.map(\.rank)).count == ranked.count else { throw APIError.invalid("fields", "give each chosen field its own position") }
         return BindingSettings(autoBindEnabled: ["on", "true", "1"].contains(form["autoBindEnabled"] ?? ""),
-                                               fields: ranked.sorted { $0.rank < $1.rank }.map(\.field))
+                               fields: ranked.sorted { $0.rank < $1.rank }.map(\.field))
     }
 
     /// Stored settings as the form's fields.
@@ -305,7 +305,7 @@ extension ConsoleController {
             if let text = search.trimmingCharacters(in: .whitespaces).nilIfEmpty {
                 let found = try await service.oaDirectory.users(admin, query: text, department: nil, limit: Self.cardSearchResults, offset: 0)
                 let bound: [String: String] = try await service.database.bindings.boundFeishuUsers(enterpriseId: id,
-                                                                                          oaUserIDs: found.users.map { $0.oaID })
+                                                                                                   oaUserIDs: found.users.map { $0.oaID })
                 values["oaSearched"] = true
                 values["oaTotal"] = found.total
                 values["oaMore"] = found.total > found.users.count

@@ -60,7 +60,7 @@ struct SessionController {
         // A new session id at every login (no fixation): createSession always creates a new session.
         context.sessions.createSession(AdminSession(adminId: adminId, csrfToken: Passwords.token(bytes: 24)), expiresIn: sessionLifetime)
         try await database.admins.audit(tenantId: admin.tenantId, AuditActor(admin.username), "admin.login", target: "admin \(admin.username)",
-                                 details: ["client": address])
+                                        details: ["client": address])
         var response = Response.redirect(to: Self.safeNext(form["next"]), type: .normal)
         response.setCookie(Cookie(name: Self.loginCookie, value: "", maxAge: 0, path: "/login", httpOnly: true, sameSite: .strict))
         return response

@@ -29,7 +29,7 @@ struct BindingSheetAPIController {
             let rows = try Self.rows(Data(body.readableBytesView), format: query.get("format"), contentType: request.headers[.contentType],
                                      fileName: query.get("filename"))
             let plan = try await service.database.bindings.importBindingSheet(tenantId: admin.tenantId, enterpriseId: id, rows: rows, field: field,
-                                                                     dryRun: dryRun, by: admin.actor)
+                                                                              dryRun: dryRun, by: admin.actor)
             return try OADirectoryAPIController.json(.ok, BindingSheetResultView(plan, field: field, dryRun: dryRun), context: context)
         }
         return routes

@@ -59,7 +59,7 @@ struct OAMessagesAPIController {
         let at = try AdminAPIController.date(input.at, "at") ?? Date()
         do {
             let change = try await database.messages.changeTodo(tenantId: caller.tenantId, source: input.source, todoId: todoId, state: state,
-                                                       by: input.by, at: at)
+                                                                by: input.by, at: at)
             if change.cardUpdates > 0 { push.wake() }
             return TodoChangeView(todo: TodoView(change.todo), changed: change.changed, cardUpdates: change.cardUpdates)
         } catch let error as TodoChangeError {

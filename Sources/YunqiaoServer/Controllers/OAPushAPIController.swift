@@ -95,7 +95,7 @@ struct OAPushAPIController {
                                                      context: context)
         }
         let result = try await database.oaDirectory.importOADirectory(tenantId: caller.tenantId, departments: departments, users: users, mode: mode,
-                                                          by: AuditActor(caller.name))
+                                                                      by: AuditActor(caller.name))
         return try OADirectoryAPIController.json(.ok, AppliedImport(result), context: context)
     }
 }

@@ -28,7 +28,7 @@ struct PushAPIController {
             let admin = try context.admin()
             let input = try await request.decode(as: OAModuleInput.self, context: context)
             let module = try await database.pushRules.createOAModule(tenantId: admin.tenantId, key: input.key ?? "", name: input.name,
-                                                           actionURL: input.actionURL, actionSecret: input.actionSecret, by: admin.actor)
+                                                                     actionURL: input.actionURL, actionSecret: input.actionSecret, by: admin.actor)
             return EditedResponse(status: .created, response: view(module))
         }
         routes.get("oa-modules/:id") { _, context in
@@ -38,8 +38,8 @@ struct PushAPIController {
             let admin = try context.admin()
             let input = try await request.decode(as: OAModuleInput.self, context: context)
             return view(try await database.pushRules.updateOAModule(tenantId: admin.tenantId, id: context.id("id"), key: input.key, name: input.name,
-                                                          actionURL: input.actionURL, actionSecret: input.actionSecret,
-                                                          clearActionSecret: input.clearActionSecret ?? false, by: admin.actor))
+                                                                    actionURL: input.actionURL, actionSecret: input.actionSecret,
+                                                                    clearActionSecret: input.clearActionSecret ?? false, by: admin.actor))
         }
         routes.delete("oa-modules/:id") { _, context in
             let admin = try context.admin()
@@ -120,7 +120,7 @@ struct PushAPIController {
         let admin = try context.admin()
         let input = try await request.decode(as: Input.self, context: context)
         let (message, deliveryId) = try await database.messages.planTestMessage(tenantId: admin.tenantId, ruleId: context.id("id"),
-                                                                       targetId: context.id("target"), oaUserID: input.oaUserID, by: admin.actor)
+                                                                                targetId: context.id("target"), oaUserID: input.oaUserID, by: admin.actor)
         push.wake()
         let deadline = ContinuousClock.now + testSendWait
         var shown = try await delivery(tenantId: admin.tenantId, id: deliveryId)

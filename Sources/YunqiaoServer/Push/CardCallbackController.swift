@@ -101,8 +101,8 @@ struct CardCallbackController {
             return try answer(.failed, card: nil, action)
         }
         let click = CardClick(appId: appId, deliveryId: deliveryId, todoId: todoId, action: verb, unionID: action.unionID,
-                                              openID: action.openID, userID: action.userID, messageID: action.messageID,
-                                              eventID: action.eventID)
+                              openID: action.openID, userID: action.userID, messageID: action.messageID,
+                              eventID: action.eventID)
         switch try await database.cardActions.recordCardClick(click) {
         case .accepted(let record, let card):
             worker.wake()

@@ -86,7 +86,7 @@ public struct BindingAdmin: Sendable {
         _ = try await database.integration.enterprise(tenantId: admin.tenantId, id: enterpriseId)
         let limit = max(1, min(limit, 200)), offset = max(0, offset)
         let (total, entries) = try await database.bindings.bindingEntries(enterpriseId: enterpriseId, query: query, method: method, limit: limit,
-                                                                 offset: offset)
+                                                                          offset: offset)
         return BindingPage(bindings: entries.map(Self.view), total: total, limit: limit, offset: offset)
     }
 
@@ -102,7 +102,7 @@ public struct BindingAdmin: Sendable {
     {
         _ = try await database.integration.enterprise(tenantId: admin.tenantId, id: enterpriseId)
         let (total, entries) = try await database.bindings.bindingConflictEntries(enterpriseId: enterpriseId, limit: max(1, min(limit, 200)),
-                                                                         offset: max(0, offset))
+                                                                                  offset: max(0, offset))
         return (total, entries.map { entry in
             BindingConflictDetail(conflict: Self.view(entry.conflict), feishuName: entry.feishuName, candidates: entry.candidates)
         })
@@ -138,12 +138,12 @@ public struct BindingAdmin: Sendable {
     public func autoBind(_ admin: AdminIdentity, enterpriseId: Int64) async throws -> AutoBindResultView {
         let settings = try await database.bindings.bindingSettings(tenantId: admin.tenantId, enterpriseId: enterpriseId)
         return Self.view(try await database.bindings.autoBind(tenantId: admin.tenantId, enterpriseId: enterpriseId, fields: settings.fields,
-                                                     by: admin.actor))
+                                                              by: admin.actor))
     }
 
     public func bind(_ admin: AdminIdentity, enterpriseId: Int64, _ input: BindInput) async throws -> BindingView {
         Self.view(try await database.bindings.bind(tenantId: admin.tenantId, enterpriseId: enterpriseId, oaUserID: input.oaUserID,
-                                          unionID: input.unionID, method: "card", by: admin.actor))
+                                                   unionID: input.unionID, method: "card", by: admin.actor))
     }
 
     public func unbind(_ admin: AdminIdentity, enterpriseId: Int64, oaUserID: String) async throws {

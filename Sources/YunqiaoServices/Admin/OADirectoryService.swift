@@ -40,11 +40,11 @@ public struct OADirectoryService: Sendable {
             case .departments:
                 let departments = try OADirectoryImport.departments(rows, existing: state.departments)
                 result = try await database.oaDirectory.importOADirectory(tenantId: admin.tenantId, departments: departments, users: [], mode: mode,
-                                                              by: admin.actor)
+                                                                          by: admin.actor)
             case .users:
                 let users = try OADirectoryImport.users(rows, departments: Set(state.departments.keys), existingLogins: state.logins)
                 result = try await database.oaDirectory.importOADirectory(tenantId: admin.tenantId, departments: [], users: users, mode: mode,
-                                                              by: admin.actor)
+                                                                          by: admin.actor)
             }
             return .applied(AppliedImport(result))
         } catch let failure as OADirectoryImport.Failure {
@@ -95,7 +95,7 @@ public struct OADirectoryService: Sendable {
         -> (total: Int, users: [OAUserRecord])
     {
         try await database.oaDirectory.oaUsers(tenantId: admin.tenantId, query: query, department: department?.nilIfEmpty, limit: limit,
-                                   offset: max(0, offset))
+                                               offset: max(0, offset))
     }
 
     public func user(_ admin: AdminIdentity, oaID: String) async throws -> OAUserRecord {

@@ -29,7 +29,7 @@ public struct PushConsoleService: Sendable {
         -> OAModuleRecord
     {
         try await database.pushRules.createOAModule(tenantId: admin.tenantId, key: key, name: name, actionURL: actionURL, actionSecret: actionSecret,
-                                          by: admin.actor)
+                                                    by: admin.actor)
     }
 
     /// An empty `actionSecret` keeps the stored one; `clearActionSecret` removes it.
@@ -37,7 +37,7 @@ public struct PushConsoleService: Sendable {
                       clearActionSecret: Bool) async throws -> OAModuleRecord
     {
         try await database.pushRules.updateOAModule(tenantId: admin.tenantId, id: id, key: nil, name: name, actionURL: actionURL,
-                                          actionSecret: actionSecret, clearActionSecret: clearActionSecret, by: admin.actor)
+                                                    actionSecret: actionSecret, clearActionSecret: clearActionSecret, by: admin.actor)
     }
 
     public func deleteModule(_ admin: AdminIdentity, id: Int64) async throws {
@@ -63,7 +63,7 @@ public struct PushConsoleService: Sendable {
         -> PushRuleDetail
     {
         try await database.pushRules.updatePushRule(tenantId: admin.tenantId, id: id, .init(name: name, source: source, enabled: enabled),
-                                          by: admin.actor)
+                                                    by: admin.actor)
     }
 
     public func deleteRule(_ admin: AdminIdentity, id: Int64) async throws {
@@ -95,7 +95,7 @@ public struct PushConsoleService: Sendable {
             throw StoreError.notFound("target \(targetId) of push rule \(ruleId)")
         }
         let entered = PushTargetInput(id: targetId, enterpriseId: input.enterpriseId, appId: input.appId, type: input.type,
-                                                      quickApproval: input.quickApproval)
+                                      quickApproval: input.quickApproval)
         var targets = detail.targets.map { target in
             target.record.id == targetId && targetId != nil ? entered : Self.input(target.record)
         }
@@ -165,7 +165,7 @@ public struct PushConsoleService: Sendable {
             oaID = byLogin.oaID
         }
         let planned = try await database.messages.planTestMessage(tenantId: admin.tenantId, ruleId: ruleId, targetId: targetId, oaUserID: oaID,
-                                                         by: admin.actor)
+                                                                  by: admin.actor)
         guard let delivery else { return planned }
         delivery.wake()
         let deadline = ContinuousClock.now + Self.testSendWait

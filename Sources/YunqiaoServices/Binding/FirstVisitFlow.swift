@@ -96,7 +96,7 @@ public struct FirstVisitFlow: Sendable {
         guard let redirectURI = Self.redirectURI(visit) else { throw Refusal(503, "fv_domain_unset") }
         let state = Passwords.token(bytes: 24)
         try await database.admins.persist(key: Self.statePrefix + state, value: JSONEncoder().encode(PendingState(appId: visit.appId)),
-                                   expiresAt: Date(timeIntervalSinceNow: Self.lifetime))
+                                          expiresAt: Date(timeIntervalSinceNow: Self.lifetime))
         let query = PercentEncoding.query(["client_id": visit.app.appID, "response_type": "code", "redirect_uri": redirectURI, "state": state])
         return (Self.authorizeBase(visit.enterprise.baseURL) + "/open-apis/authen/v1/authorize" + query, state)
     }
@@ -135,7 +135,7 @@ public struct FirstVisitFlow: Sendable {
         let settings = try await database.bindings.bindingSettings(tenantId: visit.enterprise.tenantId, enterpriseId: enterpriseId)
         if settings.autoBindEnabled,
            let binding = try await database.bindings.autoBindUser(tenantId: visit.enterprise.tenantId, enterpriseId: enterpriseId, unionID: info.unionID,
-                                                         fields: settings.fields, by: AuditActor("feishu:\(info.unionID)"))
+                                                                  fields: settings.fields, by: AuditActor("feishu:\(info.unionID)"))
         {
             logger.info("first visit: bound automatically",
                         metadata: ["app": "\(visit.appId)", "feishu.union_id": "\(info.unionID)", "oa.user": "\(binding.oaUserID)"])
@@ -148,7 +148,7 @@ public struct FirstVisitFlow: Sendable {
                                 userID: listed?.userID ?? info.userID, name: listed?.name ?? info.name)
         let token = Passwords.token(bytes: 24)
         try await database.admins.persist(key: Self.ticketPrefix + token, value: JSONEncoder().encode(ticket),
-                                   expiresAt: Date(timeIntervalSinceNow: Self.lifetime))
+                                          expiresAt: Date(timeIntervalSinceNow: Self.lifetime))
         return .loginForm(token: token, ticket: ticket)
     }
 
@@ -204,9 +204,9 @@ public struct FirstVisitFlow: Sendable {
         let binding: BindingRecord
         do {
             binding = try await database.bindings.bind(tenantId: tenantId, enterpriseId: ticket.enterpriseId, oaUserID: user.oaID, unionID: ticket.unionID,
-                                              method: "manual",
-                                              signedIn: SignedInFeishuUser(openID: ticket.openID, userID: ticket.userID, name: ticket.name),
-                                              by: AuditActor("oa:\(user.loginID)"))
+                                                       method: "manual",
+                                                       signedIn: SignedInFeishuUser(openID: ticket.openID, userID: ticket.userID, name: ticket.name),
+                                                       by: AuditActor("oa:\(user.loginID)"))
         } catch YunqiaoError.invalid(let field, _) {
             // Bound meanwhile (another tab, auto-bind): that binding counts. Else the OA account is someone else's.
             if let existing = try await database.bindings.binding(enterpriseId: ticket.enterpriseId, unionID: ticket.unionID) {

@@ -106,7 +106,7 @@ public struct OAConnectorPuller: Sendable {
                 return outcome
             }
             outcome.result = try await database.oaDirectory.importOADirectory(tenantId: tenantId, departments: checked.departments, users: checked.users,
-                                                                  mode: .replace, by: Self.actor)
+                                                                              mode: .replace, by: Self.actor)
             outcome.status = .succeeded
         } catch let failure as PullFailure {
             outcome.error = failure.description

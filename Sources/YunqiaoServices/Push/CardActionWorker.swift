@@ -134,7 +134,7 @@ public struct CardActionWorker: Service, Sendable {
                     logger.info("quick approval: the OA could not be reached, will try again",
                                 metadata: metadata.merging(["error": "\(error)", "retry.at": "\(next)"]) { $1 })
                     try await database.outbox.retryCardAction(action.actionId, at: next, result: "\(error) (attempt \(action.attempts) of \(maxAttempts))",
-                                                       lease: lease)
+                                                              lease: lease)
                 } else {
                     logger.warning("quick approval: the OA could not be reached, giving up",
                                    metadata: metadata.merging(["error": "\(error)"]) { $1 })
@@ -155,7 +155,7 @@ public struct CardActionWorker: Service, Sendable {
         var result = "HTTP \(status)"
         do {
             let change = try await database.messages.changeTodo(tenantId: action.tenantId, source: action.source, todoId: action.todoId, state: state,
-                                                       by: action.operatorOaUserID, at: Date())
+                                                                by: action.operatorOaUserID, at: Date())
             if change.changed { todoChanged() }
         } catch let error as TodoChangeError {
             // The OA accepted, yet the todo was handled meanwhile (another state through the OA API): that one stays.

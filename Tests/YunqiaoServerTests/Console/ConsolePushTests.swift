@@ -287,7 +287,7 @@ struct ConsolePushTests {
     static func killDue(_ env: APIEnvironment) async throws {
         let jobs = try await env.database.outbox.claimDueDeliveries(limit: 100, now: Date().addingTimeInterval(60), lease: .test)
         try await env.database.outbox.finishDeliveries(jobs.map { ($0.id, .dead(error: "Feishu 230020: rate limited, 8 attempts")) }, lease: .test,
-                                                at: Date())
+                                                       at: Date())
     }
 
     @Test func deadLettersResendOneAndAll() async throws {

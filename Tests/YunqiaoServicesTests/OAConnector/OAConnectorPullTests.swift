@@ -44,7 +44,7 @@ struct OAConnectorPullTests {
         let tenantId = try #require(try await database.integration.tenant(named: "default").id)
         let otherTenantId = try #require(try await database.integration.tenant(named: "other").id)
         try await database.oaConnectors.saveOAConnector(tenantId: tenantId, OAConnectorSettings(baseURL: oa.baseURL, secret: secret, enabled: true,
-                                                                                   intervalMinutes: 5, loginCheck: "embedded"),
+                                                                                                intervalMinutes: 5, loginCheck: "embedded"),
                                            by: AuditActor("admin"))
         let limits = OAConnectorPuller.Limits(pageSize: pageSize, maxPages: 50, timeout: timeout, maxResponseBytes: maxResponseBytes)
         return Setup(database: database, tenantId: tenantId, otherTenantId: otherTenantId,
@@ -216,8 +216,8 @@ struct OAConnectorPullTests {
             let setup = try await Self.setUp(oa)
             // The other tenant's connector is disabled: never pulled by the schedule.
             try await setup.database.oaConnectors.saveOAConnector(tenantId: setup.otherTenantId,
-                                                     OAConnectorSettings(baseURL: oa.baseURL, secret: "x", enabled: false, intervalMinutes: 5,
-                                                                         loginCheck: "embedded"),
+                                                                  OAConnectorSettings(baseURL: oa.baseURL, secret: "x", enabled: false, intervalMinutes: 5,
+                                                                                      loginCheck: "embedded"),
                                                      by: AuditActor("bob"))
             // First the OA fails: the runs fail, the schedule goes on and pulls once the OA is back.
             await oa.state.set(failPage: ("departments", 1, 503))

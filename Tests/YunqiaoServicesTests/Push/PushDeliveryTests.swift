@@ -168,7 +168,7 @@ struct PushDeliveryTests {
                 let enterpriseId = try #require(enterprise.id)
                 let app = try await env.database.integration.addApp(enterpriseId: enterpriseId, name: "慢", appID: "cli_slow", appSecret: "slow-secret")
                 _ = try await env.database.bindings.bind(tenantId: env.api.tenantId, enterpriseId: enterpriseId, oaUserID: "2001", unionID: "on_slow",
-                                                method: "manual", signedIn: SignedInFeishuUser(openID: nil, userID: nil, name: "慢"), by: .system)
+                                                         method: "manual", signedIn: SignedInFeishuUser(openID: nil, userID: nil, name: "慢"), by: .system)
                 _ = try await env.admin.post("oa-modules", #"{"key":"daily","name":"日报"}"#)
                 let rule = try await env.admin.post("push-rules", #"{"name":"审批","source":"approval","targets":[{"enterpriseId":\#(enterpriseId),"appId":\#(try #require(app.id)),"type":"text"}]}"#)
                 #expect(rule.status == .created, "\(rule)")

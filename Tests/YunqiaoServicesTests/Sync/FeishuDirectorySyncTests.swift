@@ -228,7 +228,7 @@ struct FeishuDirectorySyncTests {
         try await SyncEnvironment.with(standardFixture(bigDepartmentMembers: 0)) { env in
             let tenant = try await env.database.integration.tenant()
             let other = try await env.database.integration.createEnterprise(tenantId: tenant.id ?? 0, name: "密钥错误", brand: "feishu",
-                                                                baseURL: env.emulator.baseURL)
+                                                                            baseURL: env.emulator.baseURL)
             _ = try await env.database.integration.addApp(enterpriseId: other.id ?? 0, name: "x", appID: SyncEnvironment.app.appID, appSecret: "wrong")
             let report = try await env.sync.run(enterprise: other)
             #expect(report.status == .failed)

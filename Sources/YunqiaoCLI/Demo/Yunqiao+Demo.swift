@@ -108,7 +108,7 @@ extension Yunqiao {
 
                   Console           \(console)/console
                   Admin login       user: \(server.adminUsername)   password: \(setup.password)   (new at every demo start)
-                  Feishu emulator   \(emulatorBase)  (\(size.departments) departments, \(size.users) users, rate limits on, 30 ms latency)
+                  Feishu emulator   \(emulatorBase)/_emulator/state?org=false  (API under /open-apis; \(size.departments) departments, \(size.users) users, rate limits on, 30 ms latency)
                   Enterprise        \(setup.enterprise.name) — app \(app.appID) / \(app.appSecret)
                   Database          \(server.database)
 

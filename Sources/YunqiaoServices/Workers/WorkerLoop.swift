@@ -92,7 +92,9 @@ public final class WorkerLoop: Sendable {
                         failures += 1
                         let pause = backoff.delay(afterAttempt: failures)
                         logger.error("\(name): failed, trying again in \(pause)", metadata: ["error": "\(error)", "failures": "\(failures)"])
-                        try? await sleep(pause)
+                        // Wake-ups do not cut the pause short; a stop does.
+                        let until = clock.now + pause
+                        while !signal.isStopping, clock.now < until { _ = await signal.wait(timeout: until - clock.now, sleep: sleep) }
                         wake = Wake(again: true)
                     }
                     if wake.again { continue }

@@ -58,6 +58,37 @@ extension PushStoreTests {
         #expect(again.id == job.id && again.attempts == 0)
     }
 
+    /// The card-action queue is the same outbox: an action whose worker died mid-call is called again once the lease ran
+    /// out, and counts that started attempt; the dead worker's late outcome is dropped.
+    @Test func aCardActionOfADeadWorkerIsTakenOverWhenItsLeaseRunsOut() async throws {
+        let f = try await Fixture.make()
+        try await f.rule("r", source: "*", [.init(enterpriseId: f.e1, appId: f.a1, type: "todo", quickApproval: true)])
+        _ = try await f.accept(Self.message("wf-9", to: ["u1"], todo: .init(id: "wf-9", actions: ["approve", "reject"])))
+        let job = try #require(try await f.database.outbox.claimDueDeliveries(limit: 10, now: Date(), lease: f.lease).first)
+        try await f.database.outbox.finishDeliveries([(job.id, .sent(feishuMessageID: "om_9", renderedState: .pending, note: nil))],
+                                                     lease: f.lease, at: Date())
+        let click = CardClick(appId: f.a1, deliveryId: job.id, todoId: "wf-9", action: .approve, unionID: job.unionID, openID: "ou_1",
+                              userID: nil, messageID: "om_9", eventID: "ev-1")
+        guard case .accepted(let recorded, _) = try await f.database.cardActions.recordCardClick(click) else {
+            Issue.record("the click was not accepted")
+            return
+        }
+        let now = Date()
+        let dead = OutboxLease(owner: "dead-worker", duration: 35)
+        let first = try await f.database.outbox.claimDueCardActions(limit: 10, now: now, lease: dead)
+        #expect(first.map(\.action.actionId) == [recorded.actionId] && first.first?.action.attempts == 1)
+        #expect(try await f.database.cardActions.cardAction(recorded.actionId)?.leaseOwner == "dead-worker")
+        // Held while the lease runs: no second call of the OA.
+        #expect(try await f.database.outbox.claimDueCardActions(limit: 10, now: now.addingTimeInterval(34), lease: f.lease).isEmpty)
+        // Then the next worker calls again (the OA dedupes by actionId): a second started attempt.
+        let again = try await f.database.outbox.claimDueCardActions(limit: 10, now: now.addingTimeInterval(36), lease: f.lease)
+        #expect(again.map(\.action.actionId) == [recorded.actionId] && again.first?.action.attempts == 2)
+        #expect(try await f.database.outbox.finishCardAction(recorded.actionId, .failed, result: "late", lease: dead) == false)
+        #expect(try await f.database.outbox.finishCardAction(recorded.actionId, .done, result: "HTTP 200", lease: f.lease))
+        let done = try #require(try await f.database.cardActions.cardAction(recorded.actionId))
+        #expect(done.actionState == .done && done.result == "HTTP 200" && done.leaseOwner == nil && done.finishedAt != nil)
+    }
+
     @Test func aCardSentWhileItsTodoChangedGetsAnUpdate() async throws {
         let f = try await Fixture.make()
         try await f.rule("r", source: "*", [.init(enterpriseId: f.e1, appId: f.a1, type: "todo")])

@@ -82,6 +82,11 @@ public final class WorkerLoop: Sendable {
                 var nextTimer = clock.now + every
                 var failures = 0
                 while !signal.isStopping {
+                    // The timer is due even while ticks ask for more at once (a worker renews its leases on it).
+                    if clock.now >= nextTimer {
+                        wake.timer = true
+                        nextTimer = clock.now + every
+                    }
                     wake.newWork = signal.takeNewWork() || wake.newWork
                     do {
                         let answer = try await tick(wake)
@@ -100,8 +105,8 @@ public final class WorkerLoop: Sendable {
                     if wake.again { continue }
                     // Until the timer is due (measured from its last firing, so wake-ups do not postpone it), or a wake-up.
                     let remaining = nextTimer - clock.now
-                    let signalled = remaining > .zero ? await signal.wait(timeout: remaining, sleep: sleep) : false
-                    if !signalled {
+                    if remaining > .zero, !(await signal.wait(timeout: remaining, sleep: sleep)) {
+                        // Timed out: the timer fires now (the sleep may end a hair before the clock says so).
                         wake.timer = true
                         nextTimer = clock.now + every
                     }

@@ -68,6 +68,22 @@ import YunqiaoCore
         #expect(ticks.all.count == 3, "no fourth tick: nothing woke the loop, and its timer is a minute away")
     }
 
+    /// A worker that always has more (a long backlog) still gets its timer: the push worker renews its leases on it.
+    @Test func theTimerFiresWhileTicksAskForMore() async throws {
+        let ticks = Ticks()
+        let loop = WorkerLoop(name: "test", every: .milliseconds(50), logger: Self.logger)
+        try await Self.running(loop, tick: { wake in
+            ticks.add(wake)
+            try await Task.sleep(for: .milliseconds(2))
+            return WorkerLoop.Tick(more: !wake.timer)
+        }) {
+            try await Self.until("a timer tick among the ticks for more") { ticks.all.contains { $0.timer } }
+        }
+        let all = ticks.all
+        let firstTimer = try #require(all.firstIndex { $0.timer })
+        #expect(firstTimer > 1 && all[1..<firstTimer].allSatisfy { $0.again }, "the timer came while the ticks asked for more")
+    }
+
     struct Failure: Error {}
 
     @Test func aFailedTickBacksOffAndWakeUpsDoNotCutThePauseShort() async throws {

@@ -82,7 +82,6 @@ public actor PushDelivery: Service {
     let httpClient: HTTPClient
     let configuration: PushDeliveryConfiguration
     let logger: Logger
-    let sleep: @Sendable (Duration) async throws -> Void
     /// 5/s per recipient and app (keys carry the app id), shared by every send of the process.
     let recipientLimiter = RateLimiter(limits: .feishuPerRecipient)
     /// The worker's loop: woken by ``wake()`` and finished sends, and every ``PushDeliveryConfiguration/pollInterval``.
@@ -114,7 +113,6 @@ public actor PushDelivery: Service {
         self.configuration = configuration
         self.logger = logger
         let sleep: @Sendable (Duration) async throws -> Void = { duration in try await clock.sleep(for: duration) }
-        self.sleep = sleep
         self.lease = OutboxLease(owner: OutboxLease.processOwner(), duration: configuration.lease)
         self.loop = WorkerLoop(name: "push", every: configuration.pollInterval, sleep: sleep, logger: logger)
     }

@@ -79,7 +79,7 @@ let package = Package(
         .target(
             name: "YunqiaoServices",
             dependencies: [
-                "YunqiaoCore", "FeishuKit", "OAKit", "YunqiaoStore",
+                "YunqiaoCore", "FeishuKit", "OAKit",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -95,7 +95,7 @@ let package = Package(
         .target(
             name: "YunqiaoServer",
             dependencies: [
-                "YunqiaoCore", "FeishuKit", "YunqiaoStore", "YunqiaoServices", "OAKit",
+                "YunqiaoCore", "FeishuKit", "YunqiaoServices", "OAKit",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),

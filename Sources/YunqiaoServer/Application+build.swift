@@ -7,7 +7,6 @@ import Logging
 import Prometheus
 import ServiceLifecycle
 import YunqiaoServices
-import YunqiaoStore
 import YunqiaoCore
 
 /// Everything the bridge's HTTP app needs, built once per process: the use cases and background services
@@ -20,7 +19,7 @@ public struct ServerDependencies: Sendable {
     public let metrics: PrometheusCollectorRegistry
     public let logger: Logger
 
-    public var database: YunqiaoDatabase { services.database }
+    public var database: any BridgeStore { services.database }
     public var service: AdminService { services.admin }
     public var coordinator: SyncCoordinator { services.coordinator }
     public var throttle: LoginThrottle { services.throttle }
@@ -32,7 +31,7 @@ public struct ServerDependencies: Sendable {
     ///   - quickApproval: how the quick-approval worker calls the OA (tests shorten its waits).
     ///   - push: how the delivery worker paces itself (tests shorten its waits).
     ///   - feishuRetry: how hard every Feishu client retries a call (tests shorten it).
-    public init(configuration: ServerConfiguration, database: YunqiaoDatabase, httpClient: HTTPClient, metrics: PrometheusCollectorRegistry,
+    public init(configuration: ServerConfiguration, database: any BridgeStore, httpClient: HTTPClient, metrics: PrometheusCollectorRegistry,
                 logger: Logger, quickApproval: CardActionWorker.Configuration = CardActionWorker.Configuration(),
                 push: PushDeliveryConfiguration = PushDeliveryConfiguration(), feishuRetry: RetryPolicy = RetryPolicy()) async throws
     {

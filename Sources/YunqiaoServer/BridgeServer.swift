@@ -5,7 +5,6 @@ import Logging
 import Prometheus
 import ServiceLifecycle
 import UnixSignals
-import YunqiaoStore
 import YunqiaoServices
 import YunqiaoCore
 
@@ -13,7 +12,7 @@ import YunqiaoCore
 /// shuts down gracefully on SIGTERM/SIGINT (running syncs finish first, then the HTTP client closes).
 public enum BridgeServer {
     /// Creates the first admin when there is none. Returns the generated password (to print once) or nil.
-    public static func ensureAdmin(database: YunqiaoDatabase, configuration: ServerConfiguration) async throws -> String? {
+    public static func ensureAdmin(database: any BridgeStore, configuration: ServerConfiguration) async throws -> String? {
         guard try await database.admins.adminCount() == 0 else { return nil }
         let tenant = try await database.integration.tenant(named: configuration.tenant)
         let password = Passwords.generate()
@@ -23,7 +22,7 @@ public enum BridgeServer {
     }
 
     /// Serves until a shutdown signal. `onListening` gets the bound port (useful with port 0).
-    public static func run(configuration: ServerConfiguration, database: YunqiaoDatabase, metrics: PrometheusCollectorRegistry,
+    public static func run(configuration: ServerConfiguration, database: any BridgeStore, metrics: PrometheusCollectorRegistry,
                            logger: Logger, extraServices: [any Service] = [],
                            onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws
     {

@@ -3,13 +3,12 @@ import FeishuKit
 import Foundation
 import Logging
 import YunqiaoCore
-import YunqiaoStore
 
 /// The bridge's use cases and background services, built once per process over one store and one HTTP client: what
 /// the HTTP server (and the CLI's long-running commands) expose. Background services are listed in ``background`` in
 /// the order a service group starts them.
 public struct BridgeServices: Sendable {
-    public let database: YunqiaoDatabase
+    public let database: any BridgeStore
     /// One Feishu client per app for the whole process (shared tenant token and rate limiter).
     public let clients: FeishuClients
     public let admin: AdminService
@@ -31,7 +30,7 @@ public struct BridgeServices: Sendable {
     ///   - quickApproval: how the quick-approval worker calls the OA (tests shorten its waits).
     ///   - push: how the delivery worker paces itself (tests shorten its waits).
     ///   - feishuRetry: how hard every Feishu client retries a call (tests shorten it).
-    public init(database: YunqiaoDatabase, httpClient: HTTPClient, logger: Logger, throttle: LoginThrottle,
+    public init(database: any BridgeStore, httpClient: HTTPClient, logger: Logger, throttle: LoginThrottle,
                 quickApproval: CardActionWorker.Configuration = CardActionWorker.Configuration(),
                 push: PushDeliveryConfiguration = PushDeliveryConfiguration(), feishuRetry: RetryPolicy = RetryPolicy())
     {
@@ -55,7 +54,7 @@ public struct BridgeServices: Sendable {
 
     /// Marks what a killed process left running as failed (sync runs, OA connector runs): at start, before the services run.
     public func recoverAbandonedRuns() async throws {
-        try await database.mirror.failAbandonedSyncRuns()
-        try await database.oaConnectors.failAbandonedOAConnectorRuns()
+        try await database.mirror.failAbandonedSyncRuns(reason: "the server stopped during the run")
+        try await database.oaConnectors.failAbandonedOAConnectorRuns(reason: "the server stopped during the run", at: Date())
     }
 }

@@ -70,3 +70,5 @@ public struct YunqiaoDatabase: Sendable {
         _ = try await writer.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
     }
 }
+
+extension YunqiaoDatabase: BridgeStore {}

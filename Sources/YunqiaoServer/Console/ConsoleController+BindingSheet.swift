@@ -1,7 +1,6 @@
 import Foundation
 import Hummingbird
 import YunqiaoCore
-import YunqiaoStore
 import YunqiaoServices
 
 /// The association sheet (关联导入) of an enterprise, `/console/enterprises/{id}/binding-sheet`: download the Feishu
@@ -199,7 +198,7 @@ extension ConsoleController {
 
     private func persist(_ value: some Encodable, _ kind: String, _ token: String, minutes: Int) async throws {
         try await service.database.admins.persist(key: Self.persistKey(kind, token), value: JSONEncoder().encode(value),
-                                                  expiresAt: Date(timeIntervalSinceNow: Double(minutes * 60)))
+                                                  expiresAt: Date(timeIntervalSinceNow: Double(minutes * 60)), onlyIfAbsent: false, now: Date())
     }
 
     private func forget(_ kind: String, _ token: String) async throws {
@@ -210,7 +209,7 @@ extension ConsoleController {
     private func loadBindingSheet<Value: Decodable & Sendable>(_ type: Value.Type, _ kind: String, _ token: String, _ admin: AdminIdentity,
                                                                _ id: Int64) async throws -> Value?
     {
-        guard !token.isEmpty, let entry = try await service.database.admins.persistedValue(key: Self.persistKey(kind, token)) else { return nil }
+        guard !token.isEmpty, let entry = try await service.database.admins.persistedValue(key: Self.persistKey(kind, token), now: Date()) else { return nil }
         guard let owner = try? JSONDecoder().decode(StoredOwner.self, from: entry.value), owner.tenantId == admin.tenantId, owner.enterpriseId == id
         else { return nil }
         return try? JSONDecoder().decode(Value.self, from: entry.value)

@@ -2,7 +2,6 @@ import Foundation
 import Hummingbird
 import HummingbirdCore
 import YunqiaoCore
-import YunqiaoStore
 import YunqiaoServices
 
 /// 用户绑定/解绑 (seed 4.2.4) of an enterprise: the auto-bind setting (also on the enterprise page: one setting, two

@@ -1,6 +1,5 @@
 import Foundation
 import Hummingbird
-import YunqiaoStore
 import YunqiaoServices
 import YunqiaoCore
 
@@ -96,7 +95,7 @@ extension ConsoleController {
                                            selected: form["enabled"] ?? "false"),
             "loginCheckOptions": Self.options(OALoginCheck.allCases.map { ($0.rawValue, t["oac_login_" + $0.rawValue] ?? $0.rawValue) },
                                               selected: form["loginCheck"] ?? OALoginCheck.embedded.rawValue),
-            "intervalMin": OAConnectorRepository.intervals.lowerBound, "intervalMax": OAConnectorRepository.intervals.upperBound,
+            "intervalMin": OAConnectorSettings.intervals.lowerBound, "intervalMax": OAConnectorSettings.intervals.upperBound,
             "runs": runs.map { oaConnectorRunRow($0, t) },
         ]
     }

@@ -1,7 +1,6 @@
 import Foundation
 import Hummingbird
 import YunqiaoCore
-import YunqiaoStore
 import YunqiaoServices
 
 /// OA 通讯录 (issue #6, the OA side): the OA directory kept in the bridge — counts, file import with every bad row shown,

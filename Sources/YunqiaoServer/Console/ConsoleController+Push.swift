@@ -1,7 +1,6 @@
 import Foundation
 import Hummingbird
 import YunqiaoCore
-import YunqiaoStore
 import YunqiaoServices
 
 /// 消息推送 (seed 三, issue #7): the overview, the OA's modules (the `source` of messages, with the quick-approval action

@@ -1,7 +1,6 @@
 import Foundation
 import Hummingbird
 import YunqiaoCore
-import YunqiaoStore
 import YunqiaoServices
 
 /// 消息记录 and 死信 (issue #7): the message log with search and paging, a message's detail with every delivery (app ×

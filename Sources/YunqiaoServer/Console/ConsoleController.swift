@@ -1,7 +1,6 @@
 import Foundation
 import Hummingbird
 import YunqiaoCore
-import YunqiaoStore
 import YunqiaoServices
 
 /// The admin console's pages under `/console`: server-rendered HTML over the same ``AdminService`` as the API.

@@ -2,14 +2,13 @@ import Foundation
 import Hummingbird
 import HummingbirdAuth
 import Logging
-import YunqiaoStore
 import YunqiaoServices
 import YunqiaoCore
 
 /// Console sign-in and sign-out. The login form is protected by a double-submit CSRF token (a cookie and a hidden
 /// field); failed logins are throttled per user name and per client address.
 struct SessionController {
-    let database: YunqiaoDatabase
+    let database: any BridgeStore
     let renderer: ConsoleRenderer
     let throttle: LoginThrottle
     let sessionLifetime: Duration

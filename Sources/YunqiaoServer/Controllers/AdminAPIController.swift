@@ -1,7 +1,6 @@
 import Foundation
 import Hummingbird
 import YunqiaoCore
-import YunqiaoStore
 import YunqiaoServices
 
 /// The admin JSON API under `/api/admin/v1` (documented in `/openapi.json`). Bearer token or console session + CSRF.

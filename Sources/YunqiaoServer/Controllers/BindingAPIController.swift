@@ -1,6 +1,5 @@
 import Foundation
 import Hummingbird
-import YunqiaoStore
 import YunqiaoServices
 import YunqiaoCore
 

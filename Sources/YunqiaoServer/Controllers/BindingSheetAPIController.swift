@@ -1,7 +1,6 @@
 import Foundation
 import Hummingbird
 import YunqiaoCore
-import YunqiaoStore
 import YunqiaoServices
 
 /// The association sheet (关联导入) under `/api/admin/v1/enterprises/{id}/binding-sheet`: `GET` exports the enterprise's
@@ -128,7 +127,7 @@ enum BindingSheetExport {
         }
     }
 
-    private static func forEachPage(_ database: YunqiaoDatabase, tenantId: Int64, enterpriseId: Int64,
+    private static func forEachPage(_ database: any BridgeStore, tenantId: Int64, enterpriseId: Int64,
                                     _ body: ([BindingSheet.ExportRow]) async throws -> Void) async throws
     {
         var cursor: BindingSheetCursor?

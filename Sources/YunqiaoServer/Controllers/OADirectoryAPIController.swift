@@ -1,12 +1,11 @@
 import Foundation
 import Hummingbird
 import YunqiaoCore
-import YunqiaoStore
 import YunqiaoServices
 
 /// The OA directory in the admin API (issue #6, way 1): import departments or users from a CSV or XLSX file, list them.
 struct OADirectoryAPIController {
-    let database: YunqiaoDatabase
+    let database: any BridgeStore
     /// The largest file accepted.
     static let maxFileSize = 32 * 1024 * 1024
 
@@ -24,7 +23,7 @@ struct OADirectoryAPIController {
             let offset = try AdminAPIController.int(query.get("offset"), "offset") ?? 0
             guard (1...500).contains(limit) else { throw APIError.invalid("limit", "must be between 1 and 500") }
             guard offset >= 0 else { throw APIError.invalid("offset", "must not be negative") }
-            let page = try await database.oaDirectory.oaUsers(tenantId: admin.tenantId, query: query.get("q") ?? "", limit: limit, offset: offset)
+            let page = try await database.oaDirectory.oaUsers(tenantId: admin.tenantId, query: query.get("q") ?? "", department: nil, limit: limit, offset: offset)
             return OAUserPage(total: page.total, items: page.users.map(OAUserView.init))
         }
         routes.put("oa-users/:oaID/password") { request, context in

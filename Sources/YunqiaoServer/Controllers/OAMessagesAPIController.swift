@@ -2,13 +2,12 @@ import Foundation
 import Hummingbird
 import NIOCore
 import YunqiaoCore
-import YunqiaoStore
 import YunqiaoServices
 
 /// Message push for the OA (issue #7) under `/api/v1`, with the OA key: accept a message (durably planned before the
 /// 202), read it back with its deliveries, and change a todo's state (every card of it follows).
 struct OAMessagesAPIController {
-    let database: YunqiaoDatabase
+    let database: any BridgeStore
     let push: PushDelivery
     /// A valid message stays well below this (a 100 000-character body even with every character `\u`-escaped).
     static let maxBody = 2 * 1024 * 1024
@@ -34,7 +33,7 @@ struct OAMessagesAPIController {
             throw APIError(.contentTooLarge, field: "body", message: "the request is larger than \(Self.maxBody / 1_048_576) MB")
         }
         let message = try await request.decode(as: PushMessage.self, context: context)
-        let accepted = try await database.messages.acceptMessage(tenantId: caller.tenantId, message, by: caller.name)
+        let accepted = try await database.messages.acceptMessage(tenantId: caller.tenantId, message, by: caller.name, at: Date())
         if !accepted.repeated { push.wake() }
         return try OADirectoryAPIController.json(accepted.repeated ? .ok : .accepted, AcceptedMessageView(accepted), context: context)
     }

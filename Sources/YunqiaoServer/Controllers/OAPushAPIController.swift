@@ -1,17 +1,16 @@
 import Foundation
 import Hummingbird
 import YunqiaoCore
-import YunqiaoStore
 import YunqiaoServices
 
 /// Lets only OA systems with a live key through (`Authorization: Bearer <OA key>`).
 struct OAKeyMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
-    let database: YunqiaoDatabase
+    let database: any BridgeStore
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let authorization = request.headers[.authorization], authorization.lowercased().hasPrefix("bearer "),
-              let key = try await database.admins.useOAKey(String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces))
+              let key = try await database.admins.useOAKey(String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces), at: Date())
         else { throw APIError(.unauthorized, field: "Authorization", message: "send an OA key: Authorization: Bearer <key>") }
         var context = context
         context.oaCaller = OACaller(tenantId: key.tenantId, name: "oa:\(key.name)")
@@ -23,7 +22,7 @@ struct OAKeyMiddleware: RouterMiddleware {
 /// `departments` and/or `users` as objects with the import columns (`oa_id`, `login_id`, `name`, `mobile`, …); the
 /// same rules as a file import apply, every bad item is reported, and nothing is applied when any item is bad.
 struct OAPushAPIController {
-    let database: YunqiaoDatabase
+    let database: any BridgeStore
     static let maxBody = 64 * 1024 * 1024
 
     struct Push: Decodable {
@@ -95,14 +94,14 @@ struct OAPushAPIController {
                                                      context: context)
         }
         let result = try await database.oaDirectory.importOADirectory(tenantId: caller.tenantId, departments: departments, users: users, mode: mode,
-                                                                      by: AuditActor(caller.name))
+                                                                      by: AuditActor(caller.name), at: Date())
         return try OADirectoryAPIController.json(.ok, AppliedImport(result), context: context)
     }
 }
 
 /// OA keys in the admin API: create (shown once), list, revoke.
 struct OAKeysAPIController {
-    let database: YunqiaoDatabase
+    let database: any BridgeStore
 
     struct KeyView: ResponseEncodable, Sendable {
         var id: Int64

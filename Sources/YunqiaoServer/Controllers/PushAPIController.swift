@@ -1,13 +1,12 @@
 import Foundation
 import Hummingbird
 import YunqiaoCore
-import YunqiaoStore
 import YunqiaoServices
 
 /// Message push in the admin API (issue #7): OA modules, push rules with their targets and test sends, the message log
 /// and dead letters. Every rule (validation, refusals, audit) is the store's.
 struct PushAPIController {
-    let database: YunqiaoDatabase
+    let database: any BridgeStore
     let push: PushDelivery
     /// How long a test send waits for Feishu's answer before answering 202 with the delivery still pending.
     var testSendWait: Duration = .seconds(10)
@@ -100,14 +99,14 @@ struct PushAPIController {
         }
         routes.post("dead-letters/resend") { _, context in
             let admin = try context.admin()
-            let count = try await database.messages.resendDeadLetters(tenantId: admin.tenantId, by: admin.actor)
+            let count = try await database.messages.resendDeadLetters(tenantId: admin.tenantId, by: admin.actor, at: Date())
             push.wake()
             return Resent(resent: count)
         }
         routes.post("deliveries/:id/resend") { _, context in
             let admin = try context.admin()
             let id = try context.id("id")
-            _ = try await database.messages.resendDelivery(tenantId: admin.tenantId, id: id, by: admin.actor)
+            _ = try await database.messages.resendDelivery(tenantId: admin.tenantId, id: id, by: admin.actor, at: Date())
             push.wake()
             return try await delivery(tenantId: admin.tenantId, id: id)
         }
@@ -120,7 +119,7 @@ struct PushAPIController {
         let admin = try context.admin()
         let input = try await request.decode(as: Input.self, context: context)
         let (message, deliveryId) = try await database.messages.planTestMessage(tenantId: admin.tenantId, ruleId: context.id("id"),
-                                                                                targetId: context.id("target"), oaUserID: input.oaUserID, by: admin.actor)
+                                                                                targetId: context.id("target"), oaUserID: input.oaUserID, by: admin.actor, at: Date())
         push.wake()
         let deadline = ContinuousClock.now + testSendWait
         var shown = try await delivery(tenantId: admin.tenantId, id: deliveryId)

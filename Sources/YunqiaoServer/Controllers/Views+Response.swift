@@ -1,6 +1,5 @@
 import Hummingbird
 import YunqiaoServices
-import YunqiaoStore
 import YunqiaoCore
 
 // The use cases' views are answered as JSON as they are.

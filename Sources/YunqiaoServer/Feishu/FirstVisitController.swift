@@ -3,14 +3,13 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import YunqiaoServices
-import YunqiaoStore
 import YunqiaoCore
 
 /// The browser side of the first visit (issue #6; the use case is ``FirstVisitFlow``): the app's homepage URL, the
 /// OAuth callback and the OA login form. Browser pages, no admin sign-in: a refusal or failure is a page, never JSON.
 struct FirstVisitController {
     let flow: FirstVisitFlow
-    let database: YunqiaoDatabase
+    let database: any BridgeStore
     let renderer: ConsoleRenderer
 
     static let stateCookie = "yq_oauth_state"

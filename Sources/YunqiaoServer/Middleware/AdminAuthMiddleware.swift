@@ -2,7 +2,6 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdAuth
-import YunqiaoStore
 import YunqiaoServices
 import YunqiaoCore
 
@@ -10,13 +9,13 @@ import YunqiaoCore
 /// (see ``RequireAdminMiddleware``), but a wrong bearer token is refused at once.
 struct AdminAuthMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
-    let database: YunqiaoDatabase
+    let database: any BridgeStore
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
         if let authorization = request.headers[.authorization] {
             guard authorization.lowercased().hasPrefix("bearer "),
-                  let token = try await database.admins.useAPIToken(String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces)),
+                  let token = try await database.admins.useAPIToken(String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces), at: Date()),
                   let id = token.id
             else { throw APIError(.unauthorized, field: "Authorization", message: "unknown or revoked API token") }
             context.identity = AdminIdentity(tenantId: token.tenantId, name: "token:\(token.name)", via: .token(id: id))

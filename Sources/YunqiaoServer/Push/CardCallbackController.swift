@@ -5,7 +5,6 @@ import Hummingbird
 import Logging
 import NIOCore
 import YunqiaoCore
-import YunqiaoStore
 import YunqiaoServices
 
 /// `POST /feishu/apps/:id/card-callback`, the app's 消息卡片请求网址 (issue #7, "Todo lifecycle and quick approval";
@@ -22,7 +21,7 @@ import YunqiaoServices
 ///   action; a handled todo gets "已处理" and its final card; a click by someone else than the card's recipient, or on a
 ///   card that is not ours, gets an error toast and no action.
 struct CardCallbackController {
-    let database: YunqiaoDatabase
+    let database: any BridgeStore
     let worker: CardActionWorker
     /// How far `X-Lark-Request-Timestamp` may be from now.
     var maxClockSkew: Duration? = .seconds(300)
@@ -43,7 +42,7 @@ struct CardCallbackController {
         let rawID = context.parameters.get("id") ?? ""
         guard let appId = Int64(rawID) else { return refuse(logger, app: rawID, "not an app id") }
         let found: (app: AppRecord, enterprise: EnterpriseRecord)
-        do { found = try await database.integration.app(id: appId) } catch YunqiaoDatabase.StoreError.notFound {
+        do { found = try await database.integration.app(id: appId) } catch YunqiaoError.notFound {
             return refuse(logger, app: rawID, "no such app")
         }
         let credentials = try database.integration.callbackCredentials(of: found.app)
@@ -103,7 +102,7 @@ struct CardCallbackController {
         let click = CardClick(appId: appId, deliveryId: deliveryId, todoId: todoId, action: verb, unionID: action.unionID,
                               openID: action.openID, userID: action.userID, messageID: action.messageID,
                               eventID: action.eventID)
-        switch try await database.cardActions.recordCardClick(click) {
+        switch try await database.cardActions.recordCardClick(click, at: Date()) {
         case .accepted(let record, let card):
             worker.wake()
             logger.info("card callback: quick-approval action recorded",

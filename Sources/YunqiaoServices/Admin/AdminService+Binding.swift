@@ -1,6 +1,5 @@
 import Foundation
 import YunqiaoCore
-import YunqiaoStore
 
 public struct BindingView: Codable, Sendable, Equatable {
     public var oaUserID: String
@@ -67,16 +66,16 @@ public struct BindInput: Codable, Sendable {
 /// Bindings of OA users to Feishu users (seed 4.2.4), for the admin API and the console: settings of auto-bind, a pass
 /// on demand, the conflict queue, bind / unbind on the user card and batch unbind (``AdminService/binding``).
 public struct BindingAdmin: Sendable {
-    public let database: YunqiaoDatabase
+    public let database: any BridgeStore
 
-    public init(database: YunqiaoDatabase) {
+    public init(database: any BridgeStore) {
         self.database = database
     }
 
     /// Every binding of an enterprise with names; `query` matches OA name, login id, oa id or Feishu name.
     public func bindings(_ admin: AdminIdentity, enterpriseId: Int64, query: String = "") async throws -> [BindingView] {
         _ = try await database.integration.enterprise(tenantId: admin.tenantId, id: enterpriseId)
-        return try await database.bindings.bindingEntries(enterpriseId: enterpriseId, query: query).entries.map(Self.view)
+        return try await database.bindings.bindingEntries(enterpriseId: enterpriseId, query: query, method: nil, limit: nil, offset: 0).entries.map(Self.view)
     }
 
     /// A page of an enterprise's bindings, by OA user name; `method` keeps one method.
@@ -138,12 +137,12 @@ public struct BindingAdmin: Sendable {
     public func autoBind(_ admin: AdminIdentity, enterpriseId: Int64) async throws -> AutoBindResultView {
         let settings = try await database.bindings.bindingSettings(tenantId: admin.tenantId, enterpriseId: enterpriseId)
         return Self.view(try await database.bindings.autoBind(tenantId: admin.tenantId, enterpriseId: enterpriseId, fields: settings.fields,
-                                                              by: admin.actor))
+                                                              by: admin.actor, at: Date()))
     }
 
     public func bind(_ admin: AdminIdentity, enterpriseId: Int64, _ input: BindInput) async throws -> BindingView {
         Self.view(try await database.bindings.bind(tenantId: admin.tenantId, enterpriseId: enterpriseId, oaUserID: input.oaUserID,
-                                                   unionID: input.unionID, method: "card", by: admin.actor))
+                                                   unionID: input.unionID, method: "card", field: nil, signedIn: nil, by: admin.actor))
     }
 
     public func unbind(_ admin: AdminIdentity, enterpriseId: Int64, oaUserID: String) async throws {
@@ -153,7 +152,7 @@ public struct BindingAdmin: Sendable {
     public func unbindAll(_ admin: AdminIdentity, enterpriseId: Int64, confirm: String) async throws -> Int {
         let enterprise = try await database.integration.enterprise(tenantId: admin.tenantId, id: enterpriseId)
         guard confirm == enterprise.name else {
-            throw YunqiaoDatabase.StoreError.invalid(field: "confirm", message: "type the enterprise's name to confirm")
+            throw YunqiaoError.invalid(field: "confirm", message: "type the enterprise's name to confirm")
         }
         return try await database.bindings.unbindAll(tenantId: admin.tenantId, enterpriseId: enterpriseId, by: admin.actor)
     }

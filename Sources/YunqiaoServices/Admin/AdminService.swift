@@ -3,24 +3,23 @@ import FeishuKit
 import Foundation
 import Logging
 import YunqiaoCore
-import YunqiaoStore
 
 /// Everything an admin can do, for the JSON API and the console alike: the same rules, the same views, every change
 /// audited under the admin's name. Every call is scoped to the caller's tenant.
 public struct AdminService: Sendable {
-    public let database: YunqiaoDatabase
+    public let database: any BridgeStore
     public let clients: FeishuClients
     public let coordinator: SyncCoordinator
     let check: ConnectivityCheck
 
-    public init(database: YunqiaoDatabase, clients: FeishuClients, coordinator: SyncCoordinator, httpClient: HTTPClient, logger: Logger) {
+    public init(database: any BridgeStore, clients: FeishuClients, coordinator: SyncCoordinator, httpClient: HTTPClient, logger: Logger) {
         self.database = database
         self.clients = clients
         self.coordinator = coordinator
         self.check = ConnectivityCheck(httpClient: httpClient, logger: logger)
     }
 
-    typealias StoreError = YunqiaoDatabase.StoreError
+    typealias StoreError = YunqiaoError
 
     // MARK: settings
 

@@ -1,7 +1,6 @@
 import FeishuKit
 import Foundation
 import YunqiaoCore
-import YunqiaoStore
 
 // What the admin API answers and the console shows: one set of views for both.
 

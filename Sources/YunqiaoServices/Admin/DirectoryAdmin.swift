@@ -1,14 +1,13 @@
 import Foundation
 import YunqiaoCore
-import YunqiaoStore
 
 /// The Feishu directory as the bridge mirrors it (mode 1), for the admin API and the console: the department tree, the
 /// users, and the sync runs with "sync now" (``AdminService/directory``). Scoped to the caller's tenant.
 public struct DirectoryAdmin: Sendable {
-    public let database: YunqiaoDatabase
+    public let database: any BridgeStore
     public let coordinator: SyncCoordinator
 
-    public init(database: YunqiaoDatabase, coordinator: SyncCoordinator) {
+    public init(database: any BridgeStore, coordinator: SyncCoordinator) {
         self.database = database
         self.coordinator = coordinator
     }

@@ -1,12 +1,11 @@
 import Foundation
 import YunqiaoCore
-import YunqiaoStore
 
 /// The OA directory kept in the bridge, for the admin API and the console alike (issue #6): file imports, the
 /// department tree, users with their bindings, the embedded directory's passwords and the OA keys. Every call is
 /// scoped to the admin's tenant; every change is audited under the admin's name.
 public struct OADirectoryService: Sendable {
-    let database: YunqiaoDatabase
+    let database: any BridgeStore
 
     /// The shortest password the embedded directory accepts.
     public static let minPasswordLength = 8
@@ -40,11 +39,11 @@ public struct OADirectoryService: Sendable {
             case .departments:
                 let departments = try OADirectoryImport.departments(rows, existing: state.departments)
                 result = try await database.oaDirectory.importOADirectory(tenantId: admin.tenantId, departments: departments, users: [], mode: mode,
-                                                                          by: admin.actor)
+                                                                          by: admin.actor, at: Date())
             case .users:
                 let users = try OADirectoryImport.users(rows, departments: Set(state.departments.keys), existingLogins: state.logins)
                 result = try await database.oaDirectory.importOADirectory(tenantId: admin.tenantId, departments: [], users: users, mode: mode,
-                                                                          by: admin.actor)
+                                                                          by: admin.actor, at: Date())
             }
             return .applied(AppliedImport(result))
         } catch let failure as OADirectoryImport.Failure {
@@ -100,7 +99,7 @@ public struct OADirectoryService: Sendable {
 
     public func user(_ admin: AdminIdentity, oaID: String) async throws -> OAUserRecord {
         guard let user = try await database.oaDirectory.oaUser(tenantId: admin.tenantId, oaID: oaID) else {
-            throw YunqiaoDatabase.StoreError.notFound("OA user \(oaID)")
+            throw YunqiaoError.notFound("OA user \(oaID)")
         }
         return user
     }
@@ -148,7 +147,7 @@ public struct OADirectoryService: Sendable {
         try await database.admins.revokeOAKey(tenantId: admin.tenantId, id: id, by: admin.actor)
     }
 
-    public init(database: YunqiaoDatabase) {
+    public init(database: any BridgeStore) {
         self.database = database
     }
 }

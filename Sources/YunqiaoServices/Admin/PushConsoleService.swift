@@ -1,18 +1,17 @@
 import Foundation
 import YunqiaoCore
-import YunqiaoStore
 
 /// What the console's message push pages (issue #7) do, scoped to the admin's tenant: OA modules, push rules and their
 /// targets, test sends, the message log and dead letters. Every rule (validation, refusals, audit) lives in the store,
 /// so the admin API and the console agree; this only shapes the console's calls onto it.
 public struct PushConsoleService: Sendable {
-    let database: YunqiaoDatabase
+    let database: any BridgeStore
     /// Woken after a change to the outbox (a test send, a resend); nil in an app without the worker.
     var delivery: PushDelivery?
     /// How long a test send waits for Feishu's answer before showing the message with its delivery still pending.
     static let testSendWait: Duration = .seconds(5)
 
-    typealias StoreError = YunqiaoDatabase.StoreError
+    typealias StoreError = YunqiaoError
 
     // MARK: modules
 
@@ -165,7 +164,7 @@ public struct PushConsoleService: Sendable {
             oaID = byLogin.oaID
         }
         let planned = try await database.messages.planTestMessage(tenantId: admin.tenantId, ruleId: ruleId, targetId: targetId, oaUserID: oaID,
-                                                                  by: admin.actor)
+                                                                  by: admin.actor, at: Date())
         guard let delivery else { return planned }
         delivery.wake()
         let deadline = ContinuousClock.now + Self.testSendWait
@@ -192,13 +191,13 @@ public struct PushConsoleService: Sendable {
     }
 
     public func resend(_ admin: AdminIdentity, deliveryId: Int64) async throws -> DeliveryRecord {
-        let record = try await database.messages.resendDelivery(tenantId: admin.tenantId, id: deliveryId, by: admin.actor)
+        let record = try await database.messages.resendDelivery(tenantId: admin.tenantId, id: deliveryId, by: admin.actor, at: Date())
         delivery?.wake()
         return record
     }
 
     public func resendAll(_ admin: AdminIdentity) async throws -> Int {
-        let count = try await database.messages.resendDeadLetters(tenantId: admin.tenantId, by: admin.actor)
+        let count = try await database.messages.resendDeadLetters(tenantId: admin.tenantId, by: admin.actor, at: Date())
         if count > 0 { delivery?.wake() }
         return count
     }
@@ -236,7 +235,7 @@ public struct PushConsoleService: Sendable {
         return Today(messages: messages, deliveries: counts, partial: true)
     }
 
-    public init(database: YunqiaoDatabase, delivery: PushDelivery? = nil) {
+    public init(database: any BridgeStore, delivery: PushDelivery? = nil) {
         self.database = database
         self.delivery = delivery
     }

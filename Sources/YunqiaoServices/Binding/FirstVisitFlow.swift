@@ -2,7 +2,6 @@ import FeishuKit
 import Foundation
 import Logging
 import YunqiaoCore
-import YunqiaoStore
 
 /// A Feishu user opens an app (issue #6, manual bind on first visit): the app's homepage URL sends them through Feishu's
 /// OAuth code flow; back at the callback a bound user goes straight to the homepage target, an unbound one is bound
@@ -13,7 +12,7 @@ import YunqiaoStore
 /// started the flow; the OA form carries a one-time token that ties it to the Feishu user the callback saw. Codes are
 /// spent by Feishu at the exchange.
 public struct FirstVisitFlow: Sendable {
-    let database: YunqiaoDatabase
+    let database: any BridgeStore
     let clients: FeishuClients
     let throttle: LoginThrottle
     /// Checks OA logins with the external OA when the tenant's connector says `external` (else the bridge's hashes).
@@ -24,7 +23,7 @@ public struct FirstVisitFlow: Sendable {
     static let statePrefix = "oauth.state."
     static let ticketPrefix = "oauth.bind."
 
-    public init(database: YunqiaoDatabase, clients: FeishuClients, throttle: LoginThrottle, oaLogin: OALoginVerifier?) {
+    public init(database: any BridgeStore, clients: FeishuClients, throttle: LoginThrottle, oaLogin: OALoginVerifier?) {
         self.database = database
         self.clients = clients
         self.throttle = throttle
@@ -96,7 +95,7 @@ public struct FirstVisitFlow: Sendable {
         guard let redirectURI = Self.redirectURI(visit) else { throw Refusal(503, "fv_domain_unset") }
         let state = Passwords.token(bytes: 24)
         try await database.admins.persist(key: Self.statePrefix + state, value: JSONEncoder().encode(PendingState(appId: visit.appId)),
-                                          expiresAt: Date(timeIntervalSinceNow: Self.lifetime))
+                                          expiresAt: Date(timeIntervalSinceNow: Self.lifetime), onlyIfAbsent: false, now: Date())
         let query = PercentEncoding.query(["client_id": visit.app.appID, "response_type": "code", "redirect_uri": redirectURI, "state": state])
         return (Self.authorizeBase(visit.enterprise.baseURL) + "/open-apis/authen/v1/authorize" + query, state)
     }
@@ -107,7 +106,7 @@ public struct FirstVisitFlow: Sendable {
                          logger: Logger) async throws -> Arrival
     {
         guard let state = state?.nilIfEmpty, let cookieState, Passwords.constantTimeEquals(cookieState, state),
-              let stored = try await database.admins.takePersisted(key: Self.statePrefix + state),
+              let stored = try await database.admins.takePersisted(key: Self.statePrefix + state, now: Date()),
               let pending = try? JSONDecoder().decode(PendingState.self, from: stored), pending.appId == visit.appId
         else { throw Refusal(400, "fv_state_expired") }
         if denied { throw Refusal(400, "fv_denied") }
@@ -135,7 +134,7 @@ public struct FirstVisitFlow: Sendable {
         let settings = try await database.bindings.bindingSettings(tenantId: visit.enterprise.tenantId, enterpriseId: enterpriseId)
         if settings.autoBindEnabled,
            let binding = try await database.bindings.autoBindUser(tenantId: visit.enterprise.tenantId, enterpriseId: enterpriseId, unionID: info.unionID,
-                                                                  fields: settings.fields, by: AuditActor("feishu:\(info.unionID)"))
+                                                                  fields: settings.fields, by: AuditActor("feishu:\(info.unionID)"), at: Date())
         {
             logger.info("first visit: bound automatically",
                         metadata: ["app": "\(visit.appId)", "feishu.union_id": "\(info.unionID)", "oa.user": "\(binding.oaUserID)"])
@@ -148,13 +147,13 @@ public struct FirstVisitFlow: Sendable {
                                 userID: listed?.userID ?? info.userID, name: listed?.name ?? info.name)
         let token = Passwords.token(bytes: 24)
         try await database.admins.persist(key: Self.ticketPrefix + token, value: JSONEncoder().encode(ticket),
-                                          expiresAt: Date(timeIntervalSinceNow: Self.lifetime))
+                                          expiresAt: Date(timeIntervalSinceNow: Self.lifetime), onlyIfAbsent: false, now: Date())
         return .loginForm(token: token, ticket: ticket)
     }
 
     /// The ticket of an open OA login form, or a refusal when it expired or belongs to another app.
     public func ticket(_ visit: Visit, token: String?) async throws -> BindTicket {
-        guard let token = token?.nilIfEmpty, let stored = try await database.admins.persistedValue(key: Self.ticketPrefix + token),
+        guard let token = token?.nilIfEmpty, let stored = try await database.admins.persistedValue(key: Self.ticketPrefix + token, now: Date()),
               let ticket = try? JSONDecoder().decode(BindTicket.self, from: stored.value), ticket.appId == visit.appId
         else { throw Refusal(400, "fv_form_expired") }
         return ticket
@@ -204,7 +203,7 @@ public struct FirstVisitFlow: Sendable {
         let binding: BindingRecord
         do {
             binding = try await database.bindings.bind(tenantId: tenantId, enterpriseId: ticket.enterpriseId, oaUserID: user.oaID, unionID: ticket.unionID,
-                                                       method: "manual",
+                                                       method: "manual", field: nil,
                                                        signedIn: SignedInFeishuUser(openID: ticket.openID, userID: ticket.userID, name: ticket.name),
                                                        by: AuditActor("oa:\(user.loginID)"))
         } catch YunqiaoError.invalid(let field, _) {

@@ -1,7 +1,6 @@
 import AsyncHTTPClient
 import FeishuKit
 import Logging
-import YunqiaoStore
 import YunqiaoCore
 
 /// One ``FeishuClient`` per app for the whole process, so every feature (sync, credential tests, messages) shares the
@@ -35,7 +34,7 @@ public actor FeishuClients {
     }
 
     /// The client of an app of an enterprise (its secret unsealed from the store).
-    public func client(enterprise: EnterpriseRecord, app: AppRecord, database: YunqiaoDatabase) throws -> FeishuClient {
+    public func client(enterprise: EnterpriseRecord, app: AppRecord, database: any BridgeStore) throws -> FeishuClient {
         client(baseURL: enterprise.baseURL, credentials: FeishuCredentials(appID: app.appID, appSecret: try database.integration.secret(of: app)))
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import YunqiaoStore
 import YunqiaoCore
 
 /// The connector as the admin API answers it and the console shows it. The secret is only a mask.
@@ -84,7 +83,7 @@ public struct OAConnectorInput: Codable, Sendable {
 
 /// What an admin can do with the OA connector, for the JSON API and the console alike, scoped to the caller's tenant.
 public struct OAConnectorAdmin: Sendable {
-    let database: YunqiaoDatabase
+    let database: any BridgeStore
     let scheduler: OAConnectorScheduler
 
     static let defaultInterval = 60
@@ -106,7 +105,7 @@ public struct OAConnectorAdmin: Sendable {
         let settings = OAConnectorSettings(baseURL: input.baseURL, secret: input.secret, enabled: input.enabled ?? stored?.enabled ?? false,
                                            intervalMinutes: input.intervalMinutes ?? stored?.intervalMinutes ?? Self.defaultInterval,
                                            loginCheck: input.loginCheck?.nilIfEmpty ?? stored?.loginCheck.rawValue ?? OALoginCheck.embedded.rawValue)
-        try await database.oaConnectors.saveOAConnector(tenantId: admin.tenantId, settings, by: admin.actor)
+        try await database.oaConnectors.saveOAConnector(tenantId: admin.tenantId, settings, by: admin.actor, at: Date())
         return try await view(admin)
     }
 
@@ -128,7 +127,7 @@ public struct OAConnectorAdmin: Sendable {
 
     public func run(_ admin: AdminIdentity, id: Int64) async throws -> OAConnectorRunView {
         guard let run = try await database.oaConnectors.oaConnectorRun(tenantId: admin.tenantId, id: id) else {
-            throw YunqiaoDatabase.StoreError.notFound("OA connector run \(id)")
+            throw YunqiaoError.notFound("OA connector run \(id)")
         }
         return OAConnectorRunView(run)
     }

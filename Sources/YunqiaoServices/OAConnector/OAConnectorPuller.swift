@@ -4,7 +4,6 @@ import OAKit
 import Logging
 import Metrics
 import YunqiaoCore
-import YunqiaoStore
 
 /// The OA pull connector (issue #6, way 3): reads the external OA's departments, then its users, page by page, checks
 /// every item with the rules of the file import (``OADirectoryImport``) and applies the whole directory in one
@@ -12,7 +11,7 @@ import YunqiaoStore
 /// are deleted). Nothing is applied when a page fails or any item is bad; the run records why, naming the list, the
 /// item's position and the field.
 public struct OAConnectorPuller: Sendable {
-    public let database: YunqiaoDatabase
+    public let database: any BridgeStore
     let httpClient: HTTPClient
     let logger: Logger
     public var limits: Limits
@@ -39,7 +38,7 @@ public struct OAConnectorPuller: Sendable {
     /// The audit actor of what a pull changes.
     static let actor = AuditActor("oa-connector")
 
-    public init(database: YunqiaoDatabase, httpClient: HTTPClient, limits: Limits = Limits(), logger: Logger) {
+    public init(database: any BridgeStore, httpClient: HTTPClient, limits: Limits = Limits(), logger: Logger) {
         self.database = database
         self.httpClient = httpClient
         self.limits = limits
@@ -73,7 +72,7 @@ public struct OAConnectorPuller: Sendable {
             logger.warning("OA pull failed", metadata: metadata.merging(["error": "\(outcome.error ?? "")"]) { $1 })
         }
         do {
-            return try await database.oaConnectors.finishOAConnectorRun(run, outcome)
+            return try await database.oaConnectors.finishOAConnectorRun(run, outcome, at: Date())
         } catch {
             logger.error("could not store the OA pull's outcome", metadata: ["error": "\(error)"])
             return run
@@ -106,7 +105,7 @@ public struct OAConnectorPuller: Sendable {
                 return outcome
             }
             outcome.result = try await database.oaDirectory.importOADirectory(tenantId: tenantId, departments: checked.departments, users: checked.users,
-                                                                              mode: .replace, by: Self.actor)
+                                                                              mode: .replace, by: Self.actor, at: Date())
             outcome.status = .succeeded
         } catch let failure as PullFailure {
             outcome.error = failure.description
@@ -227,7 +226,7 @@ public struct OAConnectorPuller: Sendable {
     /// JSON). Steps after a failure are skipped.
     public func check(tenantId: Int64) async throws -> CheckResult {
         guard let connector = try await database.oaConnectors.oaConnector(tenantId: tenantId) else {
-            throw YunqiaoDatabase.StoreError.invalid(field: "baseURL", message: "configure the OA connector first")
+            throw YunqiaoError.invalid(field: "baseURL", message: "configure the OA connector first")
         }
         // An admin waits for the answer: at most 10 s per request.
         var client = try client(connector)

@@ -1,7 +1,6 @@
 import Foundation
 import Logging
 import ServiceLifecycle
-import YunqiaoStore
 import YunqiaoCore
 
 /// Runs every enabled tenant's OA pull connector each `intervalMinutes`, and "run now" requests, in the background:
@@ -56,13 +55,13 @@ public struct OAConnectorScheduler: Service, Sendable {
                        by actor: AuditActor) async throws -> (run: OAConnectorRunRecord, started: Bool)
     {
         if let run = await runs.running(tenantId) { return (run, false) }
-        let (run, started) = try await puller.database.oaConnectors.startOAConnectorRun(tenantId: tenantId, source: source, by: actor)
+        let (run, started) = try await puller.database.oaConnectors.startOAConnectorRun(tenantId: tenantId, source: source, by: actor, at: Date())
         guard started else { return (run, false) }
         let puller = self.puller
         guard await runs.start(key: tenantId, run: run, body: { await puller.finish(run) }) else {
             var outcome = OAConnectorRunOutcome(status: .failed)
             outcome.error = "the server is shutting down"
-            try await puller.database.oaConnectors.finishOAConnectorRun(run, outcome)
+            try await puller.database.oaConnectors.finishOAConnectorRun(run, outcome, at: Date())
             throw YunqiaoError.unavailable("the server is shutting down; try again after it restarts")
         }
         return (run, true)

@@ -1,13 +1,12 @@
 import AsyncHTTPClient
 import Foundation
 import OAKit
-import YunqiaoStore
 import YunqiaoCore
 
 /// The OA login check of the first-visit form (issue #6) when the tenant's connector says `external`: the OA itself
 /// checks the password with `POST {base}/verify-login`. The password goes to the OA only; it is never logged or stored.
 public struct OALoginVerifier: Sendable {
-    let database: YunqiaoDatabase
+    let database: any BridgeStore
     let httpClient: HTTPClient
     /// A user waits on the form meanwhile; an unreachable OA answers "OA unavailable" after this long at most (the HTTP
     /// client keeps retrying a refused connection until the deadline).

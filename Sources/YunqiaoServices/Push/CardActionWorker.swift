@@ -5,7 +5,6 @@ import OAKit
 import Logging
 import ServiceLifecycle
 import YunqiaoCore
-import YunqiaoStore
 
 /// Calls the OA's action webhook for every quick-approval click (issue #7; `docs/design/message-push.md`, "Quick
 /// approval") and brings the result to the todo and its cards.
@@ -49,7 +48,7 @@ public struct CardActionWorker: Service, Sendable {
         var lease: TimeInterval { timeout.timeInterval + 30 }
     }
 
-    let database: YunqiaoDatabase
+    let database: any BridgeStore
     let clients: FeishuClients
     let webhook: OAActionWebhook
     public let configuration: Configuration
@@ -59,7 +58,7 @@ public struct CardActionWorker: Service, Sendable {
     let loop: WorkerLoop
     let lease: OutboxLease
 
-    public init(database: YunqiaoDatabase, clients: FeishuClients, httpClient: HTTPClient, configuration: Configuration = Configuration(),
+    public init(database: any BridgeStore, clients: FeishuClients, httpClient: HTTPClient, configuration: Configuration = Configuration(),
                 logger: Logger, todoChanged: @escaping @Sendable () -> Void = {})
     {
         self.database = database
@@ -134,7 +133,7 @@ public struct CardActionWorker: Service, Sendable {
                     logger.info("quick approval: the OA could not be reached, will try again",
                                 metadata: metadata.merging(["error": "\(error)", "retry.at": "\(next)"]) { $1 })
                     try await database.outbox.retryCardAction(action.actionId, at: next, result: "\(error) (attempt \(action.attempts) of \(maxAttempts))",
-                                                              lease: lease)
+                                                              lease: lease, now: Date())
                 } else {
                     logger.warning("quick approval: the OA could not be reached, giving up",
                                    metadata: metadata.merging(["error": "\(error)"]) { $1 })
@@ -161,20 +160,20 @@ public struct CardActionWorker: Service, Sendable {
             // The OA accepted, yet the todo was handled meanwhile (another state through the OA API): that one stays.
             result += "; the todo was not changed: \(error)"
         }
-        try await database.outbox.finishCardAction(action.actionId, .done, result: result, lease: lease)
+        try await database.outbox.finishCardAction(action.actionId, .done, result: result, lease: lease, now: Date())
     }
 
     /// The action failed: recorded, and the card goes back to the pending style with `note` (unless the todo was
     /// handled meanwhile: its own card update shows that).
     private func fail(_ job: CardActionJob, result: String, note: (zh: String, en: String)) async throws {
         let action = job.action
-        try await database.outbox.finishCardAction(action.actionId, .failed, result: result, lease: lease)
+        try await database.outbox.finishCardAction(action.actionId, .failed, result: result, lease: lease, now: Date())
         let cardError = await restoreCard(job, note: note)
         if let cardError {
             logger.warning("quick approval: the card could not be set back to pending",
                            metadata: ["card_action.id": "\(action.actionId)", "error": "\(cardError)"])
         }
-        try await database.outbox.setCardActionCardError(action.actionId, cardError)
+        try await database.outbox.setCardActionCardError(action.actionId, cardError, now: Date())
     }
 
     /// PATCHes the card to the pending style with a note; answers why it could not (nil: done or not needed).
@@ -184,7 +183,7 @@ public struct CardActionWorker: Service, Sendable {
         let deliveryId = job.action.deliveryId
         do {
             // Held against the card-update queue: a todo made final meanwhile gets its final style after this PATCH.
-            guard try await database.outbox.holdCard(deliveryId: deliveryId, lease: lease) else { return nil }
+            guard try await database.outbox.holdCard(deliveryId: deliveryId, lease: lease, at: Date()) else { return nil }
         } catch {
             return "\(error)"
         }

@@ -6,7 +6,6 @@ import Metrics
 import NIOCore
 import NIOHTTP1
 import YunqiaoCore
-import YunqiaoStore
 
 /// One job: render, send (or update the card), record the outcome.
 extension PushDelivery {

@@ -4,7 +4,6 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import YunqiaoCore
-import YunqiaoStore
 
 /// How the delivery worker paces itself. The defaults suit production; tests shorten the waits.
 public struct PushDeliveryConfiguration: Sendable {
@@ -77,7 +76,7 @@ public actor PushDelivery: Service {
         }
     }
 
-    public let database: YunqiaoDatabase
+    public let database: any BridgeStore
     let clients: FeishuClients
     let httpClient: HTTPClient
     let configuration: PushDeliveryConfiguration
@@ -103,7 +102,7 @@ public actor PushDelivery: Service {
     var messages = BoundedCache<Int64, PushMessage>(capacity: 512)
     var apps = BoundedCache<Int64, (client: FeishuClient, fetched: Date)>(capacity: 256)
 
-    public init<C: Clock>(database: YunqiaoDatabase, clients: FeishuClients, httpClient: HTTPClient,
+    public init<C: Clock>(database: any BridgeStore, clients: FeishuClients, httpClient: HTTPClient,
                           configuration: PushDeliveryConfiguration = PushDeliveryConfiguration(), clock: C, logger: Logger)
         where C.Duration == Duration
     {
@@ -117,7 +116,7 @@ public actor PushDelivery: Service {
         self.loop = WorkerLoop(name: "push", every: configuration.pollInterval, sleep: sleep, logger: logger)
     }
 
-    public init(database: YunqiaoDatabase, clients: FeishuClients, httpClient: HTTPClient,
+    public init(database: any BridgeStore, clients: FeishuClients, httpClient: HTTPClient,
                 configuration: PushDeliveryConfiguration = PushDeliveryConfiguration(), logger: Logger)
     {
         self.init(database: database, clients: clients, httpClient: httpClient, configuration: configuration, clock: ContinuousClock(),

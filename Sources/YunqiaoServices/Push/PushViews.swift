@@ -1,6 +1,5 @@
 import Foundation
 import YunqiaoCore
-import YunqiaoStore
 
 /// An OA module as the admin API shows it: the action secret only as a mask.
 public struct OAModuleView: Encodable, Sendable {

@@ -4,7 +4,6 @@ import Foundation
 import Logging
 import Metrics
 import YunqiaoCore
-import YunqiaoStore
 
 /// Sync mode 1 (飞书 → 云桥): reads an enterprise's Feishu directory and brings the bridge's mirror up to date.
 ///
@@ -12,18 +11,18 @@ import YunqiaoStore
 /// transaction at the end, so a failed run leaves the previous mirror intact. A second run with no change writes
 /// nothing to the mirror.
 public struct FeishuDirectorySync: Sendable {
-    public let database: YunqiaoDatabase
+    public let database: any BridgeStore
     public let clients: FeishuClients
     public let logger: Logger
 
-    public init(database: YunqiaoDatabase, clients: FeishuClients, logger: Logger) {
+    public init(database: any BridgeStore, clients: FeishuClients, logger: Logger) {
         self.database = database
         self.clients = clients
         self.logger = logger
     }
 
     /// A sync with its own Feishu clients (one-shot commands).
-    public init(database: YunqiaoDatabase, httpClient: HTTPClient, retry: RetryPolicy = RetryPolicy(), logger: Logger) {
+    public init(database: any BridgeStore, httpClient: HTTPClient, retry: RetryPolicy = RetryPolicy(), logger: Logger) {
         self.init(database: database, clients: FeishuClients(httpClient: httpClient, retry: retry, logger: logger), logger: logger)
     }
 
@@ -77,7 +76,7 @@ public struct FeishuDirectorySync: Sendable {
             let verdict = vanished.isEmpty ? VanishedVerdict() : try await reader.verdict(on: vanished, mirror: mirror)
             let plan = SyncPlanner.plan(mirror: mirror, snapshot: snapshot, verdict: verdict)
             let planned = ContinuousClock.now
-            try await database.mirror.apply(plan, enterpriseId: enterpriseId)
+            try await database.mirror.apply(plan, enterpriseId: enterpriseId, at: Date())
             logger.info("sync phases", metadata: [
                 "sync.read.ms": "\((read - started).milliseconds)", "sync.plan.ms": "\((planned - read).milliseconds)",
                 "sync.apply.ms": "\((ContinuousClock.now - planned).milliseconds)",
@@ -122,7 +121,7 @@ extension FeishuDirectorySync {
         guard let id = enterprise.id else { return }
         let settings = try await database.bindings.bindingSettings(tenantId: enterprise.tenantId, enterpriseId: id)
         guard settings.autoBindEnabled else { return }
-        let result = try await database.bindings.autoBind(tenantId: enterprise.tenantId, enterpriseId: id, fields: settings.fields, by: AuditActor("sync"))
+        let result = try await database.bindings.autoBind(tenantId: enterprise.tenantId, enterpriseId: id, fields: settings.fields, by: AuditActor("sync"), at: Date())
         logger.info("auto-bind after sync", metadata: [
             "binding.bound": "\(result.bound)", "binding.conflicts": "\(result.conflicts)", "binding.unmatched": "\(result.unmatched)",
         ])

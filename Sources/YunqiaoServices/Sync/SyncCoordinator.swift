@@ -2,7 +2,6 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import YunqiaoCore
-import YunqiaoStore
 
 /// Runs "sync now" requests in the background, one run per enterprise at a time (``KeyedRuns``). A `Service`: on
 /// graceful shutdown it takes no new runs and waits for the running ones to finish (bounded by the service group's

@@ -35,7 +35,7 @@ struct FeishuUserRecord: Codable, FetchableRecord, PersistableRecord {
         employeeNo = user.employeeNo
         jobTitle = user.jobTitle
         employeeType = user.employeeType
-        departmentIDs = Self.encode(user.departmentIDs)
+        departmentIDs = IDList.encode(user.departmentIDs)
         leaderOpenID = user.leaderOpenID
         isFrozen = user.status?.isFrozen
         isResigned = user.status?.isResigned
@@ -51,15 +51,7 @@ struct FeishuUserRecord: Codable, FetchableRecord, PersistableRecord {
         }
         return MirrorUser(unionID: unionID, openID: openID, userID: userID, name: name, enName: enName, email: email, mobile: mobile,
                           employeeNo: employeeNo, jobTitle: jobTitle, employeeType: employeeType,
-                          departmentIDs: Self.decode(departmentIDs), leaderOpenID: leaderOpenID, status: status)
-    }
-
-    static func encode(_ ids: [String]) -> String {
-        (try? String(decoding: JSONEncoder().encode(ids), as: UTF8.self)) ?? "[]"
-    }
-
-    static func decode(_ text: String) -> [String] {
-        (try? JSONDecoder().decode([String].self, from: Data(text.utf8))) ?? []
+                          departmentIDs: IDList.decode(departmentIDs), leaderOpenID: leaderOpenID, status: status)
     }
 }
 

@@ -39,19 +39,6 @@ extension AdminRepository {
     }
 }
 
-/// A Feishu user as a login vouched for them (`user_info`), for binding one the mirror does not hold yet.
-public struct SignedInFeishuUser: Codable, Sendable, Equatable {
-    public var openID: String?
-    public var userID: String?
-    public var name: String
-
-    public init(openID: String?, userID: String?, name: String) {
-        self.openID = openID
-        self.userID = userID
-        self.name = name
-    }
-}
-
 /// Reads of the first-visit flow (issue #6): a Feishu user opens an app's homepage, signs in with Feishu and, when not
 /// bound yet, binds their OA account.
 extension AdminRepository {

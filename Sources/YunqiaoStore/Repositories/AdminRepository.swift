@@ -142,3 +142,5 @@ extension APITokenRecord: BearerRecord {
                   lastUsedAt: nil, revokedAt: nil)
     }
 }
+
+extension AdminRepository: AdminStore {}

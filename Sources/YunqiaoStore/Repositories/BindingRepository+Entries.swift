@@ -2,31 +2,6 @@ import Foundation
 import GRDB
 import YunqiaoCore
 
-/// A binding with the names the console shows: the OA user's and the Feishu user's.
-public struct BindingEntry: Sendable, Equatable {
-    public var binding: BindingRecord
-    public var oaName: String?
-    public var oaLoginID: String?
-    public var feishuName: String?
-}
-
-/// A conflict of the queue with the Feishu user's name and its candidates as they are now.
-public struct BindingConflictEntry: Sendable, Equatable {
-    public struct Candidate: Sendable, Equatable {
-        public var oaID: String
-        /// Nil when the OA user no longer exists.
-        public var name: String?
-        public var loginID: String?
-        public var status: String?
-        /// The Feishu user (union_id) the OA user is bound to in this enterprise, if any.
-        public var boundTo: String?
-    }
-
-    public var conflict: BindingConflictRecord
-    public var feishuName: String?
-    public var candidates: [Candidate]
-}
-
 extension BindingRepository {
     /// A page of an enterprise's bindings, by OA user name; `query` matches the OA user's name, login id or oa id or the
     /// Feishu user's name (substring), `method` one method.
@@ -111,7 +86,7 @@ extension BindingRepository {
                 WHERE c.enterpriseId = ? ORDER BY COALESCE(f.name, c.unionID), c.unionID LIMIT ? OFFSET ?
                 """, arguments: [enterpriseId, max(1, limit), max(0, offset)])
             let conflicts = try rows.map { row in (try BindingConflictRecord(row: row), row["feishuName"] as String?) }
-            let ids = Array(Set(conflicts.flatMap { FeishuUserRecord.decode($0.0.oaUserIDs) }))
+            let ids = Array(Set(conflicts.flatMap { IDList.decode($0.0.oaUserIDs) }))
             var users: [String: Row] = [:]
             var boundTo: [String: String] = [:]
             if !ids.isEmpty, let tenantId = try Int64.fetchOne(db, sql: "SELECT tenantId FROM enterprise WHERE id = ?", arguments: [enterpriseId]) {
@@ -126,7 +101,7 @@ extension BindingRepository {
                 }
             }
             let entries = conflicts.map { conflict, feishuName in
-                BindingConflictEntry(conflict: conflict, feishuName: feishuName, candidates: FeishuUserRecord.decode(conflict.oaUserIDs).map { id in
+                BindingConflictEntry(conflict: conflict, feishuName: feishuName, candidates: IDList.decode(conflict.oaUserIDs).map { id in
                     let user = users[id]
                     return .init(oaID: id, name: user?["name"], loginID: user?["loginID"], status: user?["status"], boundTo: boundTo[id])
                 })
@@ -149,7 +124,7 @@ extension BindingRepository {
             try Self.audit(db, tenantId: tenantId, actor, "binding.conflict.dismiss",
                            target: "\(enterprise.auditTarget): Feishu user \(name ?? unionID)",
                            before: ["unionID": unionID, "kind": conflict.kind, "field": conflict.field, "value": conflict.value,
-                                    "oaUserIDs": FeishuUserRecord.decode(conflict.oaUserIDs).joined(separator: ", ")],
+                                    "oaUserIDs": IDList.decode(conflict.oaUserIDs).joined(separator: ", ")],
                            after: nil)
         }
     }

@@ -2,17 +2,6 @@ import Foundation
 import GRDB
 import YunqiaoCore
 
-/// Where a page of the export ends: the last row's name and union_id (the export is ordered by both).
-public struct BindingSheetCursor: Sendable, Equatable {
-    public var name: String
-    public var unionID: String
-
-    public init(after row: BindingSheet.ExportRow) {
-        name = row.name
-        unionID = row.unionID
-    }
-}
-
 /// What the sheet's plan reads, kept for writing its bindings.
 struct BindingSheetInputs {
     /// Live Feishu users: union_id → name.

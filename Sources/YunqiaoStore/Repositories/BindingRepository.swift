@@ -8,14 +8,6 @@ public struct BindingRepository: StoreRepository {
     let writer: any DatabaseWriter
 }
 
-/// What an auto-bind pass did.
-public struct AutoBindResult: Sendable, Equatable {
-    public var bound: Int
-    public var conflicts: Int
-    public var unmatched: Int
-    public var byField: [BindingField: Int]
-}
-
 /// What the matcher reads: the live Feishu mirror (with each user's open_id and user_id), the active OA users of the
 /// tenant and the existing bindings (union_id → OA user id).
 struct AutoBindInputs {
@@ -68,7 +60,7 @@ extension BindingRepository {
                 """)
             for item in plan.conflicts {
                 try conflict.execute(arguments: [enterpriseId, item.feishuKey, item.kind.rawValue, item.field.rawValue, item.value,
-                                                 FeishuUserRecord.encode(item.oaKeys), time])
+                                                 IDList.encode(item.oaKeys), time])
             }
             let result = AutoBindResult(bound: plan.matches.count, conflicts: plan.conflicts.count, unmatched: plan.unmatched, byField: byField)
             try Self.audit(db, tenantId: tenantId, actor, "binding.auto", target: "enterprise \(enterpriseId) \(enterprise.name)", before: nil,
@@ -138,18 +130,6 @@ extension StoreRepository {
     }
 }
 
-/// Auto-bind settings of an enterprise: one setting, seen from the directory page and the binding page alike.
-public struct BindingSettings: Codable, Sendable, Equatable {
-    public var autoBindEnabled: Bool
-    /// In precedence order.
-    public var fields: [BindingField]
-
-    public init(autoBindEnabled: Bool = false, fields: [BindingField] = [.employeeNo, .mobile, .email]) {
-        self.autoBindEnabled = autoBindEnabled
-        self.fields = fields
-    }
-}
-
 extension BindingRepository {
     public func bindingSettings(tenantId: Int64, enterpriseId: Int64) async throws -> BindingSettings {
         try await read { db in
@@ -157,7 +137,7 @@ extension BindingRepository {
             guard let row = try Row.fetchOne(db, sql: "SELECT autoBindEnabled, fields FROM bindingSetting WHERE enterpriseId = ?",
                                              arguments: [enterpriseId])
             else { return BindingSettings() }
-            let names = FeishuUserRecord.decode(row["fields"])
+            let names = IDList.decode(row["fields"])
             return BindingSettings(autoBindEnabled: row["autoBindEnabled"], fields: names.compactMap(BindingField.init(rawValue:)))
         }
     }
@@ -175,7 +155,7 @@ extension BindingRepository {
             guard before != settings else { return settings }
             try db.execute(sql: """
                 INSERT OR REPLACE INTO bindingSetting (enterpriseId, autoBindEnabled, fields, updatedAt) VALUES (?, ?, ?, ?)
-                """, arguments: [enterpriseId, settings.autoBindEnabled, FeishuUserRecord.encode(settings.fields.map(\.rawValue)), Date()])
+                """, arguments: [enterpriseId, settings.autoBindEnabled, IDList.encode(settings.fields.map(\.rawValue)), Date()])
             func view(_ value: BindingSettings) -> [String: String] {
                 ["autoBindEnabled": "\(value.autoBindEnabled)", "fields": value.fields.map(\.rawValue).joined(separator: " > ")]
             }
@@ -283,3 +263,5 @@ extension BindingRepository {
         }
     }
 }
+
+extension BindingRepository: BindingStore {}

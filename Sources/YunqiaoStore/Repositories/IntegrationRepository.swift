@@ -418,3 +418,5 @@ extension IntegrationRepository {
         }
     }
 }
+
+extension IntegrationRepository: IntegrationStore {}

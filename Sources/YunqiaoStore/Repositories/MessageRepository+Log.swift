@@ -4,63 +4,6 @@ import YunqiaoCore
 
 // MARK: - The message log (admin API, console, `GET /api/v1/messages/{id}`)
 
-
-public struct MessageFilter: Sendable, Equatable {
-    public var source: String?
-    /// An OA user id some delivery of the message is for.
-    public var recipient: String?
-    /// Messages with at least one delivery in this state.
-    public var state: DeliveryState?
-    /// Text in the title, idempotency key or todo id.
-    public var text: String?
-    public var limit: Int
-    public var offset: Int
-
-    public init(source: String? = nil, recipient: String? = nil, state: DeliveryState? = nil, text: String? = nil, limit: Int = 50,
-                offset: Int = 0)
-    {
-        self.source = source
-        self.recipient = recipient
-        self.state = state
-        self.text = text
-        self.limit = limit
-        self.offset = offset
-    }
-}
-
-public struct MessageSummary: Sendable, Equatable {
-    public var message: MessageRecord
-    /// Deliveries per state.
-    public var counts: [DeliveryState: Int]
-}
-
-public struct MessagePage: Sendable, Equatable {
-    public var items: [MessageSummary]
-    public var total: Int
-}
-
-/// One delivery with its app, enterprise and card update, for display.
-public struct DeliveryDetail: Sendable, Equatable {
-    public var delivery: DeliveryRecord
-    public var app: AppRecord
-    public var enterprise: EnterpriseRecord
-    public var cardUpdate: CardUpdateRecord?
-}
-
-public struct MessageDetail: Sendable, Equatable {
-    public var message: MessageRecord
-    public var todo: TodoRecord?
-    public var deliveries: [DeliveryDetail]
-}
-
-/// A dead letter: a delivery that is dead, or a sent one whose card update is dead.
-public struct DeadLetter: Sendable, Equatable {
-    public var message: MessageRecord
-    public var delivery: DeliveryDetail
-    /// `delivery` or `cardUpdate`: what failed.
-    public var kind: String
-}
-
 extension MessageRepository {
     /// Messages, newest first.
     public func messageLog(tenantId: Int64, filter: MessageFilter) async throws -> MessagePage {

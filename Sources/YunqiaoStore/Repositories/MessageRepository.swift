@@ -9,43 +9,7 @@ public struct MessageRepository: StoreRepository {
 
 // MARK: accept
 
-/// What accepting a message did (the `POST /api/v1/messages` answer).
-public struct AcceptedMessage: Sendable, Equatable {
-    public var id: Int64
-    /// Deliveries waiting to be sent.
-    public var planned: Int
-    /// Deliveries recorded as skipped (the recipient is not bound in the app's enterprise).
-    public var skipped: Int
-    /// The `(source, idempotencyKey)` was accepted before: this is the first answer, nothing was written.
-    public var repeated: Bool
-}
-
 // MARK: todos
-
-/// What ``changeTodo(tenantId:source:todoId:state:by:at:)`` did.
-public struct TodoChange: Sendable, Equatable {
-    public var todo: TodoRecord
-    /// False when the todo already had this state (a repeated call): nothing was written.
-    public var changed: Bool
-    /// Card updates queued: one per sent todo card of the todo.
-    public var cardUpdates: Int
-}
-
-/// Why a todo cannot change.
-public enum TodoChangeError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// No message of this tenant and source carried the todo.
-    case notFound(source: String, todoId: String)
-    /// The todo was handled already, to another final state: a final state is final.
-    case alreadyFinal(TodoRecord)
-
-    public var description: String {
-        switch self {
-        case .notFound(let source, let todoId): "no todo \(todoId) of source \(source)"
-        case .alreadyFinal(let todo):
-            "todo \(todo.todoId) is already \(todo.state)" + (todo.actor.map { " (by \($0))" } ?? "") + "; a final state is final"
-        }
-    }
-}
 
 /// Message push (issue #7, `docs/design/message-push.md`): accept → plan → deliver → report, every step a row.
 ///
@@ -269,3 +233,5 @@ extension StoreRepository {
             """, arguments: [deliveryId, time, time, time])
     }
 }
+
+extension MessageRepository: MessageStore {}

@@ -188,3 +188,5 @@ extension MirrorRepository {
         }
     }
 }
+
+extension MirrorRepository: MirrorStore {}

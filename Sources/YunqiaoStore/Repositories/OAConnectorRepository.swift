@@ -8,65 +8,9 @@ public struct OAConnectorRepository: StoreRepository {
     let secrets: SecretBox
 }
 
-/// A bad item of a pull: its list (`departments` or `users`), its position in the whole list (from 0; absent when the
-/// problem is the list's), the field at fault and why.
-public struct OAConnectorItemError: Codable, Sendable, Equatable, CustomStringConvertible {
-    public var list: String
-    public var index: Int?
-    public var field: String?
-    public var message: String
-
-    public init(list: String, index: Int?, field: String?, message: String) {
-        self.list = list
-        self.index = index
-        self.field = field
-        self.message = message
-    }
-
-    /// `users[5].email: not an email address: "x@"`.
-    public var description: String {
-        list + (index.map { "[\($0)]" } ?? "") + (field.map { ".\($0)" } ?? "") + ": " + message
-    }
-}
-
-/// What an admin sends to configure the connector. A nil or empty `secret` keeps the stored one.
-public struct OAConnectorSettings: Sendable, Equatable {
-    public var baseURL: String
-    public var secret: String?
-    public var enabled: Bool
-    public var intervalMinutes: Int
-    public var loginCheck: String
-
-    public init(baseURL: String, secret: String?, enabled: Bool, intervalMinutes: Int, loginCheck: String) {
-        self.baseURL = baseURL
-        self.secret = secret
-        self.enabled = enabled
-        self.intervalMinutes = intervalMinutes
-        self.loginCheck = loginCheck
-    }
-}
-
-/// How a finished run went.
-public struct OAConnectorRunOutcome: Sendable, Equatable {
-    public var status: OAConnectorRunRecord.Status
-    public var pagesFetched = 0
-    public var departmentsFetched = 0
-    public var usersFetched = 0
-    public var result = OADirectoryImportResult()
-    public var error: String?
-    public var itemErrors: [OAConnectorItemError] = []
-
-    public init(status: OAConnectorRunRecord.Status) {
-        self.status = status
-    }
-}
-
 /// The OA pull connector (issue #6, way 3): its settings, validated here for the API and the console alike and audited
 /// with the secret masked, and its runs.
 extension OAConnectorRepository {
-    /// The schedule's bounds, in minutes.
-    public static let intervals = 5...1440
-
     /// How many bad items a failed run keeps.
     public static let itemErrorLimit = 20
 
@@ -104,7 +48,7 @@ extension OAConnectorRepository {
                 throw StoreError.invalid(field: "secret", message: "must not contain spaces or control characters")
             }
         }
-        let bounds = Self.intervals
+        let bounds = OAConnectorSettings.intervals
         guard bounds.contains(settings.intervalMinutes) else {
             throw StoreError.invalid(field: "intervalMinutes", message: "must be between \(bounds.lowerBound) and \(bounds.upperBound) minutes")
         }
@@ -216,3 +160,5 @@ extension OAConnectorRepository {
         }
     }
 }
+
+extension OAConnectorRepository: OAConnectorStore {}

@@ -7,35 +7,6 @@ public struct OADirectoryRepository: StoreRepository {
     let writer: any DatabaseWriter
 }
 
-/// How an import treats what the file does not mention.
-public enum OADirectoryImportMode: String, Sendable, Codable, CaseIterable {
-    /// Adds and updates; leaves everything else as it is.
-    case merge
-    /// Like `merge`, and then: stored users missing from a users file are marked `left`; stored departments missing
-    /// from a departments file are deleted. Applies only to the kind of rows the import carries (an empty list
-    /// changes nothing).
-    case replace
-}
-
-/// What an import did.
-public struct OADirectoryImportResult: Sendable, Equatable, Codable {
-    public var created: Int
-    public var updated: Int
-    public var unchanged: Int
-    /// Users marked `left` (replace mode).
-    public var left: Int
-    /// Departments deleted (replace mode).
-    public var deleted: Int
-
-    public init(created: Int = 0, updated: Int = 0, unchanged: Int = 0, left: Int = 0, deleted: Int = 0) {
-        self.created = created
-        self.updated = updated
-        self.unchanged = unchanged
-        self.left = left
-        self.deleted = deleted
-    }
-}
-
 /// The OA directory imported from spreadsheets (issue #6, way 1). Files are validated by ``OADirectoryImport`` first;
 /// the import itself is one transaction with its audit entry.
 extension OADirectoryRepository {
@@ -165,19 +136,6 @@ extension OADirectoryRepository {
     }
 }
 
-/// What the console's OA directory page shows at the top.
-public struct OADirectorySummary: Sendable, Equatable {
-    /// Subcompanies (分部): stored ones and the ones departments name.
-    public var subcompanies: Int
-    public var departments: Int
-    public var activeUsers: Int
-    public var leftUsers: Int
-    /// Users who can log in to the bridge's OA login form (a password is set).
-    public var usersWithPassword: Int
-    /// The latest change: an updated row or an import (which may only delete or mark users left).
-    public var lastChange: Date?
-}
-
 /// Reads of the console's OA directory pages, and the embedded directory's passwords.
 extension OADirectoryRepository {
     public func oaDirectorySummary(tenantId: Int64) async throws -> OADirectorySummary {
@@ -265,3 +223,5 @@ extension OADirectoryRepository {
         try await read { db in try OAUserRecord.fetchOne(db, key: ["tenantId": tenantId, "oaID": oaID]) }
     }
 }
+
+extension OADirectoryRepository: OADirectoryStore {}

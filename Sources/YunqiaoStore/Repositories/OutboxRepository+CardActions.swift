@@ -4,21 +4,6 @@ import YunqiaoCore
 
 // MARK: the worker's side
 
-/// An action with what calling the OA and restoring its card need.
-public struct CardActionJob: Sendable, Equatable {
-    public var action: CardActionRecord
-    /// The module's action webhook and its plaintext secret (nil when not configured).
-    public var actionURL: String?
-    public var actionSecret: String?
-    public var moduleName: String?
-    public var message: PushMessage?
-    public var appId: Int64
-    public var feishuMessageID: String?
-    public var quickApproval: Bool
-    /// The todo's state now.
-    public var todoState: TodoState?
-}
-
 extension OutboxRepository {
     /// Claims up to `limit` due actions (oldest due first) for `lease`: each is held while the OA is called, with one
     /// more attempt counted; one held by a worker that died is due again when its lease runs out.

@@ -11,62 +11,6 @@ public struct OutboxRepository: StoreRepository {
 
 // The delivery worker's side of the outbox: deliveries and card updates (``OutboxQueue``).
 
-
-/// A due delivery, claimed for sending.
-public struct DeliveryJob: Sendable, Equatable {
-    public var id: Int64
-    public var messageId: Int64
-    public var tenantId: Int64
-    public var appId: Int64
-    public var oaUserID: String
-    public var type: PushMessageType
-    public var quickApproval: Bool
-    public var uuid: String
-    public var unionID: String?
-    /// Attempts made before this one.
-    public var attempts: Int
-    /// The todo's state when claimed, for a message with a todo.
-    public var todoState: TodoState?
-}
-
-/// How a delivery attempt ended.
-public enum DeliveryOutcome: Sendable, Equatable {
-    /// Feishu took it (also a repeat answered with the first message).
-    case sent(feishuMessageID: String, renderedState: TodoState?, note: String?)
-    /// Failed for now: the next attempt at `at`.
-    case retry(at: Date, error: String)
-    /// Failed for good: a dead letter now.
-    case dead(error: String)
-    /// Not attempted (the worker stops): back to the queue as it was.
-    case released
-}
-
-/// A due card update, claimed.
-public struct CardUpdateJob: Sendable, Equatable {
-    public var id: Int64
-    public var deliveryId: Int64
-    public var messageId: Int64
-    public var tenantId: Int64
-    public var appId: Int64
-    public var unionID: String?
-    public var deliveryUUID: String
-    public var feishuMessageID: String?
-    public var quickApproval: Bool
-    public var sentAt: Date?
-    /// Attempts made before this one.
-    public var attempts: Int
-    /// The todo's state now: the style the card gets.
-    public var todoState: TodoState
-}
-
-public enum CardUpdateOutcome: Sendable, Equatable {
-    /// Done by a PATCH of the card (`patch`) or by a "handled" text (`notice`, with its message id).
-    case done(mode: String, noticeMessageID: String?)
-    case retry(at: Date, error: String)
-    case dead(error: String)
-    case released
-}
-
 extension OutboxRepository {
     /// Holds a delivery's card for a PATCH outside the card-update queue (a failed quick approval puts the pending style
     /// back), for `lease`. False — leave the card alone — when the todo is final or its card update is queued or on its
@@ -237,3 +181,5 @@ extension OutboxRepository {
         try await write { db in try OutboxQueue.all.reduce(0) { $0 + (try $1.renew(db, lease: lease, now: now)) } }
     }
 }
+
+extension OutboxRepository: OutboxStore {}

@@ -10,50 +10,6 @@ public struct PushRuleRepository: StoreRepository {
 
 // MARK: push rules
 
-/// A target as an admin enters it; `id` keeps an existing target of the rule (its test-send link stays valid).
-public struct PushTargetInput: Sendable, Equatable, Codable {
-    public var id: Int64?
-    public var enterpriseId: Int64
-    public var appId: Int64
-    public var type: String
-    public var quickApproval: Bool?
-
-    public init(id: Int64? = nil, enterpriseId: Int64, appId: Int64, type: String, quickApproval: Bool? = nil) {
-        self.id = id
-        self.enterpriseId = enterpriseId
-        self.appId = appId
-        self.type = type
-        self.quickApproval = quickApproval
-    }
-}
-
-public struct PushRuleInput: Sendable, Equatable, Codable {
-    public var name: String
-    /// A registered module's key, or `*` (every module).
-    public var source: String
-    public var enabled: Bool?
-    public var targets: [PushTargetInput]?
-
-    public init(name: String, source: String, enabled: Bool? = nil, targets: [PushTargetInput]? = nil) {
-        self.name = name
-        self.source = source
-        self.enabled = enabled
-        self.targets = targets
-    }
-}
-
-/// A rule with its targets, and each target's app and enterprise (for display).
-public struct PushRuleDetail: Sendable, Equatable {
-    public struct Target: Sendable, Equatable {
-        public var record: PushTargetRecord
-        public var app: AppRecord
-        public var enterprise: EnterpriseRecord
-    }
-
-    public var rule: PushRuleRecord
-    public var targets: [Target]
-}
-
 /// What an admin sets up for message push (issue #7): the OA's modules and the push rules with their targets. Every
 /// change is validated here and written with its audit entry in one transaction.
 extension PushRuleRepository {
@@ -387,3 +343,5 @@ extension PushRuleDetail {
         return view
     }
 }
+
+extension PushRuleRepository: PushRuleStore {}

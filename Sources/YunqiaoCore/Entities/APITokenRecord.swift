@@ -1,0 +1,28 @@
+import Foundation
+
+/// A bearer token for the admin API. Only a SHA-256 hash of the token is kept; `hint` is its last 4 characters.
+public struct APITokenRecord: Codable, Sendable, Equatable {
+    public var id: Int64?
+    public var tenantId: Int64
+    public var name: String
+    public var tokenHash: String
+    public var hint: String
+    public var createdBy: String
+    public var createdAt: Date
+    public var lastUsedAt: Date?
+    public var revokedAt: Date?
+
+    public init(id: Int64? = nil, tenantId: Int64, name: String, tokenHash: String, hint: String, createdBy: String,
+                createdAt: Date, lastUsedAt: Date? = nil, revokedAt: Date? = nil)
+    {
+        self.id = id
+        self.tenantId = tenantId
+        self.name = name
+        self.tokenHash = tokenHash
+        self.hint = hint
+        self.createdBy = createdBy
+        self.createdAt = createdAt
+        self.lastUsedAt = lastUsedAt
+        self.revokedAt = revokedAt
+    }
+}

@@ -2,25 +2,16 @@ import FeishuKit
 import Foundation
 import YunqiaoCore
 
-/// Progress of a directory read, for a terminal line or the console.
-public struct SyncProgress: Sendable, Equatable {
-    public var departmentsDone = 0
-    public var departmentsTotal = 0
-    public var usersSeen = 0
-    /// From the departments' `member_count`; 0 when unknown.
-    public var usersEstimated = 0
-}
-
 /// Reads a Feishu directory completely through ``FeishuClient``: the department tree, then every member of every
 /// department (root members included), following `page_token` to the end and fetching departments concurrently.
 /// It respects the app's contact scope: with "all members" it starts at the root, otherwise at the scope's entries.
-public struct FeishuDirectoryReader: Sendable {
+public struct FeishuDirectoryReader: DirectorySource {
     let client: FeishuClient
     /// Departments whose members are read at the same time. The client's limiter keeps the total under the cap;
     /// this only has to be large enough to hide round trips (cap × latency).
     var concurrency = 24
 
-    func read(progress: (@Sendable (SyncProgress) -> Void)? = nil) async throws -> DirectorySnapshot {
+    public func read(progress: (@Sendable (SyncProgress) -> Void)?) async throws -> DirectorySnapshot {
         var departments: [FeishuDepartment] = []
         var memberQueue: [String] = []
         var departmentPages: Paged<FeishuDepartment>.AsyncIterator?
@@ -114,7 +105,7 @@ public struct FeishuDirectoryReader: Sendable {
 
     /// Decides, for entries the mirror has and the read did not return, whether they are gone from Feishu
     /// (deleted department, resigned or unknown user) or only outside the app's scope (kept and reported).
-    func verdict(on vanished: VanishedEntries, mirror: DirectoryMirror) async throws -> VanishedVerdict {
+    public func verdict(on vanished: VanishedEntries, mirror: DirectoryMirror) async throws -> VanishedVerdict {
         var verdict = VanishedVerdict()
         var keyByOpenID: [String: String] = [:]
         for key in vanished.users { if let open = mirror.users[key]?.openID { keyByOpenID[open] = key } }

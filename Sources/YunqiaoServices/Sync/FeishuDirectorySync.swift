@@ -67,7 +67,7 @@ public struct FeishuDirectorySync: Sendable {
                 throw SyncError.noApp(enterprise: enterprise.name)
             }
             let client = try await clients.client(enterprise: enterprise, app: app, database: database).recording(into: recorder)
-            let reader = FeishuDirectoryReader(client: client)
+            let reader: any DirectorySource = FeishuDirectoryReader(client: client)
             async let current = database.mirror.directory(enterpriseId: enterpriseId)
             let snapshot = try await reader.read(progress: progress)
             let read = ContinuousClock.now

@@ -37,6 +37,7 @@ let package = Package(
         .package(url: "https://github.com/yaslab/CSV.swift.git", from: "2.5.2"),
         .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
         .package(url: "https://github.com/vapor/multipart-kit.git", from: "4.7.1"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
     ],
     targets: [
         .target(
@@ -81,6 +82,8 @@ let package = Package(
             dependencies: [
                 "YunqiaoCore", "FeishuKit", "OAKit",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                // NIOThreadPool: DNS lookups (getaddrinfo blocks) for the outbound address check.
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

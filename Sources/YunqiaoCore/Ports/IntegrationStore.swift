@@ -16,6 +16,13 @@ public protocol IntegrationStore: Sendable {
     @discardableResult
     func setExternalDomain(tenantId: Int64, _ value: String, by actor: AuditActor) async throws -> String?
 
+    /// The hosts a message's `image.url` may name although they resolve to a private address (lower-case).
+    func imageHosts(tenantId: Int64) async throws -> [String]
+
+    /// Replaces the image-host allow-list (host names or IP addresses; blanks and duplicates dropped); audited.
+    @discardableResult
+    func setImageHosts(tenantId: Int64, _ hosts: [String], by actor: AuditActor) async throws -> [String]
+
     func createEnterprise(tenantId: Int64, name: String, brand: String, baseURL: String,
                           by actor: AuditActor) async throws -> EnterpriseRecord
 

@@ -12,15 +12,17 @@ extension ConsoleController {
         }
         routes.get("settings") { request, context in
             let admin = try context.admin()
-            let domain = try await service.settings(admin).externalDomain
-            return show("settings", try await settingsPage(admin, ["externalDomain": domain ?? ""], strings(request)), request, context)
+            let settings = try await service.settings(admin)
+            let entered = ["externalDomain": settings.externalDomain ?? "", "imageHosts": settings.imageHosts.joined(separator: "\n")]
+            return show("settings", try await settingsPage(admin, entered, strings(request)), request, context)
         }
         routes.post("settings") { request, context in
             let admin = try context.admin()
             let form = try await Self.form(request, context)
             return try await submit(request, context, form, template: "settings",
                                     page: { try await settingsPage(admin, $0, strings(request)) }) {
-                _ = try await service.updateSettings(admin, SettingsInput(externalDomain: form["externalDomain"] ?? ""))
+                let hosts = (form["imageHosts"] ?? "").split(whereSeparator: \.isNewline).map(String.init)
+                _ = try await service.updateSettings(admin, SettingsInput(externalDomain: form["externalDomain"] ?? "", imageHosts: hosts))
                 return "/console/settings?saved=1"
             }
         }
@@ -31,9 +33,10 @@ extension ConsoleController {
     private func checkNetwork(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let (admin, t) = (try context.admin(), strings(request))
         let form = try await Self.form(request, context)
-        let domain = try await service.settings(admin).externalDomain ?? ""
+        let settings = try await service.settings(admin)
+        let stored = ["externalDomain": settings.externalDomain ?? "", "imageHosts": settings.imageHosts.joined(separator: "\n")]
         let page = { (entered: [String: String]) in
-            try await settingsPage(admin, ["externalDomain": domain], t, checked: entered["enterpriseId"])
+            try await settingsPage(admin, stored, t, checked: entered["enterpriseId"])
         }
         do {
             guard let id = form["enterpriseId"].flatMap({ Int64($0) }) else {

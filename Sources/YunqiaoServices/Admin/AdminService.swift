@@ -24,12 +24,18 @@ public struct AdminService: Sendable {
     // MARK: settings
 
     public func settings(_ admin: AdminIdentity) async throws -> SettingsView {
-        SettingsView(externalDomain: try await database.integration.externalDomain(tenantId: admin.tenantId))
+        SettingsView(externalDomain: try await database.integration.externalDomain(tenantId: admin.tenantId),
+                     imageHosts: try await database.integration.imageHosts(tenantId: admin.tenantId))
     }
 
+    /// Sets the external domain (empty or absent clears it) and, when given, the image-host allow-list. The list is
+    /// checked first, so a refused list changes nothing.
     public func updateSettings(_ admin: AdminIdentity, _ input: SettingsInput) async throws -> SettingsView {
+        if let hosts = input.imageHosts {
+            try await database.integration.setImageHosts(tenantId: admin.tenantId, hosts, by: admin.actor)
+        }
         let stored = try await database.integration.setExternalDomain(tenantId: admin.tenantId, input.externalDomain ?? "", by: admin.actor)
-        return SettingsView(externalDomain: stored)
+        return SettingsView(externalDomain: stored, imageHosts: try await database.integration.imageHosts(tenantId: admin.tenantId))
     }
 
     /// DNS, TCP, TLS and a token call against an enterprise's API base, with its first app.

@@ -6,6 +6,8 @@ import YunqiaoCore
 
 public struct SettingsView: Codable, Sendable, Equatable {
     public var externalDomain: String?
+    /// Hosts a message's `image.url` may name although they resolve to a private address.
+    public var imageHosts: [String]
 }
 
 public struct EnterpriseView: Codable, Sendable, Equatable {
@@ -167,9 +169,12 @@ public struct CheckResult: Codable, Sendable, Equatable {
 
 public struct SettingsInput: Codable, Sendable {
     public var externalDomain: String?
+    /// Replaces the image-host allow-list when present; absent keeps it.
+    public var imageHosts: [String]?
 
-    public init(externalDomain: String? = nil) {
+    public init(externalDomain: String? = nil, imageHosts: [String]? = nil) {
         self.externalDomain = externalDomain
+        self.imageHosts = imageHosts
     }
 }
 

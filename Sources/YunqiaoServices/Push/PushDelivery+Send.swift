@@ -31,7 +31,7 @@ extension PushDelivery {
             var notes: [String] = []
             var imageKey: String?
             if job.type == .rich, let image = message.image {
-                switch await images.key(messageId: job.messageId, appId: job.appId, load: { try await self.upload(image.url, with: client) }) {
+                switch await images.key(messageId: job.messageId, appId: job.appId, load: { try await self.upload(image.url, tenantId: job.tenantId, with: client) }) {
                 case .success(let key): imageKey = key
                 case .failure(let problem): notes.append("image left out: \(problem.description)")
                 }
@@ -200,23 +200,13 @@ extension PushDelivery {
         return client
     }
 
-    /// Downloads the message's image (bounded in size and time) and uploads it for the app.
-    private func upload(_ url: String, with client: FeishuClient) async throws -> String {
-        var request = HTTPClientRequest(url: url)
-        request.headers.add(name: "User-Agent", value: "yunqiao/0.1")
-        let timeout = TimeAmount.nanoseconds(Int64(configuration.imageTimeout.timeInterval * 1e9))
-        let response = try await httpClient.execute(request, timeout: timeout, logger: logger)
-        guard response.status == .ok else { throw PushImageProblem(description: "downloading it answered HTTP \(response.status.code)") }
-        if let length = response.headers.first(name: "content-length").flatMap(Int.init), length > configuration.imageMaxBytes {
-            throw PushImageProblem(description: "it is larger than \(configuration.imageMaxBytes / 1_048_576) MB")
-        }
-        let body: ByteBuffer
-        do { body = try await response.body.collect(upTo: configuration.imageMaxBytes) } catch is NIOTooManyBytesError {
-            throw PushImageProblem(description: "it is larger than \(configuration.imageMaxBytes / 1_048_576) MB")
-        }
-        let last = URL(string: url)?.lastPathComponent ?? ""
-        let name = last.isEmpty || last == "/" ? "image" : last
-        return try await client.uploadImage(Data(body.readableBytesView), filename: name)
+    /// Downloads the message's image (``ImageDownload``: public addresses or the tenant's allowed hosts, bounded in
+    /// size and time) and uploads it for the app.
+    private func upload(_ url: String, tenantId: Int64, with client: FeishuClient) async throws -> String {
+        let allowed = try await database.integration.imageHosts(tenantId: tenantId)
+        let download = ImageDownload(timeout: configuration.imageTimeout, maxBytes: configuration.imageMaxBytes, logger: logger)
+        let image = try await download.fetch(url, allowedHosts: Set(allowed))
+        return try await client.uploadImage(image.data, filename: image.filename)
     }
 }
 
@@ -286,8 +276,8 @@ actor PushImageKeys {
         switch error {
         case let error as FeishuAPIError: "uploading it failed: \(error.description)"
         case let error as FeishuClientError: "uploading it failed: \(error.description)"
-        case let error as HTTPClientError: "downloading it failed: \(error)"
-        default: "\(error)"
+        case is HTTPClientError: "it could not be downloaded"
+        default: "it could not be used"
         }
     }
 }

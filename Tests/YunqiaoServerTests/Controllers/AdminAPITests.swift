@@ -15,7 +15,7 @@ struct AdminAPITests {
         try await APIEnvironment.with { env in
             let empty = try await env.api.get("settings")
             #expect(empty.status == .ok)
-            #expect(empty.text == "{}")
+            #expect(empty.text == #"{"imageHosts":[]}"#)
 
             let set = try await env.api.put("settings", #"{"externalDomain":"  https://bridge.example.com/  "}"#)
             #expect(set.status == .ok)
@@ -34,10 +34,10 @@ struct AdminAPITests {
 
             let cleared = try await env.api.put("settings", #"{"externalDomain":""}"#)
             #expect(cleared.status == .ok)
-            #expect(cleared.text == "{}")
+            #expect(cleared.text == #"{"imageHosts":[]}"#)
             #expect(try await env.api.get("settings").decode(SettingsView.self).externalDomain == nil)
             _ = try await env.api.put("settings", #"{"externalDomain":"http://10.0.0.5:8080"}"#)
-            #expect(try await env.api.put("settings", #"{}"#).text == "{}")
+            #expect(try await env.api.put("settings", #"{}"#).text == #"{"imageHosts":[]}"#)
 
             let audit = try await env.api.get("audit?action=settings").items(AuditEntry.self)
             #expect(audit.count == 4)
@@ -46,6 +46,27 @@ struct AdminAPITests {
             #expect(audit.last?.after == ["externalDomain": "https://bridge.example.com"])
             #expect(audit[2].before == ["externalDomain": "https://bridge.example.com"])
             #expect(audit[2].after == nil)
+        }
+    }
+
+    @Test func imageHostsAreReplacedOnlyWhenGivenAndABadOneIsRefusedWithNothingChanged() async throws {
+        try await APIEnvironment.with { env in
+            let set = try await env.api.put("settings", #"{"externalDomain":"https://bridge.example.com","imageHosts":[" Files.OA.example.com. ","10.0.0.8","","files.oa.example.com","[fd00::1]"]}"#)
+            #expect(set.status == .ok)
+            #expect(try set.decode(SettingsView.self).imageHosts == ["files.oa.example.com", "10.0.0.8", "fd00::1"])
+            // Absent keeps the list.
+            _ = try await env.api.put("settings", #"{"externalDomain":"https://bridge.example.com"}"#)
+            #expect(try await env.api.get("settings").decode(SettingsView.self).imageHosts.count == 3)
+            for bad in ["http://files.example.com", "files.example.com:8080", "files.example.com/x", "a b", "-x.example.com"] {
+                let answer = try await env.api.put("settings", #"{"externalDomain":"https://other.example.com","imageHosts":["ok.example.com","\#(bad)"]}"#)
+                #expect(answer.status == .badRequest, "\(bad)")
+                #expect(answer.error?.field == "imageHosts", "\(bad)")
+            }
+            let tooMany = (0...50).map { "\"h\($0).example.com\"" }.joined(separator: ",")
+            #expect(try await env.api.put("settings", #"{"imageHosts":[\#(tooMany)]}"#).status == .badRequest)
+            let kept = try await env.api.get("settings").decode(SettingsView.self)
+            #expect(kept.imageHosts.count == 3 && kept.externalDomain == "https://bridge.example.com")
+            #expect(try await env.api.put("settings", #"{"externalDomain":"https://bridge.example.com","imageHosts":[]}"#).decode(SettingsView.self).imageHosts == [])
         }
     }
 

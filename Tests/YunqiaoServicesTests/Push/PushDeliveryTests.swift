@@ -205,10 +205,18 @@ struct PushDeliveryTests {
     }
 
     @Test func imagesAreUploadedOncePerMessageAndAppAndAFailureIsNoted() async throws {
+        let requests = Counter()
         let router = Router()
         router.get("/img/:name") { request, context -> Response in
-            guard context.parameters.get("name") == "ok.png" else { return Response(status: .notFound) }
-            return Response(status: .ok, headers: [.contentType: "image/png"], body: .init(byteBuffer: ByteBuffer(bytes: Self.png)))
+            await requests.add()
+            switch context.parameters.get("name") {
+            case "ok.png": return Response(status: .ok, headers: [.contentType: "image/png"], body: .init(byteBuffer: ByteBuffer(bytes: Self.png)))
+            case "moved.png":
+                // An allowed host sends the bridge on to a host that is not allowed (localhost is loopback too).
+                let port = request.head.authority?.split(separator: ":").last.map(String.init) ?? ""
+                return Response(status: .found, headers: [.location: "http://localhost:\(port)/img/ok.png"])
+            default: return Response(status: .notFound)
+            }
         }
         let images = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
                                  logger: Logger(label: "images") { _ in SwiftLogNoOpLogHandler() })
@@ -216,16 +224,34 @@ struct PushDeliveryTests {
             let base = "http://127.0.0.1:\(try #require(server.port))/img"
             try await PushEnvironment.with { env in
                 try await env.rule("图文", targets: [(env.appId, "rich", false)])
+                // A loopback address is refused before any request: the message goes out without its image.
+                let refused = try await env.sendAndSettle(PushEnvironment.message("img-0", to: ["2001"], image: "\(base)/ok.png"))
+                let note = try #require(refused.delivery("2001")?.note)
+                #expect(refused.delivery("2001")?.state == "sent" && note.contains("image left out") && note.contains("not a public address"), "\(note)")
+                #expect(await requests.value == 0)
+                #expect(await env.emulator.state.snapshot()["im"]?["images"] == 0)
+
+                // The tenant allows the image server's host (an OA file server inside the company).
+                let tenantId = try #require(try await env.database.integration.tenant(named: "default").id)
+                try await env.database.integration.setImageHosts(tenantId: tenantId, ["127.0.0.1"], by: .system)
                 let good = try await env.sendAndSettle(PushEnvironment.message("img-1", to: ["2001", "2002", "2003"], image: "\(base)/ok.png"))
                 #expect(good.deliveries.allSatisfy { $0.state == "sent" && $0.note == nil })
                 #expect(await env.emulator.state.snapshot()["im"]?["images"] == 1)
                 let posts = try await env.feishuMessages(["msg_type": "post"])
-                #expect(posts.count == 3)
-                #expect(posts.allSatisfy { $0["content"]?.stringValue?.contains("img_v3_") == true })
+                #expect(posts.count == 4)
+                #expect(posts.filter { $0["content"]?.stringValue?.contains("img_v3_") == true }.count == 3)
 
+                // A failed download is noted in general terms: the note reaches the OA and must not map ports.
                 let missing = try await env.sendAndSettle(PushEnvironment.message("img-2", to: ["2001"], image: "\(base)/missing.png"))
                 let delivery = try #require(missing.delivery("2001"))
-                #expect(delivery.state == "sent" && delivery.note?.contains("image left out") == true && delivery.note?.contains("404") == true)
+                #expect(delivery.state == "sent" && delivery.note == "image left out: it could not be downloaded", "\(String(describing: delivery.note))")
+
+                // A redirect is followed only to a host that passes the same check.
+                let before = await requests.value
+                let moved = try await env.sendAndSettle(PushEnvironment.message("img-3", to: ["2001"], image: "\(base)/moved.png"))
+                let movedNote = try #require(moved.delivery("2001")?.note)
+                #expect(movedNote.contains("not a public address"), "\(movedNote)")
+                #expect(await requests.value == before + 1)
             }
         }
     }
@@ -318,4 +344,10 @@ extension Sequence {
         for element in self { results.append(try await transform(element)) }
         return results
     }
+}
+
+/// Counts calls across tasks.
+private actor Counter {
+    private(set) var value = 0
+    func add() { value += 1 }
 }

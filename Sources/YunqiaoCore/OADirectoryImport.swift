@@ -25,7 +25,7 @@ public enum OADirectoryImport {
         return [columns] + items.map { item in columns.map { item[$0] ?? "" } }
     }
 
-    public struct Department: Sendable, Equatable {
+    public struct Department: Sendable, Equatable, Codable {
         public var oaID: String
         public var name: String
         public var parentOaID: String?
@@ -44,7 +44,7 @@ public enum OADirectoryImport {
         }
     }
 
-    public struct User: Sendable, Equatable {
+    public struct User: Sendable, Equatable, Codable {
         public var oaID: String
         public var loginID: String
         public var name: String

@@ -10,6 +10,8 @@ public struct OAConnectorRunRecord: Codable, Sendable, Equatable {
     /// Where a run is.
     public enum Status: String, Sendable, Codable {
         case running, succeeded, failed
+        /// The pull went past the user-decrease threshold: nothing was applied, the change waits for an admin.
+        case parked
     }
 
     public var id: Int64?

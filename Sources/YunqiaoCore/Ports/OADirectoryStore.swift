@@ -15,10 +15,30 @@ public protocol OADirectoryStore: Sendable {
     /// Upserts validated departments and users in one transaction with one audit entry (`oaDirectory.import`).
     /// An existing user keeps its password hash. Users must reference stored or imported departments, and a login id
     /// may not be another stored user's (checked again here, inside the transaction).
+    ///
+    /// A replace that would make more users leave, or delete more departments, than the tenant's ``DecreaseThreshold``
+    /// changes nothing: it is parked (``OADirectoryImportResult/parked``) until an admin applies or discards it. A
+    /// replace that is applied supersedes a waiting parked change.
     @discardableResult
     func importOADirectory(tenantId: Int64, departments: [OADirectoryImport.Department], users: [OADirectoryImport.User],
-                           mode: OADirectoryImportMode, by actor: AuditActor,
+                           mode: OADirectoryImportMode, source: OADirectorySource, by actor: AuditActor,
                            at time: Date) async throws -> OADirectoryImportResult
+
+    /// The tenant's user-decrease threshold (``DecreaseThreshold/standard`` until set).
+    func decreaseThreshold(tenantId: Int64) async throws -> DecreaseThreshold
+
+    /// Sets the threshold (percent 0–100, count ≥ 0; nil = not checked); audited as `settings.update`.
+    @discardableResult
+    func setDecreaseThreshold(tenantId: Int64, _ threshold: DecreaseThreshold, by actor: AuditActor) async throws -> DecreaseThreshold
+
+    /// Parked changes, newest first: the waiting ones and the last decided ones (`limit` in all).
+    func parkedChanges(tenantId: Int64, limit: Int) async throws -> [ParkedChangeRecord]
+
+    /// Applies a waiting parked change as it came, past the threshold; audited as `oaDirectory.parked.apply`.
+    func applyParkedChange(tenantId: Int64, id: Int64, by actor: AuditActor, at time: Date) async throws -> OADirectoryImportResult
+
+    /// Discards a waiting parked change; audited as `oaDirectory.parked.discard`.
+    func discardParkedChange(tenantId: Int64, id: Int64, by actor: AuditActor, at time: Date) async throws
 
     func oaDirectorySummary(tenantId: Int64) async throws -> OADirectorySummary
 
@@ -60,6 +80,8 @@ public struct OADirectoryImportResult: Sendable, Equatable, Codable {
     public var left: Int
     /// Departments deleted (replace mode).
     public var deleted: Int
+    /// Set when the change went past the decrease threshold: nothing was changed, the change waits for an admin.
+    public var parked: ParkedChangeSummary?
 
     public init(created: Int = 0, updated: Int = 0, unchanged: Int = 0, left: Int = 0, deleted: Int = 0) {
         self.created = created

@@ -90,6 +90,8 @@ extension ConsoleController {
                 throw APIError.invalid("file", "must be a .csv or .xlsx file")
             }
             switch try await service.oaDirectory.importSheet(admin, sheet: sheet, mode: mode, format: format, data: file.data) {
+            case .applied(let result) where result.parked != nil:
+                return Self.seeOther("/console/oa/safety?parked=1")
             case .applied(let result):
                 return Self.seeOther("/console/oa" + ConsoleFormat.query([
                     "imported": sheet.rawValue, "created": "\(result.created)", "updated": "\(result.updated)",

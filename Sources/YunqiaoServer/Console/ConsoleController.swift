@@ -23,6 +23,7 @@ struct ConsoleController {
         addDirectoryRoutes(to: routes)
         addAdminRoutes(to: routes)
         addOADirectoryRoutes(to: routes)
+        addOASafetyRoutes(to: routes)
         addBindingRoutes(to: routes)
         addBindingSheetRoutes(to: routes)
         addPushRoutes(to: routes)

@@ -26,6 +26,22 @@ struct OADirectoryAPIController {
             let page = try await database.oaDirectory.oaUsers(tenantId: admin.tenantId, query: query.get("q") ?? "", department: nil, limit: limit, offset: offset)
             return OAUserPage(total: page.total, items: page.users.map(OAUserView.init))
         }
+        // The user-decrease threshold and the changes it parked (every source of the directory goes through it).
+        routes.get("oa-directory/threshold") { _, context in try await OADirectoryService(database: database).threshold(context.admin()) }
+        routes.put("oa-directory/threshold") { request, context in
+            let input = try await request.decode(as: DecreaseThreshold.self, context: context)
+            return try await OADirectoryService(database: database).setThreshold(context.admin(), input)
+        }
+        routes.get("oa-directory/parked") { _, context in
+            Items(try await OADirectoryService(database: database).parkedChanges(context.admin()))
+        }
+        routes.post("oa-directory/parked/:id/apply") { _, context in
+            try await OADirectoryService(database: database).applyParked(context.admin(), id: context.id("id"))
+        }
+        routes.post("oa-directory/parked/:id/discard") { _, context in
+            try await OADirectoryService(database: database).discardParked(context.admin(), id: context.id("id"))
+            return HTTPResponse.Status.noContent
+        }
         routes.put("oa-users/:oaID/password") { request, context in
             let input = try await request.decode(as: PasswordInput.self, context: context)
             try await OADirectoryService(database: database).setPassword(context.admin(), oaID: context.pathComponent("oaID"),
@@ -60,7 +76,8 @@ struct OADirectoryAPIController {
         let body = try await request.body.collect(upTo: Self.maxFileSize)
         switch try await OADirectoryService(database: database).importSheet(admin, sheet: sheet, mode: mode, format: format,
                                                                             data: Data(body.readableBytesView)) {
-        case .applied(let applied): return try Self.json(.ok, applied, context: context)
+        // Parked past the decrease threshold: taken, not applied (202).
+        case .applied(let applied): return try Self.json(applied.parked == nil ? .ok : .accepted, applied, context: context)
         case .rejected(let rejected): return try Self.json(.badRequest, rejected, context: context)
         }
     }

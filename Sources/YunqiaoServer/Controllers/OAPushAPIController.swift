@@ -94,8 +94,9 @@ struct OAPushAPIController {
                                                      context: context)
         }
         let result = try await database.oaDirectory.importOADirectory(tenantId: caller.tenantId, departments: departments, users: users, mode: mode,
-                                                                      by: AuditActor(caller.name), at: Date())
-        return try OADirectoryAPIController.json(.ok, AppliedImport(result), context: context)
+                                                                      source: .api, by: AuditActor(caller.name), at: Date())
+        // Parked past the decrease threshold: taken, not applied (202); an admin applies or discards it.
+        return try OADirectoryAPIController.json(result.parked == nil ? .ok : .accepted, AppliedImport(result), context: context)
     }
 }
 

@@ -14,3 +14,6 @@ extension DeadLetterPageView: ResponseEncodable {}
 extension AcceptedMessageView: ResponseEncodable {}
 extension TodoChangeView: ResponseEncodable {}
 extension TestSendView: ResponseEncodable {}
+extension DecreaseThreshold: ResponseEncodable {}
+extension ParkedChangeSummary: ResponseEncodable {}
+extension AppliedImport: ResponseEncodable {}

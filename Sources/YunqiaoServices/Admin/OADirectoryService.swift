@@ -39,11 +39,11 @@ public struct OADirectoryService: Sendable {
             case .departments:
                 let departments = try OADirectoryImport.departments(rows, existing: state.departments)
                 result = try await database.oaDirectory.importOADirectory(tenantId: admin.tenantId, departments: departments, users: [], mode: mode,
-                                                                          by: admin.actor, at: Date())
+                                                                          source: .sheet, by: admin.actor, at: Date())
             case .users:
                 let users = try OADirectoryImport.users(rows, departments: Set(state.departments.keys), existingLogins: state.logins)
                 result = try await database.oaDirectory.importOADirectory(tenantId: admin.tenantId, departments: [], users: users, mode: mode,
-                                                                          by: admin.actor, at: Date())
+                                                                          source: .sheet, by: admin.actor, at: Date())
             }
             return .applied(AppliedImport(result))
         } catch let failure as OADirectoryImport.Failure {
@@ -158,19 +158,23 @@ extension AdminService {
 
 /// An import that was applied: its counts.
 public struct AppliedImport: Encodable, Sendable {
-    public var applied = true
+    /// False when the import went past the decrease threshold and was parked instead (`parked`).
+    public var applied: Bool
     public var created: Int
     public var updated: Int
     public var unchanged: Int
     public var left: Int
     public var deleted: Int
+    public var parked: ParkedChangeSummary?
 
     public init(_ result: OADirectoryImportResult) {
+        applied = result.parked == nil
         created = result.created
         updated = result.updated
         unchanged = result.unchanged
         left = result.left
         deleted = result.deleted
+        parked = result.parked
     }
 }
 

@@ -68,6 +68,8 @@ public struct OAConnectorPuller: Sendable {
         ]
         if outcome.status == .succeeded {
             logger.info("OA pull finished", metadata: metadata)
+        } else if outcome.status == .parked {
+            logger.warning("OA pull parked past the decrease threshold", metadata: metadata.merging(["error": "\(outcome.error ?? "")"]) { $1 })
         } else {
             logger.warning("OA pull failed", metadata: metadata.merging(["error": "\(outcome.error ?? "")"]) { $1 })
         }
@@ -105,8 +107,15 @@ public struct OAConnectorPuller: Sendable {
                 return outcome
             }
             outcome.result = try await database.oaDirectory.importOADirectory(tenantId: tenantId, departments: checked.departments, users: checked.users,
-                                                                              mode: .replace, by: Self.actor, at: Date())
-            outcome.status = .succeeded
+                                                                              mode: .replace, source: .pull, by: Self.actor, at: Date())
+            if let parked = outcome.result.parked {
+                outcome.status = .parked
+                outcome.error = "\(parked.leavingUsers) of \(parked.activeUsers) users would leave and \(parked.deletedDepartments) of "
+                    + "\(parked.departments) departments be deleted, past the decrease threshold; nothing was applied: "
+                    + "parked change \(parked.id) waits for an admin"
+            } else {
+                outcome.status = .succeeded
+            }
         } catch let failure as PullFailure {
             outcome.error = failure.description
         } catch {

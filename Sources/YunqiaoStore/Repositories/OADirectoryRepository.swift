@@ -57,13 +57,30 @@ extension OADirectoryRepository {
 
     /// Upserts validated departments and users in one transaction with one audit entry (`oaDirectory.import`).
     /// An existing user keeps its password hash. Users must reference stored or imported departments, and a login id
-    /// may not be another stored user's (checked again here, inside the transaction).
+    /// may not be another stored user's (checked again here, inside the transaction). A replace past the tenant's
+    /// decrease threshold is parked instead (see ``YunqiaoCore/OADirectoryStore``).
     @discardableResult
     public func importOADirectory(tenantId: Int64, departments: [OADirectoryImport.Department], users: [OADirectoryImport.User],
-                                  mode: OADirectoryImportMode = .merge, by actor: AuditActor,
+                                  mode: OADirectoryImportMode = .merge, source: OADirectorySource = .api, by actor: AuditActor,
                                   at time: Date = Date()) async throws -> OADirectoryImportResult
     {
         try await write { db in
+            let change = ParkedDirectory(departments: departments, users: users)
+            if let parked = try Self.parkIfPastThreshold(db, tenantId: tenantId, change, mode: mode, source: source, by: actor, at: time) {
+                return parked
+            }
+            let result = try Self.importDirectory(db, tenantId: tenantId, change, mode: mode, by: actor, at: time)
+            if mode == .replace { try Self.supersedeParked(db, tenantId: tenantId, at: time) }
+            return result
+        }
+    }
+
+    /// The import itself, inside the caller's transaction.
+    static func importDirectory(_ db: Database, tenantId: Int64, _ change: ParkedDirectory, mode: OADirectoryImportMode,
+                                by actor: AuditActor, at time: Date) throws -> OADirectoryImportResult
+    {
+        let (departments, users) = (change.departments, change.users)
+        do {
             var result = OADirectoryImportResult()
             let storedDepartments = try OADepartmentRecord.filter(OADepartmentRecord.Columns.tenantId == tenantId).fetchAll(db)
             var departmentByID = Dictionary(storedDepartments.map { ($0.oaID, $0) }, uniquingKeysWith: { first, _ in first })

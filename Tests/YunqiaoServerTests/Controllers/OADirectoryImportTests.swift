@@ -170,11 +170,23 @@ struct OADirectoryImportTests {
             _ = try await Self.upload(env, "departments", Data(Self.departmentsCSV.utf8), contentType: "text/csv")
             _ = try await Self.upload(env, "users", Data(Self.usersCSV.utf8), contentType: "text/csv")
             let only = "oa_id,login_id,name,department_oa_id\nU3,wangwu,王五,D1\n"
+            // The only active user leaving is past the default threshold (10 %): parked, nothing changed, 202.
+            let parked = try await Self.upload(env, "users", Data(only.utf8), query: "&mode=replace", contentType: "text/csv")
+            #expect(parked.status == .accepted)
+            let summary = try #require(try parked.decode(ParkedAnswer.self).parked)
+            #expect(summary.leavingUsers == 1 && summary.activeUsers == 1 && summary.source == .sheet && summary.state == .pending)
+            #expect(try await env.database.oaDirectory.oaUsers(tenantId: env.tenantId).users.map(\.status) == ["active", "left"])
+            #expect(try await env.api.get("oa-directory/parked").items(ParkedChangeSummary.self).map(\.id) == [summary.id])
+
+            // With the threshold raised, the same replace goes through and supersedes the parked one.
+            #expect(try await env.api.put("oa-directory/threshold", #"{"maxPercent":100,"maxCount":500}"#).status == .ok)
             let answer = try await Self.upload(env, "users", Data(only.utf8), query: "&mode=replace", contentType: "text/csv")
             #expect(answer.status == .ok)
             #expect(answer.text == #"{"applied":true,"created":1,"deleted":0,"left":1,"unchanged":0,"updated":0}"#)
             let users = try await env.database.oaDirectory.oaUsers(tenantId: env.tenantId).users
             #expect(users.map(\.status) == ["left", "left", "active"])
+            #expect(try await env.api.get("oa-directory/parked").items(ParkedChangeSummary.self).map(\.state) == [.superseded])
+            #expect(try await env.api.post("oa-directory/parked/\(summary.id)/apply", "").status == .conflict)
         }
     }
 
@@ -259,4 +271,10 @@ struct OADirectoryImportTests {
         }
         return try #require(archive.data)
     }
+}
+
+/// The parked part of an import's answer.
+private struct ParkedAnswer: Decodable {
+    var applied: Bool
+    var parked: ParkedChangeSummary?
 }

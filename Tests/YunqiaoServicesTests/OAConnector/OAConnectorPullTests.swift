@@ -84,6 +84,35 @@ struct OAConnectorPullTests {
         }
     }
 
+    /// The OA answers only part of its users (a broken page, a timeout dressed as an empty page): past the threshold
+    /// the pull applies nothing, says so, and parks the change; an admin who applies it gets exactly that change.
+    @Test func aPartialAnswerIsParkedAndNobodyLeavesUntilAnAdminApplies() async throws {
+        try await RunningTestOA.with { oa in
+            let setup = try await Self.setUp(oa)
+            #expect(try await setup.pull().status == .succeeded)
+            await oa.state.set(departments: TestOAState.standardDepartments, users: [TestOAState.standardUsers[0]])
+            let run = try await setup.pull()
+            #expect(run.status == .parked, "\(run.error ?? "")")
+            #expect(run.error?.contains("3 of 4 users would leave") == true, "\(run.error ?? "")")
+            #expect(run.leftCount == 0)
+            #expect(try await setup.users().values.filter { $0.status == "active" }.count == 4)
+            let parked = try #require(try await setup.database.oaDirectory.parkedChanges(tenantId: setup.tenantId, limit: 10).first)
+            #expect(parked.state == .pending && parked.source == .pull && parked.leavingUsers == 3 && parked.activeUsers == 4)
+
+            // A second partial pull replaces the parked change rather than piling up.
+            #expect(try await setup.pull().status == .parked)
+            let changes = try await setup.database.oaDirectory.parkedChanges(tenantId: setup.tenantId, limit: 10)
+            #expect(changes.map(\.state) == [.pending, .superseded])
+
+            let applied = try await setup.database.oaDirectory.applyParkedChange(tenantId: setup.tenantId, id: try #require(changes[0].id),
+                                                                                 by: AuditActor("admin"), at: Date())
+            #expect(applied.left == 3 && applied.parked == nil)
+            #expect(try await setup.users().values.filter { $0.status == "active" }.count == 1)
+            let audit = try await setup.database.admins.auditLog(tenantId: setup.tenantId, filter: AuditFilter(action: "oaDirectory.parked"))
+            #expect(audit.map(\.action).sorted() == ["oaDirectory.parked", "oaDirectory.parked", "oaDirectory.parked.apply"])
+        }
+    }
+
     @Test func replaceMarksMissingUsersLeftAndDeletesMissingDepartments() async throws {
         try await RunningTestOA.with { oa in
             let setup = try await Self.setUp(oa)
@@ -91,7 +120,10 @@ struct OAConnectorPullTests {
             // A password set in the bridge survives pulls.
             try await setup.database.oaDirectory.setOAUserPassword(tenantId: setup.tenantId, oaID: "1003", passwordHash: "hash", by: AuditActor("admin"))
 
-            // 王五 (1003) and 平台组 (D3) disappear; 李四 moves to D2; 赵六 is renamed.
+            // 王五 (1003) and 平台组 (D3) disappear; 李四 moves to D2; 赵六 is renamed. One user of five and one department
+            // of four leaving is 20 % / 25 %: the admin of this small OA allows 25 % (the default 10 % would park it).
+            try await setup.database.oaDirectory.setDecreaseThreshold(tenantId: setup.tenantId, DecreaseThreshold(maxPercent: 25, maxCount: 500),
+                                                                     by: AuditActor("admin"))
             let departments = TestOAState.standardDepartments
             await oa.state.set(departments: [departments[0], departments[1], departments[3]],
                                users: [

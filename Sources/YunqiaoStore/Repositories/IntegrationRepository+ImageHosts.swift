@@ -11,8 +11,7 @@ extension IntegrationRepository {
     /// The allowed hosts, lower-case, in the order they were entered.
     public func imageHosts(tenantId: Int64) async throws -> [String] {
         try await read { db in
-            let stored = try TenantSettingRecord.fetchOne(db, key: ["tenantId": tenantId, "key": Self.imageHostsKey])?.value
-            return stored.map { $0.split(separator: "\n").map(String.init) } ?? []
+            try Self.tenantSetting(db, tenantId: tenantId, Self.imageHostsKey).map { $0.split(separator: "\n").map(String.init) } ?? []
         }
     }
 
@@ -22,17 +21,8 @@ extension IntegrationRepository {
     public func setImageHosts(tenantId: Int64, _ hosts: [String], by actor: AuditActor) async throws -> [String] {
         let normalized = try Self.validImageHosts(hosts)
         return try await write { db in
-            let key: [String: any DatabaseValueConvertible] = ["tenantId": tenantId, "key": Self.imageHostsKey]
-            let before = try TenantSettingRecord.fetchOne(db, key: key)?.value
-            let after = normalized.isEmpty ? nil : normalized.joined(separator: "\n")
-            guard before != after else { return normalized }
-            if let after {
-                try TenantSettingRecord(tenantId: tenantId, key: Self.imageHostsKey, value: after, updatedAt: Date()).upsert(db)
-            } else {
-                _ = try TenantSettingRecord.deleteOne(db, key: key)
-            }
-            try Self.audit(db, tenantId: tenantId, actor, "settings.update", target: "imageHosts",
-                           before: before.map { ["imageHosts": $0] }, after: after.map { ["imageHosts": $0] })
+            try Self.setTenantSetting(db, tenantId: tenantId, Self.imageHostsKey, normalized.isEmpty ? nil : normalized.joined(separator: "\n"),
+                                      by: actor) { ["imageHosts": $0] }
             return normalized
         }
     }

@@ -40,16 +40,7 @@ extension IntegrationRepository {
         let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
         let normalized: String? = trimmed.isEmpty ? nil : try Validate.externalDomain(trimmed, field: "externalDomain")
         return try await write { db in
-            let key: [String: any DatabaseValueConvertible] = ["tenantId": tenantId, "key": Self.externalDomainKey]
-            let before = try TenantSettingRecord.fetchOne(db, key: key)?.value
-            guard before != normalized else { return normalized }
-            if let normalized {
-                try TenantSettingRecord(tenantId: tenantId, key: Self.externalDomainKey, value: normalized, updatedAt: Date()).upsert(db)
-            } else {
-                _ = try TenantSettingRecord.deleteOne(db, key: key)
-            }
-            try Self.audit(db, tenantId: tenantId, actor, "settings.update", target: "externalDomain",
-                           before: before.map { ["externalDomain": $0] }, after: normalized.map { ["externalDomain": $0] })
+            try Self.setTenantSetting(db, tenantId: tenantId, Self.externalDomainKey, normalized, by: actor) { ["externalDomain": $0] }
             return normalized
         }
     }
@@ -316,7 +307,7 @@ extension IntegrationRepository {
 extension StoreRepository {
     /// The tenant's external domain, when set.
     static func externalDomain(_ db: Database, tenantId: Int64) throws -> String? {
-        try TenantSettingRecord.fetchOne(db, key: ["tenantId": tenantId, "key": externalDomainKey])?.value
+        try tenantSetting(db, tenantId: tenantId, externalDomainKey)
     }
 
     // MARK: settings

@@ -18,11 +18,10 @@ extension OADirectoryRepository {
         if let count = threshold.maxCount, count < 0 { throw StoreError.invalid(field: "maxCount", message: "must not be negative") }
         let text = String(decoding: try JSONEncoder().encode(threshold), as: UTF8.self)
         return try await write { db in
-            let before = try Self.decreaseThreshold(db, tenantId: tenantId)
-            guard before != threshold else { return threshold }
-            try TenantSettingRecord(tenantId: tenantId, key: Self.thresholdKey, value: text, updatedAt: Date()).upsert(db)
-            try Self.audit(db, tenantId: tenantId, actor, "settings.update", target: "decreaseThreshold",
-                           before: Self.auditView(before), after: Self.auditView(threshold))
+            try Self.setTenantSetting(db, tenantId: tenantId, Self.thresholdKey, text, by: actor) { stored in
+                let value = (try? JSONDecoder().decode(DecreaseThreshold.self, from: Data(stored.utf8))) ?? .standard
+                return ["maxPercent": value.maxPercent.map(String.init) ?? "-", "maxCount": value.maxCount.map(String.init) ?? "-"]
+            }
             return threshold
         }
     }
@@ -64,12 +63,10 @@ extension OADirectoryRepository {
 
     // MARK: inside a transaction
 
-    static var thresholdKey: String { "oaDecreaseThreshold" }
+    static var thresholdKey: String { "decreaseThreshold" }
 
     static func decreaseThreshold(_ db: Database, tenantId: Int64) throws -> DecreaseThreshold {
-        guard let text = try TenantSettingRecord.fetchOne(db, key: ["tenantId": tenantId, "key": thresholdKey])?.value else {
-            return .standard
-        }
+        guard let text = try tenantSetting(db, tenantId: tenantId, thresholdKey) else { return .standard }
         return (try? JSONDecoder().decode(DecreaseThreshold.self, from: Data(text.utf8))) ?? .standard
     }
 
@@ -124,9 +121,5 @@ extension OADirectoryRepository {
             throw StoreError.conflict(field: nil, message: "parked change \(id) is \(parked.state.rawValue), not pending")
         }
         return parked
-    }
-
-    private static func auditView(_ threshold: DecreaseThreshold) -> [String: String] {
-        ["maxPercent": threshold.maxPercent.map(String.init) ?? "-", "maxCount": threshold.maxCount.map(String.init) ?? "-"]
     }
 }

@@ -80,76 +80,74 @@ extension OADirectoryRepository {
                                 by actor: AuditActor, at time: Date) throws -> OADirectoryImportResult
     {
         let (departments, users) = (change.departments, change.users)
-        do {
-            var result = OADirectoryImportResult()
-            let storedDepartments = try OADepartmentRecord.filter(OADepartmentRecord.Columns.tenantId == tenantId).fetchAll(db)
-            var departmentByID = Dictionary(storedDepartments.map { ($0.oaID, $0) }, uniquingKeysWith: { first, _ in first })
-            for department in departments {
-                var record = OADepartmentRecord(tenantId: tenantId, oaID: department.oaID, name: department.name,
-                                                parentOaID: department.parentOaID, subcompanyOaID: department.subcompany,
-                                                sortOrder: department.order, updatedAt: time)
-                if var before = departmentByID[department.oaID] {
-                    before.updatedAt = time
-                    guard before != record else { result.unchanged += 1; continue }
-                    result.updated += 1
-                } else {
-                    result.created += 1
-                }
-                try record.upsert(db)
-                record.updatedAt = time
-                departmentByID[department.oaID] = record
+        var result = OADirectoryImportResult()
+        let storedDepartments = try OADepartmentRecord.filter(OADepartmentRecord.Columns.tenantId == tenantId).fetchAll(db)
+        var departmentByID = Dictionary(storedDepartments.map { ($0.oaID, $0) }, uniquingKeysWith: { first, _ in first })
+        for department in departments {
+            var record = OADepartmentRecord(tenantId: tenantId, oaID: department.oaID, name: department.name,
+                                            parentOaID: department.parentOaID, subcompanyOaID: department.subcompany,
+                                            sortOrder: department.order, updatedAt: time)
+            if var before = departmentByID[department.oaID] {
+                before.updatedAt = time
+                guard before != record else { result.unchanged += 1; continue }
+                result.updated += 1
+            } else {
+                result.created += 1
             }
-            if mode == .replace, !departments.isEmpty {
-                let kept = Set(departments.map(\.oaID))
-                for stale in storedDepartments where !kept.contains(stale.oaID) {
-                    try stale.delete(db)
-                    departmentByID[stale.oaID] = nil
-                    result.deleted += 1
-                }
-            }
-
-            let storedUsers = try OAUserRecord.filter(OAUserRecord.Columns.tenantId == tenantId).fetchAll(db)
-            let userByID = Dictionary(storedUsers.map { ($0.oaID, $0) }, uniquingKeysWith: { first, _ in first })
-            let ownerByLogin = Dictionary(storedUsers.map { ($0.loginID, $0.oaID) }, uniquingKeysWith: { first, _ in first })
-            for user in users {
-                for id in user.departmentOaIDs where departmentByID[id] == nil {
-                    throw StoreError.invalid(field: "department_oa_id", message: "line \(user.line): unknown department \"\(id)\"")
-                }
-                if let owner = ownerByLogin[user.loginID], owner != user.oaID {
-                    throw StoreError.invalid(field: "login_id", message: "line \(user.line): login_id \"\(user.loginID)\" belongs to OA user \"\(owner)\"")
-                }
-                let before = userByID[user.oaID]
-                var record = OAUserRecord(tenantId: tenantId, oaID: user.oaID, loginID: user.loginID, name: user.name, mobile: user.mobile,
-                                          email: user.email, employeeNo: user.employeeNo, title: user.title,
-                                          departmentOaIDs: user.departmentOaIDs, status: user.status,
-                                          passwordHash: before?.passwordHash, updatedAt: time)
-                if var before {
-                    before.updatedAt = time
-                    guard before != record else { result.unchanged += 1; continue }
-                    result.updated += 1
-                } else {
-                    result.created += 1
-                }
-                record.updatedAt = time
-                try record.upsert(db)
-            }
-            if mode == .replace, !users.isEmpty {
-                let kept = Set(users.map(\.oaID))
-                for var stale in storedUsers where !kept.contains(stale.oaID) && stale.status != "left" {
-                    stale.status = "left"
-                    stale.updatedAt = time
-                    try stale.update(db)
-                    result.left += 1
-                }
-            }
-
-            try Self.audit(db, tenantId: tenantId, actor, "oaDirectory.import",
-                           target: departments.isEmpty ? "users" : users.isEmpty ? "departments" : "directory", before: nil,
-                           after: ["mode": mode.rawValue, "departments": "\(departments.count)", "users": "\(users.count)",
-                                   "created": "\(result.created)", "updated": "\(result.updated)", "unchanged": "\(result.unchanged)",
-                                   "left": "\(result.left)", "deleted": "\(result.deleted)"])
-            return result
+            try record.upsert(db)
+            record.updatedAt = time
+            departmentByID[department.oaID] = record
         }
+        if mode == .replace, !departments.isEmpty {
+            let kept = Set(departments.map(\.oaID))
+            for stale in storedDepartments where !kept.contains(stale.oaID) {
+                try stale.delete(db)
+                departmentByID[stale.oaID] = nil
+                result.deleted += 1
+            }
+        }
+
+        let storedUsers = try OAUserRecord.filter(OAUserRecord.Columns.tenantId == tenantId).fetchAll(db)
+        let userByID = Dictionary(storedUsers.map { ($0.oaID, $0) }, uniquingKeysWith: { first, _ in first })
+        let ownerByLogin = Dictionary(storedUsers.map { ($0.loginID, $0.oaID) }, uniquingKeysWith: { first, _ in first })
+        for user in users {
+            for id in user.departmentOaIDs where departmentByID[id] == nil {
+                throw StoreError.invalid(field: "department_oa_id", message: "line \(user.line): unknown department \"\(id)\"")
+            }
+            if let owner = ownerByLogin[user.loginID], owner != user.oaID {
+                throw StoreError.invalid(field: "login_id", message: "line \(user.line): login_id \"\(user.loginID)\" belongs to OA user \"\(owner)\"")
+            }
+            let before = userByID[user.oaID]
+            var record = OAUserRecord(tenantId: tenantId, oaID: user.oaID, loginID: user.loginID, name: user.name, mobile: user.mobile,
+                                      email: user.email, employeeNo: user.employeeNo, title: user.title,
+                                      departmentOaIDs: user.departmentOaIDs, status: user.status,
+                                      passwordHash: before?.passwordHash, updatedAt: time)
+            if var before {
+                before.updatedAt = time
+                guard before != record else { result.unchanged += 1; continue }
+                result.updated += 1
+            } else {
+                result.created += 1
+            }
+            record.updatedAt = time
+            try record.upsert(db)
+        }
+        if mode == .replace, !users.isEmpty {
+            let kept = Set(users.map(\.oaID))
+            for var stale in storedUsers where !kept.contains(stale.oaID) && stale.status != "left" {
+                stale.status = "left"
+                stale.updatedAt = time
+                try stale.update(db)
+                result.left += 1
+            }
+        }
+
+        try Self.audit(db, tenantId: tenantId, actor, "oaDirectory.import",
+                       target: departments.isEmpty ? "users" : users.isEmpty ? "departments" : "directory", before: nil,
+                       after: ["mode": mode.rawValue, "departments": "\(departments.count)", "users": "\(users.count)",
+                               "created": "\(result.created)", "updated": "\(result.updated)", "unchanged": "\(result.unchanged)",
+                               "left": "\(result.left)", "deleted": "\(result.deleted)"])
+        return result
     }
 }
 

@@ -53,6 +53,7 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
     router.addMiddleware {
         MetricsMiddleware()
         LogRequestsMiddleware(.info, includeHeaders: .none)
+        SecurityHeadersMiddleware(httpsHosts: HTTPSHosts(database: dependencies.database))
         ErrorMiddleware { error, request, context in
             ConsoleController.errorPage(error, request: request, context: context, renderer: renderer)
         }
@@ -85,6 +86,7 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
         .addRoutes(ConsoleController(service: dependencies.service, renderer: renderer, oaConnector: dependencies.oaConnectorAdmin,
                                      pushDelivery: dependencies.push).routes)
     router.group("api/admin/v1").add(middleware: authenticate).add(middleware: RequireAdminMiddleware(redirectToLogin: false))
+        .add(middleware: RefuseUnknownFieldsMiddleware())
         .addRoutes(AdminAPIController(service: dependencies.service).routes)
         .addRoutes(OADirectoryAPIController(database: dependencies.database).routes)
         .addRoutes(BindingAPIController(service: dependencies.service).routes)

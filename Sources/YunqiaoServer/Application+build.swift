@@ -3,7 +3,9 @@ import FeishuKit
 import Foundation
 import Hummingbird
 import HummingbirdAuth
+import HummingbirdCore
 import Logging
+import NIOCore
 import Prometheus
 import ServiceLifecycle
 import YunqiaoServices
@@ -105,10 +107,15 @@ public func buildApplication(_ dependencies: ServerDependencies,
                              onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws -> some ApplicationProtocol
 {
     try await dependencies.services.recoverAbandonedRuns()
+    let settings = dependencies.configuration
+    // Slow clients hold nothing for long: a first head within headerTimeout, then never silent beyond idleTimeout.
+    let headerTimeout = TimeAmount(settings.headerTimeout)
+    let http1 = HTTP1Channel.Configuration(additionalChannelHandlers: [RequestHeadTimeoutHandler(timeout: headerTimeout)],
+                                           idleTimeout: TimeAmount(settings.idleTimeout))
     var app = Application(
         router: buildRouter(dependencies),
-        configuration: .init(address: .hostname(dependencies.configuration.host, port: dependencies.configuration.port),
-                             serverName: "yunqiao"),
+        server: .http1(configuration: http1),
+        configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "yunqiao"),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
         logger: dependencies.logger)
     app.addServices(DatabasePersistDriver(database: dependencies.database), dependencies.coordinator, dependencies.oaConnector,

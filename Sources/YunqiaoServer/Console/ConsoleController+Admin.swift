@@ -23,10 +23,13 @@ extension ConsoleController {
             show("tokens", try await tokensPage(context.admin(), newToken: nil), request, context)
         }
         routes.post("tokens") { request, context in
-            let admin = try context.admin()
+            let admin = try context.admin().creatingTokens()
             let form = try await Self.form(request, context)
             do {
-                let created = try await service.createToken(admin, TokenInput(name: form["name"] ?? ""))
+                let days = form["expiresInDays"].flatMap { $0.isEmpty ? nil : $0 }
+                guard days.map({ Int($0) != nil }) ?? true else { throw APIError.invalid("expiresInDays", "must be a whole number of days") }
+                let created = try await service.createToken(admin, TokenInput(name: form["name"] ?? "", scope: form["scope"],
+                                                                              expiresInDays: days.flatMap { Int($0) }))
                 return show("tokens", try await tokensPage(admin, newToken: created), request, context, status: .created)
             } catch {
                 return try await refused(error, request, context, form.values, template: "tokens", page: { entered in

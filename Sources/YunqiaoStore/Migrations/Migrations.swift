@@ -397,6 +397,7 @@ enum Migrations {
                 """)
         }
         migrator.registerMigration("v8: outbox leases", migrate: outboxLeases)
+        migrator.registerMigration("v9: API token expiry and scope", migrate: apiTokenScope)
         return migrator
     }
 }

@@ -14,6 +14,9 @@ public struct APITokenRecord: Codable, Sendable, Equatable, FetchableRecord, Mut
     public var createdAt: Date
     public var lastUsedAt: Date?
     public var revokedAt: Date?
+    /// When the token stops working; nil: never.
+    public var expiresAt: Date?
+    public var scope: APITokenScope = .full
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }
@@ -30,5 +33,12 @@ extension APITokenRecord {
         public static let createdAt = Column(CodingKeys.createdAt)
         public static let lastUsedAt = Column(CodingKeys.lastUsedAt)
         public static let revokedAt = Column(CodingKeys.revokedAt)
+        public static let expiresAt = Column(CodingKeys.expiresAt)
+        public static let scope = Column(CodingKeys.scope)
     }
+}
+
+extension APITokenRecord {
+    /// Whether the token has run out at `time`.
+    public func isExpired(at time: Date) -> Bool { expiresAt.map { $0 <= time } ?? false }
 }

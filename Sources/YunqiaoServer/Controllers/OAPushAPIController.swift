@@ -103,6 +103,10 @@ struct OAPushAPIController {
 struct OAKeysAPIController {
     let database: YunqiaoDatabase
 
+    struct OAKeyInput: Decodable {
+        var name: String
+    }
+
     struct KeyView: ResponseEncodable, Sendable {
         var id: Int64
         var name: String
@@ -131,7 +135,7 @@ struct OAKeysAPIController {
         routes.get("oa-keys") { _, context in Items(try await database.admins.oaKeys(tenantId: context.admin().tenantId).map { KeyView($0) }) }
         routes.post("oa-keys") { request, context in
             let admin = try context.admin()
-            let input = try await request.decode(as: TokenInput.self, context: context)
+            let input = try await request.decode(as: OAKeyInput.self, context: context)
             let key = Passwords.token(prefix: "yqoa_")
             let record = try await database.admins.createOAKey(tenantId: admin.tenantId, name: input.name, key: key, by: admin.actor)
             return EditedResponse(status: .created, response: KeyView(record, key: key))

@@ -23,7 +23,7 @@ struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
 
     private func isHTTPS(_ request: Request) async -> Bool {
         if request.uri.scheme == .https || request.headers[.forwardedProto]?.lowercased() == "https" { return true }
-        guard let host = request.headers[.host] ?? request.head.authority else { return false }
+        guard let host = request.head.authority else { return false }
         return await httpsHosts.contains(host)
     }
 }

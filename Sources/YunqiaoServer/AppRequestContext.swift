@@ -48,7 +48,7 @@ public struct AppRequestDecoder: RequestDecoder {
 
     public func decode<T: Decodable>(_ type: T.Type, from request: Request, context: some RequestContext) async throws -> T {
         var request = request
-        let body = try await request.collectBody(upTo: context.maxUploadSize)
+        let body = try await request.collectBody(within: context.maxUploadSize)
         if request.headers[.contentType]?.lowercased().hasPrefix("application/x-www-form-urlencoded") == true {
             do {
                 return try URLEncodedFormDecoder().decode(type, from: String(buffer: body))

@@ -75,6 +75,21 @@ extension APIError {
     }
 }
 
+extension Request {
+    /// The body, read up to `limit` bytes and kept readable: more is a 413 naming the limit (NIO's error says only how
+    /// many bytes were left when it gave up).
+    mutating func collectBody(within limit: Int) async throws -> ByteBuffer {
+        do { return try await collectBody(upTo: limit) } catch is NIOTooManyBytesError { throw APIError.tooLarge(limit: limit) }
+    }
+}
+
+extension RequestBody {
+    /// The body, read up to `limit` bytes: more is a 413 naming the limit.
+    func collect(within limit: Int) async throws -> ByteBuffer {
+        do { return try await collect(upTo: limit) } catch is NIOTooManyBytesError { throw APIError.tooLarge(limit: limit) }
+    }
+}
+
 /// Marks the admin API's requests: their JSON bodies may carry only known fields (``JSONBody/decode(_:from:refuseUnknownFields:)``).
 struct RefuseUnknownFieldsMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext

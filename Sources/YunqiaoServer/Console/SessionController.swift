@@ -35,7 +35,7 @@ struct SessionController {
 
     private func login(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         var request = request
-        let body = try await request.collectBody(upTo: 64 * 1024)
+        let body = try await request.collectBody(within: 64 * 1024)
         let form = FormFields(String(buffer: body))
         let username = (form["username"] ?? "").trimmingCharacters(in: .whitespaces)
         let password = form["password"] ?? ""

@@ -27,7 +27,7 @@ struct OAMessagesAPIController {
     /// 200 with the first answer for a repeated `(source, idempotencyKey)`.
     private func accept(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let caller = try Self.caller(context)
-        let message = try JSONBody.decode(PushMessage.self, from: try await request.body.collect(upTo: Self.maxBody))
+        let message = try JSONBody.decode(PushMessage.self, from: try await request.body.collect(within: Self.maxBody))
         let accepted = try await database.messages.acceptMessage(tenantId: caller.tenantId, message, by: caller.name)
         if !accepted.repeated { push.wake() }
         return try OADirectoryAPIController.json(accepted.repeated ? .ok : .accepted, AcceptedMessageView(accepted), context: context)

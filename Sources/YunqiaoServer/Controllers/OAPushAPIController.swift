@@ -60,7 +60,7 @@ struct OAPushAPIController {
     private func push(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         guard let caller = context.oaCaller else { throw APIError(.unauthorized, message: "send an OA key") }
         // Read within this endpoint's own limit (not the 2 MB of other bodies), then decoded like every JSON body.
-        let body = try JSONBody.decode(Push.self, from: try await request.body.collect(upTo: Self.maxBody))
+        let body = try JSONBody.decode(Push.self, from: try await request.body.collect(within: Self.maxBody))
         let mode: OADirectoryImportMode
         if let text = body.mode, !text.isEmpty {
             guard let value = OADirectoryImportMode(rawValue: text.lowercased()) else { throw APIError.invalid("mode", "must be merge or replace") }

@@ -69,11 +69,11 @@ struct RequireAdminMiddleware: RouterMiddleware {
         if let header = request.headers[.csrfToken] { return header }
         let contentType = request.headers[.contentType]
         if MultipartForm.isMultipart(contentType) {
-            let body = try await request.collectBody(upTo: MultipartForm.maxBodySize)
+            let body = try await request.collectBody(within: MultipartForm.maxBodySize)
             return (try? MultipartForm(contentType: contentType, body: Data(body.readableBytesView)))?["_csrf"]
         }
         guard contentType?.lowercased().hasPrefix("application/x-www-form-urlencoded") == true else { return nil }
-        let body = try await request.collectBody(upTo: context.maxUploadSize)
+        let body = try await request.collectBody(within: context.maxUploadSize)
         return FormFields(String(buffer: body))["_csrf"]
     }
 }

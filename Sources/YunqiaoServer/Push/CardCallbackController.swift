@@ -50,10 +50,7 @@ struct CardCallbackController {
         guard let verificationToken = credentials.verificationToken else {
             return refuse(logger, app: rawID, "the app has no Verification Token: set it on the app's page")
         }
-        let body: ByteBuffer
-        do { body = try await request.body.collect(upTo: Self.maxBodyBytes) } catch is NIOTooManyBytesError {
-            throw APIError.tooLarge(limit: Self.maxBodyBytes)
-        }
+        let body = try await request.body.collect(within: Self.maxBodyBytes)
         // Measured, not parsed: the verifier checks the signature on these raw bytes before it parses anything.
         guard JSONNesting.isWithin(JSONNesting.maxDepth, body.readableBytesView) else {
             logger.info("card callback: body nested too deep", metadata: ["app": "\(appId)"])

@@ -42,12 +42,12 @@ struct BodyLimitTests {
                 let started = ContinuousClock.now
                 let answer = try await env.anonymous.call(.post, "/feishu/apps/\(app)/card-callback", body: body, headers: headers)
                 let took = ContinuousClock.now - started
+                // The timing goes to the log (the verifier's own test bounds the CPU): before, the parse alone took 4 s.
                 print("deep card callback (500 levels, \(body.utf8.count) bytes) answered \(answer.status.code) in \(took)")
                 #expect(answer.status == .badRequest, "\(answer)")
                 #expect(answer.headers[.contentType]?.hasPrefix("application/json") == true)
                 #expect(answer.error?.field == "body")
                 #expect(answer.error?.message == "JSON nested deeper than 32 levels")
-                #expect(took < .seconds(1), "a generous bound: the scan takes microseconds, the parse took seconds")
             }
             #expect(try await env.database.cardActions.all(tenantId: env.tenantId, source: "approval", todoId: "x").isEmpty)
         }

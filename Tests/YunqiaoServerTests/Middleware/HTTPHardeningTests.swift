@@ -16,7 +16,7 @@ import Glibc
 #endif
 
 /// The HTTP edge (issue #13): security headers, the login's `next`, and connections of slow clients.
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.timeLimit(.minutes(2)))
 struct HTTPHardeningTests {
     @Test func everyAnswerCarriesTheSecurityHeaders() async throws {
         try await APIEnvironment.with { env in

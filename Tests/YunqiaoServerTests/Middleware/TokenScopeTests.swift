@@ -9,7 +9,7 @@ import YunqiaoCore
 
 /// API tokens with a scope and an expiry (issue #13): created only from a console login, read-only tokens only read,
 /// expired tokens are refused.
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.timeLimit(.minutes(2)))
 struct TokenScopeTests {
     @Test func onlyAConsoleSessionCreatesTokens() async throws {
         try await APIEnvironment.with { env in

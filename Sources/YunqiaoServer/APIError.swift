@@ -68,9 +68,9 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
         case .keyNotFound(let key, let context):
             return .invalid(fieldPath(context.codingPath + [key]) ?? key.stringValue, "required")
         case .typeMismatch(let type, let context):
-            return APIError(.badRequest, field: fieldPath(context.codingPath), message: "must be \(describe(type))")
+            return APIError(.badRequest, field: fieldPath(context.codingPath) ?? "body", message: "must be \(describe(type))")
         case .valueNotFound(let type, let context):
-            return APIError(.badRequest, field: fieldPath(context.codingPath), message: "must be \(describe(type)), not null")
+            return APIError(.badRequest, field: fieldPath(context.codingPath) ?? "body", message: "must be \(describe(type)), not null")
         case .dataCorrupted(let context):
             let field = fieldPath(context.codingPath)
             return APIError(.badRequest, field: field ?? "body", message: field == nil ? "the body is not valid JSON" : "invalid value")

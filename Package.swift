@@ -48,7 +48,7 @@ let package = Package(
         .target(
             name: "FeishuKit",
             dependencies: [
-                // RetryPolicy, the one back-off of the bridge (the only Core type FeishuKit uses).
+                // RetryPolicy, the one back-off of the bridge, and JSONNesting, the depth guard of callback bodies (the only Core types FeishuKit uses).
                 "YunqiaoCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),

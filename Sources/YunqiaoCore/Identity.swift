@@ -11,17 +11,34 @@ public struct AdminIdentity: Sendable, Equatable {
     /// As written in the audit log: the admin's user name, or `token:<name>`.
     public var name: String
     public var via: Via
+    /// What the caller may do: a console login may do everything, a token what its scope allows.
+    public var scope: APITokenScope
 
-    public init(tenantId: Int64, name: String, via: Via) {
+    public init(tenantId: Int64, name: String, via: Via, scope: APITokenScope = .full) {
         self.tenantId = tenantId
         self.name = name
         self.via = via
+        self.scope = scope
+    }
+
+    /// A console login (API tokens are created only from one).
+    public var isSession: Bool {
+        if case .session = via { return true }
+        return false
     }
 
     public var csrfToken: String? {
         if case .session(_, let token) = via { return token }
         return nil
     }
+}
+
+/// What an admin API token may do.
+public enum APITokenScope: String, Sendable, Codable, CaseIterable {
+    /// Reads only (GET): any other method is refused with 403.
+    case readOnly
+    /// Everything a console login may do, but creating tokens.
+    case full
 }
 
 /// An OA system calling the OA-facing API with its key.

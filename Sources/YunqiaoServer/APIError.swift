@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOCore
 import YunqiaoCore
 import YunqiaoServices
 
@@ -50,6 +51,7 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
             case .unavailable(let message): return APIError(.serviceUnavailable, message: message)
             }
         case let error as DecodingError: return decoding(error)
+        case let error as NIOTooManyBytesError: return tooLarge(limit: error.maxBytes)
         case let error as HTTPError:
             var answer = APIError(error.status, message: error.body ?? error.status.reasonPhrase)
             answer.headers = error.headers
@@ -59,33 +61,49 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
         }
     }
 
+    /// A body that does not decode, as a 400 naming the field the way every answer does (`fields[0].label`,
+    /// `links.pc`) and saying what the value must be in words, never in Swift types.
     static func decoding(_ error: DecodingError) -> APIError {
-        func path(_ context: DecodingError.Context) -> String? {
-            let keys = context.codingPath.map { $0.intValue.map { "\($0)" } ?? $0.stringValue }
-            return keys.isEmpty ? nil : keys.joined(separator: ".")
-        }
         switch error {
         case .keyNotFound(let key, let context):
-            let parent = path(context)
-            return .invalid(parent.map { "\($0).\(key.stringValue)" } ?? key.stringValue, "required")
+            return .invalid(fieldPath(context.codingPath + [key]) ?? key.stringValue, "required")
         case .typeMismatch(let type, let context):
-            return APIError(.badRequest, field: path(context), message: "must be \(describe(type))")
+            return APIError(.badRequest, field: fieldPath(context.codingPath) ?? "body", message: "must be \(describe(type))")
         case .valueNotFound(let type, let context):
-            return APIError(.badRequest, field: path(context), message: "must be \(describe(type)), not null")
+            return APIError(.badRequest, field: fieldPath(context.codingPath) ?? "body", message: "must be \(describe(type)), not null")
         case .dataCorrupted(let context):
-            return APIError(.badRequest, field: path(context),
-                            message: path(context) == nil ? "the body is not valid JSON" : "invalid value: \(context.debugDescription)")
+            let field = fieldPath(context.codingPath)
+            return APIError(.badRequest, field: field ?? "body", message: field == nil ? "the body is not valid JSON" : "invalid value")
         @unknown default:
-            return APIError(.badRequest, message: "the body could not be read")
+            return APIError(.badRequest, field: "body", message: "the body could not be read")
         }
     }
 
+    /// `fields[0].label`: keys joined with dots, array positions in brackets.
+    static func fieldPath(_ keys: [any CodingKey]) -> String? {
+        var path = ""
+        for key in keys {
+            if let index = key.intValue, key.stringValue.hasPrefix("Index ") || key.stringValue == "\(index)" {
+                path += "[\(index)]"
+            } else {
+                path += path.isEmpty ? key.stringValue : ".\(key.stringValue)"
+            }
+        }
+        return path.isEmpty ? nil : path
+    }
+
+    /// What a value of `type` is, in words.
     private static func describe(_ type: Any.Type) -> String {
         switch type {
-        case is String.Type: "a string"
-        case is Int.Type, is Int64.Type: "an integer"
-        case is Bool.Type: "true or false"
-        default: "\(type)"
+        case is String.Type, is Substring.Type: return "a string"
+        case is Int.Type, is Int64.Type, is Int32.Type, is UInt.Type, is UInt64.Type: return "an integer"
+        case is Double.Type, is Float.Type, is Decimal.Type: return "a number"
+        case is Bool.Type: return "true or false"
+        default:
+            let name = String(describing: type)
+            if name.hasPrefix("Dictionary") || name.hasPrefix("KeyedDecodingContainer") { return "an object" }
+            if name.hasPrefix("Array") || name.hasPrefix("UnkeyedDecodingContainer") { return "an array" }
+            return "a value of another type"
         }
     }
 }

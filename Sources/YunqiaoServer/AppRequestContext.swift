@@ -18,6 +18,8 @@ public struct AppRequestContext: AuthRequestContext, SessionRequestContext, Requ
     public var identity: AdminIdentity?
     /// Set by ``OAKeyMiddleware`` on the OA-facing API.
     public var oaCaller: OACaller?
+    /// JSON bodies may carry only fields of their type (set on the admin API by ``RefuseUnknownFieldsMiddleware``).
+    public var refusesUnknownFields = false
     public let sessions: SessionContext<AdminSession>
     public let remoteAddress: SocketAddress?
 
@@ -29,7 +31,7 @@ public struct AppRequestContext: AuthRequestContext, SessionRequestContext, Requ
         remoteAddress = source.channel.remoteAddress
     }
 
-    public var requestDecoder: AppRequestDecoder { AppRequestDecoder() }
+    public var requestDecoder: AppRequestDecoder { AppRequestDecoder(refusesUnknownFields: refusesUnknownFields) }
 
     /// The admin, or 401.
     public func admin() throws -> AdminIdentity {
@@ -38,17 +40,22 @@ public struct AppRequestContext: AuthRequestContext, SessionRequestContext, Requ
     }
 }
 
-/// Bodies as JSON, or as an HTML form when the request says so. A body that does not decode is a 400 naming the field
-/// (``APIError/decoding(_:)``), not Hummingbird's message without one.
+/// Bodies as JSON (through ``JSONBody``: nesting limit, field paths, unknown fields on the admin API), or as an HTML
+/// form when the request says so; read within the context's `maxUploadSize` (too large: 413 naming the limit). A body
+/// that does not decode is a 400 naming the field (``APIError/decoding(_:)``), not Hummingbird's message without one.
 public struct AppRequestDecoder: RequestDecoder {
+    var refusesUnknownFields = false
+
     public func decode<T: Decodable>(_ type: T.Type, from request: Request, context: some RequestContext) async throws -> T {
-        do {
-            if request.headers[.contentType]?.lowercased().hasPrefix("application/x-www-form-urlencoded") == true {
-                return try await URLEncodedFormDecoder().decode(type, from: request, context: context)
+        var request = request
+        let body = try await request.collectBody(within: context.maxUploadSize)
+        if request.headers[.contentType]?.lowercased().hasPrefix("application/x-www-form-urlencoded") == true {
+            do {
+                return try URLEncodedFormDecoder().decode(type, from: String(buffer: body))
+            } catch let error as DecodingError {
+                throw APIError.decoding(error)
             }
-            return try await JSONDecoder().decode(type, from: request, context: context)
-        } catch let error as DecodingError {
-            throw APIError.decoding(error)
         }
+        return try JSONBody.decode(type, from: body, refuseUnknownFields: refusesUnknownFields)
     }
 }

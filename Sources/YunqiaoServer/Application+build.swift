@@ -3,7 +3,9 @@ import FeishuKit
 import Foundation
 import Hummingbird
 import HummingbirdAuth
+import HummingbirdCore
 import Logging
+import NIOCore
 import Prometheus
 import ServiceLifecycle
 import YunqiaoServices
@@ -52,6 +54,7 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
     router.addMiddleware {
         MetricsMiddleware()
         LogRequestsMiddleware(.info, includeHeaders: .none)
+        SecurityHeadersMiddleware(httpsHosts: HTTPSHosts(database: dependencies.database))
         ErrorMiddleware { error, request, context in
             ConsoleController.errorPage(error, request: request, context: context, renderer: renderer)
         }
@@ -84,6 +87,7 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
         .addRoutes(ConsoleController(service: dependencies.service, renderer: renderer, oaConnector: dependencies.oaConnectorAdmin,
                                      pushDelivery: dependencies.push).routes)
     router.group("api/admin/v1").add(middleware: authenticate).add(middleware: RequireAdminMiddleware(redirectToLogin: false))
+        .add(middleware: RefuseUnknownFieldsMiddleware())
         .addRoutes(AdminAPIController(service: dependencies.service).routes)
         .addRoutes(OADirectoryAPIController(database: dependencies.database).routes)
         .addRoutes(BindingAPIController(service: dependencies.service).routes)
@@ -102,10 +106,15 @@ public func buildApplication(_ dependencies: ServerDependencies,
                              onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws -> some ApplicationProtocol
 {
     try await dependencies.services.recoverAbandonedRuns()
+    let settings = dependencies.configuration
+    // Slow clients hold nothing for long: a first head within headerTimeout, then never silent beyond idleTimeout.
+    let headerTimeout = TimeAmount(settings.headerTimeout)
+    let http1 = HTTP1Channel.Configuration(additionalChannelHandlers: [RequestHeadTimeoutHandler(timeout: headerTimeout)],
+                                           idleTimeout: TimeAmount(settings.idleTimeout))
     var app = Application(
         router: buildRouter(dependencies),
-        configuration: .init(address: .hostname(dependencies.configuration.host, port: dependencies.configuration.port),
-                             serverName: "yunqiao"),
+        server: .http1(configuration: http1),
+        configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "yunqiao"),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
         logger: dependencies.logger)
     app.addServices(DatabasePersistDriver(database: dependencies.database), dependencies.coordinator, dependencies.oaConnector,

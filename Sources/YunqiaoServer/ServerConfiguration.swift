@@ -30,6 +30,11 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var loginWindow: Duration = .seconds(15 * 60)
     /// Upper bound on how long a graceful shutdown waits for running syncs.
     public var shutdownGrace: Duration = .seconds(60)
+    /// How long a new connection may take to send its first request head (`http.headerTimeoutSeconds`).
+    public var headerTimeout: Duration = .seconds(20)
+    /// How long a connection may stay silent — between requests, or part-way through a head or a body — before it is
+    /// closed (`http.idleTimeoutSeconds`).
+    public var idleTimeout: Duration = .seconds(60)
 
     public init() {}
 
@@ -49,6 +54,13 @@ public struct ServerConfiguration: Sendable, Equatable {
         loginMaxFailures = try Self.int(reader, "login.maxFailures", default: loginMaxFailures)
         loginWindow = .seconds(try Self.int(reader, "login.windowMinutes", default: 15) * 60)
         shutdownGrace = .seconds(try Self.int(reader, "shutdown.graceSeconds", default: 60))
+        headerTimeout = .seconds(try Self.int(reader, "http.headerTimeoutSeconds", default: 20))
+        idleTimeout = .seconds(try Self.int(reader, "http.idleTimeoutSeconds", default: 60))
+        for (key, value) in [("http.headerTimeoutSeconds", headerTimeout), ("http.idleTimeoutSeconds", idleTimeout)] {
+            guard (Duration.seconds(1)...Duration.seconds(3600)).contains(value) else {
+                throw ConfigurationError.invalid(key: key, message: "1…3600 seconds (got \(value.components.seconds))")
+            }
+        }
         guard (0...65535).contains(port) else { throw ConfigurationError.invalid(key: "http.port", message: "0…65535 (got \(port))") }
         guard loginMaxFailures > 0 else { throw ConfigurationError.invalid(key: "login.maxFailures", message: "at least 1") }
     }

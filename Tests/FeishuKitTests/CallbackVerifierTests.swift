@@ -42,6 +42,32 @@ import Testing
         return (["X-Lark-Request-Timestamp": timestamp, "X-Lark-Request-Nonce": nonce, "X-Lark-Signature": signature], body)
     }
 
+    /// The report of issue #13: 500 nested arrays in 1 KB cost seconds to parse before the signature was checked.
+    @Test func theSignatureIsCheckedBeforeTheBodyIsParsedAndDeepBodiesAreNotParsed() throws {
+        let deep = Data((String(repeating: "[", count: 500) + String(repeating: "]", count: 500)).utf8)
+        let headers = ["X-Lark-Request-Timestamp": "1800000000", "X-Lark-Request-Nonce": "n1", "X-Lark-Signature": String(repeating: "0", count: 64)]
+        let started = ContinuousClock.now
+        #expect(throws: FeishuCallbackError.badSignature) { try Self.verifier.verify(headers: headers, body: deep, now: Self.now) }
+        // Unsigned (as the URL challenge may be): measured before the parser sees it, refused as malformed.
+        #expect(throws: FeishuCallbackError.malformedBody("the body is not a JSON object")) {
+            try Self.verifier.verify(headers: [:], body: deep, now: Self.now)
+        }
+        let took = ContinuousClock.now - started
+        print("two deep callback bodies refused in \(took)")
+        #expect(took < .seconds(1))
+        // A signed request that is otherwise fine but nests too deep is refused too, after its signature.
+        var value: JSON = "x"
+        for _ in 0..<40 { value = .array([value]) }
+        guard case .object(var fields) = Self.envelope() else { Issue.record("the envelope is an object"); return }
+        fields["extra"] = value
+        let request = try Self.signed(.object(fields))
+        #expect(throws: FeishuCallbackError.malformedBody("the decrypted payload is not a JSON object")) {
+            try Self.verifier.verify(headers: request.headers, body: request.body, now: Self.now)
+        }
+        let fine = try Self.signed(Self.envelope())
+        #expect(throws: Never.self) { try Self.verifier.verify(headers: fine.headers, body: fine.body, now: Self.now) }
+    }
+
     @Test func documentedVectors() throws {
         #expect(String(decoding: try FeishuCallbackCrypto.decrypt("P37w+VZImNgPEO1RBhJ6RtKl7n6zymIbEG1pReEzghk=", encryptKey: "test key"),
                        as: UTF8.self) == "hello world")

@@ -109,4 +109,21 @@ struct ServerConfigurationTests {
             _ = try await ServerConfiguration.load(file: "/nonexistent/yunqiao.json", environment: [:])
         }
     }
+
+    @Test func connectionTimeoutsAreSettings() async throws {
+        let defaults = try await ServerConfiguration.load(file: nil, environment: [:])
+        #expect(defaults.headerTimeout == .seconds(20) && defaults.idleTimeout == .seconds(60))
+        try await Self.withFile(#"{"http": {"headerTimeoutSeconds": 5, "idleTimeoutSeconds": 30}}"#) { path in
+            let fromFile = try await ServerConfiguration.load(file: path, environment: [:])
+            #expect(fromFile.headerTimeout == .seconds(5) && fromFile.idleTimeout == .seconds(30))
+            let overridden = try await ServerConfiguration.load(file: path, environment: ["YUNQIAO_HTTP_HEADER_TIMEOUT_SECONDS": "8",
+                                                                                          "YUNQIAO_HTTP_IDLE_TIMEOUT_SECONDS": "90"])
+            #expect(overridden.headerTimeout == .seconds(8) && overridden.idleTimeout == .seconds(90))
+        }
+        for (key, value) in [("YUNQIAO_HTTP_HEADER_TIMEOUT_SECONDS", "0"), ("YUNQIAO_HTTP_IDLE_TIMEOUT_SECONDS", "100000")] {
+            await #expect(throws: ServerConfiguration.ConfigurationError.self) {
+                _ = try await ServerConfiguration.load(file: nil, environment: [key: value])
+            }
+        }
+    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import YunqiaoCore
 
 /// A JSON value, for reading callback payloads whose `action.value`, `form_value` and event bodies are free-form.
 enum CallbackJSON: Sendable, Equatable, Codable {
@@ -42,7 +43,12 @@ enum CallbackJSON: Sendable, Equatable, Codable {
         }
     }
 
-    static func parse(_ data: Data) -> CallbackJSON? { try? JSONDecoder().decode(CallbackJSON.self, from: data) }
+    /// The value, or nil for a text that is not JSON or nests deeper than ``JSONNesting/maxDepth`` (checked first: the
+    /// decoder's cost grows steeply with the depth).
+    static func parse(_ data: Data) -> CallbackJSON? {
+        guard JSONNesting.isWithin(JSONNesting.maxDepth, data) else { return nil }
+        return try? JSONDecoder().decode(CallbackJSON.self, from: data)
+    }
 
     subscript(key: String) -> CallbackJSON? {
         if case .object(let fields) = self { return fields[key] }

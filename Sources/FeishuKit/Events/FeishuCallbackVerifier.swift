@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import YunqiaoCore
 import _CryptoExtras
 
 /// Checks and opens what Feishu pushes to the app's request URLs (`feishu-api.md` §6): events and card callbacks.
@@ -38,9 +39,8 @@ public struct FeishuCallbackVerifier: Sendable {
     public func verify(headers: [String: String], body: Data, now: Date = Date()) throws(FeishuCallbackError) -> FeishuCallback {
         var lowercased: [String: String] = [:]
         for (name, value) in headers { lowercased[name.lowercased()] = value }
-        guard let outer = CallbackJSON.parse(body), case .object = outer else { throw .malformedBody("the body is not a JSON object") }
 
-        // Signature first, over the raw body, before anything is decrypted or parsed further.
+        // Signature first, over the raw body, before anything is parsed or decrypted.
         var signed = Signed.none
         let timestamp = lowercased["x-lark-request-timestamp"]
         let nonce = lowercased["x-lark-request-nonce"]
@@ -68,6 +68,8 @@ public struct FeishuCallbackVerifier: Sendable {
                 guard skew <= Double(maxClockSkew.components.seconds) else { throw .badTimestamp(timestamp) }
             }
         }
+        // Unsigned bodies are parsed too (the URL challenge, token-only events): never deeper than JSONNesting allows.
+        guard let outer = CallbackJSON.parse(body), case .object = outer else { throw .malformedBody("the body is not a JSON object") }
 
         // Decrypt.
         let plainBytes: Data

@@ -11,9 +11,12 @@ public struct APITokenRecord: Codable, Sendable, Equatable {
     public var createdAt: Date
     public var lastUsedAt: Date?
     public var revokedAt: Date?
+    /// When the token stops working; nil: never.
+    public var expiresAt: Date?
+    public var scope: APITokenScope
 
     public init(id: Int64? = nil, tenantId: Int64, name: String, tokenHash: String, hint: String, createdBy: String,
-                createdAt: Date, lastUsedAt: Date? = nil, revokedAt: Date? = nil)
+                createdAt: Date, lastUsedAt: Date? = nil, revokedAt: Date? = nil, expiresAt: Date? = nil, scope: APITokenScope = .full)
     {
         self.id = id
         self.tenantId = tenantId
@@ -24,5 +27,10 @@ public struct APITokenRecord: Codable, Sendable, Equatable {
         self.createdAt = createdAt
         self.lastUsedAt = lastUsedAt
         self.revokedAt = revokedAt
+        self.expiresAt = expiresAt
+        self.scope = scope
     }
+
+    /// Whether the token has run out at `time`.
+    public func isExpired(at time: Date) -> Bool { expiresAt.map { $0 <= time } ?? false }
 }

@@ -45,7 +45,9 @@ public protocol AdminStore: Sendable {
     @discardableResult
     func setAdminPassword(tenantId: Int64, username: String, passwordHash: String, by actor: AuditActor) async throws -> AdminRecord
 
-    func createAPIToken(tenantId: Int64, name: String, token: String, by actor: AuditActor) async throws -> APITokenRecord
+    /// Creates a token with its scope and optional expiry (in the future); only its hash is kept.
+    func createAPIToken(tenantId: Int64, name: String, token: String, scope: APITokenScope, expiresAt: Date?,
+                        by actor: AuditActor) async throws -> APITokenRecord
 
     func apiTokens(tenantId: Int64) async throws -> [APITokenRecord]
 

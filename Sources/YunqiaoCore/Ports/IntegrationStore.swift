@@ -8,6 +8,9 @@ public protocol IntegrationStore: Sendable {
     /// The plaintext secret of an app, for the Feishu client only.
     func secret(of app: AppRecord) throws -> String
 
+    /// Every tenant's external domain (for the server's Strict-Transport-Security on the https ones).
+    func externalDomains() async throws -> [String]
+
     /// The bridge's external domain (云桥对外域名), e.g. `https://bridge.example.com`, or nil when unset.
     func externalDomain(tenantId: Int64) async throws -> String?
 

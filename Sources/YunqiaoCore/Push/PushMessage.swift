@@ -133,14 +133,25 @@ extension PushMessage {
         var errors: [PushMessageError] = []
         func fail(_ field: String, _ message: String) { errors.append(PushMessageError(field: field, message: message)) }
         func isBlank(_ value: String) -> Bool { value.allSatisfy(\.isWhitespace) }
+        // One-line texts take no control character (a NUL would cut what is stored); texts may break lines and tab.
+        func hasControl(_ value: String, allowingBreaks: Bool = false) -> Bool {
+            value.unicodeScalars.contains { scalar in
+                scalar.properties.generalCategory == .control && !(allowingBreaks && ["\n", "\r", "\t"].contains(scalar))
+            }
+        }
+        let noControl = "must not contain control characters"
 
         if isBlank(source) { fail("source", "required") } else if source.count > Self.maxKeyLength {
             fail("source", "at most \(Self.maxKeyLength) characters")
+        } else if hasControl(source) {
+            fail("source", noControl)
         } else if source == PushRules.allSources {
             fail("source", "\"\(PushRules.allSources)\" stands for every module in push rules; name the message's module")
         }
         if isBlank(idempotencyKey) { fail("idempotencyKey", "required") } else if idempotencyKey.count > Self.maxKeyLength {
             fail("idempotencyKey", "at most \(Self.maxKeyLength) characters")
+        } else if hasControl(idempotencyKey) {
+            fail("idempotencyKey", noControl)
         }
 
         if recipients.isEmpty || recipients.count > Self.maxRecipients {
@@ -150,6 +161,8 @@ extension PushMessage {
             for (index, recipient) in recipients.enumerated() {
                 if isBlank(recipient) {
                     fail("recipients[\(index)]", "must not be empty")
+                } else if hasControl(recipient) {
+                    fail("recipients[\(index)]", noControl)
                 } else if let first = seen[recipient] {
                     fail("recipients[\(index)]", "repeats recipients[\(first)] (\"\(recipient)\")")
                 } else {
@@ -160,16 +173,26 @@ extension PushMessage {
 
         if isBlank(title) { fail("title", "required") } else if title.count > Self.maxTitleLength {
             fail("title", "at most \(Self.maxTitleLength) characters, not \(title.count)")
+        } else if hasControl(title) {
+            fail("title", noControl)
         }
-        if body.count > Self.maxBodyLength { fail("body", "at most \(Self.maxBodyLength) characters, not \(body.count)") }
+        if body.count > Self.maxBodyLength {
+            fail("body", "at most \(Self.maxBodyLength) characters, not \(body.count)")
+        } else if hasControl(body, allowingBreaks: true) {
+            fail("body", "must not contain control characters other than line breaks and tabs")
+        }
 
         if fields.count > Self.maxFields { fail("fields", "at most \(Self.maxFields) fields, not \(fields.count)") }
         for (index, field) in fields.enumerated() {
             if isBlank(field.label) { fail("fields[\(index)].label", "required") } else if field.label.count > Self.maxFieldLabelLength {
                 fail("fields[\(index)].label", "at most \(Self.maxFieldLabelLength) characters")
+            } else if hasControl(field.label) {
+                fail("fields[\(index)].label", noControl)
             }
             if field.value.count > Self.maxFieldValueLength {
                 fail("fields[\(index)].value", "at most \(Self.maxFieldValueLength) characters")
+            } else if hasControl(field.value, allowingBreaks: true) {
+                fail("fields[\(index)].value", "must not contain control characters other than line breaks and tabs")
             }
         }
 
@@ -180,6 +203,8 @@ extension PushMessage {
         if let todo {
             if isBlank(todo.id) { fail("todo.id", "required") } else if todo.id.count > Self.maxKeyLength {
                 fail("todo.id", "at most \(Self.maxKeyLength) characters")
+            } else if hasControl(todo.id) {
+                fail("todo.id", noControl)
             }
             let allowed = TodoAction.allCases.map(\.rawValue)
             for (index, action) in todo.actions.enumerated() {

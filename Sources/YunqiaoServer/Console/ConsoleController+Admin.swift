@@ -19,17 +19,20 @@ extension ConsoleController {
             }
         }
         routes.get("tokens") { request, context in
-            show("tokens", try await tokensPage(context.admin(), newToken: nil), request, context)
+            show("tokens", try await tokensPage(context.admin(), newToken: nil, strings(request)), request, context)
         }
         routes.post("tokens") { request, context in
-            let admin = try context.admin()
+            let admin = try context.admin().creatingTokens()
             let form = try await Self.form(request, context)
             do {
-                let created = try await service.createToken(admin, TokenInput(name: form["name"] ?? ""))
-                return show("tokens", try await tokensPage(admin, newToken: created), request, context, status: .created)
+                let days = form["expiresInDays"].flatMap { $0.isEmpty ? nil : $0 }
+                guard days.map({ Int($0) != nil }) ?? true else { throw APIError.invalid("expiresInDays", "must be a whole number of days") }
+                let created = try await service.createToken(admin, TokenInput(name: form["name"] ?? "", scope: form["scope"],
+                                                                              expiresInDays: days.flatMap { Int($0) }))
+                return show("tokens", try await tokensPage(admin, newToken: created, strings(request)), request, context, status: .created)
             } catch {
                 return try await refused(error, request, context, form.values, template: "tokens", page: { entered in
-                    var values = try await tokensPage(admin, newToken: nil)
+                    var values = try await tokensPage(admin, newToken: nil, strings(request), entered: entered)
                     values["form"] = entered
                     return values
                 })
@@ -59,9 +62,26 @@ extension ConsoleController {
         return values
     }
 
-    /// The tokens; `newToken` (just created) is the only time a token's value is shown.
-    private func tokensPage(_ admin: AdminIdentity, newToken: TokenView?) async throws -> PageValues {
-        var values: PageValues = ["tokens": try await service.tokens(admin).map { TemplateValue($0) }, "form": [String: String]()]
+    /// The tokens; `newToken` (just created) is the only time a token's value is shown. `entered`: the refused form's
+    /// values, to keep its choices.
+    private func tokensPage(_ admin: AdminIdentity, newToken: TokenView?, _ t: Strings, entered: [String: String] = [:]) async throws
+        -> PageValues
+    {
+        let now = Date()
+        let tokens = try await service.tokens(admin).map { token in
+            TemplateValue(token, ["readOnly": token.scope == APITokenScope.readOnly.rawValue,
+                                  "expired": token.expiresAt.map { $0 <= now } ?? false])
+        }
+        let scope = entered["scope"] ?? APITokenScope.full.rawValue
+        let scopes: [[String: Any]] = [APITokenScope.full, .readOnly].map { option in
+            ["value": option.rawValue, "label": t["token_scope_\(option.rawValue)"] ?? option.rawValue, "selected": option.rawValue == scope]
+        }
+        let days = entered["expiresInDays"] ?? ""
+        let expiries: [[String: Any]] = ([""] + ["30", "90", "365"]).map { value in
+            let label = value.isEmpty ? t["token_never"] ?? "" : (t["token_days"] ?? "{}").replacingOccurrences(of: "{}", with: value)
+            return ["value": value, "label": label, "selected": value == days]
+        }
+        var values: PageValues = ["tokens": tokens, "form": [String: String](), "scopes": scopes, "expiries": expiries]
         values["newToken"] = newToken.map { TemplateValue($0) }
         return values
     }

@@ -52,7 +52,7 @@ extension ConsoleController {
         let (admin, id, t) = (try context.admin(), try context.id("id"), strings(request))
         _ = try await service.enterprise(admin, id: id)
         var request = request
-        let body = try await request.collectBody(upTo: MultipartForm.maxBodySize)
+        let body = try await request.collectBody(within: MultipartForm.maxBodySize)
         var entered: [String: String] = [:]
         func refuse(_ field: String, _ message: String) async throws -> Response {
             var values = try await bindingSheetPage(admin, id, request, entered: entered)

@@ -67,7 +67,7 @@ extension ConsoleController {
     private func importOADirectory(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let admin = try context.admin()
         var request = request
-        let body = try await request.collectBody(upTo: MultipartForm.maxBodySize)
+        let body = try await request.collectBody(within: MultipartForm.maxBodySize)
         var entered: [String: String] = [:]
         do {
             let form: MultipartForm

@@ -91,7 +91,7 @@ extension ConsoleController {
     /// The fields of a form post (the CSRF middleware has already read the body; it stays readable).
     static func form(_ request: Request, _ context: AppRequestContext) async throws -> FormFields {
         var request = request
-        return FormFields(String(buffer: try await request.collectBody(upTo: context.maxUploadSize)))
+        return FormFields(String(buffer: try await request.collectBody(within: context.maxUploadSize)))
     }
 
     /// Fields never shown again after a refused post.

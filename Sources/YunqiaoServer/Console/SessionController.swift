@@ -34,7 +34,7 @@ struct SessionController {
 
     private func login(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         var request = request
-        let body = try await request.collectBody(upTo: 64 * 1024)
+        let body = try await request.collectBody(within: 64 * 1024)
         let form = FormFields(String(buffer: body))
         let username = (form["username"] ?? "").trimmingCharacters(in: .whitespaces)
         let password = form["password"] ?? ""
@@ -77,9 +77,12 @@ struct SessionController {
         return Response.redirect(to: "/login", type: .normal)
     }
 
-    /// Only local console paths: never an absolute or protocol-relative URL (no open redirect).
+    /// Only a same-origin path (`/console/…`): never an absolute or protocol-relative URL, and none that a browser
+    /// would make one of — browsers drop tabs and line breaks and read `\` as `/`, so `/\t/host` and `/\host` are
+    /// `//host` to them. Anything else is `/console`.
     static func safeNext(_ next: String?) -> String {
-        guard let next, next.hasPrefix("/"), !next.hasPrefix("//"), !next.hasPrefix("/\\"), !next.contains("\r"), !next.contains("\n")
+        guard let next, next.hasPrefix("/"), !next.hasPrefix("//"), !next.contains("\\"), next.utf8.count <= 2048,
+              !next.unicodeScalars.contains(where: { CharacterSet.controlCharacters.contains($0) })
         else { return "/console" }
         return next
     }

@@ -99,7 +99,7 @@ struct AdminAPIController {
 
         routes.get("tokens") { _, context in Items(try await service.tokens(context.admin())) }
         routes.post("tokens") { request, context in
-            let created = try await service.createToken(context.admin(), request.decode(as: TokenInput.self, context: context))
+            let created = try await service.createToken(context.admin().creatingTokens(), request.decode(as: TokenInput.self, context: context))
             return EditedResponse(status: .created, response: created)
         }
         routes.delete("tokens/:id") { _, context in
@@ -155,6 +155,16 @@ extension UserView: ResponseEncodable {}
 extension SyncRunView: ResponseEncodable {}
 extension TokenView: ResponseEncodable {}
 extension CheckResult: ResponseEncodable {}
+
+extension AdminIdentity {
+    /// The identity, when it may create API tokens: a console login, never a token (403).
+    func creatingTokens() throws -> AdminIdentity {
+        guard isSession else {
+            throw APIError(.forbidden, field: "Authorization", message: "API tokens are created from a console login, not with an API token")
+        }
+        return self
+    }
+}
 
 extension AppRequestContext {
     /// A numeric path parameter, or 400 naming it.

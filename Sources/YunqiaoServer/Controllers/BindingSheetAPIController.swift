@@ -24,7 +24,7 @@ struct BindingSheetAPIController {
                 throw APIError.invalid("format", "must be csv or xlsx")
             }
             _ = try await service.enterprise(admin, id: id)
-            let body = try await request.body.collect(upTo: OADirectoryAPIController.maxFileSize)
+            let body = try await request.body.collect(within: OADirectoryAPIController.maxFileSize)
             let rows = try Self.rows(Data(body.readableBytesView), format: query.get("format"), contentType: request.headers[.contentType],
                                      fileName: query.get("filename"))
             let plan = try await service.database.bindings.importBindingSheet(tenantId: admin.tenantId, enterpriseId: id, rows: rows, field: field,

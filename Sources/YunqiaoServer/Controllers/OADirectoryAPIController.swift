@@ -73,7 +73,7 @@ struct OADirectoryAPIController {
             throw APIError.invalid("format", "send Content-Type text/csv or "
                 + "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet, or add ?format=csv|xlsx")
         }
-        let body = try await request.body.collect(upTo: Self.maxFileSize)
+        let body = try await request.body.collect(within: Self.maxFileSize)
         switch try await OADirectoryService(database: database).importSheet(admin, sheet: sheet, mode: mode, format: format,
                                                                             data: Data(body.readableBytesView)) {
         // Parked past the decrease threshold: taken, not applied (202).

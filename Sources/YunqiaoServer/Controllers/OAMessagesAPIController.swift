@@ -26,13 +26,7 @@ struct OAMessagesAPIController {
     /// 200 with the first answer for a repeated `(source, idempotencyKey)`.
     private func accept(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let caller = try Self.caller(context)
-        var request = request
-        do {
-            _ = try await request.collectBody(upTo: Self.maxBody)
-        } catch is NIOTooManyBytesError {
-            throw APIError(.contentTooLarge, field: "body", message: "the request is larger than \(Self.maxBody / 1_048_576) MB")
-        }
-        let message = try await request.decode(as: PushMessage.self, context: context)
+        let message = try JSONBody.decode(PushMessage.self, from: try await request.body.collect(within: Self.maxBody))
         let accepted = try await database.messages.acceptMessage(tenantId: caller.tenantId, message, by: caller.name, at: Date())
         if !accepted.repeated { push.wake() }
         return try OADirectoryAPIController.json(accepted.repeated ? .ok : .accepted, AcceptedMessageView(accepted), context: context)

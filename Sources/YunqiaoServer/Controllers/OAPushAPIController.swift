@@ -58,9 +58,8 @@ struct OAPushAPIController {
 
     private func push(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         guard let caller = context.oaCaller else { throw APIError(.unauthorized, message: "send an OA key") }
-        var request = request
-        _ = try await request.collectBody(upTo: Self.maxBody)
-        let body = try await request.decode(as: Push.self, context: context)
+        // Read within this endpoint's own limit (not the 2 MB of other bodies), then decoded like every JSON body.
+        let body = try JSONBody.decode(Push.self, from: try await request.body.collect(within: Self.maxBody))
         let mode: OADirectoryImportMode
         if let text = body.mode, !text.isEmpty {
             guard let value = OADirectoryImportMode(rawValue: text.lowercased()) else { throw APIError.invalid("mode", "must be merge or replace") }
@@ -104,6 +103,10 @@ struct OAPushAPIController {
 struct OAKeysAPIController {
     let database: any BridgeStore
 
+    struct OAKeyInput: Decodable {
+        var name: String
+    }
+
     struct KeyView: ResponseEncodable, Sendable {
         var id: Int64
         var name: String
@@ -132,7 +135,7 @@ struct OAKeysAPIController {
         routes.get("oa-keys") { _, context in Items(try await database.admins.oaKeys(tenantId: context.admin().tenantId).map { KeyView($0) }) }
         routes.post("oa-keys") { request, context in
             let admin = try context.admin()
-            let input = try await request.decode(as: TokenInput.self, context: context)
+            let input = try await request.decode(as: OAKeyInput.self, context: context)
             let key = Passwords.token(prefix: "yqoa_")
             let record = try await database.admins.createOAKey(tenantId: admin.tenantId, name: input.name, key: key, by: admin.actor)
             return EditedResponse(status: .created, response: KeyView(record, key: key))

@@ -54,7 +54,7 @@ struct FirstVisitController {
     /// `POST /feishu/apps/:id/bind` (token, loginID, password): checks the OA login and binds.
     private func bind(_ request: Request, _ context: AppRequestContext, _ page: Page) async throws -> Response {
         var request = request
-        let form = FormFields(String(buffer: try await request.collectBody(upTo: 64 * 1024)))
+        let form = FormFields(String(buffer: try await request.collectBody(within: 64 * 1024)))
         let ticket = try await flow.ticket(page.visit, token: form["token"])
         let token = form["token"] ?? ""
         let loginID = (form["loginID"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)

@@ -17,8 +17,8 @@ struct AdminAuthMiddleware: RouterMiddleware {
             guard authorization.lowercased().hasPrefix("bearer "),
                   let token = try await database.admins.useAPIToken(String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces), at: Date()),
                   let id = token.id
-            else { throw APIError(.unauthorized, field: "Authorization", message: "unknown or revoked API token") }
-            context.identity = AdminIdentity(tenantId: token.tenantId, name: "token:\(token.name)", via: .token(id: id))
+            else { throw APIError(.unauthorized, field: "Authorization", message: "unknown, revoked or expired API token") }
+            context.identity = AdminIdentity(tenantId: token.tenantId, name: "token:\(token.name)", via: .token(id: id), scope: token.scope)
         } else if let session = context.sessions.session {
             if let admin = try await database.admins.admin(id: session.adminId), let id = admin.id {
                 context.identity = AdminIdentity(tenantId: admin.tenantId, name: admin.username,
@@ -32,7 +32,8 @@ struct AdminAuthMiddleware: RouterMiddleware {
 }
 
 /// Lets only signed-in admins through. API requests get a JSON 401; browsers are sent to the login page.
-/// Unsafe methods of a console session must carry its CSRF token (`X-CSRF-Token` header or `_csrf` form field).
+/// Unsafe methods of a console session must carry its CSRF token (`X-CSRF-Token` header or `_csrf` form field); a
+/// read-only API token may use only the safe ones (403 otherwise).
 struct RequireAdminMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     /// Browsers go to the login page instead of getting a 401.
@@ -47,8 +48,12 @@ struct RequireAdminMiddleware: RouterMiddleware {
             }
             throw APIError(.unauthorized, message: "sign in or send an API token (Authorization: Bearer …)")
         }
+        let safe = [.get, .head, .options].contains(request.method)
+        if identity.scope == .readOnly, !safe {
+            throw APIError(.forbidden, field: "Authorization", message: "this API token is read-only: it may only read (GET)")
+        }
         var request = request
-        if let expected = identity.csrfToken, ![.get, .head, .options].contains(request.method) {
+        if let expected = identity.csrfToken, !safe {
             let given = try await Self.csrfToken(of: &request, context: context)
             guard let given, Passwords.constantTimeEquals(given, expected) else {
                 throw APIError(.forbidden, field: "_csrf", message: "missing or wrong CSRF token; reload the page and try again")
@@ -63,11 +68,11 @@ struct RequireAdminMiddleware: RouterMiddleware {
         if let header = request.headers[.csrfToken] { return header }
         let contentType = request.headers[.contentType]
         if MultipartForm.isMultipart(contentType) {
-            let body = try await request.collectBody(upTo: MultipartForm.maxBodySize)
+            let body = try await request.collectBody(within: MultipartForm.maxBodySize)
             return (try? MultipartForm(contentType: contentType, body: Data(body.readableBytesView)))?["_csrf"]
         }
         guard contentType?.lowercased().hasPrefix("application/x-www-form-urlencoded") == true else { return nil }
-        let body = try await request.collectBody(upTo: context.maxUploadSize)
+        let body = try await request.collectBody(within: context.maxUploadSize)
         return FormFields(String(buffer: body))["_csrf"]
     }
 }

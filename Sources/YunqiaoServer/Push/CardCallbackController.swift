@@ -49,9 +49,11 @@ struct CardCallbackController {
         guard let verificationToken = credentials.verificationToken else {
             return refuse(logger, app: rawID, "the app has no Verification Token: set it on the app's page")
         }
-        let body: ByteBuffer
-        do { body = try await request.body.collect(upTo: Self.maxBodyBytes) } catch {
-            throw HTTPError(.contentTooLarge, message: "a callback body is at most \(Self.maxBodyBytes / 1024) KB")
+        let body = try await request.body.collect(within: Self.maxBodyBytes)
+        // Measured, not parsed: the verifier checks the signature on these raw bytes before it parses anything.
+        guard JSONNesting.isWithin(JSONNesting.maxDepth, body.readableBytesView) else {
+            logger.info("card callback: body nested too deep", metadata: ["app": "\(appId)"])
+            throw APIError.invalid("body", "JSON nested deeper than \(JSONNesting.maxDepth) levels")
         }
         var headers: [String: String] = [:]
         for field in request.headers { headers[field.name.canonicalName] = field.value }

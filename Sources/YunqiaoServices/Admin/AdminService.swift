@@ -249,10 +249,23 @@ public struct AdminService: Sendable {
         try await database.admins.apiTokens(tenantId: admin.tenantId).map { view($0, token: nil) }
     }
 
-    /// Creates a token; the answer is the only place its value ever appears.
-    public func createToken(_ admin: AdminIdentity, _ input: TokenInput) async throws -> TokenView {
+    /// The longest lifetime a token may be given.
+    public static let maxTokenDays = 3650
+
+    /// Creates a token; the answer is the only place its value ever appears. Whether the caller may (a console login
+    /// only) is the edge's to check.
+    public func createToken(_ admin: AdminIdentity, _ input: TokenInput, now: Date = Date()) async throws -> TokenView {
+        let scopeText = input.scope?.trimmingCharacters(in: .whitespaces) ?? ""
+        guard let scope = scopeText.isEmpty ? .full : APITokenScope(rawValue: scopeText) else {
+            throw YunqiaoError.invalid(field: "scope", message: "must be readOnly or full")
+        }
+        if let days = input.expiresInDays, !(1...Self.maxTokenDays).contains(days) {
+            throw YunqiaoError.invalid(field: "expiresInDays", message: "1 to \(Self.maxTokenDays) days, or leave it out for a token that does not expire")
+        }
+        let expiresAt = input.expiresInDays.map { now.addingTimeInterval(Double($0) * 86_400) }
         let token = Passwords.token(prefix: "yq_")
-        let record = try await database.admins.createAPIToken(tenantId: admin.tenantId, name: input.name, token: token, by: admin.actor)
+        let record = try await database.admins.createAPIToken(tenantId: admin.tenantId, name: input.name, token: token, scope: scope,
+                                                              expiresAt: expiresAt, by: admin.actor)
         return view(record, token: token)
     }
 
@@ -262,7 +275,8 @@ public struct AdminService: Sendable {
 
     private func view(_ record: APITokenRecord, token: String?) -> TokenView {
         TokenView(id: record.id ?? 0, name: record.name, hint: "••••" + record.hint, createdBy: record.createdBy, createdAt: record.createdAt,
-                  lastUsedAt: record.lastUsedAt, revokedAt: record.revokedAt, token: token)
+                  lastUsedAt: record.lastUsedAt, revokedAt: record.revokedAt, scope: record.scope.rawValue, expiresAt: record.expiresAt,
+                  token: token)
     }
 }
 

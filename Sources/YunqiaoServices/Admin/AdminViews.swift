@@ -138,6 +138,10 @@ public struct TokenView: Codable, Sendable, Equatable {
     public var createdAt: Date
     public var lastUsedAt: Date?
     public var revokedAt: Date?
+    /// `readOnly` (GET only) or `full`.
+    public var scope: String
+    /// When the token stops working; missing: never.
+    public var expiresAt: Date?
     /// The token itself: only in the answer that creates it.
     public var token: String?
 }
@@ -234,9 +238,15 @@ public struct HomepageAppInput: Codable, Sendable {
 
 public struct TokenInput: Codable, Sendable {
     public var name: String
+    /// `full` (default) or `readOnly`.
+    public var scope: String?
+    /// 1…3650; missing: the token does not expire.
+    public var expiresInDays: Int?
 
-    public init(name: String) {
+    public init(name: String, scope: String? = nil, expiresInDays: Int? = nil) {
         self.name = name
+        self.scope = scope
+        self.expiresInDays = expiresInDays
     }
 }
 

@@ -398,6 +398,7 @@ enum Migrations {
         }
         migrator.registerMigration("v8: outbox leases", migrate: outboxLeases)
         migrator.registerMigration("v9: parked OA directory changes", migrate: parkedChanges)
+        migrator.registerMigration("v10: API token expiry and scope", migrate: apiTokenScope)
         return migrator
     }
 }

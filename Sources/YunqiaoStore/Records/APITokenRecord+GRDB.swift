@@ -20,5 +20,7 @@ extension APITokenRecord {
         public static let createdAt = Column("createdAt")
         public static let lastUsedAt = Column("lastUsedAt")
         public static let revokedAt = Column("revokedAt")
+        public static let expiresAt = Column("expiresAt")
+        public static let scope = Column("scope")
     }
 }

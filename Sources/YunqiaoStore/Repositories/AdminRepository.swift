@@ -52,8 +52,19 @@ extension AdminRepository {
         SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 
-    public func createAPIToken(tenantId: Int64, name: String, token: String, by actor: AuditActor) async throws -> APITokenRecord {
-        try await createBearer(APITokenRecord.self, tenantId: tenantId, name: name, plaintext: token, by: actor)
+    /// - Parameters:
+    ///   - scope: what the token may do (``APITokenScope``).
+    ///   - expiresAt: when it stops working (nil: never); must be in the future.
+    public func createAPIToken(tenantId: Int64, name: String, token: String, scope: APITokenScope = .full, expiresAt: Date? = nil,
+                               by actor: AuditActor) async throws -> APITokenRecord
+    {
+        if let expiresAt, expiresAt <= Date() { throw StoreError.invalid(field: "expiresInDays", message: "must be in the future") }
+        var details = ["scope": scope.rawValue]
+        if let expiresAt { details["expiresAt"] = expiresAt.formatted(.iso8601) }
+        return try await createBearer(APITokenRecord.self, tenantId: tenantId, name: name, plaintext: token, details: details, by: actor) { record in
+            record.scope = scope
+            record.expiresAt = expiresAt
+        }
     }
 
     public func apiTokens(tenantId: Int64) async throws -> [APITokenRecord] {
@@ -62,15 +73,17 @@ extension AdminRepository {
 
     /// Stores a new credential (only its hash and last 4 characters), audited as `<kind>.create`.
     func createBearer<Record: BearerRecord>(_ type: Record.Type, tenantId: Int64, name: String, plaintext: String,
-                                            by actor: AuditActor) async throws -> Record
+                                            details: [String: String] = [:], by actor: AuditActor,
+                                            prepare: @escaping @Sendable (inout Record) -> Void = { _ in }) async throws -> Record
     {
         let name = try Validate.name(name)
         return try await write { db in
             var record = Record(tenantId: tenantId, name: name, hash: Self.tokenHash(plaintext), hint: String(plaintext.suffix(4)),
                                 createdBy: actor.name, createdAt: Date())
+            prepare(&record)
             try record.insert(db)
             try Self.audit(db, tenantId: tenantId, actor, "\(Record.kind).create", target: "\(Record.kind) \(record.id ?? 0) \(name)",
-                           before: nil, after: ["name": name, Record.kind: "••••" + record.hint])
+                           before: nil, after: details.merging(["name": name, Record.kind: "••••" + record.hint]) { $1 })
             return record
         }
     }
@@ -80,9 +93,10 @@ extension AdminRepository {
         try await read { db in try Record.filter(Column("tenantId") == tenantId).order(Column("id").desc).fetchAll(db) }
     }
 
-    /// The live token with this plaintext, or nil. Marks it used (at most once a minute, to spare the writer).
+    /// The live token with this plaintext — not revoked, not expired —, or nil. Marks it used (at most once a minute, to
+    /// spare the writer).
     public func useAPIToken(_ token: String, at time: Date = Date()) async throws -> APITokenRecord? {
-        try await useBearer(APITokenRecord.self, token, at: time)
+        try await useBearer(APITokenRecord.self, token, at: time) { !$0.isExpired(at: time) }
     }
 
     public func revokeAPIToken(tenantId: Int64, id: Int64, by actor: AuditActor) async throws {
@@ -90,11 +104,13 @@ extension AdminRepository {
     }
 
     /// The live record with this plaintext, or nil; marks it used (at most once a minute, to spare the writer).
-    func useBearer<Record: BearerRecord>(_ type: Record.Type, _ plaintext: String, at time: Date) async throws -> Record? {
+    func useBearer<Record: BearerRecord>(_ type: Record.Type, _ plaintext: String, at time: Date,
+                                         isLive: (Record) -> Bool = { _ in true }) async throws -> Record?
+    {
         let hash = Self.tokenHash(plaintext)
         guard var record = try await read({ db in
             try Record.filter(Record.hashColumn == hash && Column("revokedAt") == nil).fetchOne(db)
-        }) else { return nil }
+        }), isLive(record) else { return nil }
         if record.lastUsedAt.map({ time.timeIntervalSince($0) > 60 }) ?? true {
             record.lastUsedAt = time
             let used = record

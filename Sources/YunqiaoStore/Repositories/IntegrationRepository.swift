@@ -33,6 +33,11 @@ extension IntegrationRepository {
         try await read { db in try Self.externalDomain(db, tenantId: tenantId) }
     }
 
+    /// Every tenant's external domain (for the server's Strict-Transport-Security on the https ones).
+    public func externalDomains() async throws -> [String] {
+        try await read { db in try TenantSettingRecord.filter(Column("key") == Self.externalDomainKey).fetchAll(db).map(\.value) }
+    }
+
     /// Sets (or, with an empty value, clears) the external domain: an absolute http(s) URL without query or fragment;
     /// a trailing `/` is dropped. Returns the stored value.
     @discardableResult

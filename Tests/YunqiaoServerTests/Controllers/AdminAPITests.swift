@@ -105,8 +105,9 @@ struct AdminAPITests {
                 (#"{"brand":"feishu"}"#, "name"),
                 (#"{"name":5}"#, "name"),
                 (#"{"name":null}"#, "name"),
-                (#"{"name":"#, nil),
-                (#"not json"#, nil),
+                (#"{"name":"#, "body"),
+                (#"not json"#, "body"),
+                (#"{"name":"X","homepage":{}}"#, "homepage"),
             ]
             for (body, field) in invalid {
                 let answer = try await env.api.post("enterprises", body)

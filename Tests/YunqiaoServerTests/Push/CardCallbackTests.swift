@@ -219,7 +219,11 @@ struct CardCallbackTests {
             let (body, headers) = try Self.signed(event)
             let answer = try await env.post(body, headers: headers)
             #expect(answer.status == 200 && answer.text == "{}")
-            #expect(try await env.post(Data("not json".utf8), headers: headers).status == 400)
+            // The signature is checked on the raw bytes first: another body under these headers is unauthenticated (401);
+            // a signed body that is not JSON is malformed (400).
+            #expect(try await env.post(Data("not json".utf8), headers: headers).status == 401)
+            let (notJSON, signedHeaders) = try Self.signed(event, body: Data("not json".utf8))
+            #expect(try await env.post(notJSON, headers: signedHeaders).status == 400)
         }
     }
 

@@ -397,6 +397,7 @@ enum Migrations {
                 """)
         }
         migrator.registerMigration("v8: outbox leases", migrate: outboxLeases)
+        migrator.registerMigration("v9: hashed key/value entry keys", migrate: hashedEntryKeys)
         return migrator
     }
 }

@@ -16,7 +16,8 @@ extension Yunqiao {
                 Settings come from a JSON file (--config, or $YUNQIAO_CONFIG; see yunqiao.example.json) and are
                 overridden by environment variables: YUNQIAO_HTTP_HOST, YUNQIAO_HTTP_PORT, YUNQIAO_DATABASE,
                 YUNQIAO_TENANT, YUNQIAO_ADMIN_USERNAME, YUNQIAO_SESSION_HOURS, YUNQIAO_COOKIES_SECURE (auto|always|never),
-                YUNQIAO_LOGIN_MAX_FAILURES, YUNQIAO_LOGIN_WINDOW_MINUTES, YUNQIAO_SHUTDOWN_GRACE_SECONDS.
+                YUNQIAO_LOGIN_MAX_FAILURES, YUNQIAO_LOGIN_WINDOW_MINUTES, YUNQIAO_SHUTDOWN_GRACE_SECONDS,
+                YUNQIAO_HTTP_TRUSTED_PROXIES (comma-separated addresses or networks of the reverse proxies).
                 On first start an admin account is created and its password printed once to the log.
                 """)
 

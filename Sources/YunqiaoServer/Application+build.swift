@@ -33,16 +33,18 @@ public struct ServerDependencies: Sendable {
     ///   - quickApproval: how the quick-approval worker calls the OA (tests shorten its waits).
     ///   - push: how the delivery worker paces itself (tests shorten its waits).
     ///   - feishuRetry: how hard every Feishu client retries a call (tests shorten it).
+    ///   - passwords: how console and OA form passwords are checked (tests count the checks).
     public init(configuration: ServerConfiguration, database: any BridgeStore, httpClient: HTTPClient, metrics: PrometheusCollectorRegistry,
                 logger: Logger, quickApproval: CardActionWorker.Configuration = CardActionWorker.Configuration(),
-                push: PushDeliveryConfiguration = PushDeliveryConfiguration(), feishuRetry: RetryPolicy = RetryPolicy()) async throws
+                push: PushDeliveryConfiguration = PushDeliveryConfiguration(), feishuRetry: RetryPolicy = RetryPolicy(),
+                passwords: PasswordVerifier = .bcrypt) async throws
     {
         self.configuration = configuration
         self.metrics = metrics
         self.logger = logger
         services = BridgeServices(database: database, httpClient: httpClient, logger: logger,
                                   throttle: LoginThrottle(maxFailures: configuration.loginMaxFailures, window: configuration.loginWindow),
-                                  quickApproval: quickApproval, push: push, feishuRetry: feishuRetry)
+                                  passwords: passwords, quickApproval: quickApproval, push: push, feishuRetry: feishuRetry)
         renderer = try await ConsoleRenderer()
     }
 }
@@ -78,9 +80,11 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
         return try StaticResource.response("static/" + file, contentType: file.hasSuffix(".css") ? "text/css" : "text/javascript")
     }
     SessionController(database: dependencies.database, renderer: renderer, throttle: dependencies.throttle,
+                      passwords: dependencies.services.passwords, trustedProxies: dependencies.configuration.trustedProxies,
                       sessionLifetime: dependencies.configuration.sessionLifetime).addRoutes(to: router)
     router.get("/") { _, _ in Response.redirect(to: "/console", type: .found) }
-    FirstVisitController(flow: dependencies.services.firstVisit, database: dependencies.database, renderer: renderer).addRoutes(to: router)
+    FirstVisitController(flow: dependencies.services.firstVisit, database: dependencies.database, renderer: renderer,
+                         trustedProxies: dependencies.configuration.trustedProxies).addRoutes(to: router)
     CardCallbackController(database: dependencies.database, worker: dependencies.cardActions).addRoutes(to: router)
     let authenticate = AdminAuthMiddleware(database: dependencies.database)
     router.group("console").add(middleware: authenticate).add(middleware: RequireAdminMiddleware(redirectToLogin: true))

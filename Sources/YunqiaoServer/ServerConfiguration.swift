@@ -28,6 +28,9 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// Failed logins allowed per user name (and 4× per client address) within `loginWindow` before logins are refused.
     public var loginMaxFailures = 5
     public var loginWindow: Duration = .seconds(15 * 60)
+    /// The reverse proxies whose `X-Forwarded-For` / `Forwarded` give the client address (for the login throttle and
+    /// the logs); none by default: the peer's address counts.
+    public var trustedProxies = TrustedProxies.none
     /// Upper bound on how long a graceful shutdown waits for running syncs.
     public var shutdownGrace: Duration = .seconds(60)
     /// How long a new connection may take to send its first request head (`http.headerTimeoutSeconds`).
@@ -53,6 +56,7 @@ public struct ServerConfiguration: Sendable, Equatable {
         self.secureCookies = secureCookies
         loginMaxFailures = try Self.int(reader, "login.maxFailures", default: loginMaxFailures)
         loginWindow = .seconds(try Self.int(reader, "login.windowMinutes", default: 15) * 60)
+        trustedProxies = try Self.trustedProxies(reader)
         shutdownGrace = .seconds(try Self.int(reader, "shutdown.graceSeconds", default: 60))
         headerTimeout = .seconds(try Self.int(reader, "http.headerTimeoutSeconds", default: 20))
         idleTimeout = .seconds(try Self.int(reader, "http.idleTimeoutSeconds", default: 60))
@@ -76,6 +80,22 @@ public struct ServerConfiguration: Sendable, Equatable {
         if let found = try? reader.requiredString(forKey: ConfigKey(key)) { return found }
         guard !isPresent(reader, key) else { throw ConfigurationError.invalid(key: key, message: "must be a string") }
         return value
+    }
+
+    /// `http.trustedProxies`: a JSON array, or a comma-separated list in `YUNQIAO_HTTP_TRUSTED_PROXIES`.
+    private static func trustedProxies(_ reader: ConfigReader) throws -> TrustedProxies {
+        let key = "http.trustedProxies"
+        let entries: [String]
+        if let found = try? reader.requiredStringArray(forKey: ConfigKey(key)) {
+            entries = found.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        } else if isPresent(reader, key) {
+            throw ConfigurationError.invalid(key: key, message: "must be a list of IP addresses or networks (10.0.0.0/8)")
+        } else {
+            return .none
+        }
+        do { return try TrustedProxies(entries) } catch {
+            throw ConfigurationError.invalid(key: key, message: "not an IP address or network: \(error.entry)")
+        }
     }
 
     private static func isPresent(_ reader: ConfigReader, _ key: String) -> Bool {

@@ -23,6 +23,8 @@ public struct BridgeServices: Sendable {
     public let cardActions: CardActionWorker
     /// Failed logins of the console and the first-visit OA form.
     public let throttle: LoginThrottle
+    /// Checks the passwords of the console and the first-visit OA form (spending the same time for unknown users).
+    public let passwords: PasswordVerifier
     /// Manual bind on first visit.
     public let firstVisit: FirstVisitFlow
 
@@ -30,12 +32,14 @@ public struct BridgeServices: Sendable {
     ///   - quickApproval: how the quick-approval worker calls the OA (tests shorten its waits).
     ///   - push: how the delivery worker paces itself (tests shorten its waits).
     ///   - feishuRetry: how hard every Feishu client retries a call (tests shorten it).
+    ///   - passwords: how passwords are checked (tests count the checks).
     public init(database: any BridgeStore, httpClient: HTTPClient, logger: Logger, throttle: LoginThrottle,
-                quickApproval: CardActionWorker.Configuration = CardActionWorker.Configuration(),
+                passwords: PasswordVerifier = .bcrypt, quickApproval: CardActionWorker.Configuration = CardActionWorker.Configuration(),
                 push: PushDeliveryConfiguration = PushDeliveryConfiguration(), feishuRetry: RetryPolicy = RetryPolicy())
     {
         self.database = database
         self.throttle = throttle
+        self.passwords = passwords
         clients = FeishuClients(httpClient: httpClient, retry: feishuRetry, logger: logger)
         coordinator = SyncCoordinator(sync: FeishuDirectorySync(database: database, clients: clients, logger: logger))
         admin = AdminService(database: database, clients: clients, coordinator: coordinator, httpClient: httpClient, logger: logger)
@@ -45,7 +49,7 @@ public struct BridgeServices: Sendable {
         // An action the OA accepted changes its todo: the todo's card updates are then due at once.
         cardActions = CardActionWorker(database: database, clients: clients, httpClient: httpClient,
                                        configuration: quickApproval, logger: logger, todoChanged: { delivery.wake() })
-        firstVisit = FirstVisitFlow(database: database, clients: clients, throttle: throttle,
+        firstVisit = FirstVisitFlow(database: database, clients: clients, throttle: throttle, passwords: passwords,
                                     oaLogin: OALoginVerifier(database: database, httpClient: httpClient))
     }
 

@@ -46,13 +46,11 @@ public struct YunqiaoDatabase: Sendable {
     }
 
     /// The embedded default: a SQLite file in WAL mode (one writer, parallel readers). The secret key comes from
-    /// `YUNQIAO_SECRET_KEY` or `<file>.key` beside the database, created on first run.
+    /// `YUNQIAO_SECRET_KEY` or `<file>.key` beside the database, created on first run (never while the database holds
+    /// sealed values, never over an existing file). The database, its `-wal` and `-shm` files and the key file are
+    /// made 0600. Throws ``DatabaseFileError`` or ``SecretBox/KeyError``, naming the file and the cause.
     public static func open(path: String) throws -> YunqiaoDatabase {
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(10)
-        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA foreign_keys = ON") }
-        let pool = try DatabasePool(path: path, configuration: configuration)
-        return try YunqiaoDatabase(pool, secrets: SecretBox.load(keyFile: path + ".key"))
+        try DatabaseFile.load(path: path)
     }
 
     /// A private in-memory database, for tests.

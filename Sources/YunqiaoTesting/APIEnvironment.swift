@@ -36,24 +36,25 @@ struct APIEnvironment: Sendable {
     static let passwordHash = Task { try await Passwords.hash(password) }
     static let emulatorApp = EmulatorConfiguration.defaultApp
 
+    /// - Parameter passwords: how passwords are checked (a counting verifier tells which logins spent a check).
     static func with(emulator withEmulator: Bool = false, latency: Duration = .zero, configuration: ServerConfiguration = ServerConfiguration(),
-                     metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+                     metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), passwords: PasswordVerifier = .bcrypt,
                      _ body: @Sendable (APIEnvironment) async throws -> Void) async throws
     {
         guard withEmulator else {
-            try await run(emulator: nil, configuration: configuration, metrics: metrics, body)
+            try await run(emulator: nil, configuration: configuration, metrics: metrics, passwords: passwords, body)
             return
         }
         let fixture = try EmulatorFixture.parse(Data(standardFixture(bigDepartmentMembers: 3).utf8))
         let emulatorConfiguration = EmulatorConfiguration(apps: [emulatorApp], org: .fixture(fixture), rateLimit: false,
                                                       latency: latency)
         try await Emulator.withRunning(emulatorConfiguration) { emulator in
-            try await run(emulator: emulator, configuration: configuration, metrics: metrics, body)
+            try await run(emulator: emulator, configuration: configuration, metrics: metrics, passwords: passwords, body)
         }
     }
 
     private static func run(emulator: RunningEmulator?, configuration: ServerConfiguration, metrics: PrometheusCollectorRegistry,
-                            _ body: @Sendable (APIEnvironment) async throws -> Void) async throws
+                            passwords: PasswordVerifier, _ body: @Sendable (APIEnvironment) async throws -> Void) async throws
     {
         let database = try YunqiaoDatabase.inMemory()
         let hash = try await passwordHash.value
@@ -69,7 +70,7 @@ struct APIEnvironment: Sendable {
         let logs = LogCapture()
         let logger = Logger(label: "yunqiao-test") { _ in CapturingLogHandler(capture: logs) }
         let dependencies = try await ServerDependencies(configuration: configuration, database: database, httpClient: .shared,
-                                                        metrics: metrics, logger: logger)
+                                                        metrics: metrics, logger: logger, passwords: passwords)
         let router = buildRouter(dependencies)
         let routes = router.routes.map { "\($0.method) \($0.path)" }
         var app = Application(router: router, logger: logger)

@@ -26,6 +26,8 @@ extension Yunqiao {
 
         func run() async throws {
             Yunqiao.bootstrapLogging(default: .warning)
+            // First: a database that cannot be opened ends the demo before anything listens.
+            let store = try YunqiaoDatabase.open(path: database)
             let metrics = Yunqiao.bootstrapMetrics()
             let emulatorConfiguration = EmulatorConfiguration(
                 port: emulatorPort, apps: [DemoPush.emulatorApp], org: .generated(users: 200, departments: 24), rateLimit: true,
@@ -52,19 +54,25 @@ extension Yunqiao {
                     }
                     ready.finish()
                     guard let emulatorPort = found["emulator"], let oaPort = found["oa"] else { return }
-                    try await Self.serve(server: serverConfiguration, emulatorBase: "http://127.0.0.1:\(emulatorPort)", emulator: emulator.state,
-                                         oaActionURL: "http://127.0.0.1:\(oaPort)/actions", size: size, metrics: metrics)
+                    try await Self.serve(server: serverConfiguration, store: store, emulatorBase: "http://127.0.0.1:\(emulatorPort)",
+                                         emulator: emulator.state, oaActionURL: "http://127.0.0.1:\(oaPort)/actions", size: size, metrics: metrics)
                 }
-                try await group.waitForAll()
+                // A task that fails ends the demo: a bridge that could not start must not leave the emulator and the
+                // OA running, and the process hanging, behind it. After Ctrl-C every task ends by itself.
+                do {
+                    while try await group.next() != nil {}
+                } catch {
+                    group.cancelAll()
+                    throw error
+                }
             }
         }
 
         /// Configures the demo tenant (idempotently), syncs once and serves the console.
-        static func serve(server: ServerConfiguration, emulatorBase: String, emulator: EmulatorState, oaActionURL: String,
-                          size: (departments: Int, users: Int), metrics: PrometheusCollectorRegistry) async throws
+        static func serve(server: ServerConfiguration, store: YunqiaoDatabase, emulatorBase: String, emulator: EmulatorState,
+                          oaActionURL: String, size: (departments: Int, users: Int), metrics: PrometheusCollectorRegistry) async throws
         {
             let logger = Logger(label: "yunqiao.demo")
-            let store = try YunqiaoDatabase.open(path: server.database)
             let setup = try await DemoSetup.prepare(store: store, server: server, emulatorBase: emulatorBase)
             let report = try await withYunqiaoHTTPClient { http in
                 try await FeishuDirectorySync(database: store, httpClient: http, logger: logger)

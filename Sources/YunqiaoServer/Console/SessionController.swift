@@ -6,11 +6,14 @@ import YunqiaoServices
 import YunqiaoCore
 
 /// Console sign-in and sign-out. The login form is protected by a double-submit CSRF token (a cookie and a hidden
-/// field); failed logins are throttled per user name and per client address.
+/// field); failed logins are throttled per user name and per client address (the forwarded one behind a trusted
+/// proxy), each attempt reserved before its password is checked; an unknown user name costs a check of a dummy hash.
 struct SessionController {
     let database: any BridgeStore
     let renderer: ConsoleRenderer
     let throttle: LoginThrottle
+    let passwords: PasswordVerifier
+    let trustedProxies: TrustedProxies
     let sessionLifetime: Duration
 
     static let loginCookie = "yq_login"
@@ -42,20 +45,23 @@ struct SessionController {
         guard let cookie = request.cookies[Self.loginCookie]?.value, let given = form["_csrf"], Passwords.constantTimeEquals(cookie, given) else {
             throw APIError(.forbidden, field: "_csrf", message: "the login form expired; reload the page and try again")
         }
-        let address = context.remoteAddress?.ipAddress ?? "unknown"
-        if let wait = await throttle.retryAfter(username: username, address: address) {
+        let address = trustedProxies.clientAddress(request, context: context)
+        let attempt: LoginThrottle.Attempt
+        switch await throttle.reserve(username: username, address: address) {
+        case .refused(let wait):
             var response = loginPage(request, context, error: strings["login_throttled"], status: .tooManyRequests, username: username)
             response.headers[.retryAfter] = "\(max(1, wait.components.seconds))"
             return response
+        case .admitted(let admitted):
+            attempt = admitted
         }
-        guard let admin = try await database.admins.admin(username: username), let adminId = admin.id,
-              try await Passwords.verify(password, hash: admin.passwordHash)
-        else {
-            await throttle.failed(username: username, address: address)
+        let found = try await database.admins.admin(username: username)
+        guard try await passwords.check(password, against: found?.passwordHash), let admin = found, let adminId = admin.id else {
+            await throttle.failed(attempt)
             context.logger.warning("console login failed", metadata: ["admin.username": "\(username)", "client": "\(address)"])
             return loginPage(request, context, error: strings["login_failed"], status: .unauthorized, username: username)
         }
-        await throttle.succeeded(username: username)
+        await throttle.succeeded(attempt)
         // A new session id at every login (no fixation): createSession always creates a new session.
         context.sessions.createSession(AdminSession(adminId: adminId, csrfToken: Passwords.token(bytes: 24)), expiresIn: sessionLifetime)
         try await database.admins.audit(tenantId: admin.tenantId, AuditActor(admin.username), "admin.login", target: "admin \(admin.username)",

@@ -11,6 +11,8 @@ struct FirstVisitController {
     let flow: FirstVisitFlow
     let database: any BridgeStore
     let renderer: ConsoleRenderer
+    /// The proxies whose forwarded client address counts for the OA form's throttle.
+    let trustedProxies: TrustedProxies
 
     static let stateCookie = "yq_oauth_state"
 
@@ -59,7 +61,7 @@ struct FirstVisitController {
         let token = form["token"] ?? ""
         let loginID = (form["loginID"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         let outcome = try await flow.bind(page.visit, token: token, ticket: ticket, loginID: loginID, password: form["password"] ?? "",
-                                          address: context.remoteAddress?.ipAddress ?? "unknown", logger: context.logger)
+                                          address: trustedProxies.clientAddress(request, context: context), logger: context.logger)
         switch outcome {
         case .bound(let binding):
             return try await arrive(request, context, page, binding, after: .normal)

@@ -15,6 +15,8 @@ public struct FirstVisitFlow: Sendable {
     let database: any BridgeStore
     let clients: FeishuClients
     let throttle: LoginThrottle
+    /// Checks the bridge's own OA password hashes (the same time for an unknown login).
+    let passwords: PasswordVerifier
     /// Checks OA logins with the external OA when the tenant's connector says `external` (else the bridge's hashes).
     let oaLogin: OALoginVerifier?
 
@@ -23,10 +25,13 @@ public struct FirstVisitFlow: Sendable {
     static let statePrefix = "oauth.state."
     static let ticketPrefix = "oauth.bind."
 
-    public init(database: any BridgeStore, clients: FeishuClients, throttle: LoginThrottle, oaLogin: OALoginVerifier?) {
+    public init(database: any BridgeStore, clients: FeishuClients, throttle: LoginThrottle, passwords: PasswordVerifier = .bcrypt,
+                oaLogin: OALoginVerifier?)
+    {
         self.database = database
         self.clients = clients
         self.throttle = throttle
+        self.passwords = passwords
         self.oaLogin = oaLogin
     }
 
@@ -159,28 +164,29 @@ public struct FirstVisitFlow: Sendable {
         return ticket
     }
 
-    /// The OA login form was sent: checks the OA login (throttled per login and client address) and binds.
+    /// The OA login form was sent: checks the OA login (throttled per login and client address: the attempt is reserved
+    /// before the check, so simultaneous guesses count each other) and binds.
     public func bind(_ visit: Visit, token: String, ticket: BindTicket, loginID: String, password: String, address: String,
                      logger: Logger) async throws -> BindOutcome
     {
         let throttleName = "oa:\(visit.enterprise.tenantId):" + loginID
-        if let wait = await throttle.retryAfter(username: throttleName, address: address) {
-            return .again(key: "fv_throttled", status: 429, retryAfter: Int(max(1, wait.components.seconds)))
+        let attempt: LoginThrottle.Attempt
+        switch await throttle.reserve(username: throttleName, address: address) {
+        case .refused(let wait): return .again(key: "fv_throttled", status: 429, retryAfter: Int(max(1, wait.components.seconds)))
+        case .admitted(let admitted): attempt = admitted
         }
         let tenantId = visit.enterprise.tenantId
         let user: OAUserRecord?
         switch try await oaLogin?.check(tenantId: tenantId, loginID: loginID, password: password) ?? .embedded {
         case .embedded:
             let found = loginID.isEmpty ? nil : try await database.oaDirectory.oaUser(tenantId: tenantId, loginID: loginID)
-            if let found, found.status == "active", let hash = found.passwordHash, try await Passwords.verify(password, hash: hash) {
-                user = found
-            } else {
-                user = nil
-            }
+            let active = found.flatMap { $0.status == "active" ? $0 : nil }
+            // Unknown, left or without a password: the dummy hash, in the same time.
+            user = try await passwords.check(password, against: active?.passwordHash) ? active : nil
         case .valid(let oaUserID):
             // The OA vouches for the login; the user must be an active user of the bridge's OA directory.
             guard let found = try await database.oaDirectory.oaUser(tenantId: tenantId, oaID: oaUserID), found.status == "active" else {
-                await throttle.succeeded(username: throttleName)
+                await throttle.succeeded(attempt)
                 logger.warning("first visit: the OA accepted a login the OA directory does not hold",
                                metadata: ["app": "\(visit.appId)", "oa.login": "\(loginID)", "oa.user": "\(oaUserID)"])
                 return .again(key: "oac_fv_unknown_user", status: 403, retryAfter: nil)
@@ -189,16 +195,17 @@ public struct FirstVisitFlow: Sendable {
         case .invalid:
             user = nil
         case .unavailable(let reason):
+            await throttle.release(attempt)
             logger.warning("first visit: OA login check unavailable",
                            metadata: ["app": "\(visit.appId)", "oa.login": "\(loginID)", "error": "\(reason)"])
             return .again(key: "oac_fv_unavailable", status: 503, retryAfter: nil)
         }
         guard let user else {
-            await throttle.failed(username: throttleName, address: address)
+            await throttle.failed(attempt)
             logger.warning("first visit: OA login failed", metadata: ["app": "\(visit.appId)", "oa.login": "\(loginID)", "client": "\(address)"])
             return .again(key: "fv_login_failed", status: 401, retryAfter: nil)
         }
-        await throttle.succeeded(username: throttleName)
+        await throttle.succeeded(attempt)
 
         let binding: BindingRecord
         do {

@@ -14,7 +14,8 @@ import YunqiaoCore
 ///   before it ticks again; one that succeeds resets that.
 /// - **Graceful shutdown** (or ``stop()``): no new ticks; `stopped` runs (give back queued work, or answer the last
 ///   work that must still run), then the loop waits for the work started, bounded by the service group's shutdown
-///   timeout.
+///   timeout. Cancellation of the loop's task (a service group cancelled because a service failed, e.g. the HTTP server
+///   could not bind its port) stops it the same way: a cancelled loop whose waits return at once must not spin.
 public final class WorkerLoop: Sendable {
     /// Why the loop ticks.
     public struct Wake: Sendable, Equatable {
@@ -81,7 +82,7 @@ public final class WorkerLoop: Sendable {
                 var wake = Wake(start: true)
                 var nextTimer = clock.now + every
                 var failures = 0
-                while !signal.isStopping {
+                while !signal.isStopping, !Task.isCancelled {
                     // The timer is due even while ticks ask for more at once (a worker renews its leases on it).
                     if clock.now >= nextTimer {
                         wake.timer = true
@@ -99,7 +100,7 @@ public final class WorkerLoop: Sendable {
                         logger.error("\(name): failed, trying again in \(pause)", metadata: ["error": "\(error)", "failures": "\(failures)"])
                         // Wake-ups do not cut the pause short; a stop does.
                         let until = clock.now + pause
-                        while !signal.isStopping, clock.now < until { _ = await signal.wait(timeout: until - clock.now, sleep: sleep) }
+                        while !signal.isStopping, !Task.isCancelled, clock.now < until { _ = await signal.wait(timeout: until - clock.now, sleep: sleep) }
                         wake = Wake(again: true)
                     }
                     if wake.again { continue }

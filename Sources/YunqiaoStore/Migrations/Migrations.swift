@@ -399,6 +399,7 @@ enum Migrations {
         migrator.registerMigration("v8: outbox leases", migrate: outboxLeases)
         migrator.registerMigration("v9: parked OA directory changes", migrate: parkedChanges)
         migrator.registerMigration("v10: API token expiry and scope", migrate: apiTokenScope)
+        migrator.registerMigration("v11: hashed key/value entry keys", migrate: hashedEntryKeys)
         return migrator
     }
 }

@@ -122,4 +122,22 @@ import YunqiaoCore
         #expect(last.withLock { $0 }, "the loop waits for the work its stop answered")
         #expect(loop.isStopping)
     }
+
+    /// A service group cancels its services when one fails (the HTTP server cannot bind its port): the loop ends then,
+    /// rather than spin on waits that return at once and ticks that fail with `CancellationError`.
+    @Test(.timeLimit(.minutes(1))) func cancellingItsTaskEndsTheLoop() async throws {
+        let ticks = Mutex(0)
+        let loop = WorkerLoop(name: "test", every: .seconds(60), logger: Self.logger)
+        let task = Task {
+            await loop.run(tick: { _ in
+                ticks.withLock { $0 += 1 }
+                try Task.checkCancellation()
+                return WorkerLoop.Tick()
+            })
+        }
+        try await Self.until("the first tick") { ticks.withLock { $0 } >= 1 }
+        task.cancel()
+        await task.value
+        #expect(ticks.withLock { $0 } <= 2)
+    }
 }

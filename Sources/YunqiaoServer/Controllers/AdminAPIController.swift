@@ -70,7 +70,8 @@ struct AdminAPIController {
         routes.get("enterprises/:id/users") { request, context in
             let query = request.uri.queryParameters
             return try await service.directory.users(context.admin(), enterpriseId: context.id("id"), query: query.get("q") ?? "",
-                                           department: query.get("department"), limit: try Self.int(query.get("limit"), "limit") ?? 50,
+                                           department: query.get("department"), bound: try Self.bound(query.get("binding")),
+                                           limit: try Self.int(query.get("limit"), "limit") ?? 50,
                                            offset: try Self.int(query.get("offset"), "offset") ?? 0)
         }
         routes.get("enterprises/:id/users/:user") { _, context in
@@ -113,6 +114,16 @@ struct AdminAPIController {
         guard let text, !text.isEmpty else { return nil }
         guard let value = Int(text) else { throw APIError.invalid(field, "must be an integer") }
         return value
+    }
+
+    /// The `binding` filter of a directory list: `bound` → true, `unbound` → false, empty → nil.
+    static func bound(_ text: String?) throws -> Bool? {
+        switch text ?? "" {
+        case "": return nil
+        case "bound": return true
+        case "unbound": return false
+        default: throw APIError.invalid("binding", "must be bound or unbound")
+        }
     }
 
     static func date(_ text: String?, _ field: String) throws -> Date? {

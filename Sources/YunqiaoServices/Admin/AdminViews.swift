@@ -98,6 +98,16 @@ public struct UserView: Codable, Sendable, Equatable {
     /// `active`, `frozen`, `resigned`, `inactive` (not activated) or `unknown` (the app may not read status).
     public var status: String
     public var deletedAt: Date?
+    /// The OA user the Feishu user is bound to in this enterprise; nil when unbound (in lists) or not looked up.
+    public var binding: Binding? = nil
+
+    /// A Feishu user's binding as a directory list shows it.
+    public struct Binding: Codable, Sendable, Equatable {
+        public var oaUserID: String
+        public var oaName: String?
+        public var oaLoginID: String?
+        public var method: String
+    }
 }
 
 public struct UserPage: Codable, Sendable, Equatable {

@@ -11,11 +11,14 @@ public struct AdminIdentity: Sendable, Equatable {
     /// As written in the audit log: the admin's user name, or `token:<name>`.
     public var name: String
     public var via: Via
+    /// A super-admin (``AdminRole/superAdmin``) also manages the tenants; everything else stays in `tenantId`.
+    public var superAdmin: Bool
 
-    public init(tenantId: Int64, name: String, via: Via) {
+    public init(tenantId: Int64, name: String, via: Via, superAdmin: Bool = false) {
         self.tenantId = tenantId
         self.name = name
         self.via = via
+        self.superAdmin = superAdmin
     }
 
     public var csrfToken: String? {

@@ -85,6 +85,7 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
                                      pushDelivery: dependencies.push).routes)
     router.group("api/admin/v1").add(middleware: authenticate).add(middleware: RequireAdminMiddleware(redirectToLogin: false))
         .addRoutes(AdminAPIController(service: dependencies.service).routes)
+        .addRoutes(TenantAPIController(service: dependencies.service).routes)
         .addRoutes(OADirectoryAPIController(database: dependencies.database).routes)
         .addRoutes(BindingAPIController(service: dependencies.service).routes)
         .addRoutes(BindingSheetAPIController(service: dependencies.service).routes)

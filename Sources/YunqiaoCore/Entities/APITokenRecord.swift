@@ -11,10 +11,13 @@ public struct APITokenRecord: Codable, Sendable, Equatable {
     public var createdAt: Date
     public var lastUsedAt: Date?
     public var revokedAt: Date?
+    /// ``AdminRole`` raw value: a `superAdmin` token (made by a super-admin who asked for one) manages tenants too.
+    public var role: String
 
     public init(id: Int64? = nil, tenantId: Int64, name: String, tokenHash: String, hint: String, createdBy: String,
-                createdAt: Date, lastUsedAt: Date? = nil, revokedAt: Date? = nil)
+                createdAt: Date, lastUsedAt: Date? = nil, revokedAt: Date? = nil, role: AdminRole = .admin)
     {
+        self.role = role.rawValue
         self.id = id
         self.tenantId = tenantId
         self.name = name

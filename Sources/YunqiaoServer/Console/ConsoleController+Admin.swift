@@ -25,7 +25,7 @@ extension ConsoleController {
             let admin = try context.admin()
             let form = try await Self.form(request, context)
             do {
-                let created = try await service.createToken(admin, TokenInput(name: form["name"] ?? ""))
+                let created = try await service.createToken(admin, TokenInput(name: form["name"] ?? "", superAdmin: form["superAdmin"] == "on"))
                 return show("tokens", try await tokensPage(admin, newToken: created), request, context, status: .created)
             } catch {
                 return try await refused(error, request, context, form.values, template: "tokens", page: { entered in

@@ -26,6 +26,7 @@ struct ConsoleController {
         addBindingRoutes(to: routes)
         addBindingSheetRoutes(to: routes)
         addPushRoutes(to: routes)
+        addTenantRoutes(to: routes)
         if let oaConnector { addOAConnectorRoutes(to: routes, oaConnector) }
         // Pages answered to a post (a check's result, a refused sync) show the post's path: a reload or the language
         // switch there goes back to the page it belongs to, keeping the query (`?lang=`).

@@ -145,9 +145,12 @@ struct Me: ResponseEncodable, Sendable {
     var tenantId: Int64
     /// `session` or `token`.
     var via: String
+    /// The super-admin (or a super-admin token) also manages the tenants.
+    var superAdmin: Bool
     init(_ identity: AdminIdentity) {
         name = identity.name
         tenantId = identity.tenantId
+        superAdmin = identity.superAdmin
         if case .token = identity.via { via = "token" } else { via = "session" }
     }
 }

@@ -249,10 +249,14 @@ public struct AdminService: Sendable {
         try await database.admins.apiTokens(tenantId: admin.tenantId).map { view($0, token: nil) }
     }
 
-    /// Creates a token; the answer is the only place its value ever appears.
+    /// Creates a token; the answer is the only place its value ever appears. Only a super-admin may ask for a
+    /// super-admin token (`superAdmin`), which manages the tenants too.
     public func createToken(_ admin: AdminIdentity, _ input: TokenInput) async throws -> TokenView {
+        let role: AdminRole = input.superAdmin == true ? .superAdmin : .admin
+        if role == .superAdmin { try TenantAdmin.require(admin) }
         let token = Passwords.token(prefix: "yq_")
-        let record = try await database.admins.createAPIToken(tenantId: admin.tenantId, name: input.name, token: token, by: admin.actor)
+        let record = try await database.admins.createAPIToken(tenantId: admin.tenantId, name: input.name, token: token, role: role,
+                                                              by: admin.actor)
         return view(record, token: token)
     }
 
@@ -262,7 +266,8 @@ public struct AdminService: Sendable {
 
     private func view(_ record: APITokenRecord, token: String?) -> TokenView {
         TokenView(id: record.id ?? 0, name: record.name, hint: "••••" + record.hint, createdBy: record.createdBy, createdAt: record.createdAt,
-                  lastUsedAt: record.lastUsedAt, revokedAt: record.revokedAt, token: token)
+                  lastUsedAt: record.lastUsedAt, revokedAt: record.revokedAt, token: token,
+                  superAdmin: record.role == AdminRole.superAdmin.rawValue)
     }
 }
 

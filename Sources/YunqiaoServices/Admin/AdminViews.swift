@@ -150,6 +150,8 @@ public struct TokenView: Codable, Sendable, Equatable {
     public var revokedAt: Date?
     /// The token itself: only in the answer that creates it.
     public var token: String?
+    /// A super-admin token manages the tenants too.
+    public var superAdmin: Bool = false
 }
 
 /// The result of "check network" or "test credentials": each step in order; steps after a failure are skipped.
@@ -244,9 +246,12 @@ public struct HomepageAppInput: Codable, Sendable {
 
 public struct TokenInput: Codable, Sendable {
     public var name: String
+    /// Ask for a super-admin token (only a super-admin may).
+    public var superAdmin: Bool?
 
-    public init(name: String) {
+    public init(name: String, superAdmin: Bool? = nil) {
         self.name = name
+        self.superAdmin = superAdmin
     }
 }
 

@@ -397,6 +397,7 @@ enum Migrations {
                 """)
         }
         migrator.registerMigration("v8: outbox leases", migrate: outboxLeases)
+        migrator.registerMigration("v9: admin roles (super-admin)", migrate: adminRoles)
         return migrator
     }
 }

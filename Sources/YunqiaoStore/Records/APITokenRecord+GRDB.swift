@@ -20,5 +20,6 @@ extension APITokenRecord {
         public static let createdAt = Column("createdAt")
         public static let lastUsedAt = Column("lastUsedAt")
         public static let revokedAt = Column("revokedAt")
+        public static let role = Column("role")
     }
 }

@@ -38,9 +38,12 @@ extension AdminRepository {
                                before: nil, after: ["password": "changed"])
                 return admin
             }
-            var admin = AdminRecord(id: nil, tenantId: tenantId, username: username, passwordHash: passwordHash, createdAt: now, updatedAt: now)
+            let role: AdminRole = try Self.isFirstOfDefaultTenant(db, tenantId: tenantId) ? .superAdmin : .admin
+            var admin = AdminRecord(id: nil, tenantId: tenantId, username: username, passwordHash: passwordHash, createdAt: now, updatedAt: now,
+                                    role: role)
             try admin.insert(db)
-            try Self.audit(db, tenantId: tenantId, actor, "admin.create", target: "admin \(username)", before: nil, after: ["username": username])
+            try Self.audit(db, tenantId: tenantId, actor, "admin.create", target: "admin \(username)", before: nil,
+                           after: ["username": username, "role": role.rawValue])
             return admin
         }
     }
@@ -52,8 +55,11 @@ extension AdminRepository {
         SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 
-    public func createAPIToken(tenantId: Int64, name: String, token: String, by actor: AuditActor) async throws -> APITokenRecord {
-        try await createBearer(APITokenRecord.self, tenantId: tenantId, name: name, plaintext: token, by: actor)
+    public func createAPIToken(tenantId: Int64, name: String, token: String, role: AdminRole = .admin, by actor: AuditActor) async throws
+        -> APITokenRecord
+    {
+        try await createBearer(APITokenRecord.self, tenantId: tenantId, name: name, plaintext: token, by: actor,
+                               audited: role == .admin ? [:] : ["role": role.rawValue]) { $0.role = role.rawValue }
     }
 
     public func apiTokens(tenantId: Int64) async throws -> [APITokenRecord] {
@@ -62,15 +68,17 @@ extension AdminRepository {
 
     /// Stores a new credential (only its hash and last 4 characters), audited as `<kind>.create`.
     func createBearer<Record: BearerRecord>(_ type: Record.Type, tenantId: Int64, name: String, plaintext: String,
-                                            by actor: AuditActor) async throws -> Record
+                                            by actor: AuditActor, audited: [String: String] = [:],
+                                            prepare: @escaping @Sendable (inout Record) -> Void = { _ in }) async throws -> Record
     {
         let name = try Validate.name(name)
         return try await write { db in
             var record = Record(tenantId: tenantId, name: name, hash: Self.tokenHash(plaintext), hint: String(plaintext.suffix(4)),
                                 createdBy: actor.name, createdAt: Date())
+            prepare(&record)
             try record.insert(db)
             try Self.audit(db, tenantId: tenantId, actor, "\(Record.kind).create", target: "\(Record.kind) \(record.id ?? 0) \(name)",
-                           before: nil, after: ["name": name, Record.kind: "••••" + record.hint])
+                           before: nil, after: ["name": name, Record.kind: "••••" + record.hint].merging(audited) { first, _ in first })
             return record
         }
     }

@@ -172,7 +172,8 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "YunqiaoStoreTests", dependencies: ["YunqiaoStore"], swiftSettings: swiftSettings),
+        .testTarget(name: "YunqiaoStoreTests", dependencies: ["YunqiaoStore", .product(name: "GRDB", package: "GRDB.swift")],
+                    swiftSettings: swiftSettings),
         .testTarget(
             name: "YunqiaoServerTests",
             dependencies: [

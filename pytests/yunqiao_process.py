@@ -69,9 +69,10 @@ P = TypeVar("P", bound=YunqiaoProcess)
 
 
 def start_yunqiao(*args: str, env: dict[str, str] | None = None, cwd: str | Path | None = None,
-                  kind: type[P] = YunqiaoProcess, **fields: Any) -> P:
-    """Starts `yunqiao ARGS` and waits for `listening on http://HOST:PORT…` on its stdout (the first word after
-    `listening on` is the base URL). `env` is added to this process's environment; `fields` go to `kind`."""
+                  kind: type[P] = YunqiaoProcess, timeout: float = START_TIMEOUT, **fields: Any) -> P:
+    """Starts `yunqiao ARGS` and waits (at most `timeout` seconds) for `listening on http://HOST:PORT…` on its stdout
+    (the first word after `listening on` is the base URL). `env` is added to this process's environment; `fields` go
+    to `kind`."""
     stderr = tempfile.NamedTemporaryFile(prefix=f"yunqiao-{args[0]}-", suffix=".log", delete=False)
     command = [yunqiao_binary(), *args]
     with stderr:  # the child keeps its own descriptor
@@ -91,7 +92,7 @@ def start_yunqiao(*args: str, env: dict[str, str] | None = None, cwd: str | Path
         ready.set()  # EOF: the process ended
 
     threading.Thread(target=read_stdout, daemon=True).start()
-    if not ready.wait(START_TIMEOUT) or "base" not in found:
+    if not ready.wait(timeout) or "base" not in found:
         process.kill()
         process.wait()
         log = Path(stderr.name).read_text(errors="replace")

@@ -206,7 +206,9 @@ public enum BindingSheet {
         case invalid
     }
 
-    /// A row's outcome: the OA user its value names (when exactly one) and a message in English.
+    /// A row's outcome: the OA user its value names (when exactly one) and a message in English, with the people's
+    /// names (the Feishu user's when the union_id is a live user of the mirror; the OA user's and login id with the OA
+    /// user) for the preview.
     public struct RowResult: Sendable, Equatable, Codable {
         public var line: Int
         public var unionID: String
@@ -214,14 +216,22 @@ public enum BindingSheet {
         public var outcome: Outcome
         public var oaUserID: String?
         public var message: String
+        public var feishuName: String?
+        public var oaName: String?
+        public var oaLoginID: String?
 
-        public init(line: Int, unionID: String, value: String, outcome: Outcome, oaUserID: String? = nil, message: String) {
+        public init(line: Int, unionID: String, value: String, outcome: Outcome, oaUserID: String? = nil, message: String,
+                    feishuName: String? = nil, oaName: String? = nil, oaLoginID: String? = nil)
+        {
             self.line = line
             self.unionID = unionID
             self.value = value
             self.outcome = outcome
             self.oaUserID = oaUserID
             self.message = message
+            self.feishuName = feishuName
+            self.oaName = oaName
+            self.oaLoginID = oaLoginID
         }
     }
 
@@ -364,6 +374,13 @@ public enum BindingSheet {
             for index in indices {
                 results[index].outcome = .conflict
                 results[index].message = "lines \(lines) name the same OA user \(label(oaUserID))"
+            }
+        }
+        for index in results.indices {
+            results[index].feishuName = feishu[results[index].unionID].flatMap { $0.isEmpty ? nil : $0 }
+            if let oaUserID = results[index].oaUserID, let position = oaIndex[oaUserID] {
+                results[index].oaName = oa[position].name
+                results[index].oaLoginID = oa[position].loginID
             }
         }
         var counts = Counts()

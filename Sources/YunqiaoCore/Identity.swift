@@ -13,12 +13,15 @@ public struct AdminIdentity: Sendable, Equatable {
     public var via: Via
     /// What the caller may do: a console login may do everything, a token what its scope allows.
     public var scope: APITokenScope
+    /// A super-admin (``AdminRole/superAdmin``) also manages the tenants; everything else stays in `tenantId`.
+    public var superAdmin: Bool
 
-    public init(tenantId: Int64, name: String, via: Via, scope: APITokenScope = .full) {
+    public init(tenantId: Int64, name: String, via: Via, scope: APITokenScope = .full, superAdmin: Bool = false) {
         self.tenantId = tenantId
         self.name = name
         self.via = via
         self.scope = scope
+        self.superAdmin = superAdmin
     }
 
     /// A console login (API tokens are created only from one).

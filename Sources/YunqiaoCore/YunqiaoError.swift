@@ -11,6 +11,8 @@ public enum YunqiaoError: Error, Sendable, Equatable, CustomStringConvertible {
     case conflict(field: String?, message: String)
     /// Cannot be done now (the server is shutting down, a dependency is down); try again later.
     case unavailable(String)
+    /// Not for this caller (an ordinary admin asking for what only a super-admin may do).
+    case forbidden(String)
 
     public var description: String {
         switch self {
@@ -20,6 +22,7 @@ public enum YunqiaoError: Error, Sendable, Equatable, CustomStringConvertible {
         case .inUse(let message): message
         case .conflict(_, let message): message
         case .unavailable(let message): message
+        case .forbidden(let message): message
         }
     }
 }

@@ -49,6 +49,7 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
             case .inUse(let message): return APIError(.conflict, message: message)
             case .conflict(let field, let message): return APIError(.conflict, field: field, message: message)
             case .unavailable(let message): return APIError(.serviceUnavailable, message: message)
+            case .forbidden(let message): return APIError(.forbidden, message: message)
             }
         case let error as DecodingError: return decoding(error)
         case let error as NIOTooManyBytesError: return tooLarge(limit: error.maxBytes)

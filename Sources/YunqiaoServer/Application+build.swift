@@ -93,6 +93,7 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
     router.group("api/admin/v1").add(middleware: authenticate).add(middleware: RequireAdminMiddleware(redirectToLogin: false))
         .add(middleware: RefuseUnknownFieldsMiddleware())
         .addRoutes(AdminAPIController(service: dependencies.service).routes)
+        .addRoutes(TenantAPIController(service: dependencies.service).routes)
         .addRoutes(OADirectoryAPIController(database: dependencies.database).routes)
         .addRoutes(BindingAPIController(service: dependencies.service).routes)
         .addRoutes(BindingSheetAPIController(service: dependencies.service).routes)

@@ -152,6 +152,19 @@ import YunqiaoCore
         #expect(plan.bindings.map(\.oaUserID) == ["1001"])
     }
 
+    @Test func everyRowNamesItsPeople() {
+        let plan = Self.plan([
+            Row(line: 2, unionID: "u1", value: "13800001001"),
+            Row(line: 3, unionID: "u2", value: "13100000000"),
+            Row(line: 4, unionID: "u3", value: "13500000000"),
+            Row(line: 5, unionID: "nobody", value: "13500000000"),
+        ])
+        #expect(plan.rows.map(\.outcome) == [.bound, .notFound, .bound, .invalid])
+        #expect(plan.rows.map(\.feishuName) == ["张一", "张二", "张三", nil])
+        #expect(plan.rows.map(\.oaName) == ["张一", nil, "空闲", nil])
+        #expect(plan.rows.map(\.oaLoginID) == ["zhang1", nil, "free", nil])
+    }
+
     @Test func fieldsNormaliseWithAutoBindsRules() {
         #expect(BindingSheet.Field.mobile.normalize("138 0000 1001") == BindingField.mobile.normalize("+86-13800001001"))
         #expect(BindingSheet.Field.email.normalize(" A@B.cn ") == "a@b.cn")

@@ -169,6 +169,12 @@ def run(console: Console, feishu_user: Console, emulator: YunqiaoProcess, tmp_pa
     assert console.text("bound-by") == f"oa:{OA_LOGIN}"
     console.shot("user-card-bound", show="user-binding")
     console.navigate("unbind-user")
+    # Unbinding asks first, naming both people.
+    console.wait_path(rf"/console/enterprises/{enterprise_id}/bindings/unbind")
+    assert console.text("unbind-oa-user") == OA_NAME and console.text("unbind-feishu-user") == FEISHU_USER
+    console.shot("unbind-confirm")
+    console.navigate("confirm-unbind")
+    assert console.path.split("?")[0] == card_path
     assert console.text("notice") == "已解绑"
     console.element("user-unbound")
     console.fill("oa-search", "lisi")

@@ -83,9 +83,10 @@ enum DemoPush {
     }
 
     /// The tiny OA of the demo: `POST /actions` accepts every quick-approval action (a real OA checks
-    /// `X-Yunqiao-Signature` with the module's secret and acts on its todo).
-    static func oaApplication(onReady: @escaping @Sendable (Int) async -> Void) -> some ApplicationProtocol {
+    /// `X-Yunqiao-Signature` with the module's secret and acts on its todo); its pages are `portal`'s.
+    static func oaApplication(port: Int, portal: DemoOAPortal, onReady: @escaping @Sendable (Int) async -> Void) -> some ApplicationProtocol {
         let router = Router()
+        portal.addRoutes(to: router)
         router.post("actions") { request, _ -> Response in
             var request = request
             let body = try await request.collectBody(upTo: 64 * 1024)
@@ -94,7 +95,7 @@ enum DemoPush {
             say("demo OA: \(action?["action"] as? String ?? "?") of todo \(action?["todoId"] as? String ?? "?") by \(who) — accepted")
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: #"{"ok":true}"#)))
         }
-        return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: nil),
+        return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: nil),
                            onServerRunning: { channel in await onReady(channel.localAddress?.port ?? 0) },
                            logger: Logger(label: "yunqiao.demo.oa"))
     }
@@ -109,19 +110,24 @@ enum DemoPush {
     }
 
     /// Sends a sample daily report and a sample todo to the first bound user through `POST /api/v1/messages` of the
-    /// bridge at `bridge`, then waits (a few seconds at most) for the todo card to reach the emulator.
-    static func sendSamples(store: YunqiaoDatabase, setup: Setup, enterprise: EnterpriseRecord, bridge: String) async throws -> Samples? {
+    /// bridge at `bridge`, then waits (a few seconds at most) for the todo card to reach the emulator. The messages
+    /// open their items on the demo OA at `oa`.
+    static func sendSamples(store: YunqiaoDatabase, setup: Setup, enterprise: EnterpriseRecord, bridge: String, oa: String) async throws
+        -> Samples?
+    {
         guard let bound = try await store.bindings.bindingEntries(enterpriseId: enterprise.id ?? 0, limit: 1).entries.first else { return nil }
         let oaID = bound.binding.oaUserID
         let name = bound.oaName ?? oaID
-        let links = PushMessage.Links(pc: bridge + "/console/push/messages", mobile: bridge + "/console/push/messages")
+        func links(_ item: String) -> PushMessage.Links {
+            PushMessage.Links(pc: oa + "/portal/items/" + item, mobile: oa + "/portal/items/" + item)
+        }
         let samples = [
             PushMessage(source: dailyReport.key, idempotencyKey: "demo-daily-report-1", recipients: [oaID], title: "日报：云桥演示",
                         body: "**\(name)** 的今日日报\n- 完成：消息推送演示\n- 明日：快捷审批", fields: [.init(label: "提交人", value: name)],
-                        links: links),
+                        links: links("demo-daily-report-1")),
             PushMessage(source: approval.key, idempotencyKey: "demo-approval-1", recipients: [oaID], title: "差旅申请：上海 3 天",
                         body: "**\(name)** 申请出差 3 天\n- 目的地：上海\n- 事由：客户拜访",
-                        fields: [.init(label: "申请人", value: name), .init(label: "天数", value: "3")], links: links,
+                        fields: [.init(label: "申请人", value: name), .init(label: "天数", value: "3")], links: links(todoId),
                         todo: .init(id: todoId, actions: ["approve", "reject"])),
         ]
         var sent: [(title: String, id: Int64, new: Bool)] = []

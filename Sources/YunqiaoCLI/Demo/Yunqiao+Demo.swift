@@ -21,6 +21,9 @@ extension Yunqiao {
         @Option(help: "Port of the Feishu emulator.")
         var emulatorPort = 8787
 
+        @Option(help: "Port of the demo OA (its homepage, the items the sample messages open, the quick-approval webhook).")
+        var oaPort = 8788
+
         @Option(help: "SQLite database of the demo (created when missing).")
         var database = "yunqiao-demo.sqlite"
 
@@ -39,12 +42,14 @@ extension Yunqiao {
             server.port = port
             server.database = database
             let serverConfiguration = server
+            let portal = DemoOAPortal()
+            let oaPort = self.oaPort
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
                     try await emulator.application { port in ready.yield(("emulator", port)) }.runService()
                 }
                 group.addTask {
-                    try await DemoPush.oaApplication { port in ready.yield(("oa", port)) }.runService()
+                    try await DemoPush.oaApplication(port: oaPort, portal: portal) { port in ready.yield(("oa", port)) }.runService()
                 }
                 group.addTask {
                     var found: [String: Int] = [:]
@@ -55,7 +60,7 @@ extension Yunqiao {
                     ready.finish()
                     guard let emulatorPort = found["emulator"], let oaPort = found["oa"] else { return }
                     try await Self.serve(server: serverConfiguration, store: store, emulatorBase: "http://127.0.0.1:\(emulatorPort)",
-                                         emulator: emulator.state, oaActionURL: "http://127.0.0.1:\(oaPort)/actions", size: size, metrics: metrics)
+                                         emulator: emulator.state, oa: "http://127.0.0.1:\(oaPort)", portal: portal, size: size, metrics: metrics)
                 }
                 // A task that fails ends the demo: a bridge that could not start must not leave the emulator and the
                 // OA running, and the process hanging, behind it. After Ctrl-C every task ends by itself.
@@ -68,23 +73,31 @@ extension Yunqiao {
             }
         }
 
-        /// Configures the demo tenant (idempotently), syncs once and serves the console.
-        static func serve(server: ServerConfiguration, store: YunqiaoDatabase, emulatorBase: String, emulator: EmulatorState,
-                          oaActionURL: String, size: (departments: Int, users: Int), metrics: PrometheusCollectorRegistry) async throws
+        /// Configures the demo tenant (idempotently), syncs once and serves the console. `oa` is the demo OA's base URL.
+        static func serve(server: ServerConfiguration, store: YunqiaoDatabase, emulatorBase: String, emulator: EmulatorState, oa: String,
+                          portal: DemoOAPortal, size: (departments: Int, users: Int), metrics: PrometheusCollectorRegistry) async throws
         {
             let logger = Logger(label: "yunqiao.demo")
-            let setup = try await DemoSetup.prepare(store: store, server: server, emulatorBase: emulatorBase)
+            let setup = try await DemoSetup.prepare(store: store, server: server, emulatorBase: emulatorBase, portalURL: oa + "/portal")
             let report = try await withYunqiaoHTTPClient { http in
                 try await FeishuDirectorySync(database: store, httpClient: http, logger: logger)
                     .run(enterprise: setup.enterprise, progress: ProgressLine.make())
             }
             ProgressLine.finish()
-            let oa = try await DemoOADirectory.prepare(store: store, enterprise: setup.enterprise)
+            let directory = try await DemoOADirectory.prepare(store: store, enterprise: setup.enterprise)
             let bridgeApp = try await store.integration.apps(enterpriseId: setup.enterprise.id ?? 0).first
-            let push = try await DemoPush.prepare(store: store, enterprise: setup.enterprise, oaActionURL: oaActionURL)
+            let push = try await DemoPush.prepare(store: store, enterprise: setup.enterprise, oaActionURL: oa + "/actions")
             let app = EmulatorConfiguration.defaultApp
             try await BridgeServer.run(configuration: server, database: store, metrics: metrics, logger: logger) { port in
                 let console = "http://127.0.0.1:\(port)"
+                // Known once the bridge listens (`--port 0` picks one): Feishu sends users back to it.
+                do {
+                    try await store.integration.setExternalDomain(tenantId: setup.enterprise.tenantId, console, by: AuditActor("demo"))
+                } catch {
+                    note("the external domain could not be set: \(error)")
+                }
+                let home = bridgeApp?.id.map { "\(console)/feishu/apps/\($0)/home" }
+                await portal.configure(store: store, enterpriseId: setup.enterprise.id ?? 0, console: console, home: home)
                 // The emulator app's 消息卡片请求网址: the bridge app's card callback.
                 if let appId = push?.appId {
                     _ = await emulator.admin("PUT", "/_emulator/apps/\(app.appID)/callback",
@@ -95,20 +108,20 @@ extension Yunqiao {
                     let samples: Result<DemoPush.Samples?, any Error>
                     if let push {
                         do { samples = .success(try await DemoPush.sendSamples(store: store, setup: push, enterprise: setup.enterprise,
-                                                                                bridge: console)) } catch { samples = .failure(error) }
+                                                                                bridge: console, oa: oa)) } catch { samples = .failure(error) }
                     } else {
                         samples = .success(nil)
                     }
-                    Self.banner(console: console, server: server, setup: setup, emulatorBase: emulatorBase, size: size, report: report,
-                                oa: oa, bridgeApp: bridgeApp, push: DemoPush.summary(samples, console: console, emulator: emulatorBase,
-                                                                           database: server.database))
+                    Self.banner(console: console, server: server, setup: setup, emulatorBase: emulatorBase, oaBase: oa, size: size,
+                                report: report, oa: directory, home: home,
+                                push: DemoPush.summary(samples, console: console, emulator: emulatorBase, database: server.database))
                 }
             }
         }
 
         static func banner(console: String, server: ServerConfiguration, setup: (enterprise: EnterpriseRecord, password: String),
-                           emulatorBase: String, size: (departments: Int, users: Int), report: SyncReport, oa: DemoOADirectory.Outcome?,
-                           bridgeApp: AppRecord?, push: String)
+                           emulatorBase: String, oaBase: String, size: (departments: Int, users: Int), report: SyncReport,
+                           oa: DemoOADirectory.Outcome?, home: String?, push: String)
         {
             let app = EmulatorConfiguration.defaultApp
             say("""
@@ -118,13 +131,14 @@ extension Yunqiao {
                   Admin login       user: \(server.adminUsername)   password: \(setup.password)   (new at every demo start)
                   Feishu emulator   \(emulatorBase)/_emulator/state?org=false  (API under /open-apis; \(size.departments) departments, \(size.users) users, rate limits on, 30 ms latency)
                   Enterprise        \(setup.enterprise.name) — app \(app.appID) / \(app.appSecret)
+                  Demo OA           \(oaBase)/portal  (the app's OA homepage app; the sample messages open its items)
                   Database          \(server.database)
 
                 First directory sync (飞书 → 云桥):
                 \(report.summary.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
 
                 OA directory (embedded) and bindings:
-                \(Self.bindingSummary(oa, home: bridgeApp?.id.map { "\(console)/feishu/apps/\($0)/home" }))
+                \(Self.bindingSummary(oa, home: home, portal: oaBase + "/portal"))
 
                 Message push (消息推送):
                 \(push)
@@ -143,12 +157,13 @@ extension Yunqiao {
 
 extension Yunqiao.Demo {
     /// What the demo's OA directory holds and how to try a manual binding.
-    static func bindingSummary(_ outcome: DemoOADirectory.Outcome?, home: String?) -> String {
+    static func bindingSummary(_ outcome: DemoOADirectory.Outcome?, home: String?, portal: String) -> String {
         guard let outcome else { return "  kept from the last start (the database already has an OA directory)" }
         var lines = ["  \(outcome.users) OA users; auto-bind by employee no. > mobile > email: \(outcome.autoBind.bound) bound, "
             + "\(outcome.autoBind.conflicts) conflict(s) in the queue, \(outcome.autoBind.unmatched) left for manual binding"]
         if let manual = outcome.manual, let home {
-            lines.append("  manual bind: open \(home) → log in as \(manual.feishuName) → OA login \(manual.oaLogin) / \(DemoOADirectory.password)")
+            lines.append("  manual bind: open \(home) → log in as \(manual.feishuName) → OA login \(manual.oaLogin) / \(DemoOADirectory.password)"
+                + " → the demo OA's homepage \(portal)")
         }
         return lines.joined(separator: "\n")
     }
@@ -158,7 +173,8 @@ extension Yunqiao.Demo {
 enum DemoSetup {
     static let enterpriseName = "云桥示例科技（模拟器）"
 
-    static func prepare(store: YunqiaoDatabase, server: ServerConfiguration, emulatorBase: String) async throws
+    /// - Parameter portalURL: the demo OA's homepage, where the app's OA homepage app points.
+    static func prepare(store: YunqiaoDatabase, server: ServerConfiguration, emulatorBase: String, portalURL: String) async throws
         -> (enterprise: EnterpriseRecord, password: String)
     {
         let tenant = try await store.integration.tenant(named: server.tenant)
@@ -167,11 +183,13 @@ enum DemoSetup {
         let password = Passwords.generate()
         try await store.admins.setAdminPassword(tenantId: tenantId, username: server.adminUsername, passwordHash: try await Passwords.hash(password),
                                                 by: actor)
-        try await store.integration.setExternalDomain(tenantId: tenantId, "http://127.0.0.1:\(server.port)", by: actor)
         var portal = try await store.integration.homepageApps(tenantId: tenantId).first { $0.name == "OA 门户" }
-        if portal == nil {
-            portal = try await store.integration.createHomepageApp(tenantId: tenantId, name: "OA 门户", url: "/spa/portal/index.html",
-                                                                   note: "示例主页型应用", by: actor)
+        if let existing = portal, existing.url != portalURL, let id = existing.id {  // an older demo's page, or another OA port
+            portal = try await store.integration.updateHomepageApp(tenantId: tenantId, id: id, name: existing.name, url: portalURL,
+                                                                   note: existing.note, by: actor)
+        } else if portal == nil {
+            portal = try await store.integration.createHomepageApp(tenantId: tenantId, name: "OA 门户", url: portalURL,
+                                                                   note: "演示 OA 的门户首页", by: actor)
         }
         let app = EmulatorConfiguration.defaultApp
         if let existing = try await store.integration.enterprises(tenantId: tenantId).first(where: { $0.name == enterpriseName }) {

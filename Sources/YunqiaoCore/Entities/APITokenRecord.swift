@@ -14,10 +14,14 @@ public struct APITokenRecord: Codable, Sendable, Equatable {
     /// When the token stops working; nil: never.
     public var expiresAt: Date?
     public var scope: APITokenScope
+    /// ``AdminRole`` raw value: a `superAdmin` token (made by a super-admin who asked for one) manages tenants too.
+    public var role: String
 
     public init(id: Int64? = nil, tenantId: Int64, name: String, tokenHash: String, hint: String, createdBy: String,
-                createdAt: Date, lastUsedAt: Date? = nil, revokedAt: Date? = nil, expiresAt: Date? = nil, scope: APITokenScope = .full)
+                createdAt: Date, lastUsedAt: Date? = nil, revokedAt: Date? = nil, expiresAt: Date? = nil, scope: APITokenScope = .full,
+                role: AdminRole = .admin)
     {
+        self.role = role.rawValue
         self.id = id
         self.tenantId = tenantId
         self.name = name
@@ -29,6 +33,7 @@ public struct APITokenRecord: Codable, Sendable, Equatable {
         self.revokedAt = revokedAt
         self.expiresAt = expiresAt
         self.scope = scope
+        self.role = role.rawValue
     }
 
     /// Whether the token has run out at `time`.

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Administrators, API tokens, OA keys, sessions and the audit log.
+/// Administrators, API tokens, OA keys, sessions, the audit log, and the tenants a super-admin manages.
 public protocol AdminStore: Sendable {
     /// Records an admin action that changes no settings row (a sync started, a credentials test, a login).
     func audit(tenantId: Int64, _ actor: AuditActor, _ action: String, target: String,
@@ -41,12 +41,14 @@ public protocol AdminStore: Sendable {
 
     func admin(id: Int64) async throws -> AdminRecord?
 
-    /// Creates the admin or replaces its password hash (`yunqiao admin set-password`, first start).
+    /// Creates the admin or replaces its password hash (`yunqiao admin set-password`, first start). The first admin of
+    /// the default tenant (named `default`, else the oldest) becomes the super-admin while there is none.
     @discardableResult
     func setAdminPassword(tenantId: Int64, username: String, passwordHash: String, by actor: AuditActor) async throws -> AdminRecord
 
-    /// Creates a token with its scope and optional expiry (in the future); only its hash is kept.
-    func createAPIToken(tenantId: Int64, name: String, token: String, scope: APITokenScope, expiresAt: Date?,
+    /// Creates a token with its scope, optional expiry (in the future) and role; only its hash is kept. A
+    /// `superAdmin` token manages the tenants too.
+    func createAPIToken(tenantId: Int64, name: String, token: String, scope: APITokenScope, expiresAt: Date?, role: AdminRole,
                         by actor: AuditActor) async throws -> APITokenRecord
 
     func apiTokens(tenantId: Int64) async throws -> [APITokenRecord]
@@ -55,6 +57,41 @@ public protocol AdminStore: Sendable {
     func useAPIToken(_ token: String, at time: Date) async throws -> APITokenRecord?
 
     func revokeAPIToken(tenantId: Int64, id: Int64, by actor: AuditActor) async throws
+
+    // MARK: tenants (a super-admin's; the caller checks the role)
+
+    /// Every tenant with how many admins and enterprises it has, oldest first.
+    func tenantSummaries() async throws -> [TenantSummary]
+
+    func tenantSummary(id: Int64) async throws -> TenantSummary
+
+    /// Creates a tenant (a unique name). Audited as `tenant.create` in the acting admin's tenant (`actorTenantId`) and
+    /// in the new one.
+    func createTenant(name: String, by actor: AuditActor, actorTenantId: Int64) async throws -> TenantRecord
+
+    /// Renames a tenant. Audited as `tenant.rename` in the acting admin's tenant and in the renamed one.
+    func renameTenant(id: Int64, name: String, by actor: AuditActor, actorTenantId: Int64) async throws -> TenantRecord
+
+    /// Creates a tenant's first admin (an ordinary admin): refused while the tenant has an admin, or when the user name
+    /// is taken. Audited as `admin.create` in both tenants, without the hash.
+    func createFirstAdmin(tenantId: Int64, username: String, passwordHash: String, by actor: AuditActor,
+                          actorTenantId: Int64) async throws -> AdminRecord
+}
+
+/// A tenant as the super-admin's list shows it.
+public struct TenantSummary: Sendable, Equatable {
+    public var tenant: TenantRecord
+    public var admins: [String]
+    public var enterprises: Int
+    /// The tenant of the super-admin (the default tenant).
+    public var holdsSuperAdmin: Bool
+
+    public init(tenant: TenantRecord, admins: [String], enterprises: Int, holdsSuperAdmin: Bool) {
+        self.tenant = tenant
+        self.admins = admins
+        self.enterprises = enterprises
+        self.holdsSuperAdmin = holdsSuperAdmin
+    }
 }
 
 /// A Feishu user as a login vouched for them (`user_info`), for binding one the mirror does not hold yet.

@@ -13,6 +13,12 @@ public protocol BindingStore: Sendable {
     /// The bindings of one OA user in every enterprise of the tenant, with the Feishu users' names.
     func bindingEntries(tenantId: Int64, oaUserID: String) async throws -> [BindingEntry]
 
+    /// The bindings of these Feishu users (by union_id) in an enterprise, with names (a directory page's binding column).
+    func bindingEntries(enterpriseId: Int64, unionIDs: [String]) async throws -> [BindingEntry]
+
+    /// The bindings of these OA users in every enterprise of the tenant, with names (the OA directory's binding column).
+    func bindingEntries(tenantId: Int64, oaUserIDs: [String]) async throws -> [BindingEntry]
+
     /// A page of the conflict queue (by Feishu user name) with each conflict's candidates as they are now.
     func bindingConflictEntries(enterpriseId: Int64, limit: Int, offset: Int) async throws
         -> (total: Int, entries: [BindingConflictEntry])

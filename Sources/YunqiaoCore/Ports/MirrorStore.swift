@@ -25,8 +25,9 @@ public protocol MirrorStore: Sendable {
     func departments(enterpriseId: Int64) async throws -> [MirrorDepartment]
 
     /// A page of live users matching `query` (name, English name, mobile, email, employee no. or any id), optionally
-    /// only those directly in `department`; and how many match in all.
-    func searchUsers(enterpriseId: Int64, query: String, department: String?, limit: Int,
+    /// only those directly in `department`, and only those bound (`bound` true) or not bound (false) to an OA user of
+    /// the enterprise; and how many match in all.
+    func searchUsers(enterpriseId: Int64, query: String, department: String?, bound: Bool?, limit: Int,
                      offset: Int) async throws -> (users: [MirrorUser], total: Int)
 
     /// One user of the mirror by union_id, open_id or user_id, deleted ones included, with when it was deleted.

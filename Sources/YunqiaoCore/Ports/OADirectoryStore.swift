@@ -4,9 +4,9 @@ import Foundation
 public protocol OADirectoryStore: Sendable {
     func oaDepartments(tenantId: Int64) async throws -> [OADepartmentRecord]
 
-    /// A page of users by oa id, optionally only those in `department` (as primary or part-time department); `query`
-    /// matches oa id, login id, name, mobile, email or employee number (substring).
-    func oaUsers(tenantId: Int64, query: String, department: String?, limit: Int, offset: Int) async throws
+    /// A page of users by oa id, optionally only those in `department` (as primary or part-time department) and only
+    /// those bound or not (`binding`); `query` matches oa id, login id, name, mobile, email or employee number (substring).
+    func oaUsers(tenantId: Int64, query: String, department: String?, binding: BindingFilter?, limit: Int, offset: Int) async throws
         -> (total: Int, users: [OAUserRecord])
 
     /// What validating a file needs to know of the stored directory: department id → parent id, login id → oa id.
@@ -59,6 +59,18 @@ public protocol OADirectoryStore: Sendable {
 
     /// The OA user with the OA id `oaID` in the tenant.
     func oaUser(tenantId: Int64, oaID: String) async throws -> OAUserRecord?
+}
+
+/// Users by whether they are bound to a Feishu user (the directory lists' 已绑定 / 未绑定 filter).
+public struct BindingFilter: Sendable, Equatable {
+    public var bound: Bool
+    /// Bound (or not) in this enterprise; nil: in any enterprise of the tenant — unbound then means bound in none.
+    public var enterpriseId: Int64?
+
+    public init(bound: Bool, enterpriseId: Int64? = nil) {
+        self.bound = bound
+        self.enterpriseId = enterpriseId
+    }
 }
 
 /// How an import treats what the file does not mention.

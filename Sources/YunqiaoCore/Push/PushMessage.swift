@@ -45,6 +45,17 @@ public struct PushMessage: Sendable, Equatable, Codable {
             self.actions = actions
         }
 
+        private enum CodingKeys: String, CodingKey {
+            case id, actions
+        }
+
+        /// `actions` may be left out: a todo without quick approval offers none.
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            id = try container.decode(String.self, forKey: .id)
+            actions = try container.decodeIfPresent([String].self, forKey: .actions) ?? []
+        }
+
         /// The actions the renderer offers as quick-approval buttons, in a fixed order.
         public var quickActions: [TodoAction] { TodoAction.allCases.filter { actions.contains($0.rawValue) } }
     }

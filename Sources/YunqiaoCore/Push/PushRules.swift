@@ -50,18 +50,39 @@ public enum PushRules {
     /// The source of a rule that takes the messages of every OA module (the seed's 消息来源 "全部").
     public static let allSources = "*"
 
+    /// A target a message goes to, and the rule that sends it there.
+    public struct Match: Sendable, Equatable {
+        public var ruleID: Int64
+        public var target: PushTarget
+
+        public init(ruleID: Int64, target: PushTarget) {
+            self.ruleID = ruleID
+            self.target = target
+        }
+    }
+
     /// The targets a message of `source` goes to: the targets of every enabled rule whose source is `source` or
     /// ``allSources``, at most one per app, so each (app, recipient) gets the message once. When several targets name
-    /// one app the first one wins, rules taken by ascending id and targets in their order. Sources are compared
+    /// one app, a rule for the module itself wins over an ``allSources`` rule, whichever was made first; among rules of
+    /// the same kind the first one wins, rules taken by ascending id and targets in their order. Sources are compared
     /// exactly.
     public static func match(source: String, rules: [PushRule]) -> [PushTarget] {
+        matches(source: source, rules: rules).map(\.target)
+    }
+
+    /// ``match(source:rules:)`` with the rule each target comes from: what the console shows as a module's effective
+    /// targets.
+    public static func matches(source: String, rules: [PushRule]) -> [Match] {
+        let enabled = rules.filter(\.enabled).sorted { $0.id < $1.id }
+        // A rule naming the module first, then the rules of every module.
+        let ordered = enabled.filter { $0.source == source && source != allSources } + enabled.filter { $0.source == allSources }
         var seenApps: Set<Int64> = []
-        var targets: [PushTarget] = []
-        for rule in rules.sorted(by: { $0.id < $1.id }) where rule.enabled && (rule.source == source || rule.source == allSources) {
+        var matches: [Match] = []
+        for rule in ordered {
             for target in rule.targets where seenApps.insert(target.appID).inserted {
-                targets.append(target)
+                matches.append(Match(ruleID: rule.id, target: target))
             }
         }
-        return targets
+        return matches
     }
 }

@@ -28,7 +28,8 @@ extension ConsoleController {
                 let days = form["expiresInDays"].flatMap { $0.isEmpty ? nil : $0 }
                 guard days.map({ Int($0) != nil }) ?? true else { throw APIError.invalid("expiresInDays", "must be a whole number of days") }
                 let created = try await service.createToken(admin, TokenInput(name: form["name"] ?? "", scope: form["scope"],
-                                                                              expiresInDays: days.flatMap { Int($0) }))
+                                                                              expiresInDays: days.flatMap { Int($0) },
+                                                                              superAdmin: form["superAdmin"] == "on"))
                 return show("tokens", try await tokensPage(admin, newToken: created, strings(request)), request, context, status: .created)
             } catch {
                 return try await refused(error, request, context, form.values, template: "tokens", page: { entered in

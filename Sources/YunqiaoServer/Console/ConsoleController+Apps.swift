@@ -98,7 +98,7 @@ extension ConsoleController {
     private func deleteAppPage(_ admin: AdminIdentity, _ id: Int64, _ t: Strings) async throws -> PageValues {
         let app = try await service.app(admin, id: id)
         return confirmDelete(kind: "app", name: "\(app.name) (\(app.appID))", action: "/console/apps/\(id)/delete",
-                             back: "/console/apps/\(id)", t)
+                             back: "/console/apps/\(id)", t, blockers: [("delete_blocked_rules", try await pushRulesUsing(admin, appId: id))])
     }
 
     // MARK: OA homepage apps

@@ -132,6 +132,11 @@ extension ConsoleController {
                                     "label": t["bs_outcome_\(row.outcome.rawValue)\(suffix)"] ?? t["bs_outcome_" + row.outcome.rawValue] ?? "",
                                     "badge": Self.badge(row.outcome), "message": ConsoleStrings.translate(row.message, in: t)]
             item["oaUserID"] = row.oaUserID
+            item["feishuName"] = row.feishuName
+            item["oaName"] = row.oaName
+            item["oaLoginID"] = row.oaLoginID
+            item["oaHref"] = row.oaUserID.map(Self.oaUserHref)
+            item["feishuHref"] = row.feishuName.map { _ in "/console/enterprises/\(stored.enterpriseId)/users/" + ConsoleFormat.component(row.unionID) }
             return item
         }
         var values: PageValues = ["dryRun": stored.dryRun, "fileName": stored.fileName, "fieldLabel": t["bs_field_" + stored.field.rawValue] ?? "",

@@ -85,6 +85,7 @@ extension ConsoleController {
                 return "/console/enterprises/\(id)/bindings?unboundAll=\(count)"
             }
         }
+        addUnbindConfirmRoute(to: routes)
         routes.get("enterprises/:id/users/:user") { request, context in
             let (admin, id) = (try context.admin(), try context.id("id"))
             return show("user", try await userCardPage(admin, id, context.pathComponent("user"), request), request, context)
@@ -256,6 +257,9 @@ extension ConsoleController {
             "userHref": "/console/enterprises/\(enterpriseId)/users/" + ConsoleFormat.component(binding.unionID),
             "methodLabel": t["bd_method_" + binding.method] ?? binding.method,
             "oaDisplay": binding.oaName ?? binding.oaUserID, "feishuDisplay": binding.feishuName ?? binding.unionID,
+            // Unbinding asks first (ConsoleController+Unbind.swift), then goes back to the list or the user card.
+            "unbindHref": "/console/enterprises/\(enterpriseId)/bindings/unbind" + ConsoleFormat.query(["oaUserID": binding.oaUserID, "back": "bindings"]),
+            "unbindCardHref": "/console/enterprises/\(enterpriseId)/bindings/unbind" + ConsoleFormat.query(["oaUserID": binding.oaUserID, "back": "user"]),
         ]
         extra["fieldLabel"] = binding.field.map { t["bd_match_" + $0] ?? $0 } ?? false
         return TemplateValue(binding, extra)

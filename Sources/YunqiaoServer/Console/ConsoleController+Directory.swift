@@ -5,8 +5,6 @@ import YunqiaoServices
 
 /// The directory mirror of an enterprise (department tree, members, user cards) and its sync runs.
 extension ConsoleController {
-    static let usersPerPage = 50
-
     func addDirectoryRoutes(to routes: RouteCollection<AppRequestContext>) {
         routes.get("enterprises/:id/directory") { request, context in
             show("directory", try await directoryPage(context.admin(), context.id("id"), request), request, context)
@@ -35,25 +33,40 @@ extension ConsoleController {
         let query = request.uri.queryParameters
         let department = query.get("department")?.nilIfEmpty
         let search = query.get("q") ?? ""
+        let filter = Self.bindingFilter(query.get("binding"))
+        let (offset, size) = (ConsolePager.offset(query.get("offset")), ConsolePager.size(query.get("size")))
         let enterprise = try await service.enterprise(admin, id: id)
         let tree = try await service.directory.departmentTree(admin, enterpriseId: id)
-        let page = try await service.directory.users(admin, enterpriseId: id, query: search, department: department, limit: Self.usersPerPage,
-                                           offset: Int(query.get("offset") ?? "") ?? 0)
-        let link = { (offset: Int) in
+        let page = try await service.directory.users(admin, enterpriseId: id, query: search, department: department, bound: filter, limit: size,
+                                                     offset: offset)
+        let link = { (offset: Int, size: Int) in
             "/console/enterprises/\(id)/directory"
-                + ConsoleFormat.query(["department": department, "q": search, "offset": offset > 0 ? "\(offset)" : nil])
+                + ConsoleFormat.query(["department": department, "q": search, "binding": filter.map { $0 ? "bound" : "unbound" },
+                                       "offset": offset > 0 ? "\(offset)" : nil, "size": size != ConsolePager.defaultSize ? "\(size)" : nil])
         }
         var values: PageValues = [
             "enterprise": enterpriseRow(enterprise, t), "tree": departmentItems(tree, current: department), "hasTree": !tree.isEmpty,
             "users": page.users.map { userRow($0, enterpriseId: id, t) }, "q": search,
-            "total": page.total, "from": page.users.isEmpty ? 0 : page.offset + 1, "to": page.offset + page.users.count,
+            "pager": ConsolePager(total: page.total, offset: offset, size: size)
+                .values(id: "page", countId: "user-count", shown: page.users.count, t, link: link),
             "allHref": "/console/enterprises/\(id)/directory", "allCurrent": department == nil,
+            "bindingOptions": Self.options([("", t["bd_filter_all"] ?? ""), ("bound", t["bd_filter_bound"] ?? ""),
+                                            ("unbound", t["bd_filter_unbound"] ?? "")],
+                                           selected: filter.map { $0 ? "bound" : "unbound" } ?? ""),
+            "size": size != ConsolePager.defaultSize ? "\(size)" : "",
         ]
         values["department"] = department
         values["departmentName"] = department.map { Self.name(of: $0, in: tree) ?? $0 }
-        if page.offset > 0 { values["prevHref"] = link(max(0, page.offset - page.limit)) }
-        if page.offset + page.users.count < page.total { values["nextHref"] = link(page.offset + page.limit) }
         return values
+    }
+
+    /// The 已绑定 / 未绑定 filter of a directory list (`binding=bound|unbound`); anything else shows everyone.
+    static func bindingFilter(_ value: String?) -> Bool? {
+        switch value {
+        case "bound": true
+        case "unbound": false
+        default: nil
+        }
     }
 
     /// The tree as nested items for the `department` partial.
@@ -74,8 +87,13 @@ extension ConsoleController {
     }
 
     func userRow(_ user: UserView, enterpriseId: Int64, _ t: Strings) -> TemplateValue {
-        TemplateValue(user, ["href": "/console/enterprises/\(enterpriseId)/users/" + ConsoleFormat.component(user.unionID),
-                             "statusLabel": t["user_status_" + user.status] ?? user.status,
-                             "departmentNames": user.departments.map(\.name).joined(separator: t["list_separator"] ?? ", ")])
+        var extra: PageValues = ["href": "/console/enterprises/\(enterpriseId)/users/" + ConsoleFormat.component(user.unionID),
+                                 "statusLabel": t["user_status_" + user.status] ?? user.status,
+                                 "departmentNames": user.departments.map(\.name).joined(separator: t["list_separator"] ?? ", ")]
+        extra["binding"] = user.binding.map { binding -> PageValues in
+            ["oaName": binding.oaName ?? binding.oaUserID, "oaLoginID": binding.oaLoginID ?? false, "href": Self.oaUserHref(binding.oaUserID),
+             "methodLabel": t["bd_method_" + binding.method] ?? binding.method]
+        } ?? false
+        return TemplateValue(user, extra)
     }
 }

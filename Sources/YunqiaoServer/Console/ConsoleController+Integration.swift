@@ -81,7 +81,11 @@ extension ConsoleController {
 
     private func deleteEnterprisePage(_ admin: AdminIdentity, _ id: Int64, _ t: Strings) async throws -> PageValues {
         let enterprise = try await service.enterprise(admin, id: id)
+        let apps = try await service.apps(admin, enterpriseId: id).map { app -> PageValues in
+            ["name": "\(app.name) (\(app.appID))", "href": "/console/apps/\(app.id)", "id": "app-\(app.id)"]
+        }
         return confirmDelete(kind: "enterprise", name: enterprise.name, action: "/console/enterprises/\(id)/delete",
-                             back: "/console/enterprises/\(id)", t)
+                             back: "/console/enterprises/\(id)", t,
+                             blockers: [("delete_blocked_apps", apps), ("delete_blocked_rules", try await pushRulesUsing(admin, enterpriseId: id))])
     }
 }

@@ -7,7 +7,6 @@ import YunqiaoServices
 /// the department tree, users with search and paging, a user's detail with their bindings and the embedded directory's
 /// password — and the OA keys the OA pushes its directory with.
 extension ConsoleController {
-    static let oaUsersPerPage = 50
 
     func addOADirectoryRoutes(to routes: RouteCollection<AppRequestContext>) {
         routes.get("oa") { request, context in
@@ -123,21 +122,46 @@ extension ConsoleController {
         let query = request.uri.queryParameters
         let department = query.get("department")?.nilIfEmpty
         let search = query.get("q") ?? ""
-        let offset = max(0, Int(query.get("offset") ?? "") ?? 0)
+        let (offset, size) = (ConsolePager.offset(query.get("offset")), ConsolePager.size(query.get("size")))
         let directory = service.oaDirectory
         let summary = try await directory.summary(admin)
         let tree = try await directory.departmentTree(admin)
         let names = try await directory.departmentNames(admin)
-        let page = try await directory.users(admin, query: search, department: department, limit: Self.oaUsersPerPage, offset: offset)
-        let link = { (offset: Int) in
-            "/console/oa" + ConsoleFormat.query(["department": department, "q": search, "offset": offset > 0 ? "\(offset)" : nil])
+        let enterprises = try await service.enterprises(admin)
+        let filter = Self.bindingFilter(query.get("binding"))
+        let enterpriseId = query.get("enterprise").flatMap { Int64($0) }.flatMap { id in enterprises.contains { $0.id == id } ? id : nil }
+        let page = try await directory.users(admin, query: search, department: department,
+                                             binding: filter.map { BindingFilter(bound: $0, enterpriseId: enterpriseId) }, limit: size, offset: offset)
+        let bindings = try await directory.bindings(admin, oaUserIDs: page.users.map(\.oaID))
+        let enterpriseNames = Dictionary(enterprises.map { ($0.id, $0.name) }) { first, _ in first }
+        let link = { (offset: Int, size: Int) in
+            "/console/oa" + ConsoleFormat.query(["department": department, "q": search, "binding": filter.map { $0 ? "bound" : "unbound" },
+                                                 "enterprise": enterpriseId.map { "\($0)" }, "offset": offset > 0 ? "\(offset)" : nil,
+                                                 "size": size != ConsolePager.defaultSize ? "\(size)" : nil])
         }
         let sheet = form["sheet"]?.nilIfEmpty ?? "users"
         let mode = form["mode"]?.nilIfEmpty ?? "merge"
         var values: PageValues = [
             "summary": TemplateValue(summary), "hasTree": !tree.isEmpty, "tree": oaDepartmentItems(tree, current: department),
-            "users": page.users.map { oaUserRow($0, names: names, t) }, "q": search, "total": page.total,
-            "from": page.users.isEmpty ? 0 : offset + 1, "to": offset + page.users.count, "allCurrent": department == nil,
+            "users": page.users.map { user in
+                oaUserRow(user, names: names, t, bindings: (bindings[user.oaID] ?? []).map { entry -> PageValues in
+                    let id = entry.binding.enterpriseId
+                    var item: PageValues = ["feishuName": entry.feishuName ?? entry.binding.unionID,
+                                            "href": "/console/enterprises/\(id)/users/" + ConsoleFormat.component(entry.binding.unionID)]
+                    item["enterpriseName"] = enterprises.count > 1 ? enterpriseNames[id] ?? "\(id)" : nil
+                    return item
+                })
+            },
+            "q": search, "allCurrent": department == nil,
+            "pager": ConsolePager(total: page.total, offset: offset, size: size)
+                .values(id: "oa-page", countId: "oa-user-count", shown: page.users.count, t, link: link),
+            "bindingOptions": Self.options([("", t["bd_filter_all"] ?? ""), ("bound", t["bd_filter_bound"] ?? ""),
+                                            ("unbound", t["bd_filter_unbound"] ?? "")],
+                                           selected: filter.map { $0 ? "bound" : "unbound" } ?? ""),
+            "enterpriseOptions": Self.options([("", t["bd_filter_any_enterprise"] ?? "")] + enterprises.map { ("\($0.id)", $0.name) },
+                                              selected: enterpriseId.map { "\($0)" } ?? ""),
+            "severalEnterprises": enterprises.count > 1, "size": size != ConsolePager.defaultSize ? "\(size)" : "",
+            "filtered": filter != nil,
             "sheets": Self.options(OADirectoryImport.Sheet.allCases.map { ($0.rawValue, t["oad_sheet_" + $0.rawValue] ?? $0.rawValue) },
                                    selected: sheet),
             "modes": OADirectoryImportMode.allCases.map { option -> PageValues in
@@ -148,8 +172,6 @@ extension ConsoleController {
         values["department"] = department
         values["departmentName"] = department.map { names[$0] ?? $0 }
         values["directoryEmpty"] = summary.activeUsers + summary.leftUsers == 0
-        if offset > 0 { values["prevHref"] = link(max(0, offset - Self.oaUsersPerPage)) }
-        if offset + page.users.count < page.total { values["nextHref"] = link(offset + Self.oaUsersPerPage) }
         if let imported = query.get("imported"), OADirectoryImport.Sheet(rawValue: imported) != nil {
             // `dropped`, not `deleted`: that query key asks the layout for its "deleted" notice.
             let counts = [("created", "created"), ("updated", "updated"), ("unchanged", "unchanged"), ("left", "left"),
@@ -174,13 +196,15 @@ extension ConsoleController {
         }
     }
 
-    private func oaUserRow(_ user: OAUserRecord, names: [String: String], _ t: Strings) -> TemplateValue {
+    private func oaUserRow(_ user: OAUserRecord, names: [String: String], _ t: Strings, bindings: [PageValues] = []) -> TemplateValue {
         let departments = user.departmentIDs
         var extra: PageValues = [
             "href": Self.oaUserHref(user.oaID), "statusLabel": t["oad_status_" + user.status] ?? user.status,
-            "hasPassword": user.passwordHash != nil,
-            "partTimeNames": departments.dropFirst().map { names[$0] ?? $0 }.joined(separator: t["list_separator"] ?? ", "),
+            "hasPassword": user.passwordHash != nil, "bindings": bindings, "bound": !bindings.isEmpty,
         ]
+        // Only users with part-time departments get the 兼职 line (an empty string would still open the section).
+        let partTime = departments.dropFirst().map { names[$0] ?? $0 }
+        extra["partTimeNames"] = partTime.isEmpty ? false : partTime.joined(separator: t["list_separator"] ?? ", ")
         extra["primaryName"] = departments.first.map { names[$0] ?? $0 } ?? false
         // The record's hash never reaches a template.
         extra["passwordHash"] = false

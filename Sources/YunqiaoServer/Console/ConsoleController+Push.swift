@@ -133,8 +133,20 @@ extension ConsoleController {
             let admin = try context.admin()
             let t = strings(request)
             let modules = try await push.modules(admin)
-            let rows = try await push.rules(admin).map { pushRuleRow($0, modules: modules, t) }
-            return show("push-rules", ["rules": rows, "tab": ["rules": true]], request, context)
+            let rules = try await push.rules(admin)
+            let rows = rules.map { pushRuleRow($0, modules: modules, t) }
+            let effective = push.effectiveTargets(modules: modules, rules: rules).map { module, targets -> PageValues in
+                ["name": module.name, "key": module.key, "hasTargets": !targets.isEmpty, "targets": targets.map { effective -> PageValues in
+                    let (rule, target) = (effective.rule, effective.target)
+                    return ["ruleName": rule.name, "ruleHref": "/console/push/rules/\(rule.id ?? 0)", "all": rule.source == PushRules.allSources,
+                            "enterpriseName": target.enterprise.name, "appName": target.app.name.isEmpty ? target.app.appID : target.app.name,
+                            "appHref": "/console/apps/\(target.record.appId)", "appKey": target.record.appId,
+                            "typeLabel": t["push_type_" + target.record.type] ?? target.record.type,
+                            "quickApproval": target.record.quickApproval && target.record.messageType == .todo]
+                }]
+            }
+            return show("push-rules", ["rules": rows, "tab": ["rules": true], "effective": effective, "hasModules": !modules.isEmpty],
+                        request, context)
         }
         routes.get("push/rules/new") { request, context in
             let admin = try context.admin()

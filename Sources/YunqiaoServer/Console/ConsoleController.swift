@@ -27,6 +27,7 @@ struct ConsoleController {
         addBindingRoutes(to: routes)
         addBindingSheetRoutes(to: routes)
         addPushRoutes(to: routes)
+        addTenantRoutes(to: routes)
         if let oaConnector { addOAConnectorRoutes(to: routes, oaConnector) }
         // Pages answered to a post (a check's result, a refused sync) show the post's path: a reload or the language
         // switch there goes back to the page it belongs to, keeping the query (`?lang=`).
@@ -176,10 +177,26 @@ extension ConsoleController {
         }
     }
 
-    /// The confirmation page before deleting something (`confirm-delete` posts to `action`).
-    func confirmDelete(kind: String, name: String, action: String, back: String, _ t: Strings) -> PageValues {
-        ["confirm": ["kind": t["kind_" + kind] ?? kind, "name": name, "note": t["delete_note_" + kind] ?? "", "action": action,
-                     "back": back]]
+    /// The confirmation page before deleting something (`confirm-delete` posts to `action`). `blockers`: what still uses
+    /// it, by kind (a heading key and links: `name`, `href`) — while there is any, the page names and links them instead
+    /// of offering the delete button, and a refused delete shows them again.
+    func confirmDelete(kind: String, name: String, action: String, back: String, _ t: Strings,
+                       blockers: [(heading: String, items: [PageValues])] = []) -> PageValues
+    {
+        let groups = blockers.filter { !$0.items.isEmpty }.map { group -> PageValues in
+            ["heading": t[group.heading] ?? group.heading, "items": group.items, "kind": group.heading]
+        }
+        return ["confirm": ["kind": t["kind_" + kind] ?? kind, "name": name, "note": t["delete_note_" + kind] ?? "", "action": action,
+                            "back": back, "blockers": groups, "blocked": !groups.isEmpty]]
+    }
+
+    /// The push rules with a target in this enterprise (or on this app), as links for ``confirmDelete(kind:name:action:back:_:blockers:)``.
+    func pushRulesUsing(_ admin: AdminIdentity, enterpriseId: Int64? = nil, appId: Int64? = nil) async throws -> [PageValues] {
+        try await push.rules(admin).filter { detail in
+            detail.targets.contains { ($0.record.enterpriseId == enterpriseId || enterpriseId == nil) && ($0.record.appId == appId || appId == nil) }
+        }.map { detail in
+            ["name": detail.rule.name, "href": "/console/push/rules/\(detail.rule.id ?? 0)", "id": "rule-\(detail.rule.id ?? 0)"]
+        }
     }
 
     // MARK: rows shared by several pages

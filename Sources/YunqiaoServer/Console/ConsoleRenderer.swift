@@ -33,7 +33,7 @@ public struct ConsoleRenderer: Sendable {
         values["langZh"] = language == .zh
         values["path"] = request.uri.path
         if let identity = context.identity {
-            values["admin"] = ["name": identity.name]
+            values["admin"] = ["name": identity.name, "superAdmin": identity.superAdmin]
             values["csrf"] = identity.csrfToken ?? ""
         }
         let html = library.render(values, withTemplate: template) ?? "template \(template) is missing"

@@ -82,6 +82,8 @@ enum ConsoleStrings {
         /// The message push pages (消息推送, seed 三): overview, OA modules, push rules and targets, the message log and
         /// dead letters.
         case push
+        /// Tenant management (the super-admin's).
+        case tenants
 
         /// The area's file of `language`, relative to the strings folder.
         func file(_ language: ConsoleLanguage) -> String { "\(Catalog.folder(language))/\(rawValue).json" }

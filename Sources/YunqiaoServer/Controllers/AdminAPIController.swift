@@ -70,7 +70,8 @@ struct AdminAPIController {
         routes.get("enterprises/:id/users") { request, context in
             let query = request.uri.queryParameters
             return try await service.directory.users(context.admin(), enterpriseId: context.id("id"), query: query.get("q") ?? "",
-                                           department: query.get("department"), limit: try Self.int(query.get("limit"), "limit") ?? 50,
+                                           department: query.get("department"), bound: try Self.bound(query.get("binding")),
+                                           limit: try Self.int(query.get("limit"), "limit") ?? 50,
                                            offset: try Self.int(query.get("offset"), "offset") ?? 0)
         }
         routes.get("enterprises/:id/users/:user") { _, context in
@@ -115,6 +116,16 @@ struct AdminAPIController {
         return value
     }
 
+    /// The `binding` filter of a directory list: `bound` → true, `unbound` → false, empty → nil.
+    static func bound(_ text: String?) throws -> Bool? {
+        switch text ?? "" {
+        case "": return nil
+        case "bound": return true
+        case "unbound": return false
+        default: throw APIError.invalid("binding", "must be bound or unbound")
+        }
+    }
+
     static func date(_ text: String?, _ field: String) throws -> Date? {
         guard let text, !text.isEmpty else { return nil }
         if let date = try? Date(text, strategy: .iso8601) { return date }
@@ -134,9 +145,12 @@ struct Me: ResponseEncodable, Sendable {
     var tenantId: Int64
     /// `session` or `token`.
     var via: String
+    /// The super-admin (or a super-admin token) also manages the tenants.
+    var superAdmin: Bool
     init(_ identity: AdminIdentity) {
         name = identity.name
         tenantId = identity.tenantId
+        superAdmin = identity.superAdmin
         if case .token = identity.via { via = "token" } else { via = "session" }
     }
 }

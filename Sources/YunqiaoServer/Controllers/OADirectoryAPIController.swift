@@ -23,8 +23,13 @@ struct OADirectoryAPIController {
             let offset = try AdminAPIController.int(query.get("offset"), "offset") ?? 0
             guard (1...500).contains(limit) else { throw APIError.invalid("limit", "must be between 1 and 500") }
             guard offset >= 0 else { throw APIError.invalid("offset", "must not be negative") }
-            let page = try await database.oaDirectory.oaUsers(tenantId: admin.tenantId, query: query.get("q") ?? "", department: nil, limit: limit, offset: offset)
-            return OAUserPage(total: page.total, items: page.users.map(OAUserView.init))
+            let enterpriseId = try AdminAPIController.int(query.get("enterpriseId"), "enterpriseId").map(Int64.init)
+            let binding = try AdminAPIController.bound(query.get("binding")).map { BindingFilter(bound: $0, enterpriseId: enterpriseId) }
+            let directory = OADirectoryService(database: database)
+            let page = try await directory.users(admin, query: query.get("q") ?? "", department: query.get("department"), binding: binding,
+                                                 limit: limit, offset: offset)
+            let bindings = try await directory.bindings(admin, oaUserIDs: page.users.map(\.oaID))
+            return OAUserPage(total: page.total, items: page.users.map { OAUserView($0, bindings: bindings[$0.oaID] ?? []) })
         }
         // The user-decrease threshold and the changes it parked (every source of the directory goes through it).
         routes.get("oa-directory/threshold") { _, context in try await OADirectoryService(database: database).threshold(context.admin()) }
@@ -133,8 +138,20 @@ struct OAUserView: Encodable, Sendable {
     var departmentOaIDs: [String]
     var status: String
     var updatedAt: Date
+    /// The user's bindings, one per enterprise where they are bound (empty: unbound).
+    var bindings: [Binding]
 
-    init(_ record: OAUserRecord) {
+    struct Binding: Encodable, Sendable {
+        var enterpriseId: Int64
+        var unionID: String
+        var feishuName: String?
+        var method: String
+    }
+
+    init(_ record: OAUserRecord, bindings: [BindingEntry]) {
+        self.bindings = bindings.map { entry in
+            Binding(enterpriseId: entry.binding.enterpriseId, unionID: entry.binding.unionID, feishuName: entry.feishuName, method: entry.binding.method)
+        }
         oaID = record.oaID
         loginID = record.loginID
         name = record.name

@@ -18,11 +18,12 @@ struct AdminAuthMiddleware: RouterMiddleware {
                   let token = try await database.admins.useAPIToken(String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces), at: Date()),
                   let id = token.id
             else { throw APIError(.unauthorized, field: "Authorization", message: "unknown, revoked or expired API token") }
-            context.identity = AdminIdentity(tenantId: token.tenantId, name: "token:\(token.name)", via: .token(id: id), scope: token.scope)
+            context.identity = AdminIdentity(tenantId: token.tenantId, name: "token:\(token.name)", via: .token(id: id), scope: token.scope,
+                                             superAdmin: token.role == AdminRole.superAdmin.rawValue)
         } else if let session = context.sessions.session {
             if let admin = try await database.admins.admin(id: session.adminId), let id = admin.id {
                 context.identity = AdminIdentity(tenantId: admin.tenantId, name: admin.username,
-                                                 via: .session(adminId: id, csrfToken: session.csrfToken))
+                                                 via: .session(adminId: id, csrfToken: session.csrfToken), superAdmin: admin.isSuperAdmin)
             } else {
                 context.sessions.clearSession()
             }

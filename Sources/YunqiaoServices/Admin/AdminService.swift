@@ -253,7 +253,8 @@ public struct AdminService: Sendable {
     public static let maxTokenDays = 3650
 
     /// Creates a token; the answer is the only place its value ever appears. Whether the caller may (a console login
-    /// only) is the edge's to check.
+    /// only) is the edge's to check. Only a super-admin may ask for a super-admin token (`superAdmin`), which manages
+    /// the tenants too.
     public func createToken(_ admin: AdminIdentity, _ input: TokenInput, now: Date = Date()) async throws -> TokenView {
         let scopeText = input.scope?.trimmingCharacters(in: .whitespaces) ?? ""
         guard let scope = scopeText.isEmpty ? .full : APITokenScope(rawValue: scopeText) else {
@@ -263,9 +264,11 @@ public struct AdminService: Sendable {
             throw YunqiaoError.invalid(field: "expiresInDays", message: "1 to \(Self.maxTokenDays) days, or leave it out for a token that does not expire")
         }
         let expiresAt = input.expiresInDays.map { now.addingTimeInterval(Double($0) * 86_400) }
+        let role: AdminRole = input.superAdmin == true ? .superAdmin : .admin
+        if role == .superAdmin { try TenantAdmin.require(admin) }
         let token = Passwords.token(prefix: "yq_")
         let record = try await database.admins.createAPIToken(tenantId: admin.tenantId, name: input.name, token: token, scope: scope,
-                                                              expiresAt: expiresAt, by: admin.actor)
+                                                              expiresAt: expiresAt, role: role, by: admin.actor)
         return view(record, token: token)
     }
 
@@ -276,7 +279,7 @@ public struct AdminService: Sendable {
     private func view(_ record: APITokenRecord, token: String?) -> TokenView {
         TokenView(id: record.id ?? 0, name: record.name, hint: "••••" + record.hint, createdBy: record.createdBy, createdAt: record.createdAt,
                   lastUsedAt: record.lastUsedAt, revokedAt: record.revokedAt, scope: record.scope.rawValue, expiresAt: record.expiresAt,
-                  token: token)
+                  token: token, superAdmin: record.role == AdminRole.superAdmin.rawValue)
     }
 }
 

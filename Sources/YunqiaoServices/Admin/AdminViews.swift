@@ -98,6 +98,16 @@ public struct UserView: Codable, Sendable, Equatable {
     /// `active`, `frozen`, `resigned`, `inactive` (not activated) or `unknown` (the app may not read status).
     public var status: String
     public var deletedAt: Date?
+    /// The OA user the Feishu user is bound to in this enterprise; nil when unbound (in lists) or not looked up.
+    public var binding: Binding? = nil
+
+    /// A Feishu user's binding as a directory list shows it.
+    public struct Binding: Codable, Sendable, Equatable {
+        public var oaUserID: String
+        public var oaName: String?
+        public var oaLoginID: String?
+        public var method: String
+    }
 }
 
 public struct UserPage: Codable, Sendable, Equatable {
@@ -144,6 +154,8 @@ public struct TokenView: Codable, Sendable, Equatable {
     public var expiresAt: Date?
     /// The token itself: only in the answer that creates it.
     public var token: String?
+    /// A super-admin token manages the tenants too.
+    public var superAdmin: Bool = false
 }
 
 /// The result of "check network" or "test credentials": each step in order; steps after a failure are skipped.
@@ -242,11 +254,14 @@ public struct TokenInput: Codable, Sendable {
     public var scope: String?
     /// 1…3650; missing: the token does not expire.
     public var expiresInDays: Int?
+    /// Ask for a super-admin token (only a super-admin may).
+    public var superAdmin: Bool?
 
-    public init(name: String, scope: String? = nil, expiresInDays: Int? = nil) {
+    public init(name: String, scope: String? = nil, expiresInDays: Int? = nil, superAdmin: Bool? = nil) {
         self.name = name
         self.scope = scope
         self.expiresInDays = expiresInDays
+        self.superAdmin = superAdmin
     }
 }
 

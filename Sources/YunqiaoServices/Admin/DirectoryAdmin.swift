@@ -32,15 +32,24 @@ public struct DirectoryAdmin: Sendable {
         return tops.map { node($0, depth: 0) }
     }
 
-    public func users(_ admin: AdminIdentity, enterpriseId: Int64, query: String, department: String?, limit: Int,
+    /// A page of users, each with their binding; `bound` keeps only the bound (true) or the unbound (false) ones.
+    public func users(_ admin: AdminIdentity, enterpriseId: Int64, query: String, department: String?, bound: Bool? = nil, limit: Int,
                       offset: Int) async throws -> UserPage
     {
         _ = try await database.integration.enterprise(tenantId: admin.tenantId, id: enterpriseId)
         let limit = max(1, min(limit, 200))
         let (users, total) = try await database.mirror.searchUsers(enterpriseId: enterpriseId, query: query, department: department?.nilIfEmpty,
-                                                            limit: limit, offset: max(0, offset))
+                                                                   bound: bound, limit: limit, offset: max(0, offset))
         let names = try await departmentNames(enterpriseId)
-        return UserPage(users: users.map { view($0, deletedAt: nil, names: names) }, total: total, limit: limit, offset: max(0, offset))
+        let bindings = Dictionary(try await database.bindings.bindingEntries(enterpriseId: enterpriseId, unionIDs: users.map(\.unionID))
+            .map { ($0.binding.unionID, $0) }) { first, _ in first }
+        return UserPage(users: users.map { user in
+            var item = self.view(user, deletedAt: nil, names: names)
+            item.binding = bindings[user.unionID].map {
+                UserView.Binding(oaUserID: $0.binding.oaUserID, oaName: $0.oaName, oaLoginID: $0.oaLoginID, method: $0.binding.method)
+            }
+            return item
+        }, total: total, limit: limit, offset: max(0, offset))
     }
 
     /// A user card by union_id, open_id or user_id.

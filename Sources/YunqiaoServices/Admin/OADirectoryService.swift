@@ -90,11 +90,18 @@ public struct OADirectoryService: Sendable {
         Dictionary(try await database.oaDirectory.oaDepartments(tenantId: admin.tenantId).map { ($0.oaID, $0.name) }) { first, _ in first }
     }
 
-    public func users(_ admin: AdminIdentity, query: String, department: String?, limit: Int, offset: Int) async throws
-        -> (total: Int, users: [OAUserRecord])
+    /// A page of users; `binding` keeps only the bound or the unbound ones (in one enterprise of the tenant, or in any).
+    public func users(_ admin: AdminIdentity, query: String, department: String?, binding: BindingFilter? = nil, limit: Int,
+                      offset: Int) async throws -> (total: Int, users: [OAUserRecord])
     {
-        try await database.oaDirectory.oaUsers(tenantId: admin.tenantId, query: query, department: department?.nilIfEmpty, limit: limit,
-                                               offset: max(0, offset))
+        if let enterpriseId = binding?.enterpriseId { _ = try await database.integration.enterprise(tenantId: admin.tenantId, id: enterpriseId) }
+        return try await database.oaDirectory.oaUsers(tenantId: admin.tenantId, query: query, department: department?.nilIfEmpty,
+                                                      binding: binding, limit: limit, offset: max(0, offset))
+    }
+
+    /// The bindings of these OA users in every enterprise of the tenant, by OA user id.
+    public func bindings(_ admin: AdminIdentity, oaUserIDs: [String]) async throws -> [String: [BindingEntry]] {
+        Dictionary(grouping: try await database.bindings.bindingEntries(tenantId: admin.tenantId, oaUserIDs: oaUserIDs), by: \.binding.oaUserID)
     }
 
     public func user(_ admin: AdminIdentity, oaID: String) async throws -> OAUserRecord {

@@ -69,6 +69,32 @@ public struct PushConsoleService: Sendable {
         try await database.pushRules.deletePushRule(tenantId: admin.tenantId, id: id, by: admin.actor)
     }
 
+    /// A target a module's messages go to, and the rule that sends them there (``PushRules/matches(source:rules:)``).
+    public struct EffectiveTarget: Sendable {
+        public var rule: PushRuleRecord
+        public var target: PushRuleDetail.Target
+    }
+
+    /// For each module, where its messages go now: one target per app, a rule for the module winning over a `*` rule.
+    public func effectiveTargets(modules: [OAModuleRecord], rules: [PushRuleDetail]) -> [(module: OAModuleRecord, targets: [EffectiveTarget])] {
+        let domain = rules.map { detail in
+            PushRule(id: detail.rule.id ?? 0, name: detail.rule.name, source: detail.rule.source, enabled: detail.rule.enabled,
+                     targets: detail.targets.map { target in
+                         PushTarget(id: target.record.id ?? 0, enterpriseID: target.record.enterpriseId, appID: target.record.appId,
+                                    type: target.record.messageType, quickApproval: target.record.quickApproval)
+                     })
+        }
+        let byID = Dictionary(rules.map { ($0.rule.id ?? 0, $0) }) { first, _ in first }
+        return modules.map { module in
+            let targets = PushRules.matches(source: module.key, rules: domain).compactMap { match -> EffectiveTarget? in
+                guard let detail = byID[match.ruleID], let target = detail.targets.first(where: { ($0.record.id ?? 0) == match.target.id })
+                else { return nil }
+                return EffectiveTarget(rule: detail.rule, target: target)
+            }
+            return (module, targets)
+        }
+    }
+
     /// A target as the console's form enters it.
     public struct TargetInput: Sendable, Equatable {
         var enterpriseId: Int64

@@ -400,6 +400,7 @@ enum Migrations {
         migrator.registerMigration("v9: parked OA directory changes", migrate: parkedChanges)
         migrator.registerMigration("v10: API token expiry and scope", migrate: apiTokenScope)
         migrator.registerMigration("v11: hashed key/value entry keys", migrate: hashedEntryKeys)
+        migrator.registerMigration("v12: admin roles (super-admin)", migrate: adminRoles)
         return migrator
     }
 }

@@ -22,5 +22,6 @@ extension APITokenRecord {
         public static let revokedAt = Column("revokedAt")
         public static let expiresAt = Column("expiresAt")
         public static let scope = Column("scope")
+        public static let role = Column("role")
     }
 }

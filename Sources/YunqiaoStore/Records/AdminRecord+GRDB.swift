@@ -17,5 +17,6 @@ extension AdminRecord {
         public static let passwordHash = Column("passwordHash")
         public static let createdAt = Column("createdAt")
         public static let updatedAt = Column("updatedAt")
+        public static let role = Column("role")
     }
 }

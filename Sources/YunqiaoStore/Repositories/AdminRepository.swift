@@ -38,9 +38,12 @@ extension AdminRepository {
                                before: nil, after: ["password": "changed"])
                 return admin
             }
-            var admin = AdminRecord(id: nil, tenantId: tenantId, username: username, passwordHash: passwordHash, createdAt: now, updatedAt: now)
+            let role: AdminRole = try Self.isFirstOfDefaultTenant(db, tenantId: tenantId) ? .superAdmin : .admin
+            var admin = AdminRecord(id: nil, tenantId: tenantId, username: username, passwordHash: passwordHash, createdAt: now, updatedAt: now,
+                                    role: role)
             try admin.insert(db)
-            try Self.audit(db, tenantId: tenantId, actor, "admin.create", target: "admin \(username)", before: nil, after: ["username": username])
+            try Self.audit(db, tenantId: tenantId, actor, "admin.create", target: "admin \(username)", before: nil,
+                           after: ["username": username, "role": role.rawValue])
             return admin
         }
     }
@@ -55,15 +58,18 @@ extension AdminRepository {
     /// - Parameters:
     ///   - scope: what the token may do (``APITokenScope``).
     ///   - expiresAt: when it stops working (nil: never); must be in the future.
+    ///   - role: `superAdmin` for a token that manages the tenants too.
     public func createAPIToken(tenantId: Int64, name: String, token: String, scope: APITokenScope = .full, expiresAt: Date? = nil,
-                               by actor: AuditActor) async throws -> APITokenRecord
+                               role: AdminRole = .admin, by actor: AuditActor) async throws -> APITokenRecord
     {
         if let expiresAt, expiresAt <= Date() { throw StoreError.invalid(field: "expiresInDays", message: "must be in the future") }
         var details = ["scope": scope.rawValue]
         if let expiresAt { details["expiresAt"] = expiresAt.formatted(.iso8601) }
+        if role != .admin { details["role"] = role.rawValue }
         return try await createBearer(APITokenRecord.self, tenantId: tenantId, name: name, plaintext: token, details: details, by: actor) { record in
             record.scope = scope
             record.expiresAt = expiresAt
+            record.role = role.rawValue
         }
     }
 

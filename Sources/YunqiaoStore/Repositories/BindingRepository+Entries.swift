@@ -74,6 +74,42 @@ extension BindingRepository {
         }
     }
 
+    /// The bindings of these Feishu users (by union_id) in an enterprise, with names (a directory page's binding column).
+    public func bindingEntries(enterpriseId: Int64, unionIDs: [String]) async throws -> [BindingEntry] {
+        try await read { db in
+            var entries: [BindingEntry] = []
+            for chunk in unionIDs.chunked(500) {
+                entries += try Self.entries(db, where: "b.enterpriseId = ? AND b.unionID IN (\(Array(repeating: "?", count: chunk.count).joined(separator: ", ")))",
+                                            StatementArguments([enterpriseId]) + StatementArguments(chunk))
+            }
+            return entries
+        }
+    }
+
+    /// The bindings of these OA users in every enterprise of the tenant, with names (the OA directory's binding column).
+    public func bindingEntries(tenantId: Int64, oaUserIDs: [String]) async throws -> [BindingEntry] {
+        try await read { db in
+            var entries: [BindingEntry] = []
+            for chunk in oaUserIDs.chunked(500) {
+                entries += try Self.entries(db, where: "e.tenantId = ? AND b.oaUserID IN (\(Array(repeating: "?", count: chunk.count).joined(separator: ", ")))",
+                                            StatementArguments([tenantId]) + StatementArguments(chunk))
+            }
+            return entries
+        }
+    }
+
+    private static func entries(_ db: Database, where condition: String, _ arguments: StatementArguments) throws -> [BindingEntry] {
+        try Row.fetchAll(db, sql: """
+            SELECT b.*, o.name AS oaName, o.loginID AS oaLoginID, f.name AS feishuName FROM binding b
+            JOIN enterprise e ON e.id = b.enterpriseId
+            LEFT JOIN oaUser o ON o.tenantId = e.tenantId AND o.oaID = b.oaUserID
+            LEFT JOIN feishuUser f ON f.enterpriseId = b.enterpriseId AND f.unionID = b.unionID
+            WHERE \(condition) ORDER BY b.enterpriseId, b.oaUserID
+            """, arguments: arguments).map { row in
+            BindingEntry(binding: try BindingRecord(row: row), oaName: row["oaName"], oaLoginID: row["oaLoginID"], feishuName: row["feishuName"])
+        }
+    }
+
     /// A page of the conflict queue (by Feishu user name) with each conflict's candidates as they are now.
     public func bindingConflictEntries(enterpriseId: Int64, limit: Int = 50, offset: Int = 0) async throws
         -> (total: Int, entries: [BindingConflictEntry])

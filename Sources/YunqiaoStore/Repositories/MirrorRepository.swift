@@ -121,8 +121,9 @@ extension MirrorRepository {
     }
 
     /// A page of live users matching `query` (name, English name, mobile, email, employee no. or any id), optionally
-    /// only those directly in `department`; and how many match in all.
-    public func searchUsers(enterpriseId: Int64, query: String = "", department: String? = nil, limit: Int = 50,
+    /// only those directly in `department`, and only those bound (`bound` true) or not bound (false) to an OA user of
+    /// the enterprise; and how many match in all.
+    public func searchUsers(enterpriseId: Int64, query: String = "", department: String? = nil, bound: Bool? = nil, limit: Int = 50,
                             offset: Int = 0) async throws -> (users: [MirrorUser], total: Int)
     {
         try await read { db in
@@ -138,6 +139,9 @@ extension MirrorRepository {
                 let columns = ["name", "enName", "mobile", "email", "employeeNo", "openID", "unionID", "userID"]
                 conditions.append("(" + columns.map { "u.\($0) LIKE ? ESCAPE '\\'" }.joined(separator: " OR ") + ")")
                 arguments += StatementArguments(Array(repeating: pattern, count: columns.count))
+            }
+            if let bound {
+                conditions.append((bound ? "" : "NOT ") + "EXISTS (SELECT 1 FROM binding b WHERE b.enterpriseId = u.enterpriseId AND b.unionID = u.unionID)")
             }
             let whereClause = "FROM feishuUser u \(join) WHERE " + conditions.joined(separator: " AND ")
             let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) \(whereClause)", arguments: arguments) ?? 0

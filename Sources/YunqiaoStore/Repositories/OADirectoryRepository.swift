@@ -16,10 +16,10 @@ extension OADirectoryRepository {
         }
     }
 
-    /// A page of users by oa id, optionally only those in `department` (as primary or part-time department); `query`
-    /// matches oa id, login id, name, mobile, email or employee number (substring).
-    public func oaUsers(tenantId: Int64, query: String = "", department: String? = nil, limit: Int = 50, offset: Int = 0) async throws
-        -> (total: Int, users: [OAUserRecord])
+    /// A page of users by oa id, optionally only those in `department` (as primary or part-time department) and only
+    /// those bound or not (`binding`); `query` matches oa id, login id, name, mobile, email or employee number (substring).
+    public func oaUsers(tenantId: Int64, query: String = "", department: String? = nil, binding: BindingFilter? = nil, limit: Int = 50,
+                        offset: Int = 0) async throws -> (total: Int, users: [OAUserRecord])
     {
         try await read { db in
             var request = OAUserRecord.filter(OAUserRecord.Columns.tenantId == tenantId)
@@ -32,6 +32,14 @@ extension OADirectoryRepository {
                 let columns = [OAUserRecord.Columns.oaID, OAUserRecord.Columns.loginID, OAUserRecord.Columns.name, OAUserRecord.Columns.mobile,
                                OAUserRecord.Columns.email, OAUserRecord.Columns.employeeNo].map { $0.like(pattern, escape: "\\") }
                 request = request.filter(columns.joined(operator: .or))
+            }
+            if let binding {
+                let exists = """
+                    EXISTS (SELECT 1 FROM binding b JOIN enterprise e ON e.id = b.enterpriseId
+                    WHERE e.tenantId = oaUser.tenantId AND b.oaUserID = oaUser.oaID\(binding.enterpriseId == nil ? "" : " AND b.enterpriseId = ?"))
+                    """
+                request = request.filter(sql: (binding.bound ? "" : "NOT ") + exists,
+                                         arguments: binding.enterpriseId.map { StatementArguments([$0]) } ?? StatementArguments())
             }
             let total = try request.fetchCount(db)
             let users = try request.order(OAUserRecord.Columns.oaID).limit(max(1, min(limit, 500)), offset: max(0, offset)).fetchAll(db)

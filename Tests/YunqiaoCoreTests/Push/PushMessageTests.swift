@@ -40,6 +40,17 @@ import YunqiaoCore
         #expect(bare.body == "" && bare.fields.isEmpty && bare.links == nil && bare.todo == nil)
     }
 
+    @Test func aTodoWithoutQuickApprovalNeedsNoActions() throws {
+        let json = """
+            {"source": "approval", "idempotencyKey": "req-43", "recipients": ["2001"], "title": "请假申请",
+             "links": {"pc": "https://oa.example.com/wf/43"}, "todo": {"id": "wf-43"}}
+            """
+        let message = try JSONDecoder().decode(PushMessage.self, from: Data(json.utf8))
+        #expect(message.todo == .init(id: "wf-43", actions: []))
+        #expect(message.todo?.quickActions == [])
+        #expect(message.validate().isEmpty)
+    }
+
     typealias Change = @Sendable (inout PushMessage) -> Void
 
     static let invalidChanges: [(String, Change)] = [

@@ -28,7 +28,8 @@ import YunqiaoCore
         ]
         #expect(PushRules.match(source: "approval", rules: rules)
             == [target(10, .todo, quick: true), target(20, .text, enterprise: 2), target(30, .rich)])
-        #expect(PushRules.match(source: "daily-report", rules: rules) == [target(30, .rich), target(40)])
+        // The rule of the module itself comes first, then the rules of every module.
+        #expect(PushRules.match(source: "daily-report", rules: rules) == [target(40), target(30, .rich)])
     }
 
     @Test func disabledRulesDoNotMatch() {
@@ -40,17 +41,33 @@ import YunqiaoCore
     }
 
     @Test func eachAppGetsTheMessageOnceAndTheFirstRuleByIDWins() {
-        // Given out of order: rule 2 (by id, the first) decides app 10's type, whatever the order of the list.
+        // Given out of order: rule 2 (by id, the first of the module's rules) decides app 10's type, whatever the order of the list.
         let rules = [
-            PushRule(id: 5, name: "全部", source: "*", targets: [target(10, .text), target(20, .rich)]),
-            PushRule(id: 2, name: "审批", source: "approval", targets: [target(10, .todo, quick: true)]),
-            PushRule(id: 9, name: "审批 2", source: "approval", targets: [target(20, .card), target(30)]),
+            PushRule(id: 9, name: "审批 2", source: "approval", targets: [target(10, .card), target(30)]),
+            PushRule(id: 2, name: "审批", source: "approval", targets: [target(10, .todo, quick: true), target(20, .rich)]),
         ]
         #expect(PushRules.match(source: "approval", rules: rules) == [target(10, .todo, quick: true), target(20, .rich), target(30)])
         // A disabled first rule leaves the app to the next one.
         var disabled = rules
         disabled[1].enabled = false
-        #expect(PushRules.match(source: "approval", rules: disabled) == [target(10, .text), target(20, .rich), target(30)])
+        #expect(PushRules.match(source: "approval", rules: disabled) == [target(10, .card), target(30)])
+    }
+
+    @Test func aRuleForTheModuleWinsOverAnEarlierAllSourcesRule() {
+        // The "*" rule was made first (a smaller id): the module's own rule still decides how its messages reach app 10.
+        let rules = [
+            PushRule(id: 1, name: "全部", source: "*", targets: [target(10, .text), target(20, .rich)]),
+            PushRule(id: 2, name: "审批", source: "approval", targets: [target(10, .todo, quick: true)]),
+            PushRule(id: 3, name: "审批 2", source: "approval", targets: [target(20, .card), target(30)]),
+        ]
+        #expect(PushRules.match(source: "approval", rules: rules) == [target(10, .todo, quick: true), target(20, .card), target(30)])
+        #expect(PushRules.matches(source: "approval", rules: rules).map(\.ruleID) == [2, 3, 3])
+        // Other modules keep the "*" rule's targets.
+        #expect(PushRules.match(source: "daily-report", rules: rules) == [target(10, .text), target(20, .rich)])
+        // The module's rule switched off: the "*" rule takes the app again.
+        var disabled = rules
+        disabled[1].enabled = false
+        #expect(PushRules.matches(source: "approval", rules: disabled).map { [$0.ruleID, $0.target.appID] } == [[3, 20], [3, 30], [1, 10]])
     }
 
     @Test func twoTargetsOfOneAppInOneRuleKeepTheFirst() {

@@ -113,12 +113,25 @@ struct ConsoleOADirectoryTests {
             for index in 0..<60 { rows += "P\(String(format: "%03d", index)),p\(index),人员\(index),D1\n" }
             #expect(try await OADirectoryImportTests.upload(env, "users", Data(rows.utf8), contentType: "text/csv").status == .ok)
             let browser = try await Browser.signIn(env)
+            // Short pages (20 rows), numbered, with first / previous / next / last and a page size.
             let first = try await browser.get("/console/oa")
-            #expect(first.text.contains("共 63 · 1–50"))
-            #expect(first.text.contains(#"href="/console/oa?offset=50" id="oa-page-next""#))
-            let second = try await browser.get("/console/oa?offset=50")
-            #expect(second.text.contains("共 63 · 51–63"))
-            #expect(second.text.contains(#"id="oa-page-prev""#) && !second.text.contains(#"id="oa-page-next""#))
+            #expect(first.text.contains("共 63 · 1–20"))
+            #expect(first.text.contains(#"href="/console/oa?offset=20" id="oa-page-next""#))
+            #expect(first.text.contains(#"href="/console/oa?offset=60" id="oa-page-last""#))
+            #expect(first.text.contains(#"<strong class="current" aria-current="page" data-page="1">1</strong>"#))
+            for page in 2...4 { #expect(first.text.contains(#"data-page="\#(page)">\#(page)</a>"#)) }
+            #expect(!first.text.contains(#"id="oa-page-prev""#) && !first.text.contains(#"id="oa-page-first""#))
+            #expect(first.text.contains(#"<a href="/console/oa?size=50" data-size="50">50</a>"#))
+            let last = try await browser.get("/console/oa?offset=60")
+            #expect(last.text.contains("共 63 · 61–63"))
+            #expect(last.text.contains(#"href="/console/oa" id="oa-page-first""#) && last.text.contains(#"href="/console/oa?offset=40" id="oa-page-prev""#))
+            #expect(!last.text.contains(#"id="oa-page-next""#) && !last.text.contains(#"id="oa-page-last""#))
+            // A bigger page keeps its size in every link; a page size the console does not offer is the default.
+            let fifty = try await browser.get("/console/oa?size=50")
+            #expect(fifty.text.contains("共 63 · 1–50") && fifty.text.contains(#"href="/console/oa?offset=50&amp;size=50" id="oa-page-next""#))
+            #expect(try await browser.get("/console/oa?size=100").text.contains("共 63 · 1–63"))
+            #expect(try await browser.get("/console/oa?size=7").text.contains("共 63 · 1–20"))
+            #expect(try await browser.get("/console/oa?size=50&lang=en").text.contains("Per page"))
         }
     }
 

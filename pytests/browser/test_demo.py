@@ -1,0 +1,106 @@
+"""`yunqiao demo` as a first-time administrator meets it (issue #13, item 15): the banner's manual-bind walk in a real
+browser — the app's homepage URL → the emulator's authorize page ("Log in as …") → the bridge's OA login form → the
+demo OA's homepage, which names the user just bound — and every link the banner prints, or the sample messages carry,
+answers a real page.
+
+The demo runs on its own database in a temporary directory, every port picked free (`--port 0 --emulator-port 0
+--oa-port 0`), and must exit 0 on SIGTERM. Its pages join the suite's numbered screenshots.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+import requests
+from selenium.webdriver.common.by import By
+
+from browser_support import Console, chrome
+from yunqiao_process import YunqiaoProcess, start_yunqiao, stopped_at_exit
+
+#: The banner's manual-bind line.
+MANUAL_BIND = re.compile(r"manual bind: open (?P<home>\S+) → log in as (?P<name>\S+) → OA login (?P<login>\S+) / (?P<password>\S+)"
+                         r" → the demo OA's homepage (?P<portal>\S+)")
+URL = re.compile(r"https?://[^\s'\"()（）,，]+")
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[YunqiaoProcess]:
+    directory = tmp_path_factory.mktemp("demo")
+    arguments = ("demo", "--port", "0", "--emulator-port", "0", "--oa-port", "0", "--database", str(directory / "demo.sqlite"))
+    with stopped_at_exit(start_yunqiao(*arguments, cwd=directory, timeout=240)) as process:
+        yield process
+
+
+@pytest.fixture(scope="module")
+def feishu_user(demo: YunqiaoProcess, console: Console) -> Iterator[Console]:
+    """A Feishu user's browser on the demo (no admin session), saving into the suite's series of screenshots."""
+    driver = chrome()
+    try:
+        browser = Console(driver, demo, console.shots, taken=console.taken)  # type: ignore[arg-type]
+        yield browser
+        browser.check_log()
+    finally:
+        driver.quit()
+
+
+def banner(demo: YunqiaoProcess) -> str:
+    return "\n".join(demo.stdout_lines)
+
+
+def test_every_link_of_the_banner_and_the_sample_messages_answers(demo: YunqiaoProcess) -> None:
+    text = banner(demo)
+    links = {url.rstrip(".;") for line in text.splitlines() if "-X POST" not in line for url in URL.findall(line)}
+    assert any(link.endswith("/portal") for link in links), text
+    # The sample messages open their items on the demo OA.
+    emulator = re.search(r"Feishu emulator\s+(http://\S+?)/_emulator", text)
+    union = re.search(r"_emulator/messages\?union_id=([\w-]+)", text)
+    assert emulator and union, text
+    sent = requests.get(f"{emulator[1]}/_emulator/messages", params={"union_id": union[1]}, timeout=10).json()
+    items = sent["items"]
+    opened = {url.rstrip("\\") for message in items for url in URL.findall(str(message).replace("\\/", "/")) if "/portal/items/" in url}
+    assert len(opened) == 2, f"the two sample messages link to their OA items: {items}"
+    for link in sorted(links | opened):
+        answer = requests.get(link, timeout=15)
+        assert answer.status_code == 200, f"{link} answers {answer.status_code}: {answer.text[:200]}"
+
+
+def test_the_manual_bind_walk_ends_on_the_demo_oas_homepage(demo: YunqiaoProcess, feishu_user: Console) -> None:
+    walk = MANUAL_BIND.search(banner(demo))
+    assert walk, banner(demo)
+    home, name, login, password, portal = (walk[key] for key in ("home", "name", "login", "password", "portal"))
+    emulator = re.search(r"Feishu emulator\s+(http://\S+?)/_emulator", banner(demo))
+    assert emulator
+
+    feishu_user.driver.get(home)
+    feishu_user.wait(lambda driver: driver.current_url.startswith(emulator[1] + "/open-apis/authen/v1/authorize"),
+                     message="not sent to the emulator's authorize page")
+    link = feishu_user.wait(lambda driver: driver.find_elements(By.PARTIAL_LINK_TEXT, f"Log in as {name}"))[0]
+    feishu_user.navigate(element=link)
+    feishu_user.wait(lambda driver: "/oauth/callback" in driver.current_url, message="not back at the bridge's callback")
+    assert feishu_user.text("feishu-user").endswith(name)
+    feishu_user.shot("demo-oa-login")
+    feishu_user.fill("loginID", login)
+    feishu_user.fill("password", password)
+    feishu_user.navigate("bind-submit")
+
+    feishu_user.wait(lambda driver: driver.current_url.split("?")[0] == portal, message=f"not on the demo OA's homepage {portal}")
+    assert feishu_user.text("oa-title").startswith("OA 门户")
+    assert feishu_user.text("signed-in-name") == name and feishu_user.text("signed-in-login") == login
+    feishu_user.shot("demo-oa-portal")
+
+    # The portal's own links answer too: the items, the app again, the console.
+    for anchor in feishu_user.css("main a"):
+        href = anchor.get_attribute("href")
+        assert requests.get(href, timeout=15).status_code == 200, href
+    feishu_user.navigate(element=feishu_user.driver.find_element(By.PARTIAL_LINK_TEXT, "差旅申请"))
+    assert "目的地：上海" in feishu_user.text("item-lines")
+    feishu_user.shot("demo-oa-item")
+
+    # Opening the app again goes straight through to the portal: bound.
+    feishu_user.driver.get(home)
+    link = feishu_user.wait(lambda driver: driver.find_elements(By.PARTIAL_LINK_TEXT, f"Log in as {name}"))[0]
+    feishu_user.navigate(element=link)
+    feishu_user.wait(lambda driver: driver.current_url.split("?")[0] == portal, message="a bound user is not sent to the portal")

@@ -77,6 +77,8 @@ def test_the_manual_bind_walk_ends_on_the_demo_oas_homepage(demo: YunqiaoProcess
     feishu_user.driver.get(home)
     feishu_user.wait(lambda driver: driver.current_url.startswith(emulator[1] + "/open-apis/authen/v1/authorize"),
                      message="not sent to the emulator's authorize page")
+    # The page lists the first users only; the user searches for their name as a person would.
+    feishu_user.driver.get(feishu_user.driver.current_url + "&q=" + requests.utils.quote(name))
     link = feishu_user.wait(lambda driver: driver.find_elements(By.PARTIAL_LINK_TEXT, f"Log in as {name}"))[0]
     feishu_user.navigate(element=link)
     feishu_user.wait(lambda driver: "/oauth/callback" in driver.current_url, message="not back at the bridge's callback")
@@ -101,6 +103,8 @@ def test_the_manual_bind_walk_ends_on_the_demo_oas_homepage(demo: YunqiaoProcess
 
     # Opening the app again goes straight through to the portal: bound.
     feishu_user.driver.get(home)
+    feishu_user.wait(lambda driver: "/open-apis/authen/v1/authorize" in driver.current_url, message="not sent to authorize")
+    feishu_user.driver.get(feishu_user.driver.current_url + "&q=" + requests.utils.quote(name))
     link = feishu_user.wait(lambda driver: driver.find_elements(By.PARTIAL_LINK_TEXT, f"Log in as {name}"))[0]
     feishu_user.navigate(element=link)
     feishu_user.wait(lambda driver: driver.current_url.split("?")[0] == portal, message="a bound user is not sent to the portal")

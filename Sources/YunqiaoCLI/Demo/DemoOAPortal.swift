@@ -101,7 +101,7 @@ actor DemoOAPortal {
     static func page(title: String, body: String) -> String {
         """
         <!doctype html>
-        <html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+        <html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,">
         <title>\(escape(title))</title>
         <style>body{font-family:system-ui,"PingFang SC","Microsoft YaHei",sans-serif;max-width:760px;margin:0 auto;padding:24px;color:#1f2329}
         header{background:#3370ff;color:#fff;margin:-24px -24px 24px;padding:16px 24px}header p{margin:4px 0 0;opacity:.85}

@@ -31,8 +31,11 @@ public struct OAConnectorClient: Sendable {
 
     /// Why a call to the OA failed. The descriptions are for admins (run history, check steps); none holds a password.
     public enum Failure: Error, Equatable, CustomStringConvertible {
-        /// No HTTP answer: the connection failed or the deadline passed.
-        case unreachable(String)
+        /// No HTTP answer within the deadline.
+        case timedOut(host: String, after: String)
+        /// No HTTP answer: the connection failed (why, in the HTTP client's words).
+        case unreachable(host: String, reason: String)
+        case cancelled
         /// 401 or 403: the OA does not accept the connector secret.
         case refused(status: UInt)
         /// Another answer than 2xx.
@@ -43,7 +46,9 @@ public struct OAConnectorClient: Sendable {
 
         public var description: String {
             switch self {
-            case .unreachable(let reason): reason
+            case .timedOut(let host, let after): "no answer from \(host) within \(after)"
+            case .unreachable(let host, let reason): "cannot reach \(host): \(reason)"
+            case .cancelled: "cancelled"
             case .refused(let status): "the OA refused the connector secret (HTTP \(status)): check the secret on both sides"
             case .status(let status): "the OA answered HTTP \(status)"
             case .tooLarge(let bytes): "the answer is larger than \(bytes / 1024 / 1024) MB"
@@ -145,7 +150,7 @@ public struct OAConnectorClient: Sendable {
         do {
             response = try await httpClient.execute(request, timeout: .nanoseconds(Int64(timeout.wholeNanoseconds)))
         } catch {
-            throw .unreachable(unreachable(error))
+            throw unreachable(error)
         }
         let buffer: ByteBuffer
         do {
@@ -153,7 +158,7 @@ public struct OAConnectorClient: Sendable {
         } catch is NIOTooManyBytesError {
             throw .tooLarge(bytes: maxResponseBytes)
         } catch {
-            throw .unreachable(unreachable(error))
+            throw unreachable(error)
         }
         switch response.status.code {
         case 200..<300: return Data(buffer.readableBytesView)
@@ -162,13 +167,13 @@ public struct OAConnectorClient: Sendable {
         }
     }
 
-    private func unreachable(_ error: any Error) -> String {
+    private func unreachable(_ error: any Error) -> Failure {
         let host = URL(string: baseURL)?.host ?? baseURL
         if let error = error as? HTTPClientError, [.deadlineExceeded, .readTimeout, .connectTimeout].contains(error) {
-            return "no answer from \(host) within \(timeout.shortText)"
+            return .timedOut(host: host, after: timeout.shortText)
         }
-        if error is CancellationError { return "cancelled" }
-        return "cannot reach \(host): \(error)"
+        if error is CancellationError { return .cancelled }
+        return .unreachable(host: host, reason: "\(error)")
     }
 
     /// A decoding error in a few words, naming the place: `has_more: required`, `items.3: must be an object`.

@@ -106,9 +106,9 @@ public enum BindingSheet {
 
     /// The sheet cannot be read: a column is missing or named twice. Nothing is imported.
     public struct HeaderError: Error, Sendable, Equatable, CustomStringConvertible {
-        public var message: String
-        public init(message: String) { self.message = message }
-        public var description: String { message }
+        public var message: LocalizedText
+        public init(message: LocalizedText) { self.message = message }
+        public var description: String { message.description }
     }
 
     /// The rows of a sheet whose first row names the columns (in any order; other columns are ignored). Rows with
@@ -215,12 +215,12 @@ public enum BindingSheet {
         public var value: String
         public var outcome: Outcome
         public var oaUserID: String?
-        public var message: String
+        public var message: LocalizedText
         public var feishuName: String?
         public var oaName: String?
         public var oaLoginID: String?
 
-        public init(line: Int, unionID: String, value: String, outcome: Outcome, oaUserID: String? = nil, message: String,
+        public init(line: Int, unionID: String, value: String, outcome: Outcome, oaUserID: String? = nil, message: LocalizedText,
                     feishuName: String? = nil, oaName: String? = nil, oaLoginID: String? = nil)
         {
             self.line = line
@@ -323,7 +323,7 @@ public enum BindingSheet {
         for row in rows {
             var result = RowResult(line: row.line, unionID: row.unionID, value: row.value, outcome: .skipped, message: "no value")
             defer { results.append(result) }
-            func decide(_ outcome: Outcome, _ message: String) {
+            func decide(_ outcome: Outcome, _ message: LocalizedText) {
                 result.outcome = outcome
                 result.message = message
             }

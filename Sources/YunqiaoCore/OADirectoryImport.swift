@@ -78,9 +78,9 @@ public enum OADirectoryImport {
     public struct RowError: Sendable, Equatable, Codable, CustomStringConvertible {
         public var line: Int
         public var column: String?
-        public var message: String
+        public var message: LocalizedText
 
-        public init(line: Int, column: String?, message: String) {
+        public init(line: Int, column: String?, message: LocalizedText) {
             self.line = line
             self.column = column
             self.message = message
@@ -214,8 +214,8 @@ public enum OADirectoryImport {
                     .map { $0.trimmingWhitespace() }.filter { !$0.isEmpty }
                 let unknown = ids.filter { !departments.contains($0) }
                 if !unknown.isEmpty {
-                    row.error("part_time_department_oa_ids", "unknown department\(unknown.count == 1 ? "" : "s") "
-                        + unknown.map { "\"\($0)\"" }.joined(separator: ", "))
+                    let names = unknown.map { "\"\($0)\"" }.joined(separator: ", ")
+                    row.error("part_time_department_oa_ids", unknown.count == 1 ? "unknown department \(names)" : "unknown departments \(names)")
                 }
                 for id in ids where !departmentIDs.contains(id) && primary != id { departmentIDs.append(id) }
             }
@@ -304,7 +304,7 @@ public enum OADirectoryImport {
             return value
         }
 
-        mutating func error(_ column: String, _ message: String) {
+        mutating func error(_ column: String, _ message: LocalizedText) {
             errors.append(RowError(line: line, column: column, message: message))
         }
     }

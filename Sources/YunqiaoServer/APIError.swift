@@ -5,20 +5,21 @@ import YunqiaoCore
 import YunqiaoServices
 
 /// An error answer of the bridge: `{"error":{"field":"…","message":"…"}}` with a 4xx/5xx status.
-/// `field` names the input that is wrong, when one is.
+/// `field` names the input that is wrong, when one is. The message is keyed: the API answers its English, the console
+/// its reader's language.
 public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
     public var status: HTTPResponse.Status
     public var field: String?
-    public var message: String
+    public var message: LocalizedText
     public var headers: HTTPFields = [:]
 
-    public init(_ status: HTTPResponse.Status, field: String? = nil, message: String) {
+    public init(_ status: HTTPResponse.Status, field: String? = nil, message: LocalizedText) {
         self.status = status
         self.field = field
         self.message = message
     }
 
-    public static func invalid(_ field: String, _ message: String) -> APIError { APIError(.badRequest, field: field, message: message) }
+    public static func invalid(_ field: String, _ message: LocalizedText) -> APIError { APIError(.badRequest, field: field, message: message) }
 
     struct Body: Encodable {
         struct Detail: Encodable {
@@ -33,7 +34,7 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
         headers[.contentType] = "application/json; charset=utf-8"
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
-        let data = try encoder.encode(Body(error: .init(field: field, message: message)))
+        let data = try encoder.encode(Body(error: .init(field: field, message: message.description)))
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
@@ -42,22 +43,21 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
         switch error {
         case let error as APIError: return error
         case let error as YunqiaoError:
-            switch error {
-            case .invalid(let field, let message): return APIError(.badRequest, field: field, message: message)
-            case .notFound(let what): return APIError(.notFound, message: "\(what) not found")
-            case .duplicate(let what): return APIError(.conflict, message: "\(what) already exists")
-            case .inUse(let message): return APIError(.conflict, message: message)
-            case .conflict(let field, let message): return APIError(.conflict, field: field, message: message)
-            case .unavailable(let message): return APIError(.serviceUnavailable, message: message)
-            case .forbidden(let message): return APIError(.forbidden, message: message)
+            let status: HTTPResponse.Status = switch error {
+            case .invalid: .badRequest
+            case .notFound: .notFound
+            case .duplicate, .inUse, .conflict: .conflict
+            case .unavailable: .serviceUnavailable
+            case .forbidden: .forbidden
             }
+            return APIError(status, field: error.field, message: error.text)
         case let error as DecodingError: return decoding(error)
         case let error as NIOTooManyBytesError: return tooLarge(limit: error.maxBytes)
         case let error as HTTPError:
-            var answer = APIError(error.status, message: error.body ?? error.status.reasonPhrase)
+            var answer = APIError(error.status, message: LocalizedText(verbatim: error.body ?? error.status.reasonPhrase))
             answer.headers = error.headers
             return answer
-        case let error as FeishuDirectorySync.SyncError: return APIError(.conflict, message: error.description)
+        case let error as FeishuDirectorySync.SyncError: return APIError(.conflict, message: error.text)
         default: return nil
         }
     }
@@ -94,7 +94,7 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
     }
 
     /// What a value of `type` is, in words.
-    private static func describe(_ type: Any.Type) -> String {
+    private static func describe(_ type: Any.Type) -> LocalizedText {
         switch type {
         case is String.Type, is Substring.Type: return "a string"
         case is Int.Type, is Int64.Type, is Int32.Type, is UInt.Type, is UInt64.Type: return "an integer"

@@ -179,11 +179,14 @@ public enum TodoChangeError: Error, Sendable, Equatable, CustomStringConvertible
     /// The todo was handled already, to another final state: a final state is final.
     case alreadyFinal(TodoRecord)
 
-    public var description: String {
+    public var text: LocalizedText {
         switch self {
         case .notFound(let source, let todoId): "no todo \(todoId) of source \(source)"
         case .alreadyFinal(let todo):
-            "todo \(todo.todoId) is already \(todo.state)" + (todo.actor.map { " (by \($0))" } ?? "") + "; a final state is final"
+            if let actor = todo.actor { "todo \(todo.todoId) is already \(todo.state) (by \(actor)); a final state is final" }
+            else { "todo \(todo.todoId) is already \(todo.state); a final state is final" }
         }
     }
+
+    public var description: String { text.description }
 }

@@ -50,9 +50,9 @@ public struct OAConnectorItemError: Codable, Sendable, Equatable, CustomStringCo
     public var list: String
     public var index: Int?
     public var field: String?
-    public var message: String
+    public var message: LocalizedText
 
-    public init(list: String, index: Int?, field: String?, message: String) {
+    public init(list: String, index: Int?, field: String?, message: LocalizedText) {
         self.list = list
         self.index = index
         self.field = field
@@ -61,7 +61,9 @@ public struct OAConnectorItemError: Codable, Sendable, Equatable, CustomStringCo
 
     /// `users[5].email: not an email address: "x@"`.
     public var description: String {
-        list + (index.map { "[\($0)]" } ?? "") + (field.map { ".\($0)" } ?? "") + ": " + message
+        let position = index.map { "[\($0)]" } ?? ""
+        let name = field.map { ".\($0)" } ?? ""
+        return list + position + name + ": " + message.description
     }
 }
 

@@ -118,9 +118,9 @@ public enum TodoAction: String, Sendable, Codable, CaseIterable {
 /// A problem of a message, naming the field at fault the way the API answers it (`recipients[3]`, `fields[0].label`).
 public struct PushMessageError: Error, Sendable, Equatable, CustomStringConvertible {
     public var field: String
-    public var message: String
+    public var message: LocalizedText
 
-    public init(field: String, message: String) {
+    public init(field: String, message: LocalizedText) {
         self.field = field
         self.message = message
     }
@@ -142,7 +142,7 @@ extension PushMessage {
     /// Whether `source` is a registered module and the recipients are known OA users is for the store to say.
     public func validate() -> [PushMessageError] {
         var errors: [PushMessageError] = []
-        func fail(_ field: String, _ message: String) { errors.append(PushMessageError(field: field, message: message)) }
+        func fail(_ field: String, _ message: LocalizedText) { errors.append(PushMessageError(field: field, message: message)) }
         func isBlank(_ value: String) -> Bool { value.allSatisfy(\.isWhitespace) }
         // One-line texts take no control character (a NUL would cut what is stored); texts may break lines and tab.
         func hasControl(_ value: String, allowingBreaks: Bool = false) -> Bool {
@@ -150,7 +150,7 @@ extension PushMessage {
                 scalar.properties.generalCategory == .control && !(allowingBreaks && ["\n", "\r", "\t"].contains(scalar))
             }
         }
-        let noControl = "must not contain control characters"
+        let noControl: LocalizedText = "must not contain control characters"
 
         if isBlank(source) { fail("source", "required") } else if source.count > Self.maxKeyLength {
             fail("source", "at most \(Self.maxKeyLength) characters")
@@ -231,8 +231,8 @@ extension PushMessage {
     }
 
     /// Why `link` is not an absolute http(s) URL, or nil when it is one.
-    static func linkProblem(_ link: String) -> String? {
-        let example = "must be an absolute http(s) URL, e.g. https://oa.example.com/item/42"
+    static func linkProblem(_ link: String) -> LocalizedText? {
+        let example: LocalizedText = "must be an absolute http(s) URL, e.g. https://oa.example.com/item/42"
         guard link.count <= maxLinkLength else { return "at most \(maxLinkLength) characters" }
         guard !link.contains(where: { $0.isWhitespace }), let url = URL(string: link),
               let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",

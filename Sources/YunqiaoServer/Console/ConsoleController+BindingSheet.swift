@@ -72,7 +72,7 @@ extension ConsoleController {
         do {
             rows = try BindingSheetAPIController.rows(file.data, format: nil, contentType: file.contentType, fileName: file.fileName)
         } catch let error as APIError {
-            return try await refuse("file", ConsoleStrings.message(error.message, ConsoleLanguage(request: request)))
+            return try await refuse("file", ConsoleStrings.text(error.message, ConsoleLanguage(request: request)))
         }
         guard form["action"] == "preview" else {
             return try await applyBindingSheet(admin, id, rows: rows, field: field, fileName: file.fileName)
@@ -130,7 +130,7 @@ extension ConsoleController {
         let rows = stored.rows.map { row -> PageValues in
             var item: PageValues = ["line": row.line, "unionID": row.unionID, "value": row.value, "outcome": row.outcome.rawValue,
                                     "label": t["bs_outcome_\(row.outcome.rawValue)\(suffix)"] ?? t["bs_outcome_" + row.outcome.rawValue] ?? "",
-                                    "badge": Self.badge(row.outcome), "message": ConsoleStrings.translate(row.message, in: t)]
+                                    "badge": Self.badge(row.outcome), "message": ConsoleStrings.text(row.message, in: t)]
             item["oaUserID"] = row.oaUserID
             item["feishuName"] = row.feishuName
             item["oaName"] = row.oaName

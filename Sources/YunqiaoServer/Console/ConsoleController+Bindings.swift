@@ -128,7 +128,7 @@ extension ConsoleController {
         var values = try await page(entered.filter { !Self.unechoed.contains($0.key) && !$0.key.lowercased().contains("password") })
         let language = ConsoleLanguage(request: request)
         let t = ConsoleStrings.table(for: language)
-        let message = ConsoleStrings.message(refusal.message, language)
+        let message = ConsoleStrings.text(refusal.message, language)
         if let field = refusal.field {
             values["formError"] = (t[labels + field] ?? t["field_" + field] ?? field) + (t["label_separator"] ?? ": ") + message
             values["err"] = [field: message]

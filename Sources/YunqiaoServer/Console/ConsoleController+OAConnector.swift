@@ -113,7 +113,7 @@ extension ConsoleController {
         TemplateValue(result, ["steps": result.steps.map { step in
             TemplateValue(step, ["label": t["oac_step_" + step.name] ?? step.name, "help": t["oac_step_help_" + step.name] ?? "",
                                  "statusLabel": t["status_" + step.status] ?? step.status,
-                                 "message": ConsoleStrings.translate(step.message, in: t)])
+                                 "message": ConsoleStrings.text(step.message, in: t)])
         }])
     }
 
@@ -126,7 +126,7 @@ extension ConsoleController {
         var values = try await page(entered.filter { !["_csrf", "secret"].contains($0.key) })
         let language = ConsoleLanguage(request: request)
         let t = ConsoleStrings.table(for: language)
-        let message = ConsoleStrings.message(refusal.message, language)
+        let message = ConsoleStrings.text(refusal.message, language)
         if let field = refusal.field {
             values["formError"] = (t["oac_field_" + field] ?? field) + (t["label_separator"] ?? ": ") + message
             values["err"] = [field: message]

@@ -100,7 +100,7 @@ extension ConsoleController {
                 let t = strings(request)
                 var values = try await oaDirectoryPage(admin, request, form: entered)
                 values["importErrors"] = rejection.rows.map { row -> PageValues in
-                    ["line": row.line, "message": ConsoleStrings.translate(row.message, in: t), "column": row.column ?? false]
+                    ["line": row.line, "message": ConsoleStrings.text(row.message, in: t), "column": row.column ?? false]
                 }
                 values["hasImportErrors"] = true
                 values["importFile"] = file.fileName

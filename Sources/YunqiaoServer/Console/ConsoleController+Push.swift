@@ -249,7 +249,7 @@ extension ConsoleController {
                 return Self.seeOther("/console/push/messages/\(sent.message.id ?? 0)?testSent=1")
             } catch {
                 let language = ConsoleLanguage(request: request)
-                let rowError = APIError.from(error).map { ConsoleStrings.message($0.message, language) }
+                let rowError = APIError.from(error).map { ConsoleStrings.text($0.message, language) }
                 return try await rejected(error, request, context, [:], template: "push-rule", labels: "push_field_") { _ in
                     try await pushRulePage(admin, id, request, test: (target, form["oaUserID"] ?? "", rowError))
                 }

@@ -172,7 +172,7 @@ extension ConsoleController {
             "updatedAt": ConsoleFormat.dateTime(delivery.updatedAt), "canResend": state == .dead || state == .skipped || cardDead,
         ]
         row["feishuMessageID"] = delivery.feishuMessageID ?? false
-        row["lastError"] = delivery.lastError.map { ConsoleStrings.translate($0, in: t) } ?? false
+        row["lastError"] = delivery.lastError.map { ConsoleStrings.note($0, in: t) } ?? false
         row["note"] = delivery.note ?? false
         row["sentAt"] = delivery.sentAt.map(ConsoleFormat.dateTime) ?? false
         row["nextAttemptAt"] = state == .pending ? ConsoleFormat.dateTime(delivery.nextAttemptAt) : false
@@ -202,7 +202,7 @@ extension ConsoleController {
             row["source"] = letter.message.source
             row["kindLabel"] = t["push_dead_kind_" + letter.kind] ?? letter.kind
             if letter.kind == "cardUpdate", let card = letter.delivery.cardUpdate {
-                row["lastError"] = card.lastError.map { ConsoleStrings.translate($0, in: t) } ?? false
+                row["lastError"] = card.lastError.map { ConsoleStrings.note($0, in: t) } ?? false
                 row["attempts"] = card.attempts
                 row["updatedAt"] = ConsoleFormat.dateTime(card.updatedAt)
             }

@@ -46,7 +46,7 @@ struct ConsoleController {
     static func errorPage(_ error: APIError, request: Request, context: AppRequestContext, renderer: ConsoleRenderer) -> Response? {
         guard !request.uri.path.hasPrefix("/api/"), request.headers[.accept]?.contains("text/html") == true else { return nil }
         let language = ConsoleLanguage(request: request)
-        return renderer.page("error", ["status": Int(error.status.code), "message": ConsoleStrings.message(error.message, language)],
+        return renderer.page("error", ["status": Int(error.status.code), "message": ConsoleStrings.text(error.message, language)],
                              context: context, request: request, status: error.status)
     }
 }
@@ -118,7 +118,7 @@ extension ConsoleController {
         guard let refusal = APIError.from(error), [.badRequest, .conflict].contains(refusal.status) else { throw error }
         var values = try await page(entered.filter { !Self.unechoed.contains($0.key) })
         let language = ConsoleLanguage(request: request)
-        let message = ConsoleStrings.message(refusal.message, language)
+        let message = ConsoleStrings.text(refusal.message, language)
         if let field = refusal.field {
             let t = ConsoleStrings.table(for: language)
             values["formError"] = (t["field_" + field] ?? field) + (t["label_separator"] ?? ": ") + message
@@ -221,7 +221,7 @@ extension ConsoleController {
         TemplateValue(result, ["steps": result.steps.map { step in
             TemplateValue(step, ["label": t["step_" + step.name] ?? step.name, "help": t["step_help_" + step.name] ?? "",
                                  "statusLabel": t["status_" + step.status] ?? step.status,
-                                 "message": ConsoleStrings.translate(step.message, in: t)])
+                                 "message": ConsoleStrings.text(step.message, in: t)])
         }])
     }
 }

@@ -3,8 +3,8 @@ import YunqiaoCore
 import YunqiaoServices
 
 /// The console's words in zh-CN (default) and English. Templates read them as `{{t.key}}`; keys use underscores
-/// because Mustache reads dots as nesting. Messages of the service (English) are translated by `msg.<text>` keys, where
-/// `{}` stands for a part that varies (a name, an id).
+/// because Mustache reads dots as nesting. Messages of the service arrive as `LocalizedText`, a key and its arguments;
+/// `msg.<key>` gives their words, where `{}` stands for each argument in turn (a name, an id).
 ///
 /// The words live in `Resources/strings/<language>/<area>.json`, flat objects of key → words, one file per console area
 /// and language (a key appears in one area only). They are read once; a file missing or unreadable stops the bridge
@@ -17,50 +17,19 @@ enum ConsoleStrings {
         }
     }
 
-    /// Translates an English validation message or warning when the table knows it (exactly or by a `{}` pattern).
-    static func message(_ text: String, _ language: ConsoleLanguage) -> String { translate(text, in: table(for: language)) }
+    /// `text` in `language`: the table's `msg.<key>` with the arguments in place, or the English when the table has no
+    /// such key (the English console, text from outside).
+    static func text(_ text: LocalizedText, _ language: ConsoleLanguage) -> String { self.text(text, in: table(for: language)) }
 
-    /// Translates `text` with `table`'s `msg.` keys, or answers it unchanged.
-    static func translate(_ text: String, in table: [String: String]) -> String {
-        if let exact = table["msg." + text] { return exact }
-        // The most specific pattern first: "an enterprise named {} already exists" before "{} already exists".
-        let patterns = table.filter { $0.key.hasPrefix("msg.") && $0.key.contains("{}") }.sorted { $0.key.count > $1.key.count }
-        for (key, translation) in patterns {
-            if let parts = match(text, pattern: String(key.dropFirst(4))) { return fill(translation, parts) }
-        }
-        return text
+    /// `text` with `table`'s `msg.<key>`, or its English.
+    static func text(_ text: LocalizedText, in table: [String: String]) -> String {
+        guard let template = table["msg." + text.key] else { return text.description }
+        return LocalizedText.fill(template, text.arguments)
     }
 
-    /// The parts of `text` standing where `pattern` has `{}`, or nil when it does not match.
-    static func match(_ text: String, pattern: String) -> [Substring]? {
-        let literals = pattern.components(separatedBy: "{}")
-        guard let first = literals.first, text.hasPrefix(first) else { return nil }
-        var rest = text.dropFirst(first.count)
-        var parts: [Substring] = []
-        for (index, literal) in literals.enumerated().dropFirst() {
-            let isLast = index == literals.count - 1
-            if isLast {
-                guard rest.hasSuffix(literal), rest.count >= literal.count else { return nil }
-                parts.append(rest.dropLast(literal.count))
-                rest = rest.suffix(0)
-            } else {
-                guard !literal.isEmpty, let range = rest.range(of: literal) else { return nil }
-                parts.append(rest[..<range.lowerBound])
-                rest = rest[range.upperBound...]
-            }
-        }
-        return rest.isEmpty ? parts : nil
-    }
-
-    private static func fill(_ translation: String, _ parts: [Substring]) -> String {
-        var result = ""
-        var remaining = parts[...]
-        for (index, literal) in translation.components(separatedBy: "{}").enumerated() {
-            if index > 0, let part = remaining.popFirst() { result += part }
-            result += literal
-        }
-        return result
-    }
+    /// A note stored with an entry (a delivery's last error): the bridge's own notes are keys without arguments
+    /// (`not bound`); anything else came from outside and is shown as it is.
+    static func note(_ note: String, in table: [String: String]) -> String { table["msg." + note] ?? note }
 
     static var zh: [String: String] { catalog.zh }
     static var en: [String: String] { catalog.en }

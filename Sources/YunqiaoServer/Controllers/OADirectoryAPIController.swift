@@ -75,8 +75,7 @@ struct OADirectoryAPIController {
         guard let format = SpreadsheetReader.Format(format: query.get("format"), contentType: request.headers[.contentType],
                                                      fileName: query.get("filename"))
         else {
-            throw APIError.invalid("format", "send Content-Type text/csv or "
-                + "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet, or add ?format=csv|xlsx")
+            throw APIError.invalid("format", "send Content-Type text/csv or application/vnd.openxmlformats-officedocument.spreadsheetml.sheet, or add ?format=csv|xlsx")
         }
         let body = try await request.body.collect(within: Self.maxFileSize)
         switch try await OADirectoryService(database: database).importSheet(admin, sheet: sheet, mode: mode, format: format,

@@ -57,8 +57,8 @@ struct OAMessagesAPIController {
             return TodoChangeView(todo: TodoView(change.todo), changed: change.changed, cardUpdates: change.cardUpdates)
         } catch let error as TodoChangeError {
             switch error {
-            case .notFound: throw APIError(.notFound, message: error.description)
-            case .alreadyFinal: throw APIError(.conflict, field: "state", message: error.description)
+            case .notFound: throw APIError(.notFound, message: error.text)
+            case .alreadyFinal: throw APIError(.conflict, field: "state", message: error.text)
             }
         }
     }

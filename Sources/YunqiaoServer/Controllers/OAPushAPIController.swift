@@ -43,7 +43,7 @@ struct OAPushAPIController {
             /// Position in that list, from 0.
             var index: Int
             var column: String?
-            var message: String
+            var message: LocalizedText
         }
         var applied = false
         var error: Detail

@@ -2,6 +2,7 @@ import Foundation
 import MultipartKit
 import NIOCore
 import NIOHTTP1
+import YunqiaoCore
 
 /// A `multipart/form-data` body (RFC 7578) as browsers send a form with a file: its parts with their names, file
 /// names, content types and bytes, split by vapor/multipart-kit's parser. Strict where it matters (the boundary, the
@@ -21,8 +22,8 @@ struct MultipartForm: Sendable {
     }
 
     struct ReadError: Error, Sendable, Equatable, CustomStringConvertible {
-        var message: String
-        var description: String { message }
+        var message: LocalizedText
+        var description: String { message.description }
     }
 
     /// The largest body read (a spreadsheet of 100 000 users fits easily).

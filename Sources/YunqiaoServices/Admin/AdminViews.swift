@@ -165,7 +165,7 @@ public struct CheckResult: Codable, Sendable, Equatable {
         public var name: String
         /// `ok`, `failed` or `skipped`.
         public var status: String
-        public var message: String
+        public var message: LocalizedText
         public var durationMs: Int
     }
 

@@ -15,14 +15,14 @@ public struct ConnectivityCheck: Sendable {
     var timeout: Duration = .seconds(5)
 
     private struct StepFailure: Error {
-        var message: String
+        var message: LocalizedText
     }
 
     private struct Steps {
         var steps: [CheckResult.Step] = []
         var failed = false
 
-        mutating func run(_ name: String, _ body: () async throws -> String) async {
+        mutating func run(_ name: String, _ body: () async throws -> LocalizedText) async {
             guard !failed else {
                 steps.append(.init(name: name, status: "skipped", message: "skipped after the failure above", durationMs: 0))
                 return
@@ -33,12 +33,12 @@ public struct ConnectivityCheck: Sendable {
                 steps.append(.init(name: name, status: "ok", message: message, durationMs: (ContinuousClock.now - started).milliseconds))
             } catch {
                 failed = true
-                let message = (error as? StepFailure)?.message ?? "\(error)"
+                let message = (error as? StepFailure)?.message ?? LocalizedText(verbatim: "\(error)")
                 steps.append(.init(name: name, status: "failed", message: message, durationMs: (ContinuousClock.now - started).milliseconds))
             }
         }
 
-        mutating func skip(_ name: String, _ message: String) {
+        mutating func skip(_ name: String, _ message: LocalizedText) {
             steps.append(.init(name: name, status: "skipped", message: message, durationMs: 0))
         }
     }
@@ -53,11 +53,12 @@ public struct ConnectivityCheck: Sendable {
         let port = url.port ?? (scheme == "https" ? 443 : 80)
         await steps.run("dns") {
             let addresses = try await resolve(host: host, port: port)
-            return "\(host) resolves to " + addresses.prefix(3).joined(separator: ", ")
+            return "\(host) resolves to \(addresses.prefix(3).joined(separator: ", "))"
         }
         await steps.run("tcp") {
             try await connect(host: host, port: port)
-            return "connected to \(host):\(port)"
+            let address = "\(host):\(port)"
+            return "connected to \(address)"
         }
         if scheme == "https" {
             await steps.run("tls") {
@@ -97,8 +98,9 @@ public struct ConnectivityCheck: Sendable {
                 }
             }
             scope = CheckResult.Scope(allMembers: allMembers, departments: departments.count, users: users.count)
-            return allMembers ? "contact scope: all members"
+            let summary: LocalizedText = allMembers ? "contact scope: all members"
                 : "contact scope: \(departments.count) departments and \(users.count) users"
+            return summary
         }
         return CheckResult(ok: !steps.failed, steps: steps.steps, scope: scope)
     }
@@ -108,11 +110,11 @@ public struct ConnectivityCheck: Sendable {
                      retry: RetryPolicy(maxAttempts: 1, requestTimeout: timeout), logger: logger)
     }
 
-    private func tokenStep(baseURL: String, credentials: FeishuCredentials) async throws -> String {
+    private func tokenStep(baseURL: String, credentials: FeishuCredentials) async throws -> LocalizedText {
         try await tokenStep(client: oneShotClient(baseURL: baseURL, credentials: credentials))
     }
 
-    private func tokenStep(client: FeishuClient) async throws -> String {
+    private func tokenStep(client: FeishuClient) async throws -> LocalizedText {
         _ = try await client.tenantAccessToken()
         return "tenant_access_token issued for \(client.credentials.appID)"
     }

@@ -189,7 +189,7 @@ public struct AppliedImport: Encodable, Sendable {
 public struct RejectedImport: Encodable, Sendable {
     public struct Detail: Encodable, Sendable {
         public var field: String
-        public var message: String
+        public var message: LocalizedText
     }
     public var applied = false
     public var error: Detail

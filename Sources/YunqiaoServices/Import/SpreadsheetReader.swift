@@ -31,8 +31,8 @@ public enum SpreadsheetReader {
     }
 
     public struct ReadError: Error, Sendable, Equatable, CustomStringConvertible {
-        public var message: String
-        public var description: String { message }
+        public var message: LocalizedText
+        public var description: String { message.description }
     }
 
     public static func rows(_ data: Data, format: Format) throws -> [[String]] {
@@ -210,7 +210,7 @@ private final class SheetHandler: NSObject, XMLParserDelegate {
     let shared: [String]
     /// Row number (1-based) → column index (0-based) → text.
     var rows: [Int: [Int: String]] = [:]
-    var error: String?
+    var error: LocalizedText?
     private var rowNumber = 0
     private var nextColumn = 0
     private var cell: (column: Int, type: String?)?

@@ -180,7 +180,7 @@ public struct OAConnectorPuller: Sendable {
             failure.errors.compactMap { error in
                 let index = error.line >= 2 ? error.line - 2 : nil
                 // Line 1 is the header: a problem of the list as a whole (a field no item has).
-                let message = index == nil ? error.message.replacingOccurrences(of: "column", with: "field") + " in every item" : error.message
+                let message: LocalizedText = index == nil ? "\(error.message) (a field no item has)" : error.message
                 let item = OAConnectorItemError(list: list.rawValue, index: index, field: error.column, message: message)
                 return reported.contains("\(item.list)#\(item.index ?? -1).\(item.field ?? "")") ? nil : item
             }
@@ -220,7 +220,7 @@ public struct OAConnectorPuller: Sendable {
                 switch value.cell(field: field) {
                 case .success(let text): cells[field] = text ?? ""
                 case .failure(let error):
-                    errors.append(OAConnectorItemError(list: list.rawValue, index: index, field: field, message: error.message))
+                    errors.append(OAConnectorItemError(list: list.rawValue, index: index, field: field, message: error.text))
                     cells[field] = ""
                 }
             }
@@ -241,7 +241,7 @@ public struct OAConnectorPuller: Sendable {
         var client = try client(connector)
         client.timeout = min(limits.timeout, .seconds(10))
         var steps: [CheckResult.Step] = []
-        func add(_ name: String, _ status: String, _ message: String, _ duration: Duration = .zero) {
+        func add(_ name: String, _ status: String, _ message: LocalizedText, _ duration: Duration = .zero) {
             steps.append(.init(name: name, status: status, message: message, durationMs: duration.milliseconds))
         }
         func skipRest(_ names: [String]) {
@@ -254,12 +254,12 @@ public struct OAConnectorPuller: Sendable {
         let elapsed = ContinuousClock.now - started
         let host = URL(string: connector.baseURL)?.host ?? connector.baseURL
         switch first {
-        case .failure(.unreachable(let reason)):
-            add("oa_reach", "failed", reason, elapsed)
+        case .failure(let failure) where failure.isNoAnswer:
+            add("oa_reach", "failed", failure.text, elapsed)
             skipRest(["oa_auth", "oa_departments", "oa_users"])
         case .failure(.refused(let status)):
             add("oa_reach", "ok", "\(host) answered (HTTP \(status))", elapsed)
-            add("oa_auth", "failed", OAConnectorClient.Failure.refused(status: status).description)
+            add("oa_auth", "failed", OAConnectorClient.Failure.refused(status: status).text)
             skipRest(["oa_departments", "oa_users"])
         case .failure(.status(let status)):
             add("oa_reach", "ok", "\(host) answered (HTTP \(status))", elapsed)
@@ -268,16 +268,16 @@ public struct OAConnectorPuller: Sendable {
         case .failure(let failure):
             add("oa_reach", "ok", "\(host) answered (HTTP 200)", elapsed)
             add("oa_auth", "ok", "the OA accepted the connector secret")
-            add("oa_departments", "failed", failure.description)
+            add("oa_departments", "failed", failure.text)
             skipRest(["oa_users"])
         case .success(let page):
             add("oa_reach", "ok", "\(host) answered (HTTP 200)", elapsed)
             add("oa_auth", "ok", "the OA accepted the connector secret")
-            add("oa_departments", "ok", Self.pageSummary(page, "departments"), elapsed)
+            add("oa_departments", "ok", Self.pageSummary(page, .departments), elapsed)
             let usersStarted = ContinuousClock.now
             do {
                 let users = try await client.page(.users, pageSize: limits.pageSize, pageToken: nil)
-                add("oa_users", "ok", Self.pageSummary(users, "users"), ContinuousClock.now - usersStarted)
+                add("oa_users", "ok", Self.pageSummary(users, .users), ContinuousClock.now - usersStarted)
             } catch {
                 add("oa_users", "failed", "GET \(OAConnectorClient.path(.users)): \(error)", ContinuousClock.now - usersStarted)
             }
@@ -286,7 +286,12 @@ public struct OAConnectorPuller: Sendable {
     }
 
     /// `first page: 3 departments, more pages follow`.
-    static func pageSummary(_ page: OAConnectorClient.Page, _ noun: String) -> String {
-        "first page: \(page.items.count) \(noun)" + (page.hasMore ? ", more pages follow" : ", no more pages")
+    static func pageSummary(_ page: OAConnectorClient.Page, _ list: OADirectoryList) -> LocalizedText {
+        switch (list, page.hasMore) {
+        case (.departments, true): "first page: \(page.items.count) departments, more pages follow"
+        case (.departments, false): "first page: \(page.items.count) departments, no more pages"
+        case (.users, true): "first page: \(page.items.count) users, more pages follow"
+        case (.users, false): "first page: \(page.items.count) users, no more pages"
+        }
     }
 }

@@ -29,11 +29,13 @@ public struct FeishuDirectorySync: Sendable {
     public enum SyncError: Error, CustomStringConvertible {
         case noApp(enterprise: String)
 
-        public var description: String {
+        public var text: LocalizedText {
             switch self {
             case .noApp(let name): "enterprise \(name) has no app: add one (App ID and App Secret) before syncing"
             }
         }
+
+        public var description: String { text.description }
     }
 
     /// Runs a full sync of `enterprise` with its first app and stores the run with its report.

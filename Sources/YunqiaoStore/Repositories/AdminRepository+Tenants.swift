@@ -50,8 +50,7 @@ extension AdminRepository {
             let tenant = try Self.tenant(db, id: tenantId)
             let existing = try AdminRecord.filter(AdminRecord.Columns.tenantId == tenantId).order(AdminRecord.Columns.id).fetchAll(db)
             guard existing.isEmpty else {
-                throw StoreError.conflict(field: nil, message: "tenant \(tenant.name) has an admin already: "
-                    + existing.map(\.username).joined(separator: ", "))
+                throw StoreError.conflict(field: nil, message: "tenant \(tenant.name) has an admin already: \(existing.map(\.username).joined(separator: ", "))")
             }
             guard try AdminRecord.filter(AdminRecord.Columns.username == username).fetchCount(db) == 0 else {
                 throw StoreError.conflict(field: "username", message: "the user name \(username) is taken")

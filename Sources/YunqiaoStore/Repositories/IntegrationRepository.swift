@@ -323,7 +323,7 @@ extension StoreRepository {
 
     /// Deletes an entry with its audit entry; refused (naming them) while apps use it.
     static func deleteUnlessUsed<Entry: AuditedRecord>(_ db: Database, tenantId: Int64, _ actor: AuditActor, _ action: String,
-                                                       _ entry: Entry, usedBy apps: [AppRecord], refusal: (String) -> String) throws
+                                                       _ entry: Entry, usedBy apps: [AppRecord], refusal: (String) -> LocalizedText) throws
     {
         guard apps.isEmpty else {
             throw StoreError.inUse(refusal(apps.map { "\($0.name) (\($0.appID))" }.joined(separator: ", ")))

@@ -97,7 +97,7 @@ extension MirrorRepository {
         var finished = run
         finished.status = report.status.rawValue
         finished.finishedAt = Date()
-        finished.report = String(decoding: try JSONEncoder().encode(report), as: UTF8.self)
+        finished.report = String(decoding: try JSONEncoder.keepingKeys().encode(report), as: UTF8.self)
         finished.error = report.error
         let record = finished
         try await writer.write { db in try record.update(db) }

@@ -127,7 +127,7 @@ extension OAConnectorRepository {
         finished.deletedCount = outcome.result.deleted
         finished.error = outcome.error
         let kept = Array(outcome.itemErrors.prefix(Self.itemErrorLimit))
-        finished.itemErrors = kept.isEmpty ? nil : String(decoding: try JSONEncoder().encode(kept), as: UTF8.self)
+        finished.itemErrors = kept.isEmpty ? nil : String(decoding: try JSONEncoder.keepingKeys().encode(kept), as: UTF8.self)
         let record = finished
         try await write { db in try record.update(db) }
         return record

@@ -95,7 +95,7 @@ extension OADirectoryRepository {
         }
         try supersedeParked(db, tenantId: tenantId, at: time)
         var parked = ParkedChangeRecord(tenantId: tenantId, source: source, mode: mode,
-                                        payload: String(decoding: try JSONEncoder().encode(change), as: UTF8.self),
+                                        payload: String(decoding: try JSONEncoder.keepingKeys().encode(change), as: UTF8.self),
                                         leavingUsers: leaving, activeUsers: active, deletedDepartments: deleting, departments: departments,
                                         createdBy: actor.name, createdAt: time)
         try parked.insert(db)

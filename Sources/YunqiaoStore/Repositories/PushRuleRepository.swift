@@ -103,8 +103,7 @@ extension PushRuleRepository {
             let rules = try PushRuleRecord.filter(PushRuleRecord.Columns.tenantId == tenantId && PushRuleRecord.Columns.source == module.key).order(PushRuleRecord.Columns.name)
                 .fetchAll(db)
             guard rules.isEmpty else {
-                throw StoreError.inUse("module \(module.key) is the source of push rules: \(rules.map(\.name).joined(separator: ", ")); "
-                    + "change or delete them first")
+                throw StoreError.inUse("module \(module.key) is the source of push rules: \(rules.map(\.name).joined(separator: ", ")); change or delete them first")
             }
             _ = try module.delete(db)
             try Self.audit(db, tenantId: tenantId, actor, "oaModule.delete", target: module.auditTarget,

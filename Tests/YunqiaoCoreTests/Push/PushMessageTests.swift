@@ -85,7 +85,7 @@ import YunqiaoCore
         change(&message)
         let errors = message.validate()
         #expect(errors.map(\.field) == [field], "\(errors)")
-        #expect(errors.allSatisfy { !$0.message.isEmpty })
+        #expect(errors.allSatisfy { !$0.message.description.isEmpty })
     }
 
     @Test func everyProblemIsReportedInFieldOrder() {

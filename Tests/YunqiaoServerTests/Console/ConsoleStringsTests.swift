@@ -45,10 +45,18 @@ struct ConsoleStringsTests {
         }
     }
 
-    @Test("a message pattern translates the parts that vary")
-    func pattern() {
-        #expect(ConsoleStrings.translate("enterprise \"X\" not found", in: ConsoleStrings.zh) == "企业 \"X\" 不存在")
-        #expect(ConsoleStrings.translate("no such text here", in: ConsoleStrings.zh) == "no such text here")
+    /// A message carries its key: the console finds it by the key and puts the arguments in place; the English is
+    /// what the API and the English console show; text from outside is shown as it is.
+    @Test("a message is translated by its key, with its arguments in place")
+    func keyedMessage() {
+        let error = YunqiaoError.notFound("enterprise \(42)")
+        #expect(error.text.key == "enterprise {} not found")
+        #expect(error.text.arguments == ["42"])
+        #expect(ConsoleStrings.text(error.text, .zh) == "企业 42 不存在")
+        #expect(ConsoleStrings.text(error.text, .en) == "enterprise 42 not found")
+        // The same English from outside is not a key: it stays as it came.
+        #expect(ConsoleStrings.text(LocalizedText(verbatim: "enterprise 42 not found"), .zh) == "enterprise 42 not found")
+        #expect(ConsoleStrings.text("no such text here", .zh) == "no such text here")
     }
 
     /// Each area's file of each language is in the bundle and parses; no other file sits there unread.

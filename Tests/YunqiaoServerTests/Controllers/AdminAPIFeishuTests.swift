@@ -40,7 +40,7 @@ struct AdminAPIFeishuTests {
             #expect(result.steps.map(\.name) == ["token", "scope"])
             #expect(result.steps.allSatisfy { $0.status == "ok" })
             #expect(result.scope?.allMembers == true)
-            #expect(Self.step(result, "token")?.message.contains(APIEnvironment.emulatorApp.appID) == true)
+            #expect(Self.step(result, "token")?.message.description.contains(APIEnvironment.emulatorApp.appID) == true)
 
             // Edited without a secret: the stored one still works.
             let renamed = try await env.api.put("apps/\(app.id)", #"{"name":"改名","appID":"\#(app.appID)"}"#)
@@ -54,7 +54,7 @@ struct AdminAPIFeishuTests {
             let failed = try refused.decode(CheckResult.self)
             #expect(!failed.ok)
             #expect(Self.step(failed, "token")?.status == "failed")
-            #expect(Self.step(failed, "token")?.message.contains("10003") == true, "\(refused)")
+            #expect(Self.step(failed, "token")?.message.description.contains("10003") == true, "\(refused)")
             #expect(Self.step(failed, "scope")?.status == "skipped")
             #expect(failed.scope == nil)
 
@@ -76,7 +76,7 @@ struct AdminAPIFeishuTests {
             #expect(withoutApp.ok)
             #expect(withoutApp.steps.map(\.name) == ["dns", "tcp", "tls", "token"])
             #expect(withoutApp.steps.map(\.status) == ["ok", "ok", "skipped", "skipped"])
-            #expect(Self.step(withoutApp, "tls")?.message.contains("http") == true)
+            #expect(Self.step(withoutApp, "tls")?.message.description.contains("http") == true)
 
             _ = try await env.api.post("enterprises/\(bare.id)/apps",
                                        #"{"appID":"\#(APIEnvironment.emulatorApp.appID)","appSecret":"\#(APIEnvironment.emulatorApp.appSecret)"}"#)
@@ -85,7 +85,7 @@ struct AdminAPIFeishuTests {
             let result = try answer.decode(CheckResult.self)
             #expect(result.ok, "\(answer)")
             #expect(result.steps.map(\.status) == ["ok", "ok", "skipped", "ok"])
-            #expect(result.steps.allSatisfy { $0.durationMs >= 0 && !$0.message.isEmpty })
+            #expect(result.steps.allSatisfy { $0.durationMs >= 0 && !$0.message.description.isEmpty })
 
             #expect(try await env.api.post("settings/check-network", #"{"enterpriseId":9999}"#).status == .notFound)
             #expect(try await env.api.post("settings/check-network", #"{}"#).error?.field == "enterpriseId")
@@ -104,7 +104,7 @@ struct AdminAPIFeishuTests {
             #expect(!result.ok)
             #expect(result.steps.map(\.name) == ["dns", "tcp", "tls", "token"])
             #expect(result.steps.map(\.status) == ["failed", "skipped", "skipped", "skipped"])
-            #expect(Self.step(result, "dns")?.message.isEmpty == false)
+            #expect(Self.step(result, "dns")?.message.description.isEmpty == false)
         }
     }
 

@@ -55,6 +55,15 @@ def bridge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bridge]:
 
 
 @pytest.fixture(scope="session")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[YunqiaoProcess]:
+    """`yunqiao demo` on its own database, every port picked free; shared by test_demo.py and test_languages.py."""
+    directory = tmp_path_factory.mktemp("demo")
+    arguments = ("demo", "--port", "0", "--emulator-port", "0", "--oa-port", "0", "--database", str(directory / "demo.sqlite"))
+    with stopped_at_exit(start_yunqiao(*arguments, cwd=directory, timeout=240)) as process:
+        yield process
+
+
+@pytest.fixture(scope="session")
 def shots() -> Path:
     """test-output/browser/, emptied of the previous run's screenshots."""
     SHOTS.mkdir(parents=True, exist_ok=True)

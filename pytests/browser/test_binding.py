@@ -94,8 +94,8 @@ def run(console: Console, feishu_user: Console, emulator: YunqiaoProcess, tmp_pa
     assert homepage_url == f"{bridge}/feishu/apps/{app_id}/home"
     console.open(f"/console/enterprises/{enterprise_id}")
     console.navigate("sync-now")
-    console.wait(lambda _: console.text("run-status") in ("succeeded", "failed"), timeout=30, message="the sync did not finish")
-    assert console.text("run-status") == "succeeded", console.main_text()
+    console.wait(lambda _: console.element("run-status").get_attribute("data-status") in ("succeeded", "failed"), timeout=30, message="the sync did not finish")
+    assert console.element("run-status").get_attribute("data-status") == "succeeded", console.main_text()
 
     # -- the OA directory: a bad users file first (every bad row shown, nothing applied), then departments and users --
     console.navigate("nav-oa")

@@ -136,9 +136,9 @@ def test_connect_an_enterprise(console: Console, emulator: YunqiaoProcess, emula
     assert APP_ID in console.text("app-list")
     console.navigate("sync-now")
     console.element("run-status")
-    console.wait(lambda _: console.text("run-status") in ("succeeded", "failed"), timeout=30,
+    console.wait(lambda _: console.element("run-status").get_attribute("data-status") in ("succeeded", "failed"), timeout=30,
                  message="the sync run did not finish within 30 s")
-    assert console.text("run-status") == "succeeded", console.main_text()
+    assert console.element("run-status").get_attribute("data-status") == "succeeded", console.main_text()
     console.shot("sync-run")
 
     # -- the directory mirror ---------------------------------------------------------------------------------------

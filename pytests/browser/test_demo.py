@@ -27,14 +27,6 @@ URL = re.compile(r"https?://[^\s'\"()（）,，]+")
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[YunqiaoProcess]:
-    directory = tmp_path_factory.mktemp("demo")
-    arguments = ("demo", "--port", "0", "--emulator-port", "0", "--oa-port", "0", "--database", str(directory / "demo.sqlite"))
-    with stopped_at_exit(start_yunqiao(*arguments, cwd=directory, timeout=240)) as process:
-        yield process
-
-
-@pytest.fixture(scope="module")
 def feishu_user(demo: YunqiaoProcess, console: Console) -> Iterator[Console]:
     """A Feishu user's browser on the demo (no admin session), saving into the suite's series of screenshots."""
     driver = chrome()

@@ -89,7 +89,8 @@ extension ConsoleController {
     func userRow(_ user: UserView, enterpriseId: Int64, _ t: Strings) -> TemplateValue {
         var extra: PageValues = ["href": "/console/enterprises/\(enterpriseId)/users/" + ConsoleFormat.component(user.unionID),
                                  "statusLabel": t["user_status_" + user.status] ?? user.status,
-                                 "departmentNames": user.departments.map(\.name).joined(separator: t["list_separator"] ?? ", ")]
+                                 "departmentNames": user.departments.map { $0.openDepartmentID == "0" ? t["dir_root"] ?? $0.name : $0.name }
+                                     .joined(separator: t["list_separator"] ?? ", ")]
         extra["binding"] = user.binding.map { binding -> PageValues in
             ["oaName": binding.oaName ?? binding.oaUserID, "oaLoginID": binding.oaLoginID ?? false, "href": Self.oaUserHref(binding.oaUserID),
              "methodLabel": t["bd_method_" + binding.method] ?? binding.method]

@@ -104,7 +104,7 @@ extension ConsoleController {
         var extra: PageValues = ["statusLabel": t["status_" + run.status] ?? run.status,
                                  "sourceLabel": t["oac_source_" + run.source] ?? run.source,
                                  "itemErrors": run.itemErrors.map(\.description), "hasItemErrors": !run.itemErrors.isEmpty]
-        extra["duration"] = run.durationMs.map { ConsoleFormat.duration(milliseconds: $0) }
+        extra["duration"] = run.durationMs.map { ConsoleFormat.duration(milliseconds: $0, t) }
         return TemplateValue(run, extra)
     }
 

@@ -141,7 +141,8 @@ extension ConsoleController {
         if let todoId = message.todoId {
             let state = detail.todo?.state ?? TodoState.pending.rawValue
             var todo: PageValues = ["id": todoId, "state": state, "stateLabel": t["push_todo_" + state] ?? state,
-                                    "actions": payload?.todo?.actions.joined(separator: ", ").nilIfEmpty ?? false]
+                                    "actions": payload?.todo?.actions.map { t["todo_action_" + $0] ?? $0 }.joined(separator: t["list_separator"] ?? ", ").nilIfEmpty
+                                        ?? false]
             todo["actor"] = detail.todo?.actor ?? false
             todo["at"] = detail.todo?.at.map(ConsoleFormat.dateTime) ?? false
             summary["todo"] = todo

@@ -52,12 +52,13 @@ enum ConsoleFormat {
                       parts.minute ?? 0)
     }
 
-    /// `0.42 s`, `12.3 s`, `3 min 05 s`.
-    static func duration(milliseconds: Int) -> String {
-        if milliseconds < 10_000 { return String(format: "%.2f s", Double(milliseconds) / 1000) }
-        if milliseconds < 60_000 { return String(format: "%.1f s", Double(milliseconds) / 1000) }
+    /// `0.42 s`, `12.3 s`, `3 min 05 s` (`0.42 秒`, `3 分 05 秒` in Chinese: `t` gives the units).
+    static func duration(milliseconds: Int, _ t: [String: String] = [:]) -> String {
+        let second = t["unit_seconds"] ?? "s", minute = t["unit_minutes"] ?? "min"
+        if milliseconds < 10_000 { return String(format: "%.2f %@", Double(milliseconds) / 1000, second) }
+        if milliseconds < 60_000 { return String(format: "%.1f %@", Double(milliseconds) / 1000, second) }
         let seconds = milliseconds / 1000
-        return String(format: "%d min %02d s", seconds / 60, seconds % 60)
+        return String(format: "%d %@ %02d %@", seconds / 60, minute, seconds % 60, second)
     }
 
     /// A query string (`?a=1&b=x`) of the non-empty values, percent-encoded.

@@ -78,7 +78,7 @@ struct BindingSheetConsoleTests {
             let page = try await browser.get("/console/enterprises/\(enterprise)/binding-sheet")
             #expect(page.status == .ok)
             #expect(page.text.contains("关联导入") && page.text.contains("enctype=\"multipart/form-data\""))
-            #expect(page.text.contains("<option value=\"mobile\" selected>手机号（mobile）</option>"))
+            #expect(page.text.contains("<option value=\"mobile\" selected>手机号</option>"))
             #expect(!page.text.contains("id=\"bs-result\""))
             let english = try await browser.get("/console/enterprises/\(enterprise)/binding-sheet?lang=en")
             #expect(english.text.contains("Association sheet") && english.text.contains("Download CSV"))

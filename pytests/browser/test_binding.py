@@ -189,7 +189,9 @@ def run(console: Console, feishu_user: Console, emulator: YunqiaoProcess, tmp_pa
     console.fill("audit-action", "binding")
     console.navigate("audit-search")
     audit = console.text("audit-log")
-    assert audit.count("binding.bind") == 2 and audit.count("binding.unbind") == 1, audit
+    source = console.driver.page_source
+    assert source.count('data-action="binding.bind"') == 2 and source.count('data-action="binding.unbind"') == 1, audit
+    assert audit.count("绑定用户") == 2 and audit.count("解除绑定") == 1, audit
     assert f"oa:{OA_LOGIN}" in audit and OA_PASSWORD not in console.driver.page_source
     console.shot("audit-bindings")
 

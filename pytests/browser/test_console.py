@@ -176,7 +176,8 @@ def test_connect_an_enterprise(console: Console, emulator: YunqiaoProcess, emula
     console.navigate("nav-audit")
     audit = console.text("audit-log")
     for action in ("admin.login", "settings.update", "enterprise.create", "app.create", "sync.start", "token.create"):
-        assert action in audit, f"{action} is not in the audit log: {audit}"
+        assert f'data-action="{action}"' in console.driver.page_source, f"{action} is not in the audit log: {audit}"
+        assert action not in audit, f"the internal key {action} is shown: {audit}"
     console.shot("audit")
 
     # -- English once, then back ------------------------------------------------------------------------------------

@@ -67,7 +67,10 @@ extension ConsoleController {
     /// and addresses stay as stored.
     static func auditValue(_ key: String, _ value: String, _ t: Strings) -> String {
         func word(_ word: String) -> String { t["audit_value_" + word.replacingOccurrences(of: " ", with: "_")] ?? word }
-        if let whole = t["audit_value_" + value] { return whole }
+        // A value of this field (`method` `card` → 用户卡片), then one of any field (`true`, `none`, `set`).
+        if let words = t["audit_value_\(key)_\(value)"] ?? (["true", "false", "none", "set"].contains(value) ? t["audit_value_" + value] : nil) {
+            return words
+        }
         switch key {
         case "fields": return value.components(separatedBy: " > ").map { t["audit_key_" + $0] ?? $0 }.joined(separator: " > ")
         case "targets":

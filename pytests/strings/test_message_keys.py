@@ -22,7 +22,8 @@ SOURCES = [path for target in ("YunqiaoCore", "YunqiaoServices", "YunqiaoStore",
 #: Where a message is written.
 CALLS = re.compile(r"\.notFound\(|\.duplicate\(|\.invalid\(|\.inUse\(|\.conflict\(|\.unavailable\(|\.forbidden\(|APIError\(|"
                    r"\bfail\(|\.error\(|\bdecide\(|\badd\(|\.skip\(|Error\(message:|RowError\(|StepFailure\(|\brefuse\(|"
-                   r"\bskipRest|-> LocalizedText|: LocalizedText|LocalizedText\?? \{|\bcase \.[a-zA-Z]+(\(.*?\))?: \"")
+                   r"\bskipRest|-> LocalizedText|: LocalizedText|LocalizedText\?? \{|\bcase \.[a-zA-Z]+(\(.*?\))?: \"|\breason: |"
+                   r"reasons\.append\(")
 #: Files whose English is not for the console: startup errors (printed by the command line), the strings loader.
 NOT_CONSOLE = ("ServerConfiguration.swift", "SecretBox.swift", "ConsoleStrings.swift", "MessageRenderer.swift")
 #: Parts of messages rather than messages: the words `describe(type)` gives `must be \(…)`, the suffixes.

@@ -103,9 +103,16 @@ extension ConsoleController {
     func oaConnectorRunRow(_ run: OAConnectorRunView, _ t: Strings) -> TemplateValue {
         var extra: PageValues = ["statusLabel": t["status_" + run.status] ?? run.status,
                                  "sourceLabel": t["oac_source_" + run.source] ?? run.source,
-                                 "itemErrors": run.itemErrors.map(\.description), "hasItemErrors": !run.itemErrors.isEmpty]
+                                 "itemErrors": run.itemErrors.map { Self.itemError($0, t) }, "hasItemErrors": !run.itemErrors.isEmpty,
+                                 "error": run.error.map { ConsoleStrings.note($0, in: t) } ?? false]
         extra["duration"] = run.durationMs.map { ConsoleFormat.duration(milliseconds: $0, t) }
         return TemplateValue(run, extra)
+    }
+
+    /// `users[5].email: 不是邮箱地址："x@"`: the place as the OA sent it, the problem in the reader's words.
+    static func itemError(_ error: OAConnectorItemError, _ t: Strings) -> String {
+        let place = error.list + (error.index.map { "[\($0)]" } ?? "") + (error.field.map { ".\($0)" } ?? "")
+        return place + (t["label_separator"] ?? ": ") + ConsoleStrings.text(error.message, in: t)
     }
 
     /// A check's steps with their names, explanations and status in words.

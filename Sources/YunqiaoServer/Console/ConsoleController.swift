@@ -211,7 +211,8 @@ extension ConsoleController {
     func runRow(_ run: SyncRunView, _ t: Strings) -> TemplateValue {
         let milliseconds = run.report?.durationMs ?? run.finishedAt.map { Int($0.timeIntervalSince(run.startedAt) * 1000) }
         var extra: PageValues = ["href": "/console/enterprises/\(run.enterpriseId)/sync-runs/\(run.id)",
-                                 "statusLabel": t["status_" + run.status] ?? run.status, "kindLabel": t["run_kind_" + run.kind] ?? run.kind]
+                                 "statusLabel": t["status_" + run.status] ?? run.status, "kindLabel": t["run_kind_" + run.kind] ?? run.kind,
+                                 "error": run.error.map { ConsoleStrings.note($0, in: t) } ?? false]
         extra["duration"] = milliseconds.map { ConsoleFormat.duration(milliseconds: $0, t) }
         return TemplateValue(run, extra)
     }

@@ -42,6 +42,9 @@ public struct FeishuRequest: Sendable {
     public var body: Data?
     /// The body's media type: JSON unless a call says otherwise (image uploads are `multipart/form-data`).
     public var contentType = "application/json; charset=utf-8"
+    /// A stricter limit the call also keeps, by name: Feishu allows a user patch that changes `department_ids` or
+    /// `is_frozen` once per second per app (`FeishuClient.oneQPS`).
+    public var oneQPS: String?
 
     public init(_ method: HTTPMethod, _ path: String, api: String? = nil, query: [(String, String)] = [], body: Data? = nil) {
         self.method = method
@@ -62,6 +65,8 @@ public struct FeishuClient: Sendable {
     let httpClient: HTTPClient
     let tokens: TenantTokenCache
     let limiter: RateLimiter
+    /// The 1-per-second limits (`FeishuRequest.oneQPS`), shared by copies like `limiter`.
+    let strictLimiter: RateLimiter
     let permits: RequestPermits
     let logger: Logger
 
@@ -80,6 +85,7 @@ public struct FeishuClient: Sendable {
         self.credentials = credentials
         self.httpClient = httpClient
         self.limiter = limiter
+        self.strictLimiter = RateLimiter(limits: .init(perSecond: 1, perMinute: 60, margin: .milliseconds(50)))
         self.retry = retry
         self.recorder = recorder
         self.tokens = TenantTokenCache()
@@ -216,6 +222,7 @@ public struct FeishuClient: Sendable {
             let exchange: Result<(Int, HTTPHeaders, Data), any Error>
             do {
                 try await limiter.acquire(limiterKey)
+                if let strict = request.oneQPS { try await strictLimiter.acquire(credentials.appID + " " + strict) }
                 await recorder.record(request.api) { $0.attempts += 1 }
                 exchange = .success(try await send(request, token: token))
             } catch {

@@ -28,6 +28,8 @@ public struct YunqiaoDatabase: Sendable {
     public let cardActions: CardActionRepository
     /// Administrators, API tokens, OA keys, sessions and the audit log.
     public let admins: AdminRepository
+    /// Mode 3 (OA → Feishu): settings, runs, the apply journal.
+    public let oaToFeishu: OAToFeishuRepository
 
     public init(_ writer: any DatabaseWriter, secrets: SecretBox) throws {
         self.writer = writer
@@ -42,6 +44,7 @@ public struct YunqiaoDatabase: Sendable {
         outbox = OutboxRepository(writer: writer, secrets: secrets)
         cardActions = CardActionRepository(writer: writer)
         admins = AdminRepository(writer: writer)
+        oaToFeishu = OAToFeishuRepository(writer: writer)
         try Migrations.migrator.migrate(writer)
     }
 

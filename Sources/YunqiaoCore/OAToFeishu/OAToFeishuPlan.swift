@@ -73,6 +73,8 @@ public struct OAToFeishuPlan: Codable, Sendable, Equatable {
         public var action: Action
         public var oaID: String?
         public var unionID: String?
+        /// The Feishu user's open id (what the contact API is called with); nil for a create.
+        public var openID: String?
         public var name: String
         /// For a create: the account (`user_id`).
         public var account: String?
@@ -82,12 +84,13 @@ public struct OAToFeishuPlan: Codable, Sendable, Equatable {
         public var departments: [String]?
         public var reason: LocalizedText
 
-        public init(action: Action, oaID: String?, unionID: String?, name: String, account: String? = nil, changes: [Change] = [],
-                    departments: [String]? = nil, reason: LocalizedText)
+        public init(action: Action, oaID: String?, unionID: String?, openID: String? = nil, name: String, account: String? = nil,
+                    changes: [Change] = [], departments: [String]? = nil, reason: LocalizedText)
         {
             self.action = action
             self.oaID = oaID
             self.unionID = unionID
+            self.openID = openID
             self.name = name
             self.account = account
             self.changes = changes
@@ -118,8 +121,56 @@ public struct OAToFeishuPlan: Codable, Sendable, Equatable {
         return counts
     }
 
+    /// An item of the plan in the order it is applied.
+    public enum Item: Sendable, Equatable {
+        case department(Int)
+        case user(Int)
+    }
+
+    /// Departments created, renamed and moved (parents first), then users, then departments deleted (deepest first,
+    /// once their members have gone). Matches and skips write nothing and are left out.
+    public var applyOrder: [Item] {
+        let kept = departments.indices.filter { departments[$0].action == .create || departments[$0].action == .update }
+        let deleted = departments.indices.filter { departments[$0].action == .delete }
+        let written = users.indices.filter { users[$0].action != .skip }
+        return kept.map(Item.department) + written.map(Item.user) + deleted.map(Item.department)
+    }
+
     /// Whether applying the plan writes anything at all.
     public var isEmpty: Bool { departments.allSatisfy { $0.action == .match } && users.allSatisfy { $0.action == .skip } }
+}
+
+/// What an apply did: items per action that were applied and that failed, every failure with Feishu's reason, the
+/// API calls it took and how long.
+public struct OAToFeishuReport: Codable, Sendable, Equatable {
+    public struct Failure: Codable, Sendable, Equatable {
+        public var position: Int
+        /// `departments.create`, `users.update`…
+        public var action: String
+        public var name: String
+        public var message: LocalizedText
+
+        public init(position: Int, action: String, name: String, message: LocalizedText) {
+            self.position = position
+            self.action = action
+            self.name = name
+            self.message = message
+        }
+    }
+
+    public var applied: [String: Int]
+    public var failed: [String: Int]
+    public var failures: [Failure]
+    public var apiCalls: Int
+    public var durationMs: Int
+
+    public init(applied: [String: Int] = [:], failed: [String: Int] = [:], failures: [Failure] = [], apiCalls: Int = 0, durationMs: Int = 0) {
+        self.applied = applied
+        self.failed = failed
+        self.failures = failures
+        self.apiCalls = apiCalls
+        self.durationMs = durationMs
+    }
 }
 
 /// Why a plan cannot be made: the run stops before anything is written.

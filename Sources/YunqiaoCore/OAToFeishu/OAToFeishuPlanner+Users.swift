@@ -43,7 +43,7 @@ struct UserPlanner {
                 if let bound, let step = leaver(bound, oaID: user.oaID, name: user.name, reason: "left the OA") { steps.append(step) }
             } else if !inScope {
                 if let bound {
-                    steps.append(.init(action: .deleteOutOfScope, oaID: user.oaID, unionID: bound.unionID, name: user.name,
+                    steps.append(.init(action: .deleteOutOfScope, oaID: user.oaID, unionID: bound.unionID, openID: bound.openID, name: user.name,
                                        reason: excluded.contains(user.oaID) ? "excluded from the sync: deleted from Feishu"
                                            : "out of the sync's scope: deleted from Feishu"))
                 }
@@ -93,7 +93,7 @@ struct UserPlanner {
         let moved = wanted.first != feishu.departmentIDs.first || Set(wanted) != Set(feishu.departmentIDs)
         let frozenByUs = feishu.status?.isFrozen == true && input.disabledAt[feishu.unionID] != nil
         if frozenByUs {
-            return .init(action: .enable, oaID: user.oaID, unionID: feishu.unionID, name: user.name, changes: changes,
+            return .init(action: .enable, oaID: user.oaID, unionID: feishu.unionID, openID: feishu.openID, name: user.name, changes: changes,
                          departments: moved ? wanted : nil, reason: "active in the OA again: unfrozen")
         }
         guard !changes.isEmpty || moved else { return nil }
@@ -102,7 +102,7 @@ struct UserPlanner {
         case (false, false): "the OA changed \(changes.map(\.field.rawValue).joined(separator: ", "))"
         default: "the OA moved the user"
         }
-        return .init(action: .update, oaID: user.oaID, unionID: feishu.unionID, name: user.name, changes: changes,
+        return .init(action: .update, oaID: user.oaID, unionID: feishu.unionID, openID: feishu.openID, name: user.name, changes: changes,
                      departments: moved ? wanted : nil, reason: reason)
     }
 
@@ -123,13 +123,13 @@ struct UserPlanner {
     /// What happens to a bound Feishu user whose OA user left (or is gone).
     mutating func leaver(_ feishu: MirrorUser, oaID: String, name: String, reason: LocalizedText) -> OAToFeishuPlan.UserStep? {
         if settings.leaverAction == .delete {
-            return .init(action: .delete, oaID: oaID, unionID: feishu.unionID, name: name, reason: "\(reason): deleted")
+            return .init(action: .delete, oaID: oaID, unionID: feishu.unionID, openID: feishu.openID, name: name, reason: "\(reason): deleted")
         }
         if feishu.status?.isFrozen == true {
             guard let since = input.disabledAt[feishu.unionID], let days = settings.deleteDisabledAfterDays, days > 0,
                   input.now >= since.addingTimeInterval(Double(days) * 86_400)
             else { return nil }
-            return .init(action: .delete, oaID: oaID, unionID: feishu.unionID, name: name,
+            return .init(action: .delete, oaID: oaID, unionID: feishu.unionID, openID: feishu.openID, name: name,
                          reason: "disabled \(days) days ago or more: deleted")
         }
         var moveTo: [String]?
@@ -137,6 +137,6 @@ struct UserPlanner {
             needsDisabledDepartment = true
             moveTo = [department]
         }
-        return .init(action: .disable, oaID: oaID, unionID: feishu.unionID, name: name, departments: moveTo, reason: "\(reason): disabled")
+        return .init(action: .disable, oaID: oaID, unionID: feishu.unionID, openID: feishu.openID, name: name, departments: moveTo, reason: "\(reason): disabled")
     }
 }

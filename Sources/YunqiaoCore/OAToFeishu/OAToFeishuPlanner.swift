@@ -53,6 +53,9 @@ public struct OAToFeishuPlanner: Sendable {
     /// The root's id in Feishu.
     public static let root = "0"
 
+    /// The pending id of the disabled users' department (created when first needed).
+    public static let disabledPending = "oa:#disabled"
+
     /// A department the plan creates, referred to before it has a Feishu id.
     public static func pending(_ oaID: String) -> String { "oa:" + oaID }
 
@@ -100,8 +103,10 @@ struct DepartmentPlan {
 
     init(_ input: OAToFeishuInput, _ settings: OAToFeishuSettings) throws(OAToFeishuPlanError) {
         feishuByID = Dictionary(input.feishuDepartments.map { ($0.openDepartmentID, $0) }, uniquingKeysWith: { first, _ in first })
+        // Siblings in Feishu's order, so that the same directory always gives the same plan.
         feishuChildren = Dictionary(grouping: input.feishuDepartments.filter { $0.openDepartmentID != OAToFeishuPlanner.root },
                                     by: \.parentOpenDepartmentID)
+            .mapValues { $0.sorted { ($0.order, $0.name, $0.openDepartmentID) < ($1.order, $1.name, $1.openDepartmentID) } }
         mount = settings.topDepartmentID ?? OAToFeishuPlanner.root
         disabledName = settings.leaverAction == .disable ? settings.disabledDepartmentName.flatMap(\.nilIfEmpty) : nil
         if mount != OAToFeishuPlanner.root, feishuByID[mount] == nil { throw .topDepartmentMissing(mount) }
@@ -192,8 +197,7 @@ struct DepartmentPlan {
                            path: path, reason: exists ? "where disabled users go" : "where disabled users go (created when first needed)"))
     }
 
-    /// The pending id of the disabled users' department.
-    static let disabledPending = "oa:#disabled"
+    static var disabledPending: String { OAToFeishuPlanner.disabledPending }
 
     /// Feishu departments under the mount point that nothing matched, deepest first: they go once emptied.
     func deletes() -> [OAToFeishuPlan.DepartmentStep] {

@@ -11,6 +11,9 @@ public struct OAToFeishuSettings: Codable, Sendable, Equatable {
         case delete
     }
 
+    /// The interface permission (接口参数设置): read-only (the default) runs only Feishu → bridge, and every write to
+    /// Feishu is refused; read-write also runs OA → Feishu. A preview works in both.
+    public var writable: Bool
     /// The Feishu department the OA tree is mounted under (顶级部门); nil = the Feishu root, and then the OA's one
     /// top-level department must carry the tenant's name.
     public var topDepartmentID: String?
@@ -40,7 +43,7 @@ public struct OAToFeishuSettings: Codable, Sendable, Equatable {
     public static let defaultDisabledDepartmentName = "已禁用用户"
 
     public static let standard = OAToFeishuSettings(
-        topDepartmentID: nil, createUsers: true, accountField: .loginID,
+        writable: false, topDepartmentID: nil, createUsers: true, accountField: .loginID,
         fieldMapping: [FieldMapping(oa: .name, feishu: .name), FieldMapping(oa: .mobile, feishu: .mobile),
                        FieldMapping(oa: .email, feishu: .email), FieldMapping(oa: .employeeNo, feishu: .employeeNo),
                        FieldMapping(oa: .title, feishu: .jobTitle)],
@@ -48,11 +51,12 @@ public struct OAToFeishuSettings: Codable, Sendable, Equatable {
         disabledDepartmentName: defaultDisabledDepartmentName, includeDepartments: [], includeUsers: [], excludeUsers: [],
         threshold: .standard)
 
-    public init(topDepartmentID: String?, createUsers: Bool, accountField: OAUserField, fieldMapping: [FieldMapping],
+    public init(writable: Bool, topDepartmentID: String?, createUsers: Bool, accountField: OAUserField, fieldMapping: [FieldMapping],
                 includePartTimeDepartments: Bool, leaverAction: LeaverAction, deleteDisabledAfterDays: Int?,
                 disabledDepartmentName: String?, includeDepartments: [String], includeUsers: [String], excludeUsers: [String],
                 threshold: DecreaseThreshold)
     {
+        self.writable = writable
         self.topDepartmentID = topDepartmentID
         self.createUsers = createUsers
         self.accountField = accountField

@@ -16,6 +16,7 @@ public protocol BridgeStore: Sendable {
     associatedtype Outbox: OutboxStore
     associatedtype CardActions: CardActionStore
     associatedtype Admins: AdminStore
+    associatedtype OAToFeishu: OAToFeishuStore
 
     /// Tenants, the external domain, enterprises, Feishu apps and homepage apps.
     var integration: Integration { get }
@@ -37,6 +38,8 @@ public protocol BridgeStore: Sendable {
     var cardActions: CardActions { get }
     /// Administrators, API tokens, OA keys, sessions and the audit log.
     var admins: Admins { get }
+    /// Mode 3 (OA → Feishu): settings, runs, the apply journal.
+    var oaToFeishu: OAToFeishu { get }
 
     /// Throws when the database cannot be read (for `/healthz`).
     func healthCheck() async throws

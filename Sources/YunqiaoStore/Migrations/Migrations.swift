@@ -401,6 +401,7 @@ enum Migrations {
         migrator.registerMigration("v10: API token expiry and scope", migrate: apiTokenScope)
         migrator.registerMigration("v11: hashed key/value entry keys", migrate: hashedEntryKeys)
         migrator.registerMigration("v12: admin roles (super-admin)", migrate: adminRoles)
+        migrator.registerMigration("v13: mode 3, OA → Feishu (settings, runs, journal, links)", migrate: oaToFeishu)
         return migrator
     }
 }

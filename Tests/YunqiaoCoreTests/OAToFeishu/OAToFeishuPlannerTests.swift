@@ -152,7 +152,7 @@ import Testing
             $0.deleteDisabledAfterDays = 7
         }
         let zhang = try #require(Self.step(plan, user: "1"))
-        #expect(zhang.action == .disable && zhang.departments == [DepartmentPlan.disabledPending])
+        #expect(zhang.action == .disable && zhang.departments == [OAToFeishuPlanner.disabledPending])
         #expect(Self.step(plan, department: "已禁用用户")?.action == .create)
         #expect(Self.step(plan, user: "2")?.action == .delete)
         #expect(Self.step(plan, user: "3") == nil)

@@ -11,7 +11,7 @@ extension Yunqiao {
     struct Bench: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Benchmarks that print figures (speed and memory targets are checked here, not in timed tests).",
-            subcommands: [SyncFeishu.self, AutoBind.self, Push.self, PushCrash.self, PlanOAToFeishu.self])
+            subcommands: [SyncFeishu.self, AutoBind.self, Push.self, PushCrash.self, PlanOAToFeishu.self, ApplyOAToFeishu.self])
 
         struct SyncFeishu: AsyncParsableCommand {
             static let configuration = CommandConfiguration(

@@ -19,7 +19,12 @@ struct OAToFeishuApplier {
     let plan: OAToFeishuPlan
     let logger: Logger
 
-    /// Applies what the journal does not hold yet and answers the whole run's report.
+    /// Items written at once: Feishu's 50/s per API is reached with round trips up to 160 ms (as the client's permits).
+    static let usersInFlight = 8
+
+    /// Applies what the journal does not hold yet and answers the whole run's report. Departments go level by level
+    /// (a parent before its children), several at once within a level; then users, several at once; department deletes
+    /// last, one at a time, deepest first.
     func apply() async throws -> OAToFeishuReport {
         guard let runId = run.id else { return OAToFeishuReport() }
         let order = plan.applyOrder
@@ -30,26 +35,69 @@ struct OAToFeishuApplier {
                 created[pendingID(plan.departments[index])] = id
             }
         }
-        for (position, item) in order.enumerated() where journal[position] == nil {
-            try Task.checkCancellation()
-            let record: OAToFeishuStepRecord
-            let effect: OAToFeishuEffect
-            do {
-                let (feishuID, left) = try await execute(item, position: position, runId: runId, created: created)
-                record = OAToFeishuStepRecord(runId: runId, position: position, done: true, feishuID: feishuID, at: Date())
-                effect = left
-                if case .department(let index) = item, let feishuID { created[pendingID(plan.departments[index])] = feishuID }
-            } catch let error as CancellationError {
-                throw error
-            } catch {
-                record = OAToFeishuStepRecord(runId: runId, position: position, done: false, error: Self.describe(error), at: Date())
-                effect = .none
-                logger.warning("OA → Feishu item failed", metadata: ["position": "\(position)", "error": "\(error)"])
+        let todo = order.enumerated().filter { journal[$0.offset] == nil }
+        let users = todo.filter { if case .user = $0.element { true } else { false } }
+        let (departments, deletes) = (todo.filter { if case .department(let index) = $0.element { plan.departments[index].action != .delete } else { false } },
+                                      todo.filter { if case .department(let index) = $0.element { plan.departments[index].action == .delete } else { false } })
+        // Departments level by level (a level's parents exist once the level above is done), several at once.
+        let levels = Dictionary(grouping: departments) { entry -> Int in
+            if case .department(let index) = entry.element { return plan.departments[index].path.count }
+            return 0
+        }
+        for level in levels.keys.sorted() {
+            let resolved = created
+            for record in try await applyConcurrently(levels[level] ?? [], runId: runId, created: resolved) {
+                journal[record.position] = record
+                if case .department(let index) = order[record.position], record.done, let id = record.feishuID {
+                    created[pendingID(plan.departments[index])] = id
+                }
             }
-            try await database.oaToFeishu.recordOAToFeishuStep(record, enterpriseId: run.enterpriseId, effect: effect)
-            journal[position] = record
+        }
+        for record in try await applyConcurrently(users, runId: runId, created: created) { journal[record.position] = record }
+        for (position, item) in deletes {
+            journal[position] = try await applyOne(item, position: position, runId: runId, created: created)
         }
         return report(order, journal)
+    }
+
+    /// Sends `items` with at most ``usersInFlight`` in flight; answers their journal entries.
+    func applyConcurrently(_ items: [(offset: Int, element: OAToFeishuPlan.Item)], runId: Int64, created: [String: String]) async throws
+        -> [OAToFeishuStepRecord]
+    {
+        try await withThrowingTaskGroup(of: OAToFeishuStepRecord.self) { group in
+            var pending = items[...]
+            var records: [OAToFeishuStepRecord] = []
+            func next() {
+                guard let (position, item) = pending.popFirst() else { return }
+                group.addTask { try await applyOne(item, position: position, runId: runId, created: created) }
+            }
+            for _ in 0..<Self.usersInFlight { next() }
+            while let record = try await group.next() {
+                records.append(record)
+                next()
+            }
+            return records
+        }
+    }
+
+    /// Sends one item and journals it with what it leaves; a refusal is journaled as the item's failure.
+    func applyOne(_ item: OAToFeishuPlan.Item, position: Int, runId: Int64, created: [String: String]) async throws -> OAToFeishuStepRecord {
+        try Task.checkCancellation()
+        let record: OAToFeishuStepRecord
+        let effect: OAToFeishuEffect
+        do {
+            let (feishuID, left) = try await execute(item, position: position, runId: runId, created: created)
+            record = OAToFeishuStepRecord(runId: runId, position: position, done: true, feishuID: feishuID, at: Date())
+            effect = left
+        } catch let error as CancellationError {
+            throw error
+        } catch {
+            record = OAToFeishuStepRecord(runId: runId, position: position, done: false, error: Self.describe(error), at: Date())
+            effect = .none
+            logger.warning("OA → Feishu item failed", metadata: ["position": "\(position)", "error": "\(error)"])
+        }
+        try await database.oaToFeishu.recordOAToFeishuStep(record, enterpriseId: run.enterpriseId, effect: effect)
+        return record
     }
 
     /// The pending id a created department is referred to by (`oa:<id>`, or the disabled users' department).

@@ -27,6 +27,8 @@ public struct BridgeServices: Sendable {
     public let passwords: PasswordVerifier
     /// Manual bind on first visit.
     public let firstVisit: FirstVisitFlow
+    /// Mode 3 (OA → Feishu): plans, approvals, and the applies in the background (a background service).
+    public let oaToFeishu: OAToFeishuRunner
 
     /// - Parameters:
     ///   - quickApproval: how the quick-approval worker calls the OA (tests shorten its waits).
@@ -49,6 +51,7 @@ public struct BridgeServices: Sendable {
         // An action the OA accepted changes its todo: the todo's card updates are then due at once.
         cardActions = CardActionWorker(database: database, clients: clients, httpClient: httpClient,
                                        configuration: quickApproval, logger: logger, todoChanged: { delivery.wake() })
+        oaToFeishu = OAToFeishuRunner(sync: OAToFeishuSync(database: database, clients: clients, logger: logger), logger: logger)
         firstVisit = FirstVisitFlow(database: database, clients: clients, throttle: throttle, passwords: passwords,
                                     oaLogin: OALoginVerifier(database: database, httpClient: httpClient))
     }

@@ -187,7 +187,7 @@ public enum OAToFeishuPlanError: Error, Sendable, Equatable, CustomStringConvert
         case .topLevelNameDiffers(let oa, let feishu):
             "the OA's top-level department \(oa) is not the Feishu organisation \(feishu): set a top department, or rename one of them"
         case .severalTopLevels(let names):
-            "the OA has \(names.count) top-level departments (\(names.joined(separator: ", "))): choose the Feishu top department to mount them under"
+            "the OA has \(names.count) top-level departments (\(names.joined(separator: ", "))): choose the Feishu top department to mount them under (0 for the root)"
         case .topDepartmentMissing(let id): "the top department \(id) is not in the Feishu directory: sync from Feishu, or choose another"
         }
     }

@@ -76,11 +76,12 @@ struct UserPlanner {
         return result.isEmpty ? [departments.mount] : Array(result.prefix(Self.maxDepartments))
     }
 
-    /// The values the mapping gives `user`, field by field (only fields with a value).
+    /// The values the mapping gives `user`, field by field (only fields with a value), as Feishu takes them: a mobile
+    /// with its country code (`+8613800001008`).
     func values(_ user: OAUserRecord, syncedOnly: Bool) -> [(FeishuUserField, String)] {
         settings.fieldMapping.compactMap { mapping in
             guard !syncedOnly || mapping.synced, let value = mapping.oa.value(of: user) else { return nil }
-            return (mapping.feishu, value)
+            return (mapping.feishu, mapping.feishu == .mobile ? BindingField.normalizeMobile(value) ?? value : value)
         }
     }
 
@@ -116,6 +117,11 @@ struct UserPlanner {
                          reason: "no \(settings.accountField.rawValue) to make the Feishu account of")
         }
         let changes = values(user, syncedOnly: false).map { OAToFeishuPlan.UserStep.Change(field: $0.0, old: nil, new: $0.1) }
+        // Feishu creates a user only with a name and a mobile: without them the create is only reported.
+        for required in [FeishuUserField.name, .mobile] where !changes.contains(where: { $0.field == required }) {
+            return .init(action: .skip, oaID: user.oaID, unionID: nil, name: user.name,
+                         reason: "no \(required.rawValue) in the OA: Feishu creates a user only with a name and a mobile")
+        }
         return .init(action: .create, oaID: user.oaID, unionID: nil, name: user.name, account: account, changes: changes,
                      departments: departmentIDs(user), reason: "in the OA, not yet in Feishu")
     }

@@ -129,8 +129,8 @@ struct DepartmentPlan {
         }
 
         var queue: [(department: OADepartmentRecord, parent: String, path: [String])] = []
-        if mount == OAToFeishuPlanner.root {
-            // The OA's top level stands for the Feishu root.
+        if settings.topDepartmentID == nil {
+            // No top department: the OA's top level stands for the Feishu root.
             let writtenTops = tops.filter { written.contains($0.oaID) }
             if writtenTops.count > 1 { throw .severalTopLevels(writtenTops.map(\.name)) }
             if let top = writtenTops.first {

@@ -14,8 +14,9 @@ public struct OAToFeishuSettings: Codable, Sendable, Equatable {
     /// The interface permission (接口参数设置): read-only (the default) runs only Feishu → bridge, and every write to
     /// Feishu is refused; read-write also runs OA → Feishu. A preview works in both.
     public var writable: Bool
-    /// The Feishu department the OA tree is mounted under (顶级部门); nil = the Feishu root, and then the OA's one
-    /// top-level department must carry the tenant's name.
+    /// The Feishu department the OA tree is mounted under (顶级部门): the OA's top-level departments become its
+    /// sub-departments (`"0"`: the root's). Nil: the OA's one top-level department *is* the Feishu root and must carry
+    /// the organisation's name (the manual's rule).
     public var topDepartmentID: String?
     /// Create OA users that have no Feishu user (新用户是否添加到飞书); off = only report them.
     public var createUsers: Bool

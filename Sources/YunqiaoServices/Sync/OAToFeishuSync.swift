@@ -51,21 +51,28 @@ public struct OAToFeishuSync: Sendable {
         return try await store(plan, status: .preview, tenantId: tenantId, enterpriseId: enterpriseId, by: actor)
     }
 
-    /// A run: refreshes the mirror, plans, and applies the plan — or parks it for approval. Refused (409 naming
-    /// `writable`) while the interface permission is read-only.
-    public func run(tenantId: Int64, enterpriseId: Int64, by actor: AuditActor) async throws -> OAToFeishuRunRecord {
+    /// A run: refreshes the mirror, plans, and stores the plan — `applying` (to apply now: ``apply(_:)``, or the
+    /// ``OAToFeishuRunner`` in the server) or `parked` for approval. Refused (409 naming `writable`) while the
+    /// interface permission is read-only.
+    public func prepare(tenantId: Int64, enterpriseId: Int64, by actor: AuditActor) async throws -> OAToFeishuRunRecord {
         let enterprise = try await database.integration.enterprise(tenantId: tenantId, id: enterpriseId)
         try await requireWritable(enterpriseId)
         try await refreshMirror(enterprise)
         let plan = try await plan(tenantId: tenantId, enterprise: enterprise)
-        let run = try await store(plan, status: plan.approvalReasons.isEmpty ? .applying : .parked, tenantId: tenantId,
-                                  enterpriseId: enterpriseId, by: actor)
+        return try await store(plan, status: plan.approvalReasons.isEmpty ? .applying : .parked, tenantId: tenantId,
+                               enterpriseId: enterpriseId, by: actor)
+    }
+
+    /// A whole run at once (the command line, tests): prepared, then applied unless parked.
+    public func run(tenantId: Int64, enterpriseId: Int64, by actor: AuditActor) async throws -> OAToFeishuRunRecord {
+        let run = try await prepare(tenantId: tenantId, enterpriseId: enterpriseId, by: actor)
         return run.status == .applying ? try await apply(run) : run
     }
 
     /// An admin's approval of a parked run. The plan is made again: when the OA or Feishu changed since, the new plan
     /// is parked in its place (the old one discarded) for the admin to look at; otherwise the run is applied.
-    public func approve(tenantId: Int64, runId: Int64, by actor: AuditActor) async throws -> OAToFeishuRunRecord {
+    /// Answers the approved run (`applying`, to apply) or the new parked one.
+    public func decideApproval(tenantId: Int64, runId: Int64, by actor: AuditActor) async throws -> OAToFeishuRunRecord {
         let parked = try await database.oaToFeishu.oaToFeishuRun(tenantId: tenantId, id: runId)
         guard parked.status == .parked else {
             throw YunqiaoError.conflict(field: nil, message: "run \(runId) is \(parked.status.rawValue), not parked")
@@ -79,8 +86,13 @@ public struct OAToFeishuSync: Sendable {
             _ = try await database.oaToFeishu.decideOAToFeishuRun(tenantId: tenantId, id: runId, approve: false, by: actor, at: Date())
             return try await store(fresh, status: .parked, tenantId: tenantId, enterpriseId: parked.enterpriseId, by: actor)
         }
-        let approved = try await database.oaToFeishu.decideOAToFeishuRun(tenantId: tenantId, id: runId, approve: true, by: actor, at: Date())
-        return try await apply(approved)
+        return try await database.oaToFeishu.decideOAToFeishuRun(tenantId: tenantId, id: runId, approve: true, by: actor, at: Date())
+    }
+
+    /// Approval and apply at once (the command line, tests).
+    public func approve(tenantId: Int64, runId: Int64, by actor: AuditActor) async throws -> OAToFeishuRunRecord {
+        let run = try await decideApproval(tenantId: tenantId, runId: runId, by: actor)
+        return run.status == .applying ? try await apply(run) : run
     }
 
     public func discard(tenantId: Int64, runId: Int64, by actor: AuditActor) async throws -> OAToFeishuRunRecord {

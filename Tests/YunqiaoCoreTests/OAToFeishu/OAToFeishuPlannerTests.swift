@@ -14,7 +14,9 @@ import Testing
     static func user(_ id: String, _ name: String, departments: [String], status: String = "active", mobile: String? = nil,
                      email: String? = nil, title: String? = nil) -> OAUserRecord
     {
-        OAUserRecord(tenantId: 1, oaID: id, loginID: "login.\(id)", name: name, mobile: mobile, email: email, employeeNo: "E\(id)",
+        // A mobile of its own unless given ("" = none).
+        let own = "+86139" + String(repeating: "0", count: max(0, 8 - id.count)) + id
+        return OAUserRecord(tenantId: 1, oaID: id, loginID: "login.\(id)", name: name, mobile: mobile ?? own, email: email, employeeNo: "E\(id)",
                      title: title, departmentOaIDs: departments, status: status)
     }
 
@@ -135,8 +137,9 @@ import Testing
     @Test func creatingIsASettingAndNeedsAnAccount() throws {
         let users = [Self.user("2", "李四", departments: ["D4"])]
         #expect(try Self.plan(Self.input(oaUsers: users)) { $0.createUsers = false }.users.map(\.action) == [.skip])
-        let noAccount = try Self.plan(Self.input(oaUsers: users)) { $0.accountField = .mobile }
-        #expect(noAccount.users.map(\.action) == [.skip] && noAccount.users[0].reason.description.contains("mobile"))
+        // The account field has no value for this user: reported, not created.
+        let noAccount = try Self.plan(Self.input(oaUsers: users)) { $0.accountField = .email }
+        #expect(noAccount.users.map(\.action) == [.skip] && noAccount.users[0].reason.description.contains("email"))
     }
 
     @Test func leaversAreDisabledAndMovedThenDeletedNDaysLater() throws {
@@ -222,5 +225,26 @@ import Testing
         #expect(try Self.plan(Self.input(oaUsers: users, feishu: feishu, previous: 85)).approvalReasons.isEmpty)
         #expect(try Self.plan(Self.input(oaUsers: users, feishu: feishu, previous: 100)) { $0.threshold = DecreaseThreshold(maxPercent: nil, maxCount: nil) }
             .approvalReasons.isEmpty)
+    }
+}
+
+extension OAToFeishuPlannerTests {
+    /// The root chosen as the top department: several OA top-level departments become the root's sub-departments.
+    @Test func theRootAsTopDepartmentTakesSeveralTopLevels() throws {
+        let oa = [Self.department("R", "研发中心"), Self.department("S", "销售部", order: 1)]
+        let plan = try Self.plan(Self.input(oa: oa, rootName: "无关")) { $0.topDepartmentID = "0" }
+        #expect(Self.step(plan, department: "研发中心").map { ($0.action, $0.feishuID) } ?? (.create, nil) == (.match, "od-rd"))
+        #expect(Self.step(plan, department: "销售部").map { ($0.action, $0.parent) } ?? (.match, "") == (.create, "0"))
+    }
+}
+
+extension OAToFeishuPlannerTests {
+    /// Feishu needs a name and a mobile to create a user, and takes the mobile with its country code.
+    @Test func aCreateNeedsAMobileAndSendsItWithTheCountryCode() throws {
+        let users = [Self.user("1", "张三", departments: ["D2"], mobile: "138-0000-1111"), Self.user("2", "李四", departments: ["D2"], mobile: "")]
+        let plan = try Self.plan(Self.input(oaUsers: users))
+        #expect(Self.step(plan, user: "1")?.changes.first { $0.field == .mobile }?.new == "+8613800001111")
+        let li = try #require(Self.step(plan, user: "2"))
+        #expect(li.action == .skip && li.reason.description.contains("mobile"))
     }
 }

@@ -146,4 +146,28 @@ struct OAToFeishuSyncTests {
             #expect(try await env.database.oaToFeishu.oaToFeishuSteps(runId: try #require(run.id)).count == plan.applyOrder.count)
         }
     }
+
+    @Test func theRunnerAppliesWaitingRunsInTheBackground() async throws {
+        try await SyncEnvironment.with(standardFixture(bigDepartmentMembers: 3)) { env in
+            let (tenantId, enterpriseId) = try await Self.prepare(env)
+            var settings = try await env.database.oaToFeishu.oaToFeishuSettings(enterpriseId: enterpriseId)
+            settings.topDepartmentID = try await env.admin.createDepartment(name: "OA 组织", parent: "0", clientToken: UUID().uuidString)
+                .openDepartmentID
+            _ = try await env.run()
+            try await env.database.oaToFeishu.setOAToFeishuSettings(tenantId: tenantId, enterpriseId: enterpriseId, settings, by: .cli)
+            let runner = OAToFeishuRunner(sync: Self.sync(env), logger: Self.logger)
+            let waiting = try await runner.sync.prepare(tenantId: tenantId, enterpriseId: enterpriseId, by: .cli)
+            #expect(waiting.status == .applying)
+            let service = Task { try await runner.run() }
+            defer { service.cancel() }
+            runner.wake()
+            var status = waiting.status
+            for _ in 0..<200 where status == .applying {
+                try await Task.sleep(for: .milliseconds(50))
+                status = try await env.database.oaToFeishu.oaToFeishuRun(tenantId: tenantId, id: try #require(waiting.id)).status
+            }
+            #expect(status == .applied)
+            #expect(try await env.admin.user("lisi", userIDType: .userID).name == "李四")
+        }
+    }
 }

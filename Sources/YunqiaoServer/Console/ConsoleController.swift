@@ -13,6 +13,8 @@ struct ConsoleController {
     var oaConnector: OAConnectorAdmin? = nil
     /// The message push delivery worker, woken after a test send or a resend (without it the worker's poll finds them).
     var pushDelivery: PushDelivery? = nil
+    /// Mode 3 (通讯录管理, OA → 飞书), when the app runs its background applies.
+    var oaToFeishu: OAToFeishuAdmin? = nil
 
     var routes: RouteCollection<AppRequestContext> {
         let routes = RouteCollection(context: AppRequestContext.self)
@@ -29,6 +31,7 @@ struct ConsoleController {
         addPushRoutes(to: routes)
         addTenantRoutes(to: routes)
         if let oaConnector { addOAConnectorRoutes(to: routes, oaConnector) }
+        if let oaToFeishu { addOAToFeishuRoutes(to: routes, oaToFeishu) }
         // Pages answered to a post (a check's result, a refused sync) show the post's path: a reload or the language
         // switch there goes back to the page it belongs to, keeping the query (`?lang=`).
         let pages = [("settings/check-network", "settings"), ("apps/:id/test-credentials", "apps/:id"),

@@ -53,6 +53,8 @@ enum ConsoleStrings {
         case push
         /// Tenant management (the super-admin's).
         case tenants
+        /// Directory management, OA → Feishu (mode 3): settings, runs, plans.
+        case oaToFeishu = "oa-to-feishu"
 
         /// The area's file of `language`, relative to the strings folder.
         func file(_ language: ConsoleLanguage) -> String { "\(Catalog.folder(language))/\(rawValue).json" }

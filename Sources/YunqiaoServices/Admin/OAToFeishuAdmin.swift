@@ -1,0 +1,79 @@
+import Foundation
+import YunqiaoCore
+
+/// Mode 3 as an admin uses it (console 通讯录管理, admin API): the settings, a preview, a run, the runs and an
+/// approval — inside the admin's tenant; runs are applied in the background by ``OAToFeishuRunner``.
+public struct OAToFeishuAdmin: Sendable {
+    public let runner: OAToFeishuRunner
+    var sync: OAToFeishuSync { runner.sync }
+    var database: any BridgeStore { runner.sync.database }
+
+    public init(runner: OAToFeishuRunner) { self.runner = runner }
+
+    public func settings(_ admin: AdminIdentity, enterpriseId: Int64) async throws -> OAToFeishuSettings {
+        _ = try await database.integration.enterprise(tenantId: admin.tenantId, id: enterpriseId)
+        return try await database.oaToFeishu.oaToFeishuSettings(enterpriseId: enterpriseId)
+    }
+
+    /// Saves the settings; the top department must be a department of the mirror (or `0`, the root).
+    @discardableResult
+    public func setSettings(_ admin: AdminIdentity, enterpriseId: Int64, _ settings: OAToFeishuSettings) async throws -> OAToFeishuSettings {
+        _ = try await database.integration.enterprise(tenantId: admin.tenantId, id: enterpriseId)
+        if let top = settings.topDepartmentID, top != OAToFeishuPlanner.root,
+           !(try await database.mirror.departments(enterpriseId: enterpriseId)).contains(where: { $0.openDepartmentID == top })
+        {
+            throw YunqiaoError.invalid(field: "topDepartmentID", message: "no Feishu department \(top) in the directory: sync from Feishu first")
+        }
+        return try await database.oaToFeishu.setOAToFeishuSettings(tenantId: admin.tenantId, enterpriseId: enterpriseId, settings,
+                                                                   by: admin.actor, at: Date())
+    }
+
+    /// The Feishu departments a top department may be, by path (`研发中心 / 平台部`), for the settings page.
+    public func departmentChoices(_ admin: AdminIdentity, enterpriseId: Int64) async throws -> [(id: String, path: String)] {
+        _ = try await database.integration.enterprise(tenantId: admin.tenantId, id: enterpriseId)
+        let departments = try await database.mirror.departments(enterpriseId: enterpriseId)
+        let byID = Dictionary(departments.map { ($0.openDepartmentID, $0) }, uniquingKeysWith: { first, _ in first })
+        func path(_ department: MirrorDepartment) -> String {
+            var names = [department.name]
+            var parent = department.parentOpenDepartmentID
+            while let next = byID[parent], names.count < 64 {
+                names.insert(next.name, at: 0)
+                parent = next.parentOpenDepartmentID
+            }
+            return names.joined(separator: " / ")
+        }
+        return departments.map { ($0.openDepartmentID, path($0)) }.sorted { $0.path < $1.path }
+    }
+
+    public func preview(_ admin: AdminIdentity, enterpriseId: Int64) async throws -> OAToFeishuRunRecord {
+        try await sync.preview(tenantId: admin.tenantId, enterpriseId: enterpriseId, by: admin.actor)
+    }
+
+    /// Starts a run: planned now, applied in the background unless parked.
+    public func start(_ admin: AdminIdentity, enterpriseId: Int64) async throws -> OAToFeishuRunRecord {
+        let run = try await sync.prepare(tenantId: admin.tenantId, enterpriseId: enterpriseId, by: admin.actor)
+        if run.status == .applying { runner.wake() }
+        return run
+    }
+
+    /// Approves a parked run: the approved run (applied in the background), or the new parked plan when the OA or
+    /// Feishu changed since.
+    public func approve(_ admin: AdminIdentity, runId: Int64) async throws -> OAToFeishuRunRecord {
+        let run = try await sync.decideApproval(tenantId: admin.tenantId, runId: runId, by: admin.actor)
+        if run.status == .applying { runner.wake() }
+        return run
+    }
+
+    public func discard(_ admin: AdminIdentity, runId: Int64) async throws -> OAToFeishuRunRecord {
+        try await sync.discard(tenantId: admin.tenantId, runId: runId, by: admin.actor)
+    }
+
+    public func runs(_ admin: AdminIdentity, enterpriseId: Int64, limit: Int = 20) async throws -> [OAToFeishuRunRecord] {
+        _ = try await database.integration.enterprise(tenantId: admin.tenantId, id: enterpriseId)
+        return try await database.oaToFeishu.oaToFeishuRuns(enterpriseId: enterpriseId, limit: limit)
+    }
+
+    public func run(_ admin: AdminIdentity, runId: Int64) async throws -> OAToFeishuRunRecord {
+        try await database.oaToFeishu.oaToFeishuRun(tenantId: admin.tenantId, id: runId)
+    }
+}

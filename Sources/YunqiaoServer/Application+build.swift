@@ -99,6 +99,7 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
         .addRoutes(BindingSheetAPIController(service: dependencies.service).routes)
         .addRoutes(OAKeysAPIController(database: dependencies.database).routes)
         .addRoutes(OAConnectorAPIController(connector: dependencies.oaConnectorAdmin).routes)
+        .addRoutes(OAToFeishuAPIController(mode3: OAToFeishuAdmin(runner: dependencies.services.oaToFeishu)).routes)
         .addRoutes(PushAPIController(database: dependencies.database, push: dependencies.push).routes)
     router.group("api/v1").add(middleware: OAKeyMiddleware(database: dependencies.database))
         .addRoutes(OAPushAPIController(database: dependencies.database).routes)

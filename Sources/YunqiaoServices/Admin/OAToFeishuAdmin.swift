@@ -77,3 +77,41 @@ public struct OAToFeishuAdmin: Sendable {
         try await database.oaToFeishu.oaToFeishuRun(tenantId: admin.tenantId, id: runId)
     }
 }
+
+/// A mode-3 run as the admin API answers it: its state, the plan (in the API's English), the report once applied.
+public struct OAToFeishuRunView: Codable, Sendable, Equatable {
+    public var id: Int64
+    public var enterpriseId: Int64
+    /// `preview`, `parked`, `applying`, `applied`, `partial`, `discarded` or `failed`.
+    public var status: String
+    public var createdBy: String
+    public var createdAt: Date
+    public var decidedBy: String?
+    public var decidedAt: Date?
+    public var finishedAt: Date?
+    public var error: String?
+    /// Items per action (`users.create` …).
+    public var counts: [String: Int]
+    /// Why the run waits for approval.
+    public var approvalReasons: [String]
+    /// The whole plan (left out of lists).
+    public var plan: OAToFeishuPlan?
+    public var report: OAToFeishuReport?
+
+    public init(_ run: OAToFeishuRunRecord, withPlan: Bool = true) throws {
+        let plan = try run.decodedPlan()
+        id = run.id ?? 0
+        enterpriseId = run.enterpriseId
+        status = run.status.rawValue
+        createdBy = run.createdBy
+        createdAt = run.createdAt
+        decidedBy = run.decidedBy
+        decidedAt = run.decidedAt
+        finishedAt = run.finishedAt
+        error = run.error
+        counts = plan.counts
+        approvalReasons = plan.approvalReasons.map(\.description)
+        self.plan = withPlan ? plan : nil
+        report = try run.report.map { try JSONDecoder().decode(OAToFeishuReport.self, from: Data($0.utf8)) }
+    }
+}

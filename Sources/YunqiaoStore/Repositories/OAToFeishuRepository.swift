@@ -56,6 +56,12 @@ public struct OAToFeishuRepository: StoreRepository, OAToFeishuStore {
                 throw StoreError.invalid(field: "disabledDepartmentName", message: "1 to 100 characters, without /")
             }
         }
+        if let percent = settings.threshold.maxPercent, !(0...100).contains(percent) {
+            throw StoreError.invalid(field: "threshold.maxPercent", message: "must be between 0 and 100")
+        }
+        if let count = settings.threshold.maxCount, count < 0 {
+            throw StoreError.invalid(field: "threshold.maxCount", message: "must not be negative")
+        }
         let fields = settings.fieldMapping.map(\.feishu)
         if Set(fields).count != fields.count {
             throw StoreError.invalid(field: "fieldMapping", message: "each Feishu field at most once")

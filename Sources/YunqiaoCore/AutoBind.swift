@@ -27,6 +27,12 @@ public enum BindingField: String, Sendable, Codable, CaseIterable, Hashable {
     /// `+86 138-0000-1008`, `0086 13800001008`, `8613800001008` and `13800001008` are all `+8613800001008`;
     /// other countries keep their code (`+1 415 555 0100` → `+14155550100`).
     static func normalizeMobile(_ value: String) -> String? {
+        if let ascii = normalizeASCIIMobile(value) { return ascii.isEmpty ? nil : ascii }
+        return normalizeAnyMobile(value)
+    }
+
+    /// ``normalizeMobile(_:)`` for any text, by characters.
+    static func normalizeAnyMobile(_ value: String) -> String? {
         var text = Substring(value)
         var international = false
         if text.hasPrefix("+") {
@@ -42,6 +48,37 @@ public enum BindingField: String, Sendable, Codable, CaseIterable, Hashable {
         if international { return "+" + digits }
         if digits.count == 11 && digits.hasPrefix("1") { return "+86" + digits }
         if digits.count == 13 && digits.hasPrefix("861") { return "+" + digits }
+        return "+86" + digits
+    }
+}
+
+extension BindingField {
+    /// ``normalizeMobile(_:)`` for ASCII text, on bytes (planning and matching read a mobile per user): the number,
+    /// `""` when it is not a phone number, or nil when the text is not ASCII (the general path then decides).
+    static func normalizeASCIIMobile(_ value: String) -> String? {
+        var bytes = value.utf8[...]
+        guard bytes.allSatisfy({ $0 < 0x80 }) else { return nil }
+        var international = false
+        if bytes.first == UInt8(ascii: "+") {
+            international = true
+            bytes = bytes.dropFirst()
+        } else if bytes.starts(with: "00".utf8) {
+            international = true
+            bytes = bytes.dropFirst(2)
+        }
+        var digits = ""
+        digits.reserveCapacity(bytes.count)
+        for byte in bytes {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digits.unicodeScalars.append(Unicode.Scalar(byte))
+            case UInt8(ascii: " "), UInt8(ascii: "-"), UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "."): continue
+            default: return ""
+            }
+        }
+        guard !digits.isEmpty else { return "" }
+        if international { return "+" + digits }
+        if digits.utf8.count == 11 && digits.hasPrefix("1") { return "+86" + digits }
+        if digits.utf8.count == 13 && digits.hasPrefix("861") { return "+" + digits }
         return "+86" + digits
     }
 }

@@ -1,5 +1,5 @@
 import Testing
-import YunqiaoCore
+@testable import YunqiaoCore
 
 @Suite struct AutoBindTests {
     @Test(arguments: [
@@ -70,5 +70,14 @@ import YunqiaoCore
         let plan = AutoBinder.plan(feishu: [user("f", [.email: "a@x.cn"])], oa: [user("o", [.email: "a@x.cn"])], bound: [:],
                                    fields: [.mobile])
         #expect(plan.matches.isEmpty && plan.unmatched == 1)
+    }
+}
+
+/// The byte path of mobile normalisation says what the character path says, for every ASCII form.
+@Suite struct MobileNormalisationTests {
+    @Test(arguments: ["+86 138-0000-1008", "0086 13800001008", "8613800001008", "13800001008", "+1 415 555 0100", "(010) 6552.1234",
+                      "138 0000 1008x", "", "   ", "+", "00", "abc", "+86 (138) 0000-1008", "１３８００００１００８"])
+    func bytesAgreeWithCharacters(_ raw: String) {
+        #expect(BindingField.normalizeMobile(raw) == BindingField.normalizeAnyMobile(raw), "\(raw)")
     }
 }

@@ -101,7 +101,7 @@ public enum OAUserField: String, Codable, Sendable, CaseIterable {
         case .employeeNo: user.employeeNo
         case .title: user.title
         }
-        return value.flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 }
+        return value.flatMap { $0.allSatisfy(\.isWhitespace) ? nil : $0 }
     }
 }
 
@@ -118,13 +118,14 @@ public enum FeishuUserField: String, Codable, Sendable, CaseIterable {
         case .employeeNo: user.employeeNo
         case .jobTitle: user.jobTitle
         }
-        return value.flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 }
+        return value.flatMap { $0.allSatisfy(\.isWhitespace) ? nil : $0 }
     }
 
     /// Whether two values are the same for Feishu: mobiles by their digits with the country code, emails without case.
     public func same(_ lhs: String?, _ rhs: String?) -> Bool {
         switch self {
         case .mobile:
+            if lhs == rhs { return true }
             return lhs.map { BindingField.normalizeMobile($0) ?? $0 } == rhs.map { BindingField.normalizeMobile($0) ?? $0 }
         case .email: return lhs?.lowercased() == rhs?.lowercased()
         default: return lhs == rhs

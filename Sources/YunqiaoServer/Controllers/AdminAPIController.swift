@@ -71,8 +71,8 @@ struct AdminAPIController {
             let query = request.uri.queryParameters
             return try await service.directory.users(context.admin(), enterpriseId: context.id("id"), query: query.get("q") ?? "",
                                            department: query.get("department"), bound: try Self.bound(query.get("binding")),
-                                           limit: try Self.int(query.get("limit"), "limit") ?? 50,
-                                           offset: try Self.int(query.get("offset"), "offset") ?? 0)
+                                           limit: try Self.int(query.get("limit"), "limit", in: 1...200) ?? 50,
+                                           offset: try Self.int(query.get("offset"), "offset", in: 0...Int.max) ?? 0)
         }
         routes.get("enterprises/:id/users/:user") { _, context in
             try await service.directory.user(context.admin(), enterpriseId: context.id("id"), id: context.parameters.require("user"))
@@ -83,7 +83,7 @@ struct AdminAPIController {
         }
         routes.get("enterprises/:id/sync-runs") { request, context in
             Items(try await service.directory.syncRuns(context.admin(), enterpriseId: context.id("id"),
-                                             limit: try Self.int(request.uri.queryParameters.get("limit"), "limit") ?? 50))
+                                             limit: try Self.int(request.uri.queryParameters.get("limit"), "limit", in: 1...200) ?? 50))
         }
         routes.get("enterprises/:id/sync-runs/:run") { _, context in
             try await service.directory.syncRun(context.admin(), enterpriseId: context.id("id"), id: context.id("run"))
@@ -93,7 +93,7 @@ struct AdminAPIController {
             let query = request.uri.queryParameters
             let filter = AuditFilter(actor: query.get("actor"), action: query.get("action"), text: query.get("q"),
                                      since: try Self.date(query.get("since"), "since"), until: try Self.date(query.get("until"), "until"),
-                                     limit: try Self.int(query.get("limit"), "limit") ?? 100,
+                                     limit: try Self.int(query.get("limit"), "limit", in: 1...500) ?? 100,
                                      beforeId: try Self.int(query.get("before"), "before").map(Int64.init))
             return Items(try await service.auditLog(context.admin(), filter: filter))
         }
@@ -113,6 +113,16 @@ struct AdminAPIController {
     static func int(_ text: String?, _ field: String) throws -> Int? {
         guard let text, !text.isEmpty else { return nil }
         guard let value = Int(text) else { throw APIError.invalid(field, "must be an integer") }
+        return value
+    }
+
+    /// An integer query parameter within the bounds the OpenAPI document declares for it, or 400 naming it.
+    static func int(_ text: String?, _ field: String, in bounds: ClosedRange<Int>) throws -> Int? {
+        guard let value = try int(text, field) else { return nil }
+        guard bounds.contains(value) else {
+            throw APIError.invalid(field, bounds.upperBound == .max ? "must be at least \(bounds.lowerBound)"
+                                   : "must be between \(bounds.lowerBound) and \(bounds.upperBound)")
+        }
         return value
     }
 

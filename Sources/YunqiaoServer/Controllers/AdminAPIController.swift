@@ -136,9 +136,12 @@ struct AdminAPIController {
         }
     }
 
+    /// A date (`2026-11-26`, midnight UTC) or an RFC 3339 time (`2026-11-26T08:00:00Z`, `…T16:00:00.5+08:00`), as the
+    /// OpenAPI document's `date` and `date-time` formats say; empty → nil.
     static func date(_ text: String?, _ field: String) throws -> Date? {
         guard let text, !text.isEmpty else { return nil }
         if let date = try? Date(text, strategy: .iso8601) { return date }
+        if let date = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) { return date }
         if let day = try? Date(text + "T00:00:00Z", strategy: .iso8601) { return day }
         throw APIError.invalid(field, "must be a date (2026-11-26) or an ISO 8601 time")
     }

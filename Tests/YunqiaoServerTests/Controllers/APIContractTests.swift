@@ -43,6 +43,7 @@ struct APIContractTests {
                 ("enterprises/\(enterprise)/users?limit=201", "limit", "must be between 1 and 200"),
                 ("enterprises/\(enterprise)/users?offset=-1", "offset", "must be at least 0"),
                 ("enterprises/\(enterprise)/sync-runs?limit=201", "limit", "must be between 1 and 200"),
+                ("oa-directory/users?enterpriseId=0&binding=bound", "enterpriseId", "must be at least 1"),
             ]
             for (path, field, message) in cases {
                 let answer = try await env.api.get(path)
@@ -68,6 +69,30 @@ struct APIContractTests {
                 let refused = try await env.api.post("homepage-apps", #"{"name":"门\#(control)户","url":"/spa/portal"}"#)
                 #expect(refused.error == .init(field: "name", message: "must not contain control characters"), "\(control): \(refused)")
             }
+        }
+    }
+
+    /// `imageHosts` takes at most 50 entries as sent (blanks and repeats were dropped before counting).
+    @Test func imageHostsCountAsSent() async throws {
+        try await APIEnvironment.with { env in
+            let blanks = Array(repeating: #""""#, count: 51).joined(separator: ",")
+            let answer = try await env.api.put("settings", #"{"imageHosts":[\#(blanks)]}"#)
+            #expect(answer.status == .badRequest && answer.error == .init(field: "imageHosts", message: "at most 50 hosts"), "\(answer)")
+            let fifty = Array(repeating: #""oa.example.com""#, count: 50).joined(separator: ",")
+            #expect(try await env.api.put("settings", #"{"imageHosts":[\#(fifty)]}"#).status == .ok)
+        }
+    }
+
+    /// The audit filter's times are RFC 3339 (`date-time`), fractions of a second and offsets included, or dates.
+    @Test func auditTimesAreRFC3339() async throws {
+        try await APIEnvironment.with { env in
+            for since in ["2026-11-26", "2026-11-26T08:00:00Z", "2026-11-26T16:00:00%2B08:00", "2026-11-26T08:00:00.250Z",
+                          "2026-11-26T16:00:00.123456%2B08:00"]
+            {
+                let answer = try await env.api.get("audit?since=\(since)")
+                #expect(answer.status == .ok, "\(since): \(answer)")
+            }
+            #expect(try await env.api.get("audit?until=26.11.2026").error?.field == "until")
         }
     }
 }

@@ -51,7 +51,8 @@ public struct ServerDependencies: Sendable {
 
 /// The bridge's routes: health and metrics, the OpenAPI document, the console and the admin API.
 public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequestContext> {
-    let router = Router(context: AppRequestContext.self)
+    // HEAD is answered wherever GET is (without the body).
+    let router = Router(context: AppRequestContext.self, options: .autoGenerateHeadEndpoints)
     let renderer = dependencies.renderer
     router.addMiddleware {
         MetricsMiddleware()
@@ -104,6 +105,7 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
     router.group("api/v1").add(middleware: OAKeyMiddleware(database: dependencies.database))
         .addRoutes(OAPushAPIController(database: dependencies.database).routes)
         .addRoutes(OAMessagesAPIController(database: dependencies.database, push: dependencies.push).routes)
+    router.answerUnknownMethods()  // after every route
     return router
 }
 

@@ -8,11 +8,14 @@ enum Validate {
     static let maxName = 100
     static let maxURL = 2048
 
+    /// A name: not blank when required, at most `maxName` characters (Unicode code points, as the OpenAPI document's
+    /// `maxLength` counts them, spaces around included), no control character (general category Cc, as the OA API's
+    /// texts); stored trimmed.
     static func name(_ value: String, field: String = "name", required: Bool = true) throws -> String {
         let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
         if required && trimmed.isEmpty { throw StoreError.invalid(field: field, message: "required") }
-        if trimmed.count > maxName { throw StoreError.invalid(field: field, message: "at most \(maxName) characters") }
-        if trimmed.unicodeScalars.contains(where: { CharacterSet.controlCharacters.contains($0) }) {
+        if value.unicodeScalars.count > maxName { throw StoreError.invalid(field: field, message: "at most \(maxName) characters") }
+        if trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
             throw StoreError.invalid(field: field, message: "must not contain control characters")
         }
         return trimmed

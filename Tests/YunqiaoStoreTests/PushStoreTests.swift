@@ -67,6 +67,8 @@ import YunqiaoStore
             return nil
         } catch let YunqiaoDatabase.StoreError.invalid(field, _) {
             return field
+        } catch let YunqiaoDatabase.StoreError.conflict(field?, _) {
+            return field
         } catch {
             return "unexpected \(error)"
         }

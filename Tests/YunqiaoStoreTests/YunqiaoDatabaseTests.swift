@@ -38,7 +38,7 @@ import YunqiaoStore
             _ = try await database.integration.createEnterprise(tenantId: tenant.id ?? 0, name: "x", brand: "dingtalk", baseURL: "https://a.b")
         }
         _ = try await database.integration.createEnterprise(tenantId: tenant.id ?? 0, name: "x", brand: "lark", baseURL: "https://open.larksuite.com")
-        await #expect(throws: YunqiaoDatabase.StoreError.invalid(field: "name", message: "an enterprise named x already exists")) {
+        await #expect(throws: YunqiaoDatabase.StoreError.conflict(field: "name", message: "an enterprise named x already exists")) {
             _ = try await database.integration.createEnterprise(tenantId: tenant.id ?? 0, name: "x", brand: "lark", baseURL: "https://open.larksuite.com")
         }
     }

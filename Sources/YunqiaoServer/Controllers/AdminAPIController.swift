@@ -71,8 +71,8 @@ struct AdminAPIController {
             let query = request.uri.queryParameters
             return try await service.directory.users(context.admin(), enterpriseId: context.id("id"), query: query.get("q") ?? "",
                                            department: query.get("department"), bound: try Self.bound(query.get("binding")),
-                                           limit: try Self.int(query.get("limit"), "limit") ?? 50,
-                                           offset: try Self.int(query.get("offset"), "offset") ?? 0)
+                                           limit: try Self.int(query.get("limit"), "limit", in: 1...200) ?? 50,
+                                           offset: try Self.int(query.get("offset"), "offset", in: 0...Int.max) ?? 0)
         }
         routes.get("enterprises/:id/users/:user") { _, context in
             try await service.directory.user(context.admin(), enterpriseId: context.id("id"), id: context.parameters.require("user"))
@@ -83,7 +83,7 @@ struct AdminAPIController {
         }
         routes.get("enterprises/:id/sync-runs") { request, context in
             Items(try await service.directory.syncRuns(context.admin(), enterpriseId: context.id("id"),
-                                             limit: try Self.int(request.uri.queryParameters.get("limit"), "limit") ?? 50))
+                                             limit: try Self.int(request.uri.queryParameters.get("limit"), "limit", in: 1...200) ?? 50))
         }
         routes.get("enterprises/:id/sync-runs/:run") { _, context in
             try await service.directory.syncRun(context.admin(), enterpriseId: context.id("id"), id: context.id("run"))
@@ -93,7 +93,7 @@ struct AdminAPIController {
             let query = request.uri.queryParameters
             let filter = AuditFilter(actor: query.get("actor"), action: query.get("action"), text: query.get("q"),
                                      since: try Self.date(query.get("since"), "since"), until: try Self.date(query.get("until"), "until"),
-                                     limit: try Self.int(query.get("limit"), "limit") ?? 100,
+                                     limit: try Self.int(query.get("limit"), "limit", in: 1...500) ?? 100,
                                      beforeId: try Self.int(query.get("before"), "before").map(Int64.init))
             return Items(try await service.auditLog(context.admin(), filter: filter))
         }
@@ -116,6 +116,16 @@ struct AdminAPIController {
         return value
     }
 
+    /// An integer query parameter within the bounds the OpenAPI document declares for it, or 400 naming it.
+    static func int(_ text: String?, _ field: String, in bounds: ClosedRange<Int>) throws -> Int? {
+        guard let value = try int(text, field) else { return nil }
+        guard bounds.contains(value) else {
+            throw APIError.invalid(field, bounds.upperBound == .max ? "must be at least \(bounds.lowerBound)"
+                                   : "must be between \(bounds.lowerBound) and \(bounds.upperBound)")
+        }
+        return value
+    }
+
     /// The `binding` filter of a directory list: `bound` → true, `unbound` → false, empty → nil.
     static func bound(_ text: String?) throws -> Bool? {
         switch text ?? "" {
@@ -126,9 +136,12 @@ struct AdminAPIController {
         }
     }
 
+    /// A date (`2026-11-26`, midnight UTC) or an RFC 3339 time (`2026-11-26T08:00:00Z`, `…T16:00:00.5+08:00`), as the
+    /// OpenAPI document's `date` and `date-time` formats say; empty → nil.
     static func date(_ text: String?, _ field: String) throws -> Date? {
         guard let text, !text.isEmpty else { return nil }
         if let date = try? Date(text, strategy: .iso8601) { return date }
+        if let date = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) { return date }
         if let day = try? Date(text + "T00:00:00Z", strategy: .iso8601) { return day }
         throw APIError.invalid(field, "must be a date (2026-11-26) or an ISO 8601 time")
     }

@@ -23,7 +23,7 @@ struct OADirectoryAPIController {
             let offset = try AdminAPIController.int(query.get("offset"), "offset") ?? 0
             guard (1...500).contains(limit) else { throw APIError.invalid("limit", "must be between 1 and 500") }
             guard offset >= 0 else { throw APIError.invalid("offset", "must not be negative") }
-            let enterpriseId = try AdminAPIController.int(query.get("enterpriseId"), "enterpriseId").map(Int64.init)
+            let enterpriseId = try AdminAPIController.int(query.get("enterpriseId"), "enterpriseId", in: 1...Int.max).map(Int64.init)
             let binding = try AdminAPIController.bound(query.get("binding")).map { BindingFilter(bound: $0, enterpriseId: enterpriseId) }
             let directory = OADirectoryService(database: database)
             let page = try await directory.users(admin, query: query.get("q") ?? "", department: query.get("department"), binding: binding,

@@ -213,7 +213,7 @@ public struct FirstVisitFlow: Sendable {
                                                        method: "manual", field: nil,
                                                        signedIn: SignedInFeishuUser(openID: ticket.openID, userID: ticket.userID, name: ticket.name),
                                                        by: AuditActor("oa:\(user.loginID)"))
-        } catch YunqiaoError.invalid(let field, _) {
+        } catch YunqiaoError.conflict(let field, _) {
             // Bound meanwhile (another tab, auto-bind): that binding counts. Else the OA account is someone else's.
             if let existing = try await database.bindings.binding(enterpriseId: ticket.enterpriseId, unionID: ticket.unionID) {
                 try await database.admins.removePersisted(key: Self.ticketPrefix + token)

@@ -3,6 +3,8 @@ import Foundation
 import OAKit
 import Logging
 import Metrics
+import NIOCore
+import NIOPosix
 import YunqiaoCore
 
 /// The OA pull connector (issue #6, way 3): reads the external OA's departments, then its users, page by page, checks
@@ -249,6 +251,13 @@ public struct OAConnectorPuller: Sendable {
         }
 
         let started = ContinuousClock.now
+        // A host that does not resolve or refuses the connection fails at once: the HTTP client would retry the
+        // connection until its deadline.
+        if let unreachable = await Self.connectionFailure(connector.baseURL, timeout: .seconds(5)) {
+            add("oa_reach", "failed", unreachable, ContinuousClock.now - started)
+            skipRest(["oa_auth", "oa_departments", "oa_users"])
+            return CheckResult(ok: false, steps: steps)
+        }
         let first: Result<OAConnectorClient.Page, OAConnectorClient.Failure>
         do { first = .success(try await client.page(.departments, pageSize: limits.pageSize, pageToken: nil)) } catch { first = .failure(error) }
         let elapsed = ContinuousClock.now - started
@@ -283,6 +292,22 @@ public struct OAConnectorPuller: Sendable {
             }
         }
         return CheckResult(ok: !steps.contains { $0.status == "failed" }, steps: steps)
+    }
+
+    /// Why a TCP connection to the URL's host and port cannot be made (within `timeout`), or nil when it can.
+    static func connectionFailure(_ baseURL: String, timeout: TimeAmount) async -> LocalizedText? {
+        guard let url = URL(string: baseURL), let host = url.host, let scheme = url.scheme?.lowercased() else {
+            return "the base URL \(baseURL) is not a URL"
+        }
+        do {
+            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connectTimeout(timeout)
+                .connect(host: host, port: url.port ?? (scheme == "https" ? 443 : 80)).get()
+            try? await channel.close()
+            return nil
+        } catch {
+            return "cannot reach \(host): \(error)"
+        }
     }
 
     /// `first page: 3 departments, more pages follow`.

@@ -191,10 +191,10 @@ extension BindingRepository {
                 throw StoreError.invalid(field: "unionID", message: "no Feishu user \(unionID) in this enterprise")
             }
             if let other = try BindingRecord.fetchOne(db, key: ["enterpriseId": enterpriseId, "oaUserID": oaUserID]) {
-                throw StoreError.invalid(field: "oaUserID", message: "OA user \(oaUserID) is already bound to \(other.unionID)")
+                throw StoreError.conflict(field: "oaUserID", message: "OA user \(oaUserID) is already bound to \(other.unionID)")
             }
             if let other = try BindingRecord.filter(BindingRecord.Columns.enterpriseId == enterpriseId && BindingRecord.Columns.unionID == unionID).fetchOne(db) {
-                throw StoreError.invalid(field: "unionID", message: "Feishu user \(unionID) is already bound to OA user \(other.oaUserID)")
+                throw StoreError.conflict(field: "unionID", message: "Feishu user \(unionID) is already bound to OA user \(other.oaUserID)")
             }
             let binding = BindingRecord(enterpriseId: enterpriseId, oaUserID: oaUserID, unionID: unionID, openID: feishu.openID,
                                         userID: feishu.userID, method: method, field: field, createdBy: actor.name, createdAt: Date())

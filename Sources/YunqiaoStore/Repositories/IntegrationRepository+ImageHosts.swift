@@ -32,6 +32,10 @@ extension IntegrationRepository {
     /// Host names (letters, digits, `-`, `.`; labels of 1–63, at most 253 in all) or IP addresses (IPv6 in brackets
     /// or bare).
     static func validImageHosts(_ hosts: [String]) throws -> [String] {
+        // The list as sent, blanks and repeats included (the OpenAPI document's `maxItems`).
+        guard hosts.count <= maxImageHosts else {
+            throw StoreError.invalid(field: "imageHosts", message: "at most \(maxImageHosts) hosts")
+        }
         var seen: [String] = []
         for entry in hosts {
             let host = PublicAddress.normalizedHost(entry.trimmingCharacters(in: .whitespacesAndNewlines))
@@ -40,9 +44,6 @@ extension IntegrationRepository {
                 throw StoreError.invalid(field: "imageHosts", message: "\(host.prefix(80)) is not a host name or an IP address (no scheme, port or path)")
             }
             seen.append(host)
-        }
-        guard seen.count <= maxImageHosts else {
-            throw StoreError.invalid(field: "imageHosts", message: "at most \(maxImageHosts) hosts")
         }
         return seen
     }

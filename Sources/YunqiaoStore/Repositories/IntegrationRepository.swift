@@ -286,19 +286,19 @@ extension IntegrationRepository {
 
     private static func requireUniqueEnterprise(_ db: Database, tenantId: Int64, name: String, except id: Int64?) throws {
         let clash = try EnterpriseRecord.filter(EnterpriseRecord.Columns.tenantId == tenantId && EnterpriseRecord.Columns.name == name && EnterpriseRecord.Columns.id != id).fetchCount(db)
-        if clash > 0 { throw StoreError.invalid(field: "name", message: "an enterprise named \(name) already exists") }
+        if clash > 0 { throw StoreError.conflict(field: "name", message: "an enterprise named \(name) already exists") }
     }
 
     private static func requireUniqueApp(_ db: Database, enterpriseId: Int64, appID: String, except id: Int64?) throws {
         let clash = try AppRecord.filter(AppRecord.Columns.enterpriseId == enterpriseId && AppRecord.Columns.appID == appID && AppRecord.Columns.id != id)
             .fetchCount(db)
-        if clash > 0 { throw StoreError.invalid(field: "appID", message: "app \(appID) is already added to this enterprise") }
+        if clash > 0 { throw StoreError.conflict(field: "appID", message: "app \(appID) is already added to this enterprise") }
     }
 
     private static func requireUniqueHomepageApp(_ db: Database, tenantId: Int64, name: String, except id: Int64?) throws {
         let clash = try HomepageAppRecord.filter(HomepageAppRecord.Columns.tenantId == tenantId && HomepageAppRecord.Columns.name == name && HomepageAppRecord.Columns.id != id)
             .fetchCount(db)
-        if clash > 0 { throw StoreError.invalid(field: "name", message: "a homepage app named \(name) already exists") }
+        if clash > 0 { throw StoreError.conflict(field: "name", message: "a homepage app named \(name) already exists") }
     }
 
     private static func requireHomepageApp(_ db: Database, _ homepage: AppHomepage, tenantId: Int64) throws {

@@ -51,7 +51,7 @@ extension PushRuleRepository {
         let sealed = try secret.map { try secrets.seal($0) }
         return try await write { db in
             if try OAModuleRecord.filter(OAModuleRecord.Columns.tenantId == tenantId && OAModuleRecord.Columns.key == key).fetchCount(db) > 0 {
-                throw StoreError.invalid(field: "key", message: "a module with the key \(key) already exists")
+                throw StoreError.conflict(field: "key", message: "a module with the key \(key) already exists")
             }
             let now = Date()
             var module = OAModuleRecord(id: nil, tenantId: tenantId, key: key, name: name, actionURL: url, sealedActionSecret: sealed,
@@ -191,7 +191,7 @@ extension PushRuleRepository {
 
     private static func requireUniqueRule(_ db: Database, tenantId: Int64, name: String, except id: Int64?) throws {
         let clash = try PushRuleRecord.filter(PushRuleRecord.Columns.tenantId == tenantId && PushRuleRecord.Columns.name == name && PushRuleRecord.Columns.id != id).fetchCount(db)
-        if clash > 0 { throw StoreError.invalid(field: "name", message: "a push rule named \(name) already exists") }
+        if clash > 0 { throw StoreError.conflict(field: "name", message: "a push rule named \(name) already exists") }
     }
 
     /// `*`, or the key of a registered module.

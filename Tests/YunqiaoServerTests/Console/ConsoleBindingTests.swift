@@ -102,7 +102,7 @@ struct ConsoleBindingTests {
             // Binding the same Feishu user again is refused on the page, with the reason.
             let twice = try await browser.post("/console/enterprises/\(id)/bindings/bind",
                                                [("unionID", root2), ("oaUserID", "1003"), ("back", "bindings")])
-            #expect(twice.status == .badRequest && twice.text.contains("飞书用户：飞书用户 \(root2) 已绑定 OA 用户 1004，请先解绑"))
+            #expect(twice.status == .conflict && twice.text.contains("飞书用户：飞书用户 \(root2) 已绑定 OA 用户 1004，请先解绑"))
 
             // Unbind it and run again: the conflict is back; dismiss it.
             #expect(try await browser.post("/console/enterprises/\(id)/bindings/unbind", [("oaUserID", "1004")]).status == .seeOther)
@@ -185,7 +185,7 @@ struct ConsoleBindingTests {
             #expect(taken.text.contains("已绑定他人") && !taken.text.contains(#"id="bind-1005""#))
             let refused = try await browser.post("/console/enterprises/\(id)/bindings/bind",
                                                  [("oaUserID", "1005"), ("unionID", root2), ("back", "user")])
-            #expect(refused.status == .badRequest && refused.text.contains(#"<h1 id="user-name">根成员二"#))
+            #expect(refused.status == .conflict && refused.text.contains(#"<h1 id="user-name">根成员二"#))
             #expect(refused.text.contains("OA 用户 1005 已绑定飞书用户"))
 
             let unbound = try await browser.post("/console/enterprises/\(id)/bindings/unbind",

@@ -76,7 +76,7 @@ struct ConsolePushTests {
             #expect(list.text.contains("已保存") && list.text.contains(#"<tr data-module="approval">"#))
             #expect(list.text.contains(#"<code class="secret-mask">••••••••7Q2x</code>"#) && !list.text.contains(Self.secret))
             let twice = try await browser.post("/console/push/modules/new", [("key", "approval"), ("name", "审批二")])
-            #expect(twice.status == .badRequest && twice.text.contains("已存在标识为 approval 的模块"))
+            #expect(twice.status == .conflict && twice.text.contains("已存在标识为 approval 的模块"))
 
             // Edit: the key is fixed, an empty secret keeps the stored one, "remove" clears it.
             let module = try #require(try await env.database.pushRules.oaModule(tenantId: env.tenantId, key: "approval"))
@@ -137,7 +137,7 @@ struct ConsolePushTests {
             #expect(page.text.contains(#"<h1 id="rule-name">日报推送</h1>"#) && page.text.contains("还没有推送目标"))
             #expect(page.text.contains(#"<option value="\#(enterprise):\#(apps[0])">示例科技 / 审批助手 (cli_approval0001)</option>"#))
             let duplicate = try await browser.post("/console/push/rules/new", [("name", "日报推送"), ("source", "*")])
-            #expect(duplicate.status == .badRequest && duplicate.text.contains("已存在名为 日报推送 的推送规则"))
+            #expect(duplicate.status == .conflict && duplicate.text.contains("已存在名为 日报推送 的推送规则"))
 
             // Targets: a todo with quick approval; quick approval on text refused; an app twice refused; nothing chosen refused.
             let todo = try await browser.post("/console/push/rules/\(id)/targets",

@@ -94,8 +94,9 @@ struct AdminAPITests {
             #expect(try await env.api.get("enterprises/\(enterprise.id)").decode(EnterpriseView.self) == enterprise)
 
             // Validation names the field.
+            let taken = try await env.api.post("enterprises", #"{"name":"示例科技"}"#)
+            #expect(taken.status == .conflict && taken.error?.field == "name", "\(taken)")
             let invalid: [(String, String?)] = [
-                (#"{"name":"示例科技"}"#, "name"),
                 (#"{"name":"  "}"#, "name"),
                 (#"{"name":"\#(String(repeating: "长", count: 101))"}"#, "name"),
                 (#"{"name":"X","brand":"wechat"}"#, "brand"),
@@ -142,7 +143,7 @@ struct AdminAPITests {
             #expect(reset.brand == "feishu")
             #expect(reset.baseURL == "https://open.feishu.cn")
             let clash = try await env.api.put("enterprises/\(enterprise.id)", #"{"name":"Acme Global"}"#)
-            #expect(clash.status == .badRequest)
+            #expect(clash.status == .conflict)
             #expect(clash.error?.field == "name")
             #expect(try await env.api.put("enterprises/9999", #"{"name":"nobody"}"#).status == .notFound)
             #expect(try await env.api.put("enterprises/\(enterprise.id)", #"{"brand":"lark"}"#).error?.field == "name")
@@ -203,7 +204,7 @@ struct AdminAPITests {
             #expect(try noName.decode(AppView.self).name == "cli_second")
             #expect(try noName.decode(AppView.self).appSecret == "•••")
             let duplicate = try await env.api.post(apps, #"{"appID":"cli_a1b2c3d4e5f6","appSecret":"other"}"#)
-            #expect(duplicate.status == .badRequest)
+            #expect(duplicate.status == .conflict)
             #expect(duplicate.error?.field == "appID")
 
             answers.append(try await env.api.get(apps))
@@ -355,8 +356,9 @@ struct AdminAPITests {
             let noNote = try await env.api.post("homepage-apps", #"{"name":"流程","url":"https://oa.example.com/workflow"}"#)
             #expect(try noNote.decode(HomepageAppView.self).note == "")
 
+            let taken = try await env.api.post("homepage-apps", #"{"name":"门户","url":"/other"}"#)
+            #expect(taken.status == .conflict && taken.error?.field == "name", "\(taken)")
             let invalid: [(String, String)] = [
-                (#"{"name":"门户","url":"/other"}"#, "name"),
                 (#"{"name":"","url":"/other"}"#, "name"),
                 (#"{"url":"/other"}"#, "name"),
                 (#"{"name":"坏","url":"javascript:alert(1)"}"#, "url"),

@@ -59,7 +59,7 @@ struct BindingAPITests {
             #expect(bound.status == .created)
             #expect(try await env.api.get("enterprises/\(enterprise)/binding-conflicts").items(Conflict.self).isEmpty)
             let twice = try await env.api.post("enterprises/\(enterprise)/bindings", #"{"oaUserID":"1003","unionID":"\#(root2)"}"#)
-            #expect(twice.error?.field == "unionID")
+            #expect(twice.status == .conflict && twice.error?.field == "unionID")
             let unknown = try await env.api.post("enterprises/\(enterprise)/bindings", #"{"oaUserID":"9999","unionID":"\#(root2)"}"#)
             #expect(unknown.error?.field == "oaUserID")
 

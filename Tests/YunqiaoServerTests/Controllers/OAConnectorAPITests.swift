@@ -189,9 +189,12 @@ struct OAConnectorAPITests {
             }
             let closed = try await RunningTestOA.closedPort()
             #expect(try await env.api.put("oa-connector", #"{"baseURL":"http://127.0.0.1:\#(closed)/oa"}"#).status == .ok)
+            let clock = ContinuousClock(), started = clock.now
             let down = try await env.api.post("oa-connector/check").decode(CheckBody.self)
             #expect(!down.ok && down.steps.map(\.status) == ["failed", "skipped", "skipped", "skipped"])
             #expect(down.steps[0].message.hasPrefix("cannot reach 127.0.0.1"), "\(down.steps[0].message)")
+            // At once, not after the HTTP client's retries until its 10 s deadline (the API contract's slow call).
+            #expect(clock.now - started < .seconds(3), "\(clock.now - started)")
         }
     }
 

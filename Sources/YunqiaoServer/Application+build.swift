@@ -126,7 +126,8 @@ public func buildApplication(_ dependencies: ServerDependencies,
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
         logger: dependencies.logger)
     app.addServices(DatabasePersistDriver(database: dependencies.database), dependencies.coordinator, dependencies.oaConnector,
-                    dependencies.push, dependencies.cardActions, dependencies.services.oaToFeishu)
+                    dependencies.push, dependencies.cardActions, dependencies.services.oaToFeishu,
+                    dependencies.services.schedule)
     return app
 }
 

@@ -29,15 +29,19 @@ public struct BridgeServices: Sendable {
     public let firstVisit: FirstVisitFlow
     /// Mode 3 (OA → Feishu): plans, approvals, and the applies in the background (a background service).
     public let oaToFeishu: OAToFeishuRunner
+    /// The directory syncs' schedules, modes 1 and 3 (a background service).
+    public let schedule: SyncScheduler
 
     /// - Parameters:
     ///   - quickApproval: how the quick-approval worker calls the OA (tests shorten its waits).
     ///   - push: how the delivery worker paces itself (tests shorten its waits).
     ///   - feishuRetry: how hard every Feishu client retries a call (tests shorten it).
     ///   - passwords: how passwords are checked (tests count the checks).
+    ///   - scheduleTick: how often the sync schedule looks for due syncs (tests shorten it).
     public init(database: any BridgeStore, httpClient: HTTPClient, logger: Logger, throttle: LoginThrottle,
                 passwords: PasswordVerifier = .bcrypt, quickApproval: CardActionWorker.Configuration = CardActionWorker.Configuration(),
-                push: PushDeliveryConfiguration = PushDeliveryConfiguration(), feishuRetry: RetryPolicy = RetryPolicy())
+                push: PushDeliveryConfiguration = PushDeliveryConfiguration(), feishuRetry: RetryPolicy = RetryPolicy(),
+                scheduleTick: Duration = .seconds(30))
     {
         self.database = database
         self.throttle = throttle
@@ -52,6 +56,7 @@ public struct BridgeServices: Sendable {
         cardActions = CardActionWorker(database: database, clients: clients, httpClient: httpClient,
                                        configuration: quickApproval, logger: logger, todoChanged: { delivery.wake() })
         oaToFeishu = OAToFeishuRunner(sync: OAToFeishuSync(database: database, clients: clients, logger: logger), logger: logger)
+        schedule = SyncScheduler(database: database, coordinator: coordinator, oaToFeishu: oaToFeishu, tick: scheduleTick, logger: logger)
         firstVisit = FirstVisitFlow(database: database, clients: clients, throttle: throttle, passwords: passwords,
                                     oaLogin: OALoginVerifier(database: database, httpClient: httpClient))
     }

@@ -30,6 +30,8 @@ public struct YunqiaoDatabase: Sendable {
     public let admins: AdminRepository
     /// Mode 3 (OA → Feishu): settings, runs, the apply journal.
     public let oaToFeishu: OAToFeishuRepository
+    /// The directory syncs' schedules.
+    public let schedules: SyncScheduleRepository
 
     public init(_ writer: any DatabaseWriter, secrets: SecretBox) throws {
         self.writer = writer
@@ -45,6 +47,7 @@ public struct YunqiaoDatabase: Sendable {
         cardActions = CardActionRepository(writer: writer)
         admins = AdminRepository(writer: writer)
         oaToFeishu = OAToFeishuRepository(writer: writer)
+        schedules = SyncScheduleRepository(writer: writer)
         try Migrations.migrator.migrate(writer)
     }
 

@@ -17,6 +17,7 @@ public protocol BridgeStore: Sendable {
     associatedtype CardActions: CardActionStore
     associatedtype Admins: AdminStore
     associatedtype OAToFeishu: OAToFeishuStore
+    associatedtype Schedules: SyncScheduleStore
 
     /// Tenants, the external domain, enterprises, Feishu apps and homepage apps.
     var integration: Integration { get }
@@ -40,6 +41,8 @@ public protocol BridgeStore: Sendable {
     var admins: Admins { get }
     /// Mode 3 (OA → Feishu): settings, runs, the apply journal.
     var oaToFeishu: OAToFeishu { get }
+    /// The directory syncs' schedules (modes 1 and 3).
+    var schedules: Schedules { get }
 
     /// Throws when the database cannot be read (for `/healthz`).
     func healthCheck() async throws

@@ -13,6 +13,7 @@ extension ConsoleController {
             let settings = try await mode3.settings(admin, enterpriseId: id)
             var values = try await oaToFeishuPage(admin, id, Self.settingsForm(settings), mode3, strings(request))
             if request.uri.queryParameters.get("saved") != nil { values["notice"] = strings(request)["o2f_saved"] }
+            if request.uri.queryParameters.get("scheduled") != nil { values["notice"] = strings(request)["schedule_saved"] }
             return show("oa-to-feishu", values, request, context)
         }
         routes.post("enterprises/:id/oa-to-feishu") { request, context in
@@ -51,8 +52,8 @@ extension ConsoleController {
         }
     }
 
-    private func oaToFeishuPage(_ admin: AdminIdentity, _ id: Int64, _ form: [String: String], _ mode3: OAToFeishuAdmin,
-                                _ t: Strings) async throws -> PageValues
+    func oaToFeishuPage(_ admin: AdminIdentity, _ id: Int64, _ form: [String: String], _ mode3: OAToFeishuAdmin,
+                        _ t: Strings, scheduleForm: [String: String]? = nil) async throws -> PageValues
     {
         let enterprise = try await service.enterprise(admin, id: id)
         let top = form["topDepartmentID"] ?? ""
@@ -75,7 +76,7 @@ extension ConsoleController {
         }
         return ["enterprise": ["id": id, "name": enterprise.name], "form": form, "departments": departments, "mapping": mapping,
                 "accounts": accounts, "runs": runs, "hasRuns": !runs.isEmpty, "writable": form["writable"] == "readWrite",
-                "disable": form["leaverAction"] != "delete"]
+                "disable": form["leaverAction"] != "delete", "schedules": try await scheduleRows(admin, id, mode3, scheduleForm, t)]
     }
 
     /// The settings as the form shows them.

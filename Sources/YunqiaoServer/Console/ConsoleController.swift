@@ -31,7 +31,10 @@ struct ConsoleController {
         addPushRoutes(to: routes)
         addTenantRoutes(to: routes)
         if let oaConnector { addOAConnectorRoutes(to: routes, oaConnector) }
-        if let oaToFeishu { addOAToFeishuRoutes(to: routes, oaToFeishu) }
+        if let oaToFeishu {
+            addOAToFeishuRoutes(to: routes, oaToFeishu)
+            addSyncScheduleRoutes(to: routes, oaToFeishu)
+        }
         // Pages answered to a post (a check's result, a refused sync) show the post's path: a reload or the language
         // switch there goes back to the page it belongs to, keeping the query (`?lang=`).
         let pages = [("settings/check-network", "settings"), ("apps/:id/test-credentials", "apps/:id"),

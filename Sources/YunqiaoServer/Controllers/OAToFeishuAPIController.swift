@@ -4,7 +4,8 @@ import YunqiaoCore
 import YunqiaoServices
 
 /// Mode 3 (OA → Feishu) in the admin API (issue #14): the settings of an enterprise, a preview, a run (planned at once,
-/// applied in the background: 202), the runs, a run with its plan and report, approve and discard. Bearer token or
+/// applied in the background: 202), the runs, a run with its plan and report, approve and discard, and the schedules of
+/// both directions. Bearer token or
 /// console session + CSRF, scoped to the caller's tenant.
 struct OAToFeishuAPIController {
     let mode3: OAToFeishuAdmin
@@ -36,9 +37,22 @@ struct OAToFeishuAPIController {
         routes.post("oa-to-feishu/runs/:id/discard") { _, context in
             try OAToFeishuRunView(try await mode3.discard(context.admin(), runId: context.id("id")))
         }
+        routes.get("enterprises/:id/sync-schedules") { _, context in
+            try await mode3.schedules(context.admin(), enterpriseId: context.id("id"))
+        }
+        routes.put("enterprises/:id/sync-schedules/:direction") { request, context in
+            let name = try context.parameters.require("direction")
+            guard let direction = SyncDirection(rawValue: name) else {
+                throw APIError(.notFound, message: "no schedule \(name): fromFeishu or toFeishu")
+            }
+            return try await mode3.setSchedule(context.admin(), enterpriseId: context.id("id"), direction: direction,
+                                               request.decode(as: SyncSchedule.self, context: context))
+        }
         return routes
     }
 }
 
 extension OAToFeishuSettings: ResponseEncodable {}
 extension OAToFeishuRunView: ResponseEncodable {}
+extension SyncSchedulesView: ResponseEncodable {}
+extension SyncScheduleView: ResponseEncodable {}

@@ -76,6 +76,19 @@ public struct OAToFeishuAdmin: Sendable {
     public func run(_ admin: AdminIdentity, runId: Int64) async throws -> OAToFeishuRunRecord {
         try await database.oaToFeishu.oaToFeishuRun(tenantId: admin.tenantId, id: runId)
     }
+
+    /// The enterprise's sync schedules, both directions (定时设置).
+    public func schedules(_ admin: AdminIdentity, enterpriseId: Int64) async throws -> SyncSchedulesView {
+        SyncSchedulesView(try await database.schedules.syncSchedules(tenantId: admin.tenantId, enterpriseId: enterpriseId))
+    }
+
+    /// Saves one direction's schedule.
+    public func setSchedule(_ admin: AdminIdentity, enterpriseId: Int64, direction: SyncDirection, _ schedule: SyncSchedule) async throws
+        -> SyncScheduleView
+    {
+        SyncScheduleView(try await database.schedules.setSyncSchedule(tenantId: admin.tenantId, enterpriseId: enterpriseId, direction: direction,
+                                                                      schedule, by: admin.actor, at: Date()))
+    }
 }
 
 /// A mode-3 run as the admin API answers it: its state, the plan (in the API's English), the report once applied.

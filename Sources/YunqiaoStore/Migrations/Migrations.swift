@@ -402,6 +402,7 @@ enum Migrations {
         migrator.registerMigration("v11: hashed key/value entry keys", migrate: hashedEntryKeys)
         migrator.registerMigration("v12: admin roles (super-admin)", migrate: adminRoles)
         migrator.registerMigration("v13: mode 3, OA → Feishu (settings, runs, journal, links)", migrate: oaToFeishu)
+        migrator.registerMigration("v14: directory sync schedules", migrate: syncSchedules)
         return migrator
     }
 }

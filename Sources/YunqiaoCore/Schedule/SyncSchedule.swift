@@ -57,7 +57,7 @@ public struct SyncSchedule: Codable, Sendable, Equatable {
                 throw .invalid(field: "everyMinutes", message: "must be between \(Self.intervals.lowerBound) and \(Self.intervals.upperBound)")
             }
         case (nil, let text?):
-            guard text.count <= 200 else { throw .invalid(field: "cron", message: "at most 200 characters") }
+            guard text.count <= 200 else { throw .invalid(field: "cron", message: "at most \(200) characters") }
             let expression: CronExpression
             do { expression = try CronExpression(text) } catch { throw .invalid(field: "cron", message: error.text) }
             guard let zone = TimeZone(identifier: timeZone), let gap = Self.shortestGap(expression, in: zone) else {

@@ -109,6 +109,13 @@ extension EmulatorState {
 
     public func setRateLimit(enabled: Bool) { admin.rateLimitEnabled = enabled }
 
+    /// Sets the tenant's licensed seats (nil = no limit; same as `PUT /_emulator/seats`); answers the seats taken.
+    @discardableResult
+    public func setSeats(_ seats: Int?) -> Int {
+        contact.seats = seats
+        return contact.org.seatsTaken
+    }
+
     /// Expires every issued access token now, tenant, app and user tokens (same as `POST /_emulator/tokens/expire`).
     /// Refresh tokens and authorization codes keep their own lifetimes.
     public func expireAllTokens() {

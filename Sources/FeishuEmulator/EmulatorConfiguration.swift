@@ -76,6 +76,9 @@ public struct EmulatorConfiguration: Sendable {
     public var tokenLifetime: Int
     /// Seed for ids, generated orgs and fault injection: one seed, one behaviour.
     public var seed: UInt64
+    /// The tenant's licensed seats: users who have not resigned (frozen ones too) count; creating or resurrecting one
+    /// more is refused with 40107, as on a tenant whose plan is full. Nil = no limit.
+    public var seats: Int?
 
     public init(
         host: String = "127.0.0.1",
@@ -86,7 +89,8 @@ public struct EmulatorConfiguration: Sendable {
         rateLimit: Bool = true,
         latency: Duration = .zero,
         tokenLifetime: Int = 7200,
-        seed: UInt64 = 42
+        seed: UInt64 = 42,
+        seats: Int? = nil
     ) {
         self.host = host
         self.port = port
@@ -97,5 +101,6 @@ public struct EmulatorConfiguration: Sendable {
         self.latency = latency
         self.tokenLifetime = tokenLifetime
         self.seed = seed
+        self.seats = seats
     }
 }

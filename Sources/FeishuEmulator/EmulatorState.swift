@@ -22,7 +22,7 @@ public actor EmulatorState {
     public init(configuration: EmulatorConfiguration, faults: EmulatorFaults = EmulatorFaults()) {
         self.configuration = configuration
         self.admin = AdminState(configuration: configuration, faults: faults)
-        self.contact = ContactState(org: OrgBuilder.build(configuration))
+        self.contact = ContactState(org: OrgBuilder.build(configuration), seats: configuration.seats)
         self.oauth = OAuthState(tokenLifetime: Double(configuration.tokenLifetime))
     }
 

@@ -26,6 +26,9 @@ struct EmulatorOptions: ParsableArguments {
     @Option(help: "Generate an org with this many departments.")
     var departments: Int?
 
+    @Option(help: "Licensed seats: creating a user past them answers 40107 (default: no limit).")
+    var seats: Int?
+
     @Option(name: .customLong("app"), help: "An app as APP_ID:APP_SECRET (repeatable).")
     var apps: [String] = []
 
@@ -72,6 +75,7 @@ struct EmulatorOptions: ParsableArguments {
         guard (0...1).contains(errorRate) else { throw ValidationError("--error-rate must be between 0 and 1") }
         guard tokenLifetime >= 60 else { throw ValidationError("--token-lifetime must be at least 60 seconds") }
         if let users, users < 0 { throw ValidationError("--users must be ≥ 0") }
+        if let seats, seats < 0 { throw ValidationError("--seats must be ≥ 0") }
         if let departments, departments < 0 { throw ValidationError("--departments must be ≥ 0") }
         if fixture != nil && (users != nil || departments != nil) {
             throw ValidationError("--fixture gives an exact org; do not combine it with --users/--departments")
@@ -116,7 +120,7 @@ struct EmulatorOptions: ParsableArguments {
     func configuration(defaultUsers: Int = 60, defaultDepartments: Int = 12) throws -> (EmulatorConfiguration, EmulatorFaults) {
         var configuration = EmulatorConfiguration(
             host: host, port: port, brand: brand, rateLimit: rateLimit == "on", latency: .milliseconds(latencyMs),
-            tokenLifetime: tokenLifetime, seed: seed)
+            tokenLifetime: tokenLifetime, seed: seed, seats: seats)
         var fixtureApps: [EmulatorConfiguration.App] = []
         if let fixture {
             let loaded = try EmulatorFixture.load(path: fixture)

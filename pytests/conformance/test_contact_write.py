@@ -384,6 +384,36 @@ def test_resurrect_a_resigned_user(emulator: EmulatorProcess) -> None:
     assert_ok(delete_department(client, department))
 
 
+def test_a_full_tenant_refuses_new_users_with_the_seat_limit(emulator: EmulatorProcess) -> None:
+    """40107: every licensed seat is taken (resigned users free theirs); creating or resurrecting one more is refused,
+    a create answered so keeps its client_token free for a retry once a seat is free."""
+    client = emulator.client(0)
+    department = emulator.state()["org"]["departments"][0]["department_id"]
+    resigned_id = unique("cu")
+    assert_ok(create_user(client, [department], user_id=resigned_id))
+    assert_ok(delete_user(client, resigned_id))
+    taken = emulator.admin_put("seats", {"seats": 0})["taken"]
+    try:
+        emulator.admin_put("seats", {"seats": taken})
+        token = str(uuid.uuid4())
+        full = create_user(client, [department], user_id=unique("cu"), client_token=token)
+        assert full.code == 40107, full.raw.content
+        assert full.raw.status_code == 400
+        assert error_dict(full)["log_id"] == full.get_log_id()
+        assert emulator.state()["seats"] == {"limit": taken, "taken": taken}
+        back = client.contact.v3.user.resurrect(ResurrectUserRequest.builder().user_id(resigned_id).user_id_type("user_id")
+                                                .request_body(ResurrectUserRequestBody.builder().build()).build())
+        assert back.code == 40107, back.raw.content
+
+        emulator.admin_put("seats", {"seats": taken + 1})
+        retried = create_user(client, [department], user_id=unique("cu"), client_token=token)
+        assert_ok(retried)
+        assert emulator.state()["seats"]["taken"] == taken + 1
+        assert_ok(delete_user(client, retried.data.user.user_id))
+    finally:
+        emulator.admin_put("seats", {"seats": None})
+
+
 def test_change_custom_user_id_once(emulator: EmulatorProcess) -> None:
     client = emulator.client(0)
     department = emulator.state()["org"]["departments"][0]["department_id"]

@@ -55,6 +55,16 @@ extension EmulatorState {
             guard let frozen = json?["frozen"]?.boolValue else { return .adminError("frozen", "true or false") }
             admin.frozenAt = frozen ? (admin.frozenAt ?? Date().timeIntervalSince1970) : nil
             return .ok(["frozen": .bool(frozen), "offset_seconds": .int(Int(admin.clockOffset))])
+        case ("PUT", "/_emulator/seats"), ("POST", "/_emulator/seats"):
+            // {"seats": N} sets the licensed seats, {"seats": null} lifts the limit.
+            guard let fields = json?.objectValue, let value = fields["seats"] else { return .adminError("seats", "a number ≥ 0, or null") }
+            if case .null = value {
+                contact.seats = nil
+            } else {
+                guard let seats = value.intValue, seats >= 0 else { return .adminError("seats", "a number ≥ 0, or null") }
+                contact.seats = seats
+            }
+            return .ok(["seats": contact.seats.map { .int($0) } ?? .null, "taken": .int(contact.org.seatsTaken)])
         case ("POST", "/_emulator/counters/reset"):
             admin.counters = AdminState.Counters()
             return .ok([:])
@@ -74,6 +84,7 @@ extension EmulatorState {
             "faults": admin.faults.json,
             "im": im.summaryJSON,
             "counters": admin.countersJSON,
+            "seats": ["limit": contact.seats.map { .int($0) } ?? .null, "taken": .int(contact.org.seatsTaken)],
         ]
         if includeOrg { state["org"] = org.operatorJSON }
         return .object(state)

@@ -67,6 +67,7 @@ extension ContactState {
     private mutating func insertUser(_ call: APICall, _ types: IDTypes, app: App) throws(APIError) -> JSON {
         guard let body = call.json?.objectValue else { throw .validation("body", nil, "request body must be a JSON object") }
         try requireUserFields(body)
+        try requireFreeSeat()
         var user = User(key: org.newUserKey(), unionID: "on_" + org.newHex(32), userID: "", name: "",
                         avatarSeed: org.newHex(12), sequence: org.takeSequence())
         user.status.isActivated = false
@@ -210,6 +211,7 @@ extension ContactState {
         var user = try visibleUser(id, types, app: app)
         // Not documented; 40013 is the generic contact parameter error.
         guard user.status.isResigned else { throw .contact(40013, "user is not resigned", field: "user_id", value: id) }
+        try requireFreeSeat()
         let body = call.json?.objectValue ?? [:]
         var departments: [String] = []
         for item in body["departments"]?.arrayValue ?? [] {

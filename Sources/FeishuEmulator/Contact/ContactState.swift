@@ -6,12 +6,21 @@ struct ContactState: Sendable {
     typealias App = EmulatorConfiguration.App
 
     var org: Org
+    /// The tenant's licensed seats (``EmulatorConfiguration/seats``); nil = no limit.
+    var seats: Int?
     private var cachedCounts: (version: Int, all: [String: Int], primary: [String: Int])?
     /// Answers of write calls by `client_token`, so a retried create is answered once and applied once.
     private var idempotentAnswers: [String: JSON] = [:]
 
-    init(org: Org) {
+    init(org: Org, seats: Int? = nil) {
         self.org = org
+        self.seats = seats
+    }
+
+    /// Refuses one more user who has not resigned when every seat is taken (40107, seat limit).
+    func requireFreeSeat() throws(APIError) {
+        guard let seats, org.seatsTaken >= seats else { return }
+        throw .contact(40107, "the tenant has no free seat: \(seats) of \(seats) licensed seats are taken")
     }
 
     /// Answers a contact API call made by `app`.

@@ -306,6 +306,9 @@ struct Org: Sendable {
 
     // MARK: counts
 
+    /// Users holding a licensed seat: everyone who has not resigned (frozen users too).
+    var seatsTaken: Int { users.values.count { !$0.status.isResigned } }
+
     /// Members of each department counted over its whole subtree (`member_count`) and as primary department.
     func memberCounts() -> (all: [String: Int], primary: [String: Int]) {
         var all: [String: Int] = [:]

@@ -147,6 +147,28 @@ struct OAToFeishuSyncTests {
         }
     }
 
+    @Test func aFullTenantFailsTheCreateWithTheSeatLimitAndAppliesTheRest() async throws {
+        try await SyncEnvironment.with(standardFixture(bigDepartmentMembers: 3)) { env in
+            let (tenantId, enterpriseId) = try await Self.prepare(env)
+            var settings = try await env.database.oaToFeishu.oaToFeishuSettings(enterpriseId: enterpriseId)
+            settings.topDepartmentID = try await env.admin.createDepartment(name: "OA 组织", parent: "0", clientToken: UUID().uuidString)
+                .openDepartmentID
+            _ = try await env.run()
+            try await env.database.oaToFeishu.setOAToFeishuSettings(tenantId: tenantId, enterpriseId: enterpriseId, settings, by: .cli)
+            // Every seat is taken: 李四 cannot be created.
+            let taken = await env.emulator.state.setSeats(0)
+            await env.emulator.state.setSeats(taken)
+            let run = try await Self.sync(env).run(tenantId: tenantId, enterpriseId: enterpriseId, by: .cli)
+            #expect(run.status == .partial)
+            let report = try JSONDecoder().decode(OAToFeishuReport.self, from: Data(try #require(run.report).utf8))
+            let failure = try #require(report.failures.first)
+            #expect(report.failures.count == 1 && failure.action == "users.create")
+            #expect(failure.message.description.contains("40107"))
+            #expect(report.applied["users.update"] == 1 && report.applied["users.disable"] == 1)
+            #expect(try await env.database.bindings.boundFeishuUsers(enterpriseId: enterpriseId, oaUserIDs: ["u2"])["u2"] == nil)
+        }
+    }
+
     @Test func theRunnerAppliesWaitingRunsInTheBackground() async throws {
         try await SyncEnvironment.with(standardFixture(bigDepartmentMembers: 3)) { env in
             let (tenantId, enterpriseId) = try await Self.prepare(env)

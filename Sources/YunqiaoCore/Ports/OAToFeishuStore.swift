@@ -14,6 +14,14 @@ public protocol OAToFeishuStore: Sendable {
 
     func oaToFeishuMemory(enterpriseId: Int64) async throws -> OAToFeishuMemory
 
+    /// When a run froze the user (the delayed delete counts from it); nil when no run did, or it was undone.
+    func oaToFeishuDisabledAt(enterpriseId: Int64, unionID: String) async throws -> Date?
+
+    /// An admin unfroze a user a run had frozen (undo within the grace window): the delayed delete is off. Audited as
+    /// `oaToFeishu.unfreeze`.
+    func releaseOAToFeishuDisabled(tenantId: Int64, enterpriseId: Int64, unionID: String, name: String, by actor: AuditActor, at time: Date)
+        async throws
+
     /// Every OA user of the tenant (left ones too).
     func allOAUsers(tenantId: Int64) async throws -> [OAUserRecord]
 

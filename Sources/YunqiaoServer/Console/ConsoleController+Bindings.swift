@@ -294,7 +294,7 @@ extension ConsoleController {
 
     /// A Feishu user's card: the mirror's fields, the binding with an unbind button, or (unbound) a search for an OA
     /// user to bind.
-    private func userCardPage(_ admin: AdminIdentity, _ id: Int64, _ userID: String, _ request: Request) async throws -> PageValues {
+    func userCardPage(_ admin: AdminIdentity, _ id: Int64, _ userID: String, _ request: Request) async throws -> PageValues {
         let t = strings(request)
         let enterprise = try await service.enterprise(admin, id: id)
         let user = try await service.directory.user(admin, enterpriseId: id, id: userID)
@@ -326,6 +326,12 @@ extension ConsoleController {
             }
         }
         values["notice"] = bindingNotice(request.uri.queryParameters, t)
+        if request.uri.queryParameters.get("unfrozen") != nil { values["notice"] = t["o2f_unfrozen"] }
+        if let mode3 = oaToFeishu, let disabled = try await mode3.disabledByRun(admin, enterpriseId: id, unionID: user.unionID) {
+            let deleteAt: Any = disabled.deleteAt.map(ConsoleFormat.dateTime) ?? false
+            values["disabledByRun"] = ["at": ConsoleFormat.dateTime(disabled.at), "deleteAt": deleteAt,
+                                       "action": "/console/enterprises/\(id)/users/\(ConsoleFormat.component(user.unionID))/unfreeze"]
+        }
         return values
     }
 }

@@ -43,6 +43,15 @@ extension ConsoleController {
             guard run.enterpriseId == id else { throw YunqiaoError.notFound("OA → Feishu run \(run.id ?? 0)") }
             return show("oa-to-feishu-run", try OAToFeishuRunPage.values(run, strings(request)), request, context)
         }
+        // Undo within the grace window: unfreeze a user a run froze, from the user card.
+        routes.post("enterprises/:id/users/:user/unfreeze") { request, context in
+            let admin = try context.admin(), id = try context.id("id"), user = try context.pathComponent("user")
+            let form = try await Self.form(request, context)
+            return try await submit(request, context, form, template: "user", page: { _ in try await userCardPage(admin, id, user, request) }) {
+                try await mode3.unfreeze(admin, enterpriseId: id, unionID: user)
+                return "/console/enterprises/\(id)/users/\(ConsoleFormat.component(user))?unfrozen=1"
+            }
+        }
         for (path, approve) in [("approve", true), ("discard", false)] {
             routes.post(RouterPath("enterprises/:id/oa-to-feishu/runs/:run/\(path)")) { _, context in
                 let admin = try context.admin(), id = try context.id("id")

@@ -1,3 +1,4 @@
+import FeishuKit
 import Foundation
 import YunqiaoCore
 
@@ -75,6 +76,40 @@ public struct OAToFeishuAdmin: Sendable {
 
     public func run(_ admin: AdminIdentity, runId: Int64) async throws -> OAToFeishuRunRecord {
         try await database.oaToFeishu.oaToFeishuRun(tenantId: admin.tenantId, id: runId)
+    }
+
+    /// When a run froze the user and when the delayed delete will take it (nil: never), for the user card; nil when
+    /// no run froze the user.
+    public func disabledByRun(_ admin: AdminIdentity, enterpriseId: Int64, unionID: String) async throws -> (at: Date, deleteAt: Date?)? {
+        _ = try await database.integration.enterprise(tenantId: admin.tenantId, id: enterpriseId)
+        guard let at = try await database.oaToFeishu.oaToFeishuDisabledAt(enterpriseId: enterpriseId, unionID: unionID) else { return nil }
+        let days = try await database.oaToFeishu.oaToFeishuSettings(enterpriseId: enterpriseId).deleteDisabledAfterDays ?? 0
+        return (at, days > 0 ? at.addingTimeInterval(Double(days) * 86_400) : nil)
+    }
+
+    /// Undo within the grace window: unfreezes in Feishu a user a run froze, before the delayed delete takes it
+    /// (`is_frozen` false, 1 QPS as Feishu allows), and forgets the disable time. Refused (409) while read-only, or when
+    /// no run froze the user. While the OA still lists the user as left, the next run freezes them again.
+    public func unfreeze(_ admin: AdminIdentity, enterpriseId: Int64, unionID: String) async throws {
+        let enterprise = try await database.integration.enterprise(tenantId: admin.tenantId, id: enterpriseId)
+        guard try await database.oaToFeishu.oaToFeishuSettings(enterpriseId: enterpriseId).writable else {
+            throw YunqiaoError.conflict(field: "writable", message: "the interface permission is read-only: set it to read-write to write to Feishu")
+        }
+        guard try await database.oaToFeishu.oaToFeishuDisabledAt(enterpriseId: enterpriseId, unionID: unionID) != nil,
+              var (user, _) = try await database.mirror.mirrorUser(enterpriseId: enterpriseId, id: unionID)
+        else { throw YunqiaoError.conflict(field: nil, message: "user \(unionID) was not disabled by a sync run") }
+        guard let openID = user.openID, let app = try await database.integration.apps(enterpriseId: enterpriseId).first else {
+            throw YunqiaoError.conflict(field: nil, message: "enterprise \(enterprise.name) has no app to write to Feishu with")
+        }
+        let client = try await sync.clients.client(enterprise: enterprise, app: app, database: database)
+        _ = try await client.patchUser(openID, FeishuClient.UserFields(isFrozen: false))
+        try await database.oaToFeishu.releaseOAToFeishuDisabled(tenantId: admin.tenantId, enterpriseId: enterpriseId, unionID: unionID,
+                                                                name: user.name, by: admin.actor, at: Date())
+        // The mirror knows at once (the next read from Feishu refreshes every field).
+        user.status?.isFrozen = false
+        var plan = SyncPlan()
+        plan.users.updated = [user]
+        try await database.mirror.apply(plan, enterpriseId: enterpriseId, at: Date())
     }
 
     /// The enterprise's sync schedules, both directions (定时设置).

@@ -88,6 +88,24 @@ public struct OAToFeishuRepository: StoreRepository, OAToFeishuStore {
          "scope": "\(settings.includeDepartments.count) departments, \(settings.includeUsers.count) users in, \(settings.excludeUsers.count) out"]
     }
 
+    public func oaToFeishuDisabledAt(enterpriseId: Int64, unionID: String) async throws -> Date? {
+        try await read { db in
+            try Date.fetchOne(db, sql: "SELECT disabledAt FROM oaToFeishuDisabled WHERE enterpriseId = ? AND unionID = ?",
+                              arguments: [enterpriseId, unionID])
+        }
+    }
+
+    public func releaseOAToFeishuDisabled(tenantId: Int64, enterpriseId: Int64, unionID: String, name: String, by actor: AuditActor,
+                                          at time: Date) async throws
+    {
+        try await write { db in
+            let enterprise = try Self.enterprise(db, tenantId: tenantId, id: enterpriseId)
+            try db.execute(sql: "DELETE FROM oaToFeishuDisabled WHERE enterpriseId = ? AND unionID = ?", arguments: [enterpriseId, unionID])
+            try Self.audit(db, tenantId: tenantId, actor, "oaToFeishu.unfreeze", target: "enterprise \(enterpriseId) \(enterprise.name)",
+                           before: nil, after: ["user": name, "unionID": unionID])
+        }
+    }
+
     public func oaToFeishuMemory(enterpriseId: Int64) async throws -> OAToFeishuMemory {
         try await read { db in
             let links = try Row.fetchAll(db, sql: "SELECT oaID, openDepartmentID FROM oaToFeishuLink WHERE enterpriseId = ?",

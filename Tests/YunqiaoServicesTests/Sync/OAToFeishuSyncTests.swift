@@ -169,6 +169,44 @@ struct OAToFeishuSyncTests {
         }
     }
 
+    @Test func aUserFrozenByARunIsUnfrozenFromTheCardBeforeTheDelayedDelete() async throws {
+        try await SyncEnvironment.with(standardFixture(bigDepartmentMembers: 3)) { env in
+            let (tenantId, enterpriseId) = try await Self.prepare(env)
+            var settings = try await env.database.oaToFeishu.oaToFeishuSettings(enterpriseId: enterpriseId)
+            settings.topDepartmentID = try await env.admin.createDepartment(name: "OA 组织", parent: "0", clientToken: UUID().uuidString)
+                .openDepartmentID
+            settings.deleteDisabledAfterDays = 7
+            _ = try await env.run()
+            try await env.database.oaToFeishu.setOAToFeishuSettings(tenantId: tenantId, enterpriseId: enterpriseId, settings, by: .cli)
+            let sync = Self.sync(env)
+            #expect(try await sync.run(tenantId: tenantId, enterpriseId: enterpriseId, by: .cli).status == .applied)
+            let wang = try await env.admin.user(try await env.openID("leaver"))
+            #expect(wang.status?.isFrozen == true)
+            let union = try #require(wang.unionID)
+
+            let admin = OAToFeishuAdmin(runner: OAToFeishuRunner(sync: sync, logger: Self.logger))
+            let identity = AdminIdentity(tenantId: tenantId, name: "admin", via: .token(id: 1))
+            let disabled = try #require(try await admin.disabledByRun(identity, enterpriseId: enterpriseId, unionID: union))
+            #expect(disabled.deleteAt == disabled.at.addingTimeInterval(7 * 86_400))
+            // Another tenant sees nothing.
+            await #expect(throws: YunqiaoError.self) {
+                _ = try await admin.disabledByRun(AdminIdentity(tenantId: tenantId + 1, name: "x", via: .token(id: 2)), enterpriseId: enterpriseId,
+                                                  unionID: union)
+            }
+
+            try await admin.unfreeze(identity, enterpriseId: enterpriseId, unionID: union)
+            #expect(try await env.admin.user(wang.openID ?? "").status?.isFrozen == false)
+            #expect(try await admin.disabledByRun(identity, enterpriseId: enterpriseId, unionID: union) == nil)
+            #expect(try await env.mirror().users[union]?.status?.isFrozen == false)
+            #expect(try await env.database.admins.auditLog(tenantId: tenantId).contains { $0.action == "oaToFeishu.unfreeze" })
+            // Only once: the second is refused, naming why.
+            await #expect(throws: YunqiaoError.self) { try await admin.unfreeze(identity, enterpriseId: enterpriseId, unionID: union) }
+            // The OA still says 王五 left: the next run freezes him again (the OA is the master).
+            let next = try await sync.preview(tenantId: tenantId, enterpriseId: enterpriseId, by: .cli).decodedPlan()
+            #expect(next.users.contains { $0.unionID == union && $0.action == .disable })
+        }
+    }
+
     @Test func theRunnerAppliesWaitingRunsInTheBackground() async throws {
         try await SyncEnvironment.with(standardFixture(bigDepartmentMembers: 3)) { env in
             let (tenantId, enterpriseId) = try await Self.prepare(env)

@@ -105,6 +105,8 @@ public struct OAToFeishuPlan: Codable, Sendable, Equatable {
     public var approvalReasons: [LocalizedText]
     /// Active OA users in scope when the plan was made (the next run's threshold compares against it).
     public var activeOAUsers: Int
+    /// Set when the plan was made again at an approval and replaces an earlier parked plan: what changed since.
+    public var replaced: OAToFeishuPlanDifference?
 
     public init(departments: [DepartmentStep], users: [UserStep], approvalReasons: [LocalizedText], activeOAUsers: Int) {
         self.departments = departments

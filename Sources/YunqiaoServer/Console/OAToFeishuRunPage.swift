@@ -48,6 +48,21 @@ enum OAToFeishuRunPage {
             values["has" + key.prefix(1).uppercased() + key.dropFirst()] = !((values[key] as? [[String: Any]]) ?? []).isEmpty
         }
         values["hasReasons"] = !plan.approvalReasons.isEmpty
+        if let replaced = plan.replaced {
+            func label(_ kind: OAToFeishuPlanDifference.Item.Kind, _ action: String?) -> String {
+                guard let action else { return t["o2f_diff_none"] ?? "—" }
+                return t[(kind == .department ? "o2f_action_dept_" : "o2f_action_user_") + action] ?? action
+            }
+            values["replaced"] = [
+                "runId": replaced.replacesRunId,
+                "href": "/console/enterprises/\(run.enterpriseId)/oa-to-feishu/runs/\(replaced.replacesRunId)",
+                "items": replaced.items.map { item -> [String: Any] in
+                    ["kind": t["o2f_diff_" + item.kind.rawValue] ?? item.kind.rawValue, "name": item.name,
+                     "before": label(item.kind, item.before), "after": label(item.kind, item.after)]
+                },
+                "empty": replaced.items.isEmpty,
+            ]
+        }
         if let text = run.report, let report = try? JSONDecoder().decode(OAToFeishuReport.self, from: Data(text.utf8)) {
             let label = { (key: String) in t["o2f_count_" + key.replacingOccurrences(of: ".", with: "_")] ?? key }
             values["report"] = [

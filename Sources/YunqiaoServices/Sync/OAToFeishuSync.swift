@@ -80,9 +80,10 @@ public struct OAToFeishuSync: Sendable {
         try await requireWritable(parked.enterpriseId)
         let enterprise = try await database.integration.enterprise(tenantId: tenantId, id: parked.enterpriseId)
         try await refreshMirror(enterprise)
-        let fresh = try await plan(tenantId: tenantId, enterprise: enterprise)
+        var fresh = try await plan(tenantId: tenantId, enterprise: enterprise)
         let old = try parked.decodedPlan()
         guard fresh.departments == old.departments && fresh.users == old.users else {
+            fresh.replaced = OAToFeishuPlanDifference(replacesRunId: runId, from: old, to: fresh)
             _ = try await database.oaToFeishu.decideOAToFeishuRun(tenantId: tenantId, id: runId, approve: false, by: actor, at: Date())
             return try await store(fresh, status: .parked, tenantId: tenantId, enterpriseId: parked.enterpriseId, by: actor)
         }

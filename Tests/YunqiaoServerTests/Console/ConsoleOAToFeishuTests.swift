@@ -70,4 +70,24 @@ struct ConsoleOAToFeishuTests {
             #expect(try await browser.get("/console/enterprises/\(id)/oa-to-feishu/runs/9999").status == .notFound)
         }
     }
+
+    @Test func aPlanMadeAgainAtApprovalShowsWhatChanged() async throws {
+        try await APIEnvironment.with(emulator: true) { env in
+            let (id, _) = try await ConsoleBindingTests.scenario(env)
+            let old = OAToFeishuPlan(departments: [], users: [.init(action: .create, oaID: "u2", unionID: nil, name: "李四", reason: "new")],
+                                     approvalReasons: ["deletes"], activeOAUsers: 2)
+            var plan = OAToFeishuPlan(departments: [], users: [.init(action: .create, oaID: "u4", unionID: nil, name: "赵六", reason: "new")],
+                                      approvalReasons: ["deletes"], activeOAUsers: 2)
+            plan.replaced = OAToFeishuPlanDifference(replacesRunId: 41, from: old, to: plan)
+            let run = try await env.database.oaToFeishu.createOAToFeishuRun(
+                OAToFeishuRunRecord(tenantId: env.tenantId, enterpriseId: id, status: .parked,
+                                    plan: String(decoding: try JSONEncoder.keepingKeys().encode(plan), as: UTF8.self), createdBy: "admin",
+                                    createdAt: Date()), by: .cli)
+            let browser = try await Browser.signIn(env)
+            let page = try await browser.get("/console/enterprises/\(id)/oa-to-feishu/runs/\(run.id ?? 0)")
+            #expect(page.text.contains("审批时计划已变化") && page.text.contains(#"href="/console/enterprises/\#(id)/oa-to-feishu/runs/41""#))
+            #expect(page.text.contains("<tr><td>成员</td><td>赵六</td><td>（无）</td><td>新建</td></tr>"))
+            #expect(page.text.contains("<tr><td>成员</td><td>李四</td><td>新建</td><td>（无）</td></tr>"))
+        }
+    }
 }

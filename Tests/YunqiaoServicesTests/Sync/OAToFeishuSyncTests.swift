@@ -207,6 +207,34 @@ struct OAToFeishuSyncTests {
         }
     }
 
+    @Test func anApprovalAfterTheOAChangedParksTheNewPlanWithTheDifference() async throws {
+        try await SyncEnvironment.with(standardFixture(bigDepartmentMembers: 3)) { env in
+            let (tenantId, enterpriseId) = try await Self.prepare(env)
+            let sync = Self.sync(env)
+            let parked = try await sync.run(tenantId: tenantId, enterpriseId: enterpriseId, by: .cli)
+            #expect(parked.status == .parked)
+            // Meanwhile the OA hires 赵六 and 李四 leaves again.
+            try await env.database.oaDirectory.importOADirectory(
+                tenantId: tenantId, departments: [],
+                users: [.init(oaID: "u4", loginID: "zhaoliu", name: "赵六", mobile: "+8613911110004", departmentOaIDs: ["B"]),
+                        .init(oaID: "u2", loginID: "lisi", name: "李四", mobile: "+8613911110002", departmentOaIDs: ["B"], status: "left")],
+                mode: .merge, source: .sheet, by: .cli, at: Date())
+            let again = try await sync.decideApproval(tenantId: tenantId, runId: try #require(parked.id), by: .cli)
+            #expect(again.status == .parked && again.id != parked.id)
+            #expect(try await env.database.oaToFeishu.oaToFeishuRun(tenantId: tenantId, id: try #require(parked.id)).status == .discarded)
+            let difference = try #require(try again.decodedPlan().replaced)
+            #expect(difference.replacesRunId == parked.id)
+            #expect(difference.items.contains(.init(kind: .user, name: "赵六", before: nil, after: "create")))
+            #expect(difference.items.contains(.init(kind: .user, name: "李四", before: "create", after: nil)))
+            #expect(!difference.items.contains { $0.kind == .department })
+            // Nothing reached Feishu; approving the new plan (nothing changed since) applies it.
+            await #expect(throws: (any Error).self) { _ = try await env.admin.user("zhaoliu", userIDType: .userID) }
+            let applied = try await sync.approve(tenantId: tenantId, runId: try #require(again.id), by: .cli)
+            #expect(applied.status == .partial || applied.status == .applied)
+            #expect(try await env.admin.user("zhaoliu", userIDType: .userID).name == "赵六")
+        }
+    }
+
     @Test func theRunnerAppliesWaitingRunsInTheBackground() async throws {
         try await SyncEnvironment.with(standardFixture(bigDepartmentMembers: 3)) { env in
             let (tenantId, enterpriseId) = try await Self.prepare(env)

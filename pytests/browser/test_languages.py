@@ -32,7 +32,7 @@ STRINGS = Path(__file__).resolve().parents[2] / "Sources/YunqiaoServer/Resources
 KEPT = {"oa", "api", "app", "id", "secret", "token", "verification", "encrypt", "key", "url", "http", "https", "json", "csv",
         "xlsx", "utf", "bom", "get", "post", "put", "delete", "english", "bearer", "authorization", "lark", "jsapi", "tls",
         "dns", "tcp", "content", "type", "sdk", "ip", "csrf", "gbk", "zip", "xml", "h5", "oauth", "webhook", "cas", "oidc",
-        "excel"}
+        "excel", "cron"}
 #: The demo's own data in Latin letters: the OA module key `approval`, the OA key's name `demo OA`, the admin `admin`,
 #: the tenant `default`, a sample user's English name `Min Hu`.
 DATA = {"approval", "demo", "admin", "default", "min"}

@@ -69,3 +69,24 @@ def test_settings_preview_and_an_approved_run(admin: Console) -> None:
                timeout=60, message="the approved run did not finish")
     assert admin.element("o2f-report")
     admin.shot("oa-to-feishu-applied")
+
+
+def test_schedules_are_saved_and_refused_by_field(admin: Console) -> None:
+    """定时设置: a cron expression too often is refused next to its field, in Chinese; an hourly sync from Feishu and a
+    nightly one to Feishu are saved and show when they run next."""
+    admin.open("/console/enterprises/1/oa-to-feishu")
+    admin.click("fromFeishu_enabled")
+    admin.fill("fromFeishu_everyMinutes", "60")
+    admin.click("toFeishu_enabled")
+    admin.click("toFeishu_cronKind")
+    admin.fill("toFeishu_cron", "* * * * *")
+    with admin.expecting(r"/sync-schedules - Failed to load resource: the server responded with a status of 400"):
+        admin.navigate("schedule-save")
+        assert "最多每 5 分钟执行一次" in admin.text("schedules"), admin.text("schedules")
+    admin.fill("toFeishu_cron", "0 2 * * *")
+    admin.navigate("schedule-save")
+    assert "scheduled=1" in admin.path, admin.path
+    status = admin.text("schedules")
+    assert status.count("下次执行") == 2, status
+    assert admin.element("toFeishu_cron").get_attribute("value") == "0 2 * * *"
+    admin.shot("oa-to-feishu-schedules")

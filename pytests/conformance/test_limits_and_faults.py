@@ -169,3 +169,26 @@ def test_token_endpoint_is_not_rate_limited(limited_emulator: EmulatorProcess) -
         answers = list(pool.map(lambda _: requests.post(url, json=body, timeout=10), range(80)))
     assert {(a.status_code, a.json()["code"]) for a in answers} == {(200, 0)}
     assert len({a.json()["tenant_access_token"] for a in answers}) == 1
+
+
+def test_patches_that_move_or_freeze_a_user_go_one_per_second(limited_emulator: EmulatorProcess) -> None:
+    """A PATCH user that changes `department_ids` or `is_frozen` has its own 1 QPS per app (feishu-api.md §3.3);
+    other patches keep the 50/s of the API."""
+    from lark_oapi.api.contact.v3 import PatchUserRequest, User
+
+    emulator = limited_emulator
+    client = emulator.client(0)
+    user_id = next(u for u in emulator.state()["org"]["users"] if not u["is_resigned"])["user_id"]
+
+    def patch(body: User):
+        return client.contact.v3.user.patch(PatchUserRequest.builder().user_id(user_id).user_id_type("user_id").request_body(body).build())
+
+    # Start at the beginning of a second, so that the three calls fall in one window.
+    time.sleep(1 - time.time() % 1 + 0.02)
+    assert_ok(patch(User.builder().is_frozen(True).build()))
+    second = patch(User.builder().is_frozen(False).build())
+    assert_rate_limited(second)
+    assert second.raw.headers["x-ogw-ratelimit-limit"] == "1"
+    assert_ok(patch(User.builder().job_title("conformance").build()))  # no move, no freeze: not held to 1 QPS
+    time.sleep(int(second.raw.headers["x-ogw-ratelimit-reset"]))
+    assert_ok(patch(User.builder().is_frozen(False).build()))

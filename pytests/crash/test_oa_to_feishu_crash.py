@@ -88,7 +88,8 @@ def test_kill_9_during_the_apply_creates_nothing_twice(emulator: YunqiaoProcess,
     try:
         run_id = set_up(Admin(bridge.base, "admin", password[1]), emulator)
         # -- kill -9 in the middle of the creates --------------------------------------------------------------------------
-        wait_for(lambda: len(org(emulator)["users"]) >= EXISTING + NEW_USERS // 3, timeout=60, interval=0.05,
+        # (The moves go at 1 per second, so the creates come about 100 s in.)
+        wait_for(lambda: len(org(emulator)["users"]) >= EXISTING + NEW_USERS // 3, timeout=240, interval=0.05,
                  message="the apply did not start")
         os.kill(bridge.process.pid, signal.SIGKILL)
         bridge.process.wait(timeout=10)

@@ -38,7 +38,9 @@ extension ConsoleController {
             var row: PageValues = ["direction": d, "title": t["schedule_" + d] ?? d, "enabled": form[d + "_enabled"] != nil,
                                    "cronKind": form[d + "_kind"] == "cron", "everyMinutes": form[d + "_everyMinutes"] ?? "",
                                    "cron": form[d + "_cron"] ?? "", "timeZone": form[d + "_timeZone"] ?? SyncSchedule.defaultTimeZone]
-            row["next"] = view.nextRunAt.map(ConsoleFormat.dateTime) ?? ""
+            // In the schedule's own time zone, as the admin wrote it.
+            let zone = TimeZone(identifier: view.timeZone) ?? .current
+            row["next"] = view.nextRunAt.map { ConsoleFormat.dateTime($0, in: zone) } ?? ""
             if let fired = view.lastFiredAt {
                 row["lastFiredAt"] = ConsoleFormat.dateTime(fired)
                 row["outcome"] = view.lastOutcome.map { t["schedule_outcome_" + $0] ?? $0 } ?? t["schedule_outcome_running"] ?? ""

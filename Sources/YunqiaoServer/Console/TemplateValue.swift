@@ -46,8 +46,11 @@ struct TemplateValue: MustacheParent {
 /// How the console writes dates and durations.
 enum ConsoleFormat {
     /// `2026-11-26 13:05` in the server's time zone.
-    static func dateTime(_ date: Date) -> String {
-        let parts = Calendar(identifier: .gregorian).dateComponents(in: .current, from: date)
+    static func dateTime(_ date: Date) -> String { dateTime(date, in: .current) }
+
+    /// `dateTime` in another time zone (a schedule's).
+    static func dateTime(_ date: Date, in zone: TimeZone) -> String {
+        let parts = Calendar(identifier: .gregorian).dateComponents(in: zone, from: date)
         return String(format: "%04d-%02d-%02d %02d:%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0, parts.hour ?? 0,
                       parts.minute ?? 0)
     }

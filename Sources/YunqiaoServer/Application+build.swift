@@ -84,8 +84,10 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
                       passwords: dependencies.services.passwords, trustedProxies: dependencies.configuration.trustedProxies,
                       sessionLifetime: dependencies.configuration.sessionLifetime).addRoutes(to: router)
     router.get("/") { _, _ in Response.redirect(to: "/console", type: .found) }
-    FirstVisitController(flow: dependencies.services.firstVisit, database: dependencies.database, renderer: renderer,
-                         trustedProxies: dependencies.configuration.trustedProxies).addRoutes(to: router)
+    let firstVisit = FirstVisitController(flow: dependencies.services.firstVisit, database: dependencies.database, renderer: renderer,
+                                          trustedProxies: dependencies.configuration.trustedProxies, oidc: dependencies.services.oidc)
+    firstVisit.addRoutes(to: router)
+    OIDCController(provider: dependencies.services.oidc, firstVisit: firstVisit, renderer: renderer).addRoutes(to: router)
     CardCallbackController(database: dependencies.database, worker: dependencies.cardActions).addRoutes(to: router)
     let authenticate = AdminAuthMiddleware(database: dependencies.database)
     router.group("console").add(middleware: authenticate).add(middleware: RequireAdminMiddleware(redirectToLogin: true))
@@ -102,6 +104,7 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
         .addRoutes(OAConnectorAPIController(connector: dependencies.oaConnectorAdmin).routes)
         .addRoutes(OAToFeishuAPIController(mode3: OAToFeishuAdmin(runner: dependencies.services.oaToFeishu)).routes)
         .addRoutes(PushAPIController(database: dependencies.database, push: dependencies.push).routes)
+        .addRoutes(OIDCClientAPIController(clients: OIDCClientAdmin(provider: dependencies.services.oidc)).routes)
     router.group("api/v1").add(middleware: OAKeyMiddleware(database: dependencies.database))
         .addRoutes(OAPushAPIController(database: dependencies.database).routes)
         .addRoutes(OAMessagesAPIController(database: dependencies.database, push: dependencies.push).routes)

@@ -31,6 +31,8 @@ public struct BridgeServices: Sendable {
     public let oaToFeishu: OAToFeishuRunner
     /// The directory syncs' schedules, modes 1 and 3 (a background service).
     public let schedule: SyncScheduler
+    /// The OpenID Connect provider for the OA (issue #16).
+    public let oidc: OIDCProvider
 
     /// - Parameters:
     ///   - quickApproval: how the quick-approval worker calls the OA (tests shorten its waits).
@@ -56,6 +58,7 @@ public struct BridgeServices: Sendable {
         cardActions = CardActionWorker(database: database, clients: clients, httpClient: httpClient,
                                        configuration: quickApproval, logger: logger, todoChanged: { delivery.wake() })
         oaToFeishu = OAToFeishuRunner(sync: OAToFeishuSync(database: database, clients: clients, logger: logger), logger: logger)
+        oidc = OIDCProvider(database: database, logger: logger)
         schedule = SyncScheduler(database: database, coordinator: coordinator, oaToFeishu: oaToFeishu, tick: scheduleTick, logger: logger)
         firstVisit = FirstVisitFlow(database: database, clients: clients, throttle: throttle, passwords: passwords,
                                     oaLogin: OALoginVerifier(database: database, httpClient: httpClient))

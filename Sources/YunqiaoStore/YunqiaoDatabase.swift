@@ -32,6 +32,8 @@ public struct YunqiaoDatabase: Sendable {
     public let oaToFeishu: OAToFeishuRepository
     /// The directory syncs' schedules.
     public let schedules: SyncScheduleRepository
+    /// The OpenID Connect provider: OA clients and signing keys.
+    public let oidc: OIDCRepository
 
     public init(_ writer: any DatabaseWriter, secrets: SecretBox) throws {
         self.writer = writer
@@ -48,6 +50,7 @@ public struct YunqiaoDatabase: Sendable {
         admins = AdminRepository(writer: writer)
         oaToFeishu = OAToFeishuRepository(writer: writer)
         schedules = SyncScheduleRepository(writer: writer)
+        oidc = OIDCRepository(writer: writer, secrets: secrets)
         try Migrations.migrator.migrate(writer)
     }
 

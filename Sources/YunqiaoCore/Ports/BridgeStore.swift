@@ -18,6 +18,7 @@ public protocol BridgeStore: Sendable {
     associatedtype Admins: AdminStore
     associatedtype OAToFeishu: OAToFeishuStore
     associatedtype Schedules: SyncScheduleStore
+    associatedtype OIDC: OIDCStore
 
     /// Tenants, the external domain, enterprises, Feishu apps and homepage apps.
     var integration: Integration { get }
@@ -43,6 +44,8 @@ public protocol BridgeStore: Sendable {
     var oaToFeishu: OAToFeishu { get }
     /// The directory syncs' schedules (modes 1 and 3).
     var schedules: Schedules { get }
+    /// The OpenID Connect provider: OA clients and signing keys.
+    var oidc: OIDC { get }
 
     /// Throws when the database cannot be read (for `/healthz`).
     func healthCheck() async throws

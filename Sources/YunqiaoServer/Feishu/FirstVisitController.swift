@@ -13,6 +13,8 @@ struct FirstVisitController {
     let renderer: ConsoleRenderer
     /// The proxies whose forwarded client address counts for the OA form's throttle.
     let trustedProxies: TrustedProxies
+    /// Sign-ins that continue into an OIDC authorization end there (a code for the OA) instead of the homepage.
+    let oidc: OIDCProvider
 
     static let stateCookie = "yq_oauth_state"
 
@@ -35,20 +37,26 @@ struct FirstVisitController {
 
     /// `GET /feishu/apps/:id/home`: to Feishu's authorize page with a fresh state.
     private func home(_ request: Request, _ context: AppRequestContext, _ page: Page) async throws -> Response {
-        let (url, state) = try await flow.start(page.visit)
+        try await signIn(page.visit, continuation: nil)
+    }
+
+    /// To Feishu's authorize page with a fresh state (and its cookie); `continuation` says where the sign-in ends.
+    func signIn(_ visit: FirstVisitFlow.Visit, continuation: String?) async throws -> Response {
+        let (url, state) = try await flow.start(visit, continuation: continuation)
         var response = Response.redirect(to: url, type: .found)
         response.headers[.cacheControl] = "no-store"
-        response.setCookie(Self.stateCookie(appId: page.visit.appId, value: state, maxAge: Int(FirstVisitFlow.lifetime)))
+        response.setCookie(Self.stateCookie(appId: visit.appId, value: state, maxAge: Int(FirstVisitFlow.lifetime)))
         return response
     }
 
     /// `GET /feishu/apps/:id/oauth/callback?code=&state=`.
     private func callback(_ request: Request, _ context: AppRequestContext, _ page: Page) async throws -> Response {
         let query = request.uri.queryParameters
-        let arrival = try await flow.callback(page.visit, state: query.get("state"), cookieState: request.cookies[Self.stateCookie]?.value,
-                                              code: query.get("code"), denied: query.get("error") != nil, logger: context.logger)
+        let (arrival, continuation) = try await flow.callback(page.visit, state: query.get("state"),
+                                                              cookieState: request.cookies[Self.stateCookie]?.value, code: query.get("code"),
+                                                              denied: query.get("error") != nil, logger: context.logger)
         switch arrival {
-        case .bound(let binding): return try await arrive(request, context, page, binding)
+        case .bound(let binding): return try await arrive(request, context, page, binding, continuation: continuation)
         case .loginForm(let token, let ticket): return try await loginForm(request, context, page, token: token, ticket: ticket, error: nil, status: .ok)
         }
     }
@@ -64,7 +72,7 @@ struct FirstVisitController {
                                           address: trustedProxies.clientAddress(request, context: context), logger: context.logger)
         switch outcome {
         case .bound(let binding):
-            return try await arrive(request, context, page, binding, after: .normal)
+            return try await arrive(request, context, page, binding, continuation: ticket.continuation, after: .normal)
         case .again(let key, let status, let retryAfter):
             var response = try await loginForm(request, context, page, token: token, ticket: ticket, error: page.strings[key] ?? key,
                                                status: HTTPResponse.Status(code: status), loginID: loginID)
@@ -76,9 +84,18 @@ struct FirstVisitController {
     // MARK: pages
 
     /// A bound user: to the homepage target, or a page saying who they are bound as when the app has none.
-    private func arrive(_ request: Request, _ context: AppRequestContext, _ page: Page, _ binding: BindingRecord,
+    private func arrive(_ request: Request, _ context: AppRequestContext, _ page: Page, _ binding: BindingRecord, continuation: String?,
                         after redirect: Response.RedirectType = .found) async throws -> Response
     {
+        if let continuation {
+            // An OIDC authorization: back to the OA with a code (or its refusal).
+            guard let target = try await oidc.complete(continuation: continuation, binding: binding) else {
+                throw FirstVisitFlow.Refusal(400, "oidc_expired")
+            }
+            var response = Response.redirect(to: target, type: redirect)
+            response.headers[.cacheControl] = "no-store"
+            return response
+        }
         if let target = try await flow.target(page.visit) {
             var response = Response.redirect(to: target, type: redirect)
             response.headers[.cacheControl] = "no-store"
@@ -100,6 +117,11 @@ struct FirstVisitController {
         // Browsers apply form-action to the redirect that follows the form too: the homepage target must be allowed.
         var sources = ["'self'"]
         if let target = try await flow.target(visit), let origin = Self.origin(of: target) { sources.append(origin) }
+        if let continuation = ticket.continuation, let target = try await oidc.redirectTarget(continuation: continuation),
+           let origin = Self.origin(of: target), !sources.contains(origin)
+        {
+            sources.append(origin)
+        }
         if let domain = visit.externalDomain, let origin = Self.origin(of: domain), !sources.contains(origin) { sources.append(origin) }
         response.headers[HTTPField.Name("Content-Security-Policy")!] =
             "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action "

@@ -38,6 +38,8 @@ public struct FirstVisitFlow: Sendable {
     /// A started sign-in, under `oauth.state.<state>`.
     struct PendingState: Codable {
         var appId: Int64
+        /// Where the sign-in goes on once the user is bound (an OIDC authorization: `oidc:<key>`); nil = the homepage.
+        var continuation: String?
     }
 
     /// The Feishu user an OA login form is for, under `oauth.bind.<token>`.
@@ -48,6 +50,8 @@ public struct FirstVisitFlow: Sendable {
         var openID: String?
         var userID: String?
         public var name: String
+        /// The sign-in's continuation (``PendingState/continuation``), kept across the OA login form.
+        public var continuation: String?
     }
 
     /// An app and what its pages need.
@@ -96,10 +100,11 @@ public struct FirstVisitFlow: Sendable {
     }
 
     /// Starts a sign-in: Feishu's authorize URL with a fresh `state`, kept ``lifetime``.
-    public func start(_ visit: Visit) async throws -> (authorizeURL: String, state: String) {
+    /// `continuation` says where the sign-in goes once the user is bound (nil: the app's homepage).
+    public func start(_ visit: Visit, continuation: String? = nil) async throws -> (authorizeURL: String, state: String) {
         guard let redirectURI = Self.redirectURI(visit) else { throw Refusal(503, "fv_domain_unset") }
         let state = Passwords.token(bytes: 24)
-        try await database.admins.persist(key: Self.statePrefix + state, value: JSONEncoder().encode(PendingState(appId: visit.appId)),
+        try await database.admins.persist(key: Self.statePrefix + state, value: JSONEncoder().encode(PendingState(appId: visit.appId, continuation: continuation)),
                                           expiresAt: Date(timeIntervalSinceNow: Self.lifetime), onlyIfAbsent: false, now: Date())
         let query = PercentEncoding.query(["client_id": visit.app.appID, "response_type": "code", "redirect_uri": redirectURI, "state": state])
         return (Self.authorizeBase(visit.enterprise.baseURL) + "/open-apis/authen/v1/authorize" + query, state)
@@ -107,8 +112,9 @@ public struct FirstVisitFlow: Sendable {
 
     /// The callback: checks and spends the state (`cookieState` is the browser's copy), exchanges the code, finds the
     /// user's binding (or makes one automatically), else opens an OA login form.
+    /// Answers with the sign-in's continuation (see ``start(_:continuation:)``).
     public func callback(_ visit: Visit, state: String?, cookieState: String?, code: String?, denied: Bool,
-                         logger: Logger) async throws -> Arrival
+                         logger: Logger) async throws -> (arrival: Arrival, continuation: String?)
     {
         guard let state = state?.nilIfEmpty, let cookieState, Passwords.constantTimeEquals(cookieState, state),
               let stored = try await database.admins.takePersisted(key: Self.statePrefix + state, now: Date()),
@@ -135,7 +141,9 @@ public struct FirstVisitFlow: Sendable {
         }
 
         let enterpriseId = visit.app.enterpriseId
-        if let binding = try await database.bindings.binding(enterpriseId: enterpriseId, unionID: info.unionID) { return .bound(binding) }
+        if let binding = try await database.bindings.binding(enterpriseId: enterpriseId, unionID: info.unionID) {
+            return (.bound(binding), pending.continuation)
+        }
         let settings = try await database.bindings.bindingSettings(tenantId: visit.enterprise.tenantId, enterpriseId: enterpriseId)
         if settings.autoBindEnabled,
            let binding = try await database.bindings.autoBindUser(tenantId: visit.enterprise.tenantId, enterpriseId: enterpriseId, unionID: info.unionID,
@@ -143,17 +151,17 @@ public struct FirstVisitFlow: Sendable {
         {
             logger.info("first visit: bound automatically",
                         metadata: ["app": "\(visit.appId)", "feishu.union_id": "\(info.unionID)", "oa.user": "\(binding.oaUserID)"])
-            return .bound(binding)
+            return (.bound(binding), pending.continuation)
         }
 
         // The mirror's view of the user when it has them (its ids are the sync app's), else what the login told.
         let listed = try await database.mirror.mirrorUser(enterpriseId: enterpriseId, id: info.unionID)?.user
         let ticket = BindTicket(appId: visit.appId, enterpriseId: enterpriseId, unionID: info.unionID, openID: listed?.openID ?? info.openID,
-                                userID: listed?.userID ?? info.userID, name: listed?.name ?? info.name)
+                                userID: listed?.userID ?? info.userID, name: listed?.name ?? info.name, continuation: pending.continuation)
         let token = Passwords.token(bytes: 24)
         try await database.admins.persist(key: Self.ticketPrefix + token, value: JSONEncoder().encode(ticket),
                                           expiresAt: Date(timeIntervalSinceNow: Self.lifetime), onlyIfAbsent: false, now: Date())
-        return .loginForm(token: token, ticket: ticket)
+        return (.loginForm(token: token, ticket: ticket), pending.continuation)
     }
 
     /// The ticket of an open OA login form, or a refusal when it expired or belongs to another app.

@@ -403,6 +403,7 @@ enum Migrations {
         migrator.registerMigration("v12: admin roles (super-admin)", migrate: adminRoles)
         migrator.registerMigration("v13: mode 3, OA → Feishu (settings, runs, journal, links)", migrate: oaToFeishu)
         migrator.registerMigration("v14: directory sync schedules", migrate: syncSchedules)
+        migrator.registerMigration("v15: OpenID Connect provider (clients, signing keys)", migrate: oidc)
         return migrator
     }
 }

@@ -84,9 +84,11 @@ extension OIDCProvider {
                             preferred_username: scopes.contains("profile") ? user.loginID : nil,
                             email: scopes.contains("email") ? user.email : nil, phone_number: scopes.contains("phone") ? user.mobile : nil,
                             feishu_union_id: issued.unionID)
-        let expires = now.addingTimeInterval(Self.tokenLifetime)
+        // Whole seconds (NumericDate): a relying party compares `iat` with its own clock's seconds.
+        let issuedAt = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))
+        let expires = issuedAt.addingTimeInterval(Self.tokenLifetime)
         let payload = IDToken(iss: .init(value: try await issuer(tenantId: tenantId)), sub: .init(value: user.oaID),
-                              aud: .init(value: [client.clientID]), exp: .init(value: expires), iat: .init(value: now),
+                              aud: .init(value: [client.clientID]), exp: .init(value: expires), iat: .init(value: issuedAt),
                               auth_time: Int(issued.authTime.timeIntervalSince1970), nonce: issued.request.nonce, name: info.name,
                               preferred_username: info.preferred_username, email: info.email, phone_number: info.phone_number,
                               feishu_union_id: info.feishu_union_id)

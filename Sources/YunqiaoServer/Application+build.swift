@@ -85,9 +85,11 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
                       sessionLifetime: dependencies.configuration.sessionLifetime).addRoutes(to: router)
     router.get("/") { _, _ in Response.redirect(to: "/console", type: .found) }
     let firstVisit = FirstVisitController(flow: dependencies.services.firstVisit, database: dependencies.database, renderer: renderer,
-                                          trustedProxies: dependencies.configuration.trustedProxies, oidc: dependencies.services.oidc)
+                                          trustedProxies: dependencies.configuration.trustedProxies, oidc: dependencies.services.oidc,
+                                          cas: dependencies.services.cas)
     firstVisit.addRoutes(to: router)
     OIDCController(provider: dependencies.services.oidc, firstVisit: firstVisit, renderer: renderer).addRoutes(to: router)
+    CASController(server: dependencies.services.cas, firstVisit: firstVisit, renderer: renderer).addRoutes(to: router)
     CardCallbackController(database: dependencies.database, worker: dependencies.cardActions).addRoutes(to: router)
     let authenticate = AdminAuthMiddleware(database: dependencies.database)
     router.group("console").add(middleware: authenticate).add(middleware: RequireAdminMiddleware(redirectToLogin: true))

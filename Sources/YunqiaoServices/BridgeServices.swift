@@ -33,6 +33,8 @@ public struct BridgeServices: Sendable {
     public let schedule: SyncScheduler
     /// The OpenID Connect provider for the OA (issue #16).
     public let oidc: OIDCProvider
+    /// The CAS server for the OA (issue #16).
+    public let cas: CASServer
 
     /// - Parameters:
     ///   - quickApproval: how the quick-approval worker calls the OA (tests shorten its waits).
@@ -59,6 +61,7 @@ public struct BridgeServices: Sendable {
                                        configuration: quickApproval, logger: logger, todoChanged: { delivery.wake() })
         oaToFeishu = OAToFeishuRunner(sync: OAToFeishuSync(database: database, clients: clients, logger: logger), logger: logger)
         oidc = OIDCProvider(database: database, logger: logger)
+        cas = CASServer(database: database, logger: logger)
         schedule = SyncScheduler(database: database, coordinator: coordinator, oaToFeishu: oaToFeishu, tick: scheduleTick, logger: logger)
         firstVisit = FirstVisitFlow(database: database, clients: clients, throttle: throttle, passwords: passwords,
                                     oaLogin: OALoginVerifier(database: database, httpClient: httpClient))

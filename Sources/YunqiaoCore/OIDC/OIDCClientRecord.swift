@@ -76,7 +76,7 @@ public struct OIDCClientInput: Codable, Sendable, Equatable {
         }
     }
 
-    static func isRedirectURI(_ text: String) -> Bool {
+    public static func isRedirectURI(_ text: String) -> Bool {
         guard text.count <= 2000, !text.contains("#"), text.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7F }),
               let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(), ["http", "https"].contains(scheme),
               let host = components.host, !host.isEmpty, components.user == nil, components.password == nil

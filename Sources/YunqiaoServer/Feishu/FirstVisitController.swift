@@ -15,6 +15,8 @@ struct FirstVisitController {
     let trustedProxies: TrustedProxies
     /// Sign-ins that continue into an OIDC authorization end there (a code for the OA) instead of the homepage.
     let oidc: OIDCProvider
+    /// Sign-ins that continue into a CAS login end at the service with a ticket.
+    let cas: CASServer
 
     static let stateCookie = "yq_oauth_state"
 
@@ -88,8 +90,11 @@ struct FirstVisitController {
                         after redirect: Response.RedirectType = .found) async throws -> Response
     {
         if let continuation {
-            // An OIDC authorization: back to the OA with a code (or its refusal).
-            guard let target = try await oidc.complete(continuation: continuation, binding: binding) else {
+            // An OIDC authorization or a CAS login: back to the OA with a code or a ticket (or its refusal).
+            let completed = continuation.hasPrefix(CASServer.continuationPrefix)
+                ? try await cas.complete(continuation: continuation, binding: binding)
+                : try await oidc.complete(continuation: continuation, binding: binding)
+            guard let target = completed else {
                 throw FirstVisitFlow.Refusal(400, "oidc_expired")
             }
             var response = Response.redirect(to: target, type: redirect)
@@ -117,7 +122,9 @@ struct FirstVisitController {
         // Browsers apply form-action to the redirect that follows the form too: the homepage target must be allowed.
         var sources = ["'self'"]
         if let target = try await flow.target(visit), let origin = Self.origin(of: target) { sources.append(origin) }
-        if let continuation = ticket.continuation, let target = try await oidc.redirectTarget(continuation: continuation),
+        if let continuation = ticket.continuation,
+           let target = continuation.hasPrefix(CASServer.continuationPrefix)
+               ? try await cas.serviceTarget(continuation: continuation) : try await oidc.redirectTarget(continuation: continuation),
            let origin = Self.origin(of: target), !sources.contains(origin)
         {
             sources.append(origin)

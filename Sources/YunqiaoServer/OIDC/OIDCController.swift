@@ -63,8 +63,14 @@ struct OIDCController {
         }
     }
 
-    /// A browser endpoint: a refusal is the bridge's page with its words.
     private func page(_ request: Request, _ context: AppRequestContext, _ body: () async throws -> Response) async -> Response {
+        await Self.page(renderer, request, context, body)
+    }
+
+    /// A browser endpoint of the provider or the CAS server: a refusal is the bridge's page with its words.
+    static func page(_ renderer: ConsoleRenderer, _ request: Request, _ context: AppRequestContext,
+                     _ body: () async throws -> Response) async -> Response
+    {
         let strings = ConsoleStrings.table(for: ConsoleLanguage(request: request))
         let refusal: (status: Int, message: String, code: String)
         do {

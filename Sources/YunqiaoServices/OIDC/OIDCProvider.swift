@@ -168,16 +168,15 @@ public struct OIDCProvider: Sendable {
         SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 
-    /// `uri` with `parameters` added to its query (nil values left out).
+    /// `uri` with `parameters` added to its query (nil values left out), the rest of it kept byte for byte (a CAS
+    /// service compares the URL it gave).
     static func appending(_ uri: String, _ parameters: [String: String?]) -> String {
-        guard var components = URLComponents(string: uri) else { return uri }
-        var items = components.queryItems ?? []
-        for (name, value) in parameters.sorted(by: { $0.key < $1.key }) {
-            if let value { items.append(URLQueryItem(name: name, value: value)) }
+        let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+        let added = parameters.sorted { $0.key < $1.key }.compactMap { name, value in
+            value.map { "\(name)=\($0.addingPercentEncoding(withAllowedCharacters: unreserved) ?? "")" }
         }
-        components.queryItems = items
-        // `+` in a value stays literal in `URLComponents`; the OA reads it as a space.
-        components.percentEncodedQuery = components.percentEncodedQuery?.replacingOccurrences(of: "+", with: "%2B")
-        return components.string ?? uri
+        guard !added.isEmpty else { return uri }
+        let separator = !uri.contains("?") ? "?" : (uri.hasSuffix("?") || uri.hasSuffix("&") ? "" : "&")
+        return uri + separator + added.joined(separator: "&")
     }
 }

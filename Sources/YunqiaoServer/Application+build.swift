@@ -94,7 +94,8 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
     let authenticate = AdminAuthMiddleware(database: dependencies.database)
     router.group("console").add(middleware: authenticate).add(middleware: RequireAdminMiddleware(redirectToLogin: true))
         .addRoutes(ConsoleController(service: dependencies.service, renderer: renderer, oaConnector: dependencies.oaConnectorAdmin,
-                                     pushDelivery: dependencies.push, oaToFeishu: OAToFeishuAdmin(runner: dependencies.services.oaToFeishu)).routes)
+                                     pushDelivery: dependencies.push, oaToFeishu: OAToFeishuAdmin(runner: dependencies.services.oaToFeishu),
+                                     sso: OIDCClientAdmin(provider: dependencies.services.oidc)).routes)
     router.group("api/admin/v1").add(middleware: authenticate).add(middleware: RequireAdminMiddleware(redirectToLogin: false))
         .add(middleware: RefuseUnknownFieldsMiddleware())
         .addRoutes(AdminAPIController(service: dependencies.service).routes)

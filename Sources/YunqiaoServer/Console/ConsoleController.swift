@@ -15,6 +15,8 @@ struct ConsoleController {
     var pushDelivery: PushDelivery? = nil
     /// Mode 3 (通讯录管理, OA → 飞书), when the app runs its background applies.
     var oaToFeishu: OAToFeishuAdmin? = nil
+    /// 单点登录: the OIDC provider's OA clients (also CAS services).
+    var sso: OIDCClientAdmin? = nil
 
     var routes: RouteCollection<AppRequestContext> {
         let routes = RouteCollection(context: AppRequestContext.self)
@@ -31,6 +33,7 @@ struct ConsoleController {
         addPushRoutes(to: routes)
         addTenantRoutes(to: routes)
         if let oaConnector { addOAConnectorRoutes(to: routes, oaConnector) }
+        if let sso { addSSORoutes(to: routes, sso) }
         if let oaToFeishu {
             addOAToFeishuRoutes(to: routes, oaToFeishu)
             addSyncScheduleRoutes(to: routes, oaToFeishu)

@@ -77,4 +77,26 @@ struct CASServerTests {
             #expect(logout.status == .found && logout.headers[.location] == "https://oa.example/oidc/callback")
         }
     }
+
+    @Test func theConsoleRegistersAnOAAndShowsItsSecretOnce() async throws {
+        try await APIEnvironment.with(emulator: true) { env in
+            let setup = try await Visit.setUp(env)
+            let browser = try await ConsoleOAToFeishuTests.Browser.signIn(env)
+            let page = try await browser.get("/console/sso")
+            #expect(page.status == .ok && page.text.contains("单点登录") && page.text.contains("\(Visit.domain)/oidc/\(env.tenantId)")
+                && page.text.contains("\(Visit.domain)/cas/\(env.tenantId)"))
+            let refused = try await browser.post("/console/sso", [("name", "OA"), ("appId", "\(setup.app.id)"), ("redirectURIs", "ftp://x")])
+            #expect(refused.status == .badRequest && refused.text.contains("第 1 个回调地址"), "\(refused.text)")
+            let created = try await browser.post("/console/sso", [("name", "示例 OA"), ("appId", "\(setup.app.id)"),
+                                                                  ("redirectURIs", "https://oa.example/cb\nhttps://oa.example/cb2")])
+            #expect(created.status == .created && created.text.contains("id=\"sso-secret\" class=\"secret\">yqs_"))
+            let client = try #require(try await env.database.oidc.oidcClients(tenantId: env.tenantId).first)
+            #expect(client.redirectURIs == ["https://oa.example/cb", "https://oa.example/cb2"])
+            #expect(!(try await browser.get("/console/sso").text.contains("yqs_")))
+            let rotated = try await browser.post("/console/sso/\(client.id ?? 0)/secret")
+            #expect(rotated.text.contains("yqs_") && rotated.text.contains(client.clientID))
+            #expect(try await browser.post("/console/sso/\(client.id ?? 0)/delete").status == .seeOther)
+            #expect(try await env.database.oidc.oidcClients(tenantId: env.tenantId).isEmpty)
+        }
+    }
 }

@@ -158,6 +158,8 @@ let package = Package(
             dependencies: [
                 "YunqiaoServer", "YunqiaoServices", "OAKit", "FeishuEmulator", "FeishuKit", "YunqiaoStore", "YunqiaoCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                // The demo OA's PKCE challenge (S256).
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

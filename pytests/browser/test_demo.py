@@ -100,3 +100,27 @@ def test_the_manual_bind_walk_ends_on_the_demo_oas_homepage(demo: YunqiaoProcess
     link = feishu_user.wait(lambda driver: driver.find_elements(By.PARTIAL_LINK_TEXT, f"Log in as {name}"))[0]
     feishu_user.navigate(element=link)
     feishu_user.wait(lambda driver: driver.current_url.split("?")[0] == portal, message="a bound user is not sent to the portal")
+
+
+def test_the_demo_oa_signs_in_through_the_bridges_openid_connect(demo: YunqiaoProcess, feishu_user: Console) -> None:
+    """用飞书登录 on the demo OA: the OA sends the browser to the bridge's OIDC authorize endpoint, the bridge to Feishu
+    (the emulator), the user (bound by the walk above) comes back to the OA with a code, and the OA's own session says
+    who they are; signing out ends it."""
+    walk = MANUAL_BIND.search(banner(demo))
+    sign_in = re.search(r"OA sign-in\s+(http://\S+)", banner(demo))
+    emulator = re.search(r"Feishu emulator\s+(http://\S+?)/_emulator", banner(demo))
+    assert walk and sign_in and emulator, banner(demo)
+    name, login, portal = walk["name"], walk["login"], walk["portal"]
+
+    feishu_user.driver.get(portal)
+    feishu_user.navigate("oa-login")
+    feishu_user.wait(lambda driver: driver.current_url.startswith(emulator[1] + "/open-apis/authen/v1/authorize"),
+                     message="not sent through the bridge to the emulator's authorize page")
+    feishu_user.driver.get(feishu_user.driver.current_url + "&q=" + requests.utils.quote(name))
+    link = feishu_user.wait(lambda driver: driver.find_elements(By.PARTIAL_LINK_TEXT, f"Log in as {name}"))[0]
+    feishu_user.navigate(element=link)
+    feishu_user.wait(lambda driver: driver.current_url.split("?")[0] == portal, message="not back on the OA signed in")
+    assert feishu_user.text("oa-session-name") == name and feishu_user.text("oa-session-login") == login
+    feishu_user.shot("demo-oa-oidc-signed-in")
+    feishu_user.navigate("oa-logout")
+    assert feishu_user.css("#oa-login")

@@ -6,8 +6,8 @@ import YunqiaoStore
 
 /// The pages of the demo's tiny OA (served beside its quick-approval webhook): its homepage `/portal` — the demo's OA
 /// homepage app, where a Feishu user lands after the first visit — and `/portal/items/{id}`, the OA items the sample
-/// messages link to. A real OA knows who opens its pages from its own sign-in; the demo OA has none, so the homepage
-/// shows the bridge's most recent binding instead, and says so.
+/// messages link to. It signs people in through the bridge's OpenID Connect provider (``DemoOASignIn``), and also
+/// shows the bridge's most recent binding.
 actor DemoOAPortal {
     /// An OA item the sample messages open.
     struct Item: Sendable {
@@ -25,6 +25,8 @@ actor DemoOAPortal {
     private var enterpriseId: Int64 = 0
     private var console: String?
     private var home: String?
+    /// The OA's own sign-in, through the bridge's OpenID Connect provider.
+    nonisolated let signIn = DemoOASignIn()
 
     /// What the pages show once the bridge is set up: its store, the demo enterprise, the console and the app's homepage URL.
     func configure(store: YunqiaoDatabase, enterpriseId: Int64, console: String, home: String?) {
@@ -37,7 +39,13 @@ actor DemoOAPortal {
     /// `GET /portal` and `GET /portal/items/{id}` (`/` sends to the homepage).
     nonisolated func addRoutes(to router: Router<BasicRequestContext>) {
         router.get("/") { _, _ in Response.redirect(to: "/portal", type: .found) }
-        router.get("portal") { _, _ in Self.html(await self.homePage()) }
+        router.get("portal") { request, _ in Self.html(await self.homePage(signedIn: await self.signIn.signedIn(request))) }
+        router.get("portal/login") { _, _ in await self.signIn.start() }
+        router.get("portal/logout") { request, _ in await self.signIn.logout(request) }
+        router.get("portal/oidc/callback") { request, _ in
+            let query = request.uri.queryParameters
+            return await self.signIn.callback(code: query.get("code"), state: query.get("state"), error: query.get("error"))
+        }
         router.get("portal/items/:id") { _, context -> Response in
             let id = context.parameters.get("id") ?? ""
             guard let item = Self.items.first(where: { $0.id == id }) else {
@@ -48,10 +56,18 @@ actor DemoOAPortal {
         }
     }
 
-    private func homePage() async -> String {
+    private func homePage(signedIn: (name: String, login: String)?) async -> String {
         var body = "<p>这是演示 OA 的门户首页：云桥应用「OA 门户」的主页型应用指向这里。飞书用户从应用进入、由云桥确认身份（绑定）后到达此页。</p>"
         body += #"<p class="en">The demo OA's homepage: the app's OA homepage app points here. A Feishu user lands here after the bridge has "#
             + "checked who they are (their binding).</p>"
+        if let signedIn {
+            body += #"<section id="oa-session"><h2>已登录 · Signed in</h2><p><strong id="oa-session-name">\#(Self.escape(signedIn.name))</strong> "#
+                + #"<code id="oa-session-login">\#(Self.escape(signedIn.login))</code> — 通过云桥的 OpenID Connect 登录 · signed in through the bridge "#
+                + #"(OpenID Connect)</p><p><a href="/portal/logout" id="oa-logout">退出 · Sign out</a></p></section>"#
+        } else {
+            body += #"<section id="oa-session"><p><a href="/portal/login" id="oa-login">用飞书登录 · Sign in with Feishu</a> "#
+                + #"<span class="hint">（OA 的登录：经云桥的 OpenID Connect，用飞书确认身份，首次登录时绑定 OA 账号）</span></p></section>"#
+        }
         if let binding = await latestBinding() {
             let name = Self.escape(binding.oaName ?? binding.binding.oaUserID)
             let login = Self.escape(binding.oaLoginID ?? "")
@@ -59,8 +75,8 @@ actor DemoOAPortal {
             body += #"<section id="signed-in"><h2>最近进入的用户 · Latest arrival</h2>"#
                 + #"<p><strong id="signed-in-name">\#(name)</strong> <code id="signed-in-login">\#(login)</code> ⇄ 飞书 \#(feishu)"#
                 + " · \(Self.escape(Self.method(binding.binding.method))) · \(Self.time(binding.binding.createdAt))</p>"
-                + #"<p class="hint">演示 OA 没有自己的登录，看不到是谁打开了本页：这里显示云桥最近一次绑定的用户。真实的 OA 用自己的登录识别用户。"#
-                + " The demo OA has no sign-in of its own: this is the bridge's latest binding, not necessarily you.</p></section>"
+                + #"<p class="hint">这里显示云桥最近一次绑定的用户，不一定是你；本 OA 的登录（用飞书登录，经云桥的 OpenID Connect）见上方。"#
+                + " This is the bridge's latest binding, not necessarily you; the OA's own sign-in (through the bridge's OpenID Connect) is above.</p></section>"
         } else {
             body += #"<section id="signed-in"><p class="hint">还没有用户通过飞书绑定。No one has bound through Feishu yet.</p></section>"#
         }

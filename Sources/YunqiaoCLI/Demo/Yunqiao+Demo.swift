@@ -98,6 +98,16 @@ extension Yunqiao {
                 }
                 let home = bridgeApp?.id.map { "\(console)/feishu/apps/\($0)/home" }
                 await portal.configure(store: store, enterpriseId: setup.enterprise.id ?? 0, console: console, home: home)
+                // The demo OA signs its users in through the bridge's OpenID Connect provider.
+                if let appId = bridgeApp?.id {
+                    do {
+                        let registered = try await DemoOASignIn.register(store: store, tenantId: setup.enterprise.tenantId, appId: appId, oa: oa)
+                        await portal.signIn.configure(.init(issuer: "\(console)/oidc/\(setup.enterprise.tenantId)", clientID: registered.clientID,
+                                                            secret: registered.secret, redirectURI: oa + "/portal/oidc/callback"))
+                    } catch {
+                        note("the demo OA could not be registered for OpenID Connect: \(error)")
+                    }
+                }
                 // The emulator app's 消息卡片请求网址: the bridge app's card callback.
                 if let appId = push?.appId {
                     _ = await emulator.admin("PUT", "/_emulator/apps/\(app.appID)/callback",
@@ -132,6 +142,7 @@ extension Yunqiao {
                   Feishu emulator   \(emulatorBase)/_emulator/state?org=false  (API under /open-apis; \(size.departments) departments, \(size.users) users, rate limits on, 30 ms latency)
                   Enterprise        \(setup.enterprise.name) — app \(app.appID) / \(app.appSecret)
                   Demo OA           \(oaBase)/portal  (the app's OA homepage app; the sample messages open its items)
+                  OA sign-in        \(oaBase)/portal/login  (用飞书登录: the demo OA signs people in through the bridge's OpenID Connect provider, \(console)/oidc/\(setup.enterprise.tenantId)/.well-known/openid-configuration)
                   Database          \(server.database)
 
                 First directory sync (飞书 → 云桥):

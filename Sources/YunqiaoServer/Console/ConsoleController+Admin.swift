@@ -83,8 +83,8 @@ extension ConsoleController {
         }
     }
 
-    /// The kinds of target an audit entry names first, longest first.
-    static let auditTargetKinds = ["OA user", "homepageApp", "oaConnector", "oaDirectory", "oaModule", "oaKey", "pushRule", "enterprise",
+    /// The kinds of target an audit entry names first (one or two words).
+    static let auditTargetKinds = ["OIDC client", "CAS service", "OA user", "homepageApp", "oaConnector", "oaDirectory", "oaModule", "oaKey", "pushRule", "enterprise",
                                    "externalDomain", "imageHosts", "directory", "delivery", "message", "binding", "tenant", "token", "admin",
                                    "app"]
 

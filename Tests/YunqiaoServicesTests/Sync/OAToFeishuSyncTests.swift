@@ -55,6 +55,21 @@ struct OAToFeishuSyncTests {
         return (tenantId, enterpriseId)
     }
 
+    /// ``prepare(_:writable:)``, mounted under a Feishu department of its own (`OA 组织`: nothing of Feishu's to delete),
+    /// with `change` applied to the settings.
+    static func prepareMounted(_ env: SyncEnvironment, _ change: (inout OAToFeishuSettings) -> Void = { _ in }) async throws
+        -> (tenantId: Int64, enterpriseId: Int64)
+    {
+        let (tenantId, enterpriseId) = try await prepare(env)
+        var settings = try await env.database.oaToFeishu.oaToFeishuSettings(enterpriseId: enterpriseId)
+        settings.topDepartmentID = try await env.admin.createDepartment(name: "OA 组织", parent: "0", clientToken: UUID().uuidString)
+            .openDepartmentID
+        change(&settings)
+        _ = try await env.run()
+        try await env.database.oaToFeishu.setOAToFeishuSettings(tenantId: tenantId, enterpriseId: enterpriseId, settings, by: .cli)
+        return (tenantId, enterpriseId)
+    }
+
     static func child(_ env: SyncEnvironment, of parent: String, named name: String) async throws -> FeishuDepartment? {
         try await env.admin.departmentChildren(of: parent).collect().first { $0.name == name }
     }
@@ -149,12 +164,7 @@ struct OAToFeishuSyncTests {
 
     @Test func aFullTenantFailsTheCreateWithTheSeatLimitAndAppliesTheRest() async throws {
         try await SyncEnvironment.with(standardFixture(bigDepartmentMembers: 3)) { env in
-            let (tenantId, enterpriseId) = try await Self.prepare(env)
-            var settings = try await env.database.oaToFeishu.oaToFeishuSettings(enterpriseId: enterpriseId)
-            settings.topDepartmentID = try await env.admin.createDepartment(name: "OA 组织", parent: "0", clientToken: UUID().uuidString)
-                .openDepartmentID
-            _ = try await env.run()
-            try await env.database.oaToFeishu.setOAToFeishuSettings(tenantId: tenantId, enterpriseId: enterpriseId, settings, by: .cli)
+            let (tenantId, enterpriseId) = try await Self.prepareMounted(env)
             // Every seat is taken: 李四 cannot be created.
             let taken = await env.emulator.state.setSeats(0)
             await env.emulator.state.setSeats(taken)
@@ -171,13 +181,7 @@ struct OAToFeishuSyncTests {
 
     @Test func aUserFrozenByARunIsUnfrozenFromTheCardBeforeTheDelayedDelete() async throws {
         try await SyncEnvironment.with(standardFixture(bigDepartmentMembers: 3)) { env in
-            let (tenantId, enterpriseId) = try await Self.prepare(env)
-            var settings = try await env.database.oaToFeishu.oaToFeishuSettings(enterpriseId: enterpriseId)
-            settings.topDepartmentID = try await env.admin.createDepartment(name: "OA 组织", parent: "0", clientToken: UUID().uuidString)
-                .openDepartmentID
-            settings.deleteDisabledAfterDays = 7
-            _ = try await env.run()
-            try await env.database.oaToFeishu.setOAToFeishuSettings(tenantId: tenantId, enterpriseId: enterpriseId, settings, by: .cli)
+            let (tenantId, enterpriseId) = try await Self.prepareMounted(env) { $0.deleteDisabledAfterDays = 7 }
             let sync = Self.sync(env)
             #expect(try await sync.run(tenantId: tenantId, enterpriseId: enterpriseId, by: .cli).status == .applied)
             let wang = try await env.admin.user(try await env.openID("leaver"))
@@ -237,12 +241,7 @@ struct OAToFeishuSyncTests {
 
     @Test func theRunnerAppliesWaitingRunsInTheBackground() async throws {
         try await SyncEnvironment.with(standardFixture(bigDepartmentMembers: 3)) { env in
-            let (tenantId, enterpriseId) = try await Self.prepare(env)
-            var settings = try await env.database.oaToFeishu.oaToFeishuSettings(enterpriseId: enterpriseId)
-            settings.topDepartmentID = try await env.admin.createDepartment(name: "OA 组织", parent: "0", clientToken: UUID().uuidString)
-                .openDepartmentID
-            _ = try await env.run()
-            try await env.database.oaToFeishu.setOAToFeishuSettings(tenantId: tenantId, enterpriseId: enterpriseId, settings, by: .cli)
+            let (tenantId, enterpriseId) = try await Self.prepareMounted(env)
             let runner = OAToFeishuRunner(sync: Self.sync(env), logger: Self.logger)
             let waiting = try await runner.sync.prepare(tenantId: tenantId, enterpriseId: enterpriseId, by: .cli)
             #expect(waiting.status == .applying)

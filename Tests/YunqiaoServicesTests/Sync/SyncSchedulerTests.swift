@@ -82,12 +82,7 @@ struct SyncSchedulerTests {
 
     @Test func aScheduledRunToFeishuIsAppliedAndAParkedRunMakesTheNextSkip() async throws {
         try await SyncEnvironment.with(standardFixture(bigDepartmentMembers: 3)) { env in
-            let (tenantId, enterpriseId) = try await OAToFeishuSyncTests.prepare(env)
-            var settings = try await env.database.oaToFeishu.oaToFeishuSettings(enterpriseId: enterpriseId)
-            settings.topDepartmentID = try await env.admin.createDepartment(name: "OA 组织", parent: "0", clientToken: UUID().uuidString)
-                .openDepartmentID
-            _ = try await env.run()
-            try await env.database.oaToFeishu.setOAToFeishuSettings(tenantId: tenantId, enterpriseId: enterpriseId, settings, by: .cli)
+            let (tenantId, enterpriseId) = try await OAToFeishuSyncTests.prepareMounted(env)
             let saved = Date(timeIntervalSinceNow: -3600)
             try await env.database.schedules.setSyncSchedule(tenantId: tenantId, enterpriseId: enterpriseId, direction: .toFeishu,
                                                              SyncSchedule(enabled: true, everyMinutes: nil, cron: "*/5 * * * *"), by: .cli, at: saved)

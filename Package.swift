@@ -206,7 +206,11 @@ let package = Package(
         ),
         .testTarget(
             name: "FeishuEmulatorTests",
-            dependencies: ["FeishuEmulator", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            dependencies: [
+                "FeishuEmulator", .product(name: "HummingbirdTesting", package: "hummingbird"),
+                // JSAPI signatures written out from the formula, to check the emulator's h5sdk.config check.
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

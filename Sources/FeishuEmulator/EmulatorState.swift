@@ -2,7 +2,8 @@ import Foundation
 
 /// Everything the emulator knows, owned by one actor and split by area into value types: ``AdminState`` (apps and
 /// their tokens, clock, rate windows, faults, counters), ``ContactState`` (the org and the contact APIs),
-/// ``OAuthState`` (codes and user tokens) and ``IMState`` (messages, chats, images, card callbacks).
+/// ``OAuthState`` (codes and user tokens), ``IMState`` (messages, chats, images, card callbacks) and ``JSSDKState``
+/// (JSAPI tickets).
 /// Each API call runs to completion inside the actor, so calls are atomic like single database transactions; the
 /// actor authenticates, applies limits and faults, and hands the call to its area with what the area borrows.
 public actor EmulatorState {
@@ -18,6 +19,7 @@ public actor EmulatorState {
     var contact: ContactState
     var oauth: OAuthState
     var im = IMState()
+    var jssdk = JSSDKState()
 
     public init(configuration: EmulatorConfiguration, faults: EmulatorFaults = EmulatorFaults()) {
         self.configuration = configuration
@@ -46,8 +48,8 @@ public actor EmulatorState {
         let response: EmulatorResponse
         do {
             let data = try perform(call, caller: caller)
-            var answer: [String: JSON] = ["code": 0, "msg": "success", "data": data]
-            if call.endpoint.sendsMessageField { answer["message"] = "success" }
+            var answer: [String: JSON] = ["code": 0, "msg": .string(call.endpoint.successMessage), "data": data]
+            if call.endpoint.sendsMessageField { answer["message"] = .string(call.endpoint.successMessage) }
             response = EmulatorResponse(status: 200, body: .json(.object(answer)))
         } catch {
             response = failure(error, call: call)
@@ -98,6 +100,8 @@ public actor EmulatorState {
             return try im.patchMessage(call, appID: appID, now: admin.now) { admin.throttles(call, $0) }
         case .messageGet: return try im.getMessage(call, appID: appID, tenantKey: contact.org.tenantKey)
         case .imageCreate: return try im.uploadImage(call, appID: appID, org: &contact.org)
+        case .jssdkTicket:
+            return jssdk.ticket(appID: appID, now: admin.now, lifetime: Double(configuration.tokenLifetime), org: &contact.org)
         }
     }
 

@@ -44,6 +44,9 @@ enum Endpoint: String, Sendable, CaseIterable {
     case messageGet = "GET /open-apis/im/v1/messages/:message_id"
     case imageCreate = "POST /open-apis/im/v1/images"
 
+    // H5 JS SDK (`feishu-api.md` §2.6): the app's `jsapi_ticket` for JSAPI signatures.
+    case jssdkTicket = "POST /open-apis/jssdk/ticket/get"
+
     var method: String { String(rawValue.prefix { $0 != " " }) }
     var pattern: [Substring] { rawValue.drop { $0 != " " }.dropFirst().split(separator: "/") }
 
@@ -65,6 +68,9 @@ enum Endpoint: String, Sendable, CaseIterable {
         default: [.tenant, .app]
         }
     }
+
+    /// The `msg` of a success: `ok` on the JS SDK ticket (as documented), `success` on every other business API.
+    var successMessage: String { self == .jssdkTicket ? "ok" : "success" }
 
     /// The `authen/v1/oidc/*` pages document the text field as `message`; those answers carry `msg` and `message`.
     var sendsMessageField: Bool { self == .oidcAccessToken || self == .oidcRefreshAccessToken }

@@ -175,6 +175,8 @@ let package = Package(
                 "FeishuKit", "YunqiaoCore", "FeishuEmulator", .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 // A live stand-in for the bridge's card callback endpoint (emulator click → verifier).
                 .product(name: "Hummingbird", package: "hummingbird"),
+                // JSAPI signatures written out from the formula, against FeishuKit's.
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -56,14 +56,16 @@ public struct FeishuRequest: Sendable {
 }
 
 /// The Feishu/Lark open-platform client used by every Yunqiao feature: tenant tokens, rate limiting, retries,
-/// typed endpoints and pagination. A `Sendable` value: copies share the token cache, limiter and counters.
+/// typed endpoints and pagination. A `Sendable` value: copies share the token and ticket caches, limiter and counters.
 public struct FeishuClient: Sendable {
     public let baseURL: String
     public let credentials: FeishuCredentials
     public let retry: RetryPolicy
     public private(set) var recorder: CallRecorder
     let httpClient: HTTPClient
-    let tokens: TenantTokenCache
+    let tokens: ExpiringValueCache
+    /// The app's `jsapi_ticket` (H5 JSAPI signatures), shared by copies like `tokens`.
+    let jsapiTickets: ExpiringValueCache
     let limiter: RateLimiter
     /// The 1-per-second limits (`FeishuRequest.oneQPS`), shared by copies like `limiter`.
     let strictLimiter: RateLimiter
@@ -88,7 +90,8 @@ public struct FeishuClient: Sendable {
         self.strictLimiter = RateLimiter(limits: .init(perSecond: 1, perMinute: 60, margin: .milliseconds(50)))
         self.retry = retry
         self.recorder = recorder
-        self.tokens = TenantTokenCache()
+        self.tokens = ExpiringValueCache()
+        self.jsapiTickets = ExpiringValueCache()
         self.logger = logger
     }
 

@@ -111,6 +111,7 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
     router.group("api/v1").add(middleware: OAKeyMiddleware(database: dependencies.database))
         .addRoutes(OAPushAPIController(database: dependencies.database).routes)
         .addRoutes(OAMessagesAPIController(database: dependencies.database, push: dependencies.push).routes)
+        .addRoutes(OAJSAPIController(signer: dependencies.services.jsapi).routes)
     router.answerUnknownMethods()  // after every route
     return router
 }

@@ -35,6 +35,8 @@ public struct BridgeServices: Sendable {
     public let oidc: OIDCProvider
     /// The CAS server for the OA (issue #16).
     public let cas: CASServer
+    /// JSAPI signatures of the OA's H5 pages (the app's `jsapi_ticket` cached in its Feishu client).
+    public let jsapi: JSAPISigner
 
     /// - Parameters:
     ///   - quickApproval: how the quick-approval worker calls the OA (tests shorten its waits).
@@ -63,6 +65,7 @@ public struct BridgeServices: Sendable {
         oidc = OIDCProvider(database: database, logger: logger)
         cas = CASServer(database: database, logger: logger)
         schedule = SyncScheduler(database: database, coordinator: coordinator, oaToFeishu: oaToFeishu, tick: scheduleTick, logger: logger)
+        jsapi = JSAPISigner(database: database, clients: clients, logger: logger)
         firstVisit = FirstVisitFlow(database: database, clients: clients, throttle: throttle, passwords: passwords,
                                     oaLogin: OALoginVerifier(database: database, httpClient: httpClient))
     }

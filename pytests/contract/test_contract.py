@@ -160,6 +160,8 @@ STATE_DEPENDENT = {
     ("POST /api/admin/v1/oa-directory/import", "format"): "with application/octet-stream, `format` says the file's format",
     ("POST /api/admin/v1/enterprises/{id}/binding-sheet", "format"): "with application/octet-stream, `format` says it",
     ("POST /api/v1/messages", "links"): "a todo needs a PC or a mobile link",
+    ("POST /api/v1/apps/{id}/jsapi-signature", "url"): "a URL whose host parses, without a user name or password",
+    ("POST /api/v1/apps/{id}/jsapi-signature", "timestamp"): "within 10 minutes of the bridge's clock",
 }
 
 

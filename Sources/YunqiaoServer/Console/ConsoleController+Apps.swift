@@ -62,6 +62,11 @@ extension ConsoleController {
         TemplateValue(app, [
             "href": "/console/apps/\(app.id)", "displayName": app.name.isEmpty ? app.appID : app.name,
             "homepageLabel": t["homepage_" + app.homepage.kind] ?? app.homepage.kind,
+            // The trusted domains besides the external domain's host (the homepage's, the OA's pages).
+            "otherTrustedDomains": app.trustedDomains.filter { $0 != app.trustedDomain },
+            "jsapiEndpoint": app.jsapiSignatureURL ?? app.jsapiSignaturePath,
+            // A page of the OA's host (the homepage's) when there is one.
+            "jsapiExampleURL": "https://\(app.trustedDomains.last ?? "oa.example.com")/m/approval?id=42",
             "warningItems": app.warnings.map { warning -> PageValues in
                 ["code": warning.code, "text": t["warn_" + warning.code] ?? warning.message,
                  "isDomain": warning.code.hasPrefix("externalDomain")]

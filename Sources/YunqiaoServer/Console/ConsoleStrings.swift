@@ -55,6 +55,8 @@ enum ConsoleStrings {
         case tenants
         /// Directory management, OA → Feishu (mode 3): settings, runs, plans.
         case oaToFeishu = "oa-to-feishu"
+        /// H5 JSAPI of an app: the signature endpoint and the trusted domains (app page), the endpoint's refusals.
+        case jsapi
 
         /// The area's file of `language`, relative to the strings folder.
         func file(_ language: ConsoleLanguage) -> String { "\(Catalog.folder(language))/\(rawValue).json" }

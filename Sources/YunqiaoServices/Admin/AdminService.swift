@@ -189,6 +189,9 @@ public struct AdminService: Sendable {
         return AppView(id: id, enterpriseId: enterprise.id ?? 0, enterpriseName: enterprise.name, name: app.name, appID: app.appID,
                        appSecret: database.integration.secretMask(of: app), homepage: homepage, homepageURL: homepageURL,
                        oauthRedirectURL: redirectURL, trustedDomain: trustedDomain,
+                       trustedDomains: JSAPISignatureRequest.trustedDomains(externalDomain: context.externalDomain, homepageTarget: homepage.target),
+                       jsapiSignaturePath: JSAPISigner.endpointPath(appId: id),
+                       jsapiSignatureURL: context.externalDomain.map { $0 + JSAPISigner.endpointPath(appId: id) },
                        verificationToken: database.integration.verificationTokenMask(of: app), encryptKey: database.integration.encryptKeyMask(of: app),
                        cardCallbackURL: cardCallbackURL, warnings: warnings,
                        createdAt: app.createdAt, updatedAt: app.updatedAt)

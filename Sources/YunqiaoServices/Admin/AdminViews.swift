@@ -42,8 +42,15 @@ public struct AppView: Codable, Sendable, Equatable {
     public var homepageURL: String?
     /// The 重定向 URL to paste into Feishu (安全设置), or nil without an external domain.
     public var oauthRedirectURL: String?
-    /// The H5 trusted domain (H5 可信域名) for JSAPI.
+    /// The H5 trusted domain (H5 可信域名) for JSAPI: the external domain's host (the bridge's own pages).
     public var trustedDomain: String?
+    /// Every H5 trusted domain to list in Feishu: the external domain's host and the host of the app's homepage (the
+    /// OA's pages). The JSAPI signature endpoint signs pages on these hosts only.
+    public var trustedDomains: [String]
+    /// The OA API path that signs the app's H5 pages for `h5sdk.config` (`POST`, with an OA key).
+    public var jsapiSignaturePath: String
+    /// That endpoint on the external domain, or nil without one (the OA server may also reach the bridge another way).
+    public var jsapiSignatureURL: String?
     /// Only a mask (the last 4 characters) of the Verification Token of card callbacks, or nil when it is not set.
     public var verificationToken: String?
     /// Only a mask (the last 4 characters) of the Encrypt Key of card callbacks, or nil when it is not set.

@@ -61,7 +61,7 @@ actor DemoOASignIn {
         let state = Passwords.token(bytes: 16), verifier = Passwords.token(bytes: 48), nonce = Passwords.token(bytes: 16)
         pending = pending.filter { Date().timeIntervalSince($0.value.started) < 600 }
         pending[state] = Pending(verifier: verifier, nonce: nonce, started: Date())
-        let challenge = Self.base64URL(Data(SHA256.hash(data: Data(verifier.utf8))))
+        let challenge = Passwords.base64URL(Data(SHA256.hash(data: Data(verifier.utf8))))
         let query = PercentEncoding.query(["response_type": "code", "client_id": client.clientID, "redirect_uri": client.redirectURI,
                                            "scope": "openid profile email", "state": state, "nonce": nonce, "code_challenge": challenge,
                                            "code_challenge_method": "S256"])
@@ -114,8 +114,4 @@ actor DemoOASignIn {
     }
 
     enum DemoError: Error { case refused(String) }
-
-    static func base64URL(_ data: Data) -> String {
-        data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
-    }
 }

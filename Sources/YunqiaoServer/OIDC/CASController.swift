@@ -17,7 +17,7 @@ struct CASController {
         router.get("cas/:tenant/login") { request, context in
             await OIDCController.page(renderer, request, context) {
                 let query = FormFields(request.uri.query ?? "")
-                let (appId, continuation) = try await server.login(tenantId: try Self.tenant(context), service: query["service"])
+                let (appId, continuation) = try await server.login(tenantId: try OIDCController.tenant(context), service: query["service"])
                 return try await firstVisit.signIn(try await firstVisit.flow.visit(appId: appId), continuation: continuation)
             }
         }
@@ -25,7 +25,7 @@ struct CASController {
             router.get(RouterPath(path)) { request, context in
                 let query = FormFields(request.uri.query ?? "")
                 do {
-                    let validated = try await server.validate(tenantId: try Self.tenant(context), service: query["service"], ticket: query["ticket"])
+                    let validated = try await server.validate(tenantId: try OIDCController.tenant(context), service: query["service"], ticket: query["ticket"])
                     return Self.xml(Self.success(validated, attributes: attributes))
                 } catch let failure as CASServer.Failure {
                     return Self.xml(Self.failure(failure.code, failure.message))
@@ -37,7 +37,7 @@ struct CASController {
         router.get("cas/:tenant/logout") { request, context in
             await OIDCController.page(renderer, request, context) {
                 let query = FormFields(request.uri.query ?? "")
-                if let target = try await server.logout(tenantId: try Self.tenant(context), service: query["service"]) {
+                if let target = try await server.logout(tenantId: try OIDCController.tenant(context), service: query["service"]) {
                     return Response.redirect(to: target, type: .found)
                 }
                 let strings = ConsoleStrings.table(for: ConsoleLanguage(request: request))
@@ -45,11 +45,6 @@ struct CASController {
                                      context: context, request: request)
             }
         }
-    }
-
-    private static func tenant(_ context: AppRequestContext) throws -> Int64 {
-        guard let id = context.parameters.get("tenant").flatMap({ Int64($0) }), id > 0 else { throw YunqiaoError.notFound("tenant") }
-        return id
     }
 
     static func success(_ validated: CASServer.Validated, attributes: Bool) -> String {

@@ -116,7 +116,8 @@ struct OIDCController {
         return response
     }
 
-    private static func tenant(_ context: AppRequestContext) throws -> Int64 {
+    /// The `:tenant` of an issuer's or CAS server's path.
+    static func tenant(_ context: AppRequestContext) throws -> Int64 {
         guard let id = context.parameters.get("tenant").flatMap({ Int64($0) }), id > 0 else { throw YunqiaoError.notFound("tenant") }
         return id
     }

@@ -34,7 +34,12 @@ public enum Passwords {
     public static func token(prefix: String = "", bytes: Int = 32) -> String {
         let key = SymmetricKey(size: SymmetricKeySize(bitCount: bytes * 8))
         let data = key.withUnsafeBytes { Data($0) }
-        return prefix + data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+        return prefix + base64URL(data)
+    }
+
+    /// Base64url without padding (RFC 4648 §5): tokens, PKCE challenges, JWK numbers.
+    public static func base64URL(_ data: Data) -> String {
+        data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")
     }
 }

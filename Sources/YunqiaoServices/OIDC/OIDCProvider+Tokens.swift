@@ -73,7 +73,7 @@ extension OIDCProvider {
         }
         if let challenge = issued.request.codeChallenge {
             guard let verifier = form["code_verifier"], (43...128).contains(verifier.count),
-                  Passwords.constantTimeEquals(Self.base64URL(Data(SHA256.hash(data: Data(verifier.utf8)))), challenge)
+                  Passwords.constantTimeEquals(Passwords.base64URL(Data(SHA256.hash(data: Data(verifier.utf8)))), challenge)
             else { throw TokenRefusal(status: 400, error: "invalid_grant", description: "code_verifier does not match the code_challenge") }
         }
         guard let user = try await database.oaDirectory.oaUser(tenantId: tenantId, oaID: issued.oaUserID), user.status == "active" else {
@@ -156,8 +156,8 @@ extension OIDCProvider {
         _ = try await signingKey(tenantId: tenantId, now: now)
         let keys = try await database.oidc.oidcSigningKeys(tenantId: tenantId).map { key -> JWKSDocument.Key in
             let primitives = try Insecure.RSA.PrivateKey(pem: key.privateKeyPEM).publicKey.getKeyPrimitives()
-            return .init(kty: "RSA", use: "sig", alg: "RS256", kid: key.kid, n: Self.base64URL(primitives.modulus),
-                         e: Self.base64URL(primitives.publicExponent))
+            return .init(kty: "RSA", use: "sig", alg: "RS256", kid: key.kid, n: Passwords.base64URL(primitives.modulus),
+                         e: Passwords.base64URL(primitives.publicExponent))
         }
         return JWKSDocument(keys: keys)
     }
@@ -187,11 +187,6 @@ extension OIDCProvider {
         public var issuer, authorization_endpoint, token_endpoint, userinfo_endpoint, jwks_uri, end_session_endpoint: String
         public var response_types_supported, subject_types_supported, id_token_signing_alg_values_supported, scopes_supported: [String]
         public var token_endpoint_auth_methods_supported, claims_supported, code_challenge_methods_supported, grant_types_supported: [String]
-    }
-
-    static func base64URL(_ data: Data) -> String {
-        data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
     }
 }
 

@@ -1,0 +1,44 @@
+import Foundation
+import HTTPTypes
+import Testing
+@testable import YunqiaoTesting
+@testable import YunqiaoServer
+import YunqiaoServices
+import YunqiaoCore
+
+/// Values the fuzzer of pytests/contract found the server reading otherwise than `/openapi.json` says.
+extension APIContractTests {
+    static let int64Message = "must be an integer from -9223372036854775808 to 9223372036854775807"
+
+    /// A number its field cannot hold (past 64 bits, a fraction, out of a double's range) answers 400 naming the field:
+    /// Swift's decoder says only "not valid JSON", without the field (swift-foundation#1604).
+    @Test func aNumberItsFieldCannotHoldAnswers400NamingIt() async throws {
+        try await APIEnvironment.with { env in
+            let target = #"{"enterpriseId":1,"appId":1,"type":"text"}"#
+            let cases: [(String, String, String)] = [
+                ("push-rules", #"{"name":"规则","source":"*","targets":[\#(target),{"enterpriseId":98044257384162162271594915941765962532,"appId":1,"type":"text"}]}"#,
+                 "targets[1].enterpriseId"),
+                ("push-rules", #"{"name":"规则","source":"*","t\u0061rgets":[{"type":"text","appId":1.5,"enterpriseId":1}]}"#, "targets[0].appId"),
+                ("push-rules", #"{"name":"规则 1.5","source":"*","targets":[{"type":"text","appId":1,"enterpriseId":-1e400}]}"#, "targets[0].enterpriseId"),
+            ]
+            for (path, body, field) in cases {
+                let answer = try await env.api.post(path, body)
+                #expect(answer.status == .badRequest && answer.error == .init(field: field, message: Self.int64Message), "\(body): \(answer)")
+            }
+            let threshold = try await env.api.put("oa-directory/threshold", #"{"maxPercent":10,"maxCount":9223372036854775808}"#)
+            #expect(threshold.error == .init(field: "maxCount", message: Self.int64Message), "\(threshold)")
+            // JSON that is not JSON is still the body's fault.
+            let broken = try await env.api.post("push-rules", #"{"name":"规则","source":"*","targets":[{"appId":1.5 "enterpriseId":1,"type":"text"}]}"#)
+            #expect(broken.error == .init(field: "body", message: "the body is not valid JSON"), "\(broken)")
+        }
+    }
+
+    /// The number scan behind it: every number with its field, keys unescaped, numbers in strings left out.
+    @Test func numbersAreFoundWithTheirFields() {
+        let text = #"{"a":[1,{"b\"c":-2.5e3}],"s":"9 [x] {y}","n":null,"d":{"e":[[0],7]}}"#
+        let numbers = JSONNumberScan.numbers(in: Array(text.utf8))?.map(\.path)
+        #expect(numbers == ["a[0]", "a[1].b\"c", "d.e[0][0]", "d.e[1]"])
+        #expect(JSONNumberScan.numbers(in: Array("42".utf8))?.map(\.path) == ["body"])
+        #expect(JSONNumberScan.numbers(in: Array(#"{"a":"1"#.utf8)) == nil)
+    }
+}

@@ -9,13 +9,13 @@ enum Validate {
     static let maxURL = 2048
 
     /// A name: not blank when required, at most `maxName` characters (Unicode code points, as the OpenAPI document's
-    /// `maxLength` counts them, spaces around included), no control character (general category Cc, as the OA API's
-    /// texts); stored trimmed.
+    /// `maxLength` counts them, spaces around included), no control character anywhere (general category Cc, as the OA
+    /// API's texts: a tab or line break around the name too, as the document's `pattern` says); stored trimmed.
     static func name(_ value: String, field: String = "name", required: Bool = true) throws -> String {
         let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
         if required && trimmed.isEmpty { throw StoreError.invalid(field: field, message: "required") }
         if value.unicodeScalars.count > maxName { throw StoreError.invalid(field: field, message: "at most \(maxName) characters") }
-        if trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+        if value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
             throw StoreError.invalid(field: field, message: "must not contain control characters")
         }
         return trimmed

@@ -41,4 +41,18 @@ extension APIContractTests {
         #expect(JSONNumberScan.numbers(in: Array("42".utf8))?.map(\.path) == ["body"])
         #expect(JSONNumberScan.numbers(in: Array(#"{"a":"1"#.utf8)) == nil)
     }
+
+    /// Names refuse a control character anywhere, a tab or line break around them too (the document's `pattern`); they
+    /// were trimmed away and the name taken.
+    @Test func namesRefuseControlCharactersAroundThem() async throws {
+        try await APIEnvironment.with { env in
+            for name in [#"\tM"#, #"M\n"#, #"\u000bM"#] {
+                let app = try await env.api.post("homepage-apps", #"{"name":"\#(name)","url":"/spa/portal"}"#)
+                #expect(app.error == .init(field: "name", message: "must not contain control characters"), "\(name): \(app)")
+            }
+            let token = try await env.session().post("tokens", #"{"name":"\tc"}"#)
+            #expect(token.error == .init(field: "name", message: "must not contain control characters"), "\(token)")
+            #expect(try await env.api.post("homepage-apps", #"{"name":" 门户 ","url":"/spa/portal"}"#).status == .created, "spaces are trimmed")
+        }
+    }
 }

@@ -256,9 +256,10 @@ public struct AdminService: Sendable {
     /// only) is the edge's to check. Only a super-admin may ask for a super-admin token (`superAdmin`), which manages
     /// the tenants too.
     public func createToken(_ admin: AdminIdentity, _ input: TokenInput, now: Date = Date()) async throws -> TokenView {
-        let scopeText = input.scope?.trimmingCharacters(in: .whitespaces) ?? ""
-        guard let scope = scopeText.isEmpty ? .full : APITokenScope(rawValue: scopeText) else {
-            throw YunqiaoError.invalid(field: "scope", message: "must be readOnly or full")
+        var scope = APITokenScope.full  // missing or null; a value is one of the document's enum exactly
+        if let text = input.scope {
+            guard let named = APITokenScope(rawValue: text) else { throw YunqiaoError.invalid(field: "scope", message: "must be readOnly or full") }
+            scope = named
         }
         if let days = input.expiresInDays, !(1...Self.maxTokenDays).contains(days) {
             throw YunqiaoError.invalid(field: "expiresInDays", message: "1 to \(Self.maxTokenDays) days, or leave it out for a token that does not expire")

@@ -55,4 +55,18 @@ extension APIContractTests {
             #expect(try await env.api.post("homepage-apps", #"{"name":" 门户 ","url":"/spa/portal"}"#).status == .created, "spaces are trimmed")
         }
     }
+
+    /// A token's `scope` is `full`, `readOnly` or null exactly (`""` and `" full"` were taken as full).
+    @Test func tokenScopeIsOneOfTheDocumentsValues() async throws {
+        try await APIEnvironment.with { env in
+            let session = try await env.session()
+            for scope in [#""""#, #"" full""#, #""FULL""#] {
+                let answer = try await session.post("tokens", #"{"name":"x","scope":\#(scope)}"#)
+                #expect(answer.error == .init(field: "scope", message: "must be readOnly or full"), "\(scope): \(answer)")
+            }
+            let null = try await session.post("tokens", #"{"name":"x","scope":null}"#)
+            #expect(null.status == .created, "\(null)")
+            #expect(try null.decode(TokenView.self).scope == "full")
+        }
+    }
 }

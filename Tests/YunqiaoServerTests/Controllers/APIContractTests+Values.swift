@@ -69,4 +69,37 @@ extension APIContractTests {
             #expect(try null.decode(TokenView.self).scope == "full")
         }
     }
+
+    /// An OA module's key and action secret and URL are read as sent: a key with spaces around it or empty or null is
+    /// refused, a blank secret or URL is not "none", and a secret's length counts code points.
+    @Test func oaModuleValuesAreReadAsSent() async throws {
+        struct Module: Decodable {
+            var id: Int64
+            var actionSecret: String?
+        }
+        try await APIEnvironment.with { env in
+            let created = try await env.api.post("oa-modules", #"{"key":"m1","name":"模块"}"#)
+            #expect(created.status == .created, "\(created)")
+            let id = try created.decode(Module.self).id
+            let spaced = try await env.api.post("oa-modules", #"{"key":" m2","name":"模块二"}"#)
+            #expect(spaced.status == .badRequest && spaced.error?.field == "key", "\(spaced)")
+            let cases: [(String, String, String)] = [
+                (#"{"name":"模块","key":""}"#, "key", "required"),
+                (#"{"name":"模块","key":null}"#, "key", "must be a string, not null"),
+                (#"{"name":"模块","key":" m1 "}"#, "key", "letters, digits, -, _ and . only, at most 128 (e.g. approval)"),
+                (#"{"name":"模块","actionSecret":"   "}"#, "actionSecret", "16 to 256 characters"),
+                (#"{"name":"模块","actionURL":" "}"#, "actionURL", "required"),
+            ]
+            for (body, field, message) in cases {
+                let answer = try await env.api.put("oa-modules/\(id)", body)
+                #expect(answer.status == .badRequest && answer.error == .init(field: field, message: message), "\(body): \(answer)")
+            }
+            // 16 code points (8 letters and their combining accents: 8 characters) is long enough.
+            let accented = String(repeating: "e\u{301}", count: 8)
+            #expect(try await env.api.put("oa-modules/\(id)", #"{"name":"模块","key":"m1","actionSecret":"\#(accented)"}"#).status == .ok)
+            let kept = try await env.api.put("oa-modules/\(id)", #"{"name":"模块","actionSecret":"","actionURL":""}"#)
+            #expect(kept.status == .ok, "\(kept)")
+            #expect(try await env.api.get("oa-modules/\(id)").decode(Module.self).actionSecret != nil, "an empty secret keeps the stored one")
+        }
+    }
 }

@@ -102,4 +102,31 @@ extension APIContractTests {
             #expect(try await env.api.get("oa-modules/\(id)").decode(Module.self).actionSecret != nil, "an empty secret keeps the stored one")
         }
     }
+
+    /// Times are RFC 3339 as JSON Schema's `date-time` reads it — any offset of hours 00–23, `t` and `z` too — and
+    /// dates are days of the calendar; Foundation's parser refused `-21:25`, rolled `02-30` over and took second 60.
+    @Test func timesAndDatesFollowRFC3339() async throws {
+        #expect(RFC3339.time("2026-11-26T08:00:00-21:25") == RFC3339.time("2026-11-27T05:25:00Z"))
+        #expect(RFC3339.time("2026-11-26t16:00:00.5+08:00") == Date(timeIntervalSince1970: 1_795_680_000.5))
+        #expect(RFC3339.day("2024-02-29") == RFC3339.time("2024-02-29T00:00:00Z"))
+        for wrong in ["2026-02-30T00:00:00Z", "2026-11-26T08:00:60Z", "2026-11-26T24:00:00Z", "2026-11-26T08:00:00+24:00",
+                      "2026-11-26T08:00:00", "2026-11-26T08:00:00.Z", "0000-01-01T00:00:00Z", "2026-11-26 08:00:00Z"]
+        {
+            #expect(RFC3339.time(wrong) == nil, "\(wrong)")
+        }
+        for wrong in ["2026-02-30", "2025-02-29", "2026-13-01", "26-11-26", "2026-11-26T"] {
+            #expect(RFC3339.day(wrong) == nil, "\(wrong)")
+        }
+        try await APIEnvironment.with { env in
+            #expect(try await env.api.get("audit?since=2026-11-26T08:00:00-21:25").status == .ok)
+            for since in ["2026-02-30", "2026-11-26T08:00:60Z"] {
+                #expect(try await env.api.get("audit?since=\(since)").error?.field == "since", "\(since)")
+            }
+            struct Key: Decodable { var key: String }
+            let key = try await env.api.post("oa-keys", #"{"name":"OA"}"#).decode(Key.self).key
+            let oa = APICaller(client: env.client, credentials: .token(key))
+            let todo = try await oa.call(.patch, "/api/v1/todos/wf-1", body: #"{"source":"approval","state":"done","by":"李经理","at":""}"#)
+            #expect(todo.status == .badRequest && todo.error?.field == "at", "an empty time is not a time: \(todo)")
+        }
+    }
 }

@@ -11,7 +11,8 @@ than `SLOW` seconds, or answers an undeclared method otherwise than 405 with `Al
 
 Deterministic: Hypothesis derandomized, no example database; `CONTRACT_EXAMPLES` sets the random examples per
 operation (default 10). `CONTRACT_SURVEY=FILE` lists every mismatch in FILE (JSON lines) instead of failing at the
-first of each operation.
+first of each operation. The suite prints its time (collecting, running; `CONTRACT_TIMES=FILE` keeps it): about a
+minute on 2 cores, most of it the calls.
 """
 
 from __future__ import annotations

@@ -129,4 +129,17 @@ extension APIContractTests {
             #expect(todo.status == .badRequest && todo.error?.field == "at", "an empty time is not a time: \(todo)")
         }
     }
+
+    /// The OA connector's secret is read as sent: a no-break space around it is refused (it was trimmed away), a format
+    /// character (Cf, such as a soft hyphen) is text, null keeps the stored secret as empty does.
+    @Test func oaConnectorSecretIsReadAsSent() async throws {
+        try await APIEnvironment.with { env in
+            let put = { (secret: String) in try await env.api.put("oa-connector", #"{"baseURL":"https://oa.example.com","secret":\#(secret)}"#) }
+            let spaced = try await put(#""s3cret\u00a0""#)
+            #expect(spaced.error == .init(field: "secret", message: "must not contain spaces or control characters"), "\(spaced)")
+            #expect(try await put(#""s3\u00adcret""#).status == .ok)
+            let null = try await put("null")
+            #expect(null.status == .ok && null.text.contains("cret"), "the stored secret is kept: \(null)")
+        }
+    }
 }

@@ -61,14 +61,16 @@ enum Validate {
     }
 
     /// A Verification Token or Encrypt Key as Feishu shows it: nil or empty = none given; no spaces, at most 256 characters.
+    /// As sent (the document's pattern): at most 256 code points, no space or line break of any kind and no control
+    /// character (Cc; format characters, Cf, are text).
     static func callbackCredential(_ value: String?, field: String) throws -> String? {
-        guard let trimmed = value?.trimmingCharacters(in: .whitespacesAndNewlines), !trimmed.isEmpty else { return nil }
-        guard trimmed.count <= 256 else { throw StoreError.invalid(field: field, message: "at most 256 characters") }
-        let forbidden = CharacterSet.whitespacesAndNewlines.union(.controlCharacters)
-        guard !trimmed.unicodeScalars.contains(where: { forbidden.contains($0) }) else {
+        guard let value, !value.isEmpty else { return nil }
+        guard value.unicodeScalars.count <= 256 else { throw StoreError.invalid(field: field, message: "at most 256 characters") }
+        guard !value.unicodeScalars.contains(where: { CharacterSet.whitespacesAndNewlines.contains($0) || $0.properties.generalCategory == .control })
+        else {
             throw StoreError.invalid(field: field, message: "must not contain spaces or control characters")
         }
-        return trimmed
+        return value
     }
 
     static func homepage(_ homepage: AppHomepage) throws -> AppHomepage {

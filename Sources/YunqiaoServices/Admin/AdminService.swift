@@ -76,11 +76,13 @@ public struct AdminService: Sendable {
         try await database.integration.deleteEnterprise(tenantId: admin.tenantId, id: id, by: admin.actor)
     }
 
-    /// The brand (default Feishu) and the API base (default: the brand's).
+    /// The brand (missing or null: Feishu; else exactly one of the document's enum) and the API base (missing, null or
+    /// empty: the brand's).
     static func brandAndBase(_ input: EnterpriseInput) throws -> (String, String) {
-        let brandName = input.brand?.trimmingCharacters(in: .whitespaces).lowercased().nilIfEmpty ?? FeishuBrand.feishu.rawValue
-        guard let brand = FeishuBrand(rawValue: brandName) else { throw StoreError.invalid(field: "brand", message: "must be feishu or lark") }
-        let base = input.baseURL?.trimmingCharacters(in: .whitespacesAndNewlines).nilIfEmpty ?? brand.defaultBaseURL
+        guard let brand = FeishuBrand(rawValue: input.brand ?? FeishuBrand.feishu.rawValue) else {
+            throw StoreError.invalid(field: "brand", message: "must be feishu or lark")
+        }
+        let base = input.baseURL?.nilIfEmpty ?? brand.defaultBaseURL
         return (brand.rawValue, base)
     }
 
@@ -131,8 +133,9 @@ public struct AdminService: Sendable {
         return await check.credentials(baseURL: enterprise.baseURL, credentials: credentials)
     }
 
+    /// The homepage: `homepageKind` missing or null is `none`, else exactly one of the document's enum.
     static func homepage(_ input: AppInput) throws -> AppHomepage {
-        switch input.homepageKind?.nilIfEmpty ?? "none" {
+        switch input.homepageKind ?? "none" {
         case "none": return .none
         case "oaApp":
             guard let id = input.homepageAppId else { throw StoreError.invalid(field: "homepageAppId", message: "choose an OA homepage app") }

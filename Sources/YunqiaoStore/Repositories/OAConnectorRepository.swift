@@ -54,7 +54,7 @@ extension OAConnectorRepository {
         guard bounds.contains(settings.intervalMinutes) else {
             throw StoreError.invalid(field: "intervalMinutes", message: "must be between \(bounds.lowerBound) and \(bounds.upperBound) minutes")
         }
-        guard let loginCheck = OALoginCheck(rawValue: settings.loginCheck.trimmingCharacters(in: .whitespaces)) else {
+        guard let loginCheck = OALoginCheck(rawValue: settings.loginCheck) else {
             throw StoreError.invalid(field: "loginCheck", message: "must be embedded or external")
         }
         let sealed = try newSecret.map { try secrets.seal($0) }

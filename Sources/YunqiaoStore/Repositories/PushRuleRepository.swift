@@ -231,7 +231,7 @@ extension PushRuleRepository {
             guard let app = try AppRecord.fetchOne(db, key: input.appId), app.enterpriseId == input.enterpriseId else {
                 throw StoreError.invalid(field: "\(field).appId", message: "no app \(input.appId) in enterprise \(enterprise.name)")
             }
-            guard let type = PushMessageType(rawValue: input.type.trimmingCharacters(in: .whitespaces).lowercased()) else {
+            guard let type = PushMessageType(rawValue: input.type) else {
                 throw StoreError.invalid(field: "\(field).type", message: "must be text, rich, card or todo")
             }
             let quickApproval = input.quickApproval ?? false

@@ -142,4 +142,32 @@ extension APIContractTests {
             #expect(null.status == .ok && null.text.contains("cret"), "the stored secret is kept: \(null)")
         }
     }
+
+    /// Values of an enum are the document's exactly (`""`, `" feishu"`, `"FEISHU"` were taken as the default or
+    /// trimmed and lowered); null or missing is the default. Callback credentials are read as sent, as the connector's
+    /// secret is.
+    @Test func enumsAndCredentialsAreReadAsSent() async throws {
+        try await APIEnvironment.with { env in
+            for brand in [#""""#, #"" feishu""#, #""FEISHU""#] {
+                let answer = try await env.api.post("enterprises", #"{"name":"企业","brand":\#(brand)}"#)
+                #expect(answer.error == .init(field: "brand", message: "must be feishu or lark"), "\(brand): \(answer)")
+            }
+            let enterprise = try await env.api.post("enterprises", #"{"name":"企业","brand":null}"#)
+            #expect(enterprise.status == .created, "\(enterprise)")
+            let id = try enterprise.decode(EnterpriseView.self).id
+            let kind = try await env.api.post("enterprises/\(id)/apps", #"{"appID":"cli_a","appSecret":"s","homepageKind":""}"#)
+            #expect(kind.error == .init(field: "homepageKind", message: "must be none, oaApp or custom"), "\(kind)")
+            let spaced = try await env.api.post("enterprises/\(id)/apps", #"{"appID":"cli_b","appSecret":"s","verificationToken":"tok\u00a0"}"#)
+            #expect(spaced.error == .init(field: "verificationToken", message: "must not contain spaces or control characters"), "\(spaced)")
+            let app = try await env.api.post("enterprises/\(id)/apps", #"{"appID":"cli_c","appSecret":"s","encryptKey":"k\u00ady"}"#)
+            #expect(app.status == .created, "a format character is text: \(app)")
+            let type = try await env.api.post("push-rules", #"{"name":"规则","source":"*","targets":[{"enterpriseId":\#(id),"appId":1,"type":" Text"}]}"#)
+            #expect(type.status == .badRequest && type.error?.field?.hasPrefix("targets[0]") == true, "\(type)")
+            for loginCheck in [#""""#, #"" embedded""#] {
+                let answer = try await env.api.put("oa-connector", #"{"baseURL":"https://oa.example.com","secret":"s","loginCheck":\#(loginCheck)}"#)
+                #expect(answer.error == .init(field: "loginCheck", message: "must be embedded or external"), "\(loginCheck): \(answer)")
+            }
+            #expect(try await env.api.put("oa-connector", #"{"baseURL":"https://oa.example.com","secret":"s","loginCheck":null}"#).status == .ok)
+        }
+    }
 }

@@ -50,9 +50,9 @@ enum Validate {
         return (name, brand, try self.baseURL(baseURL, field: "baseURL"))
     }
 
+    /// An app's name and its Feishu app ID as sent (the document's pattern: no spaces around it either).
     static func app(name: String, appID: String) throws -> (name: String, appID: String) {
         let name = try self.name(name, required: false)
-        let appID = appID.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !appID.isEmpty else { throw StoreError.invalid(field: "appID", message: "required") }
         guard appID.count <= 64, appID.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }) else {
             throw StoreError.invalid(field: "appID", message: "letters, digits, _ and - only (e.g. cli_a1b2c3d4e5f6)")

@@ -168,6 +168,23 @@ extension APIContractTests {
                 #expect(answer.error == .init(field: "loginCheck", message: "must be embedded or external"), "\(loginCheck): \(answer)")
             }
             #expect(try await env.api.put("oa-connector", #"{"baseURL":"https://oa.example.com","secret":"s","loginCheck":null}"#).status == .ok)
+            let appID = try await env.api.post("enterprises/\(id)/apps", #"{"appID":"cli_d ","appSecret":"s"}"#)
+            #expect(appID.error?.field == "appID", "spaces around an app ID were trimmed away: \(appID)")
+        }
+    }
+
+    /// Who handled a todo (`by`) refuses a control character around the name too, and counts code points.
+    @Test func todoHandlerIsReadAsSent() async throws {
+        try await APIEnvironment.with { env in
+            struct Key: Decodable { var key: String }
+            let key = try await env.api.post("oa-keys", #"{"name":"OA"}"#).decode(Key.self).key
+            let oa = APICaller(client: env.client, credentials: .token(key))
+            let cases = [(#""\t李经理""#, "must not contain control characters"),
+                         ("\"李\(String(repeating: " ", count: 128))\"", "at most 128 characters")]
+            for (by, message) in cases {
+                let answer = try await oa.call(.patch, "/api/v1/todos/wf-1", body: #"{"source":"approval","state":"done","by":\#(by)}"#)
+                #expect(answer.status == .badRequest && answer.error == .init(field: "by", message: message), "\(by): \(answer)")
+            }
         }
     }
 }

@@ -4,7 +4,8 @@ import NIOCore
 import YunqiaoCore
 
 /// Every JSON body the bridge reads goes through here: nesting measured before parsing (``JSONNesting``), errors that
-/// name the field (`fields[0].label`) and never a Swift type, and — for the admin API — unknown fields refused.
+/// name the field (`fields[0].label`, a number the field cannot hold included) and never a Swift type, and — for the
+/// admin API — unknown fields refused.
 enum JSONBody {
     /// Decodes `buffer` (already read within its endpoint's size limit).
     /// - Parameters:
@@ -19,6 +20,9 @@ enum JSONBody {
         do {
             value = try JSONDecoder().decode(type, from: data)
         } catch let error as DecodingError {
+            if case .dataCorrupted(let context) = error, context.codingPath.isEmpty, let field = misfitNumber(type, in: data) {
+                throw APIError.invalid(field, "must be an integer from \(Int64.min) to \(Int64.max)")
+            }
             throw APIError.decoding(error)
         }
         if refuseUnknownFields, let json = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]),

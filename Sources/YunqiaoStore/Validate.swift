@@ -9,13 +9,13 @@ enum Validate {
     static let maxURL = 2048
 
     /// A name: not blank when required, at most `maxName` characters (Unicode code points, as the OpenAPI document's
-    /// `maxLength` counts them, spaces around included), no control character (general category Cc, as the OA API's
-    /// texts); stored trimmed.
+    /// `maxLength` counts them, spaces around included), no control character anywhere (general category Cc, as the OA
+    /// API's texts: a tab or line break around the name too, as the document's `pattern` says); stored trimmed.
     static func name(_ value: String, field: String = "name", required: Bool = true) throws -> String {
         let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
         if required && trimmed.isEmpty { throw StoreError.invalid(field: field, message: "required") }
         if value.unicodeScalars.count > maxName { throw StoreError.invalid(field: field, message: "at most \(maxName) characters") }
-        if trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+        if value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
             throw StoreError.invalid(field: field, message: "must not contain control characters")
         }
         return trimmed
@@ -50,9 +50,9 @@ enum Validate {
         return (name, brand, try self.baseURL(baseURL, field: "baseURL"))
     }
 
+    /// An app's name and its Feishu app ID as sent (the document's pattern: no spaces around it either).
     static func app(name: String, appID: String) throws -> (name: String, appID: String) {
         let name = try self.name(name, required: false)
-        let appID = appID.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !appID.isEmpty else { throw StoreError.invalid(field: "appID", message: "required") }
         guard appID.count <= 64, appID.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }) else {
             throw StoreError.invalid(field: "appID", message: "letters, digits, _ and - only (e.g. cli_a1b2c3d4e5f6)")
@@ -61,14 +61,16 @@ enum Validate {
     }
 
     /// A Verification Token or Encrypt Key as Feishu shows it: nil or empty = none given; no spaces, at most 256 characters.
+    /// As sent (the document's pattern): at most 256 code points, no space or line break of any kind and no control
+    /// character (Cc; format characters, Cf, are text).
     static func callbackCredential(_ value: String?, field: String) throws -> String? {
-        guard let trimmed = value?.trimmingCharacters(in: .whitespacesAndNewlines), !trimmed.isEmpty else { return nil }
-        guard trimmed.count <= 256 else { throw StoreError.invalid(field: field, message: "at most 256 characters") }
-        let forbidden = CharacterSet.whitespacesAndNewlines.union(.controlCharacters)
-        guard !trimmed.unicodeScalars.contains(where: { forbidden.contains($0) }) else {
+        guard let value, !value.isEmpty else { return nil }
+        guard value.unicodeScalars.count <= 256 else { throw StoreError.invalid(field: field, message: "at most 256 characters") }
+        guard !value.unicodeScalars.contains(where: { CharacterSet.whitespacesAndNewlines.contains($0) || $0.properties.generalCategory == .control })
+        else {
             throw StoreError.invalid(field: field, message: "must not contain spaces or control characters")
         }
-        return trimmed
+        return value
     }
 
     static func homepage(_ homepage: AppHomepage) throws -> AppHomepage {

@@ -9,12 +9,15 @@ call, no packet leaves the machine.
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import socket
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import pytest
 import requests
@@ -77,3 +80,31 @@ def sign_in(bridge: Bridge, password: str) -> None:
                         headers={"Authorization": f"Bearer {bridge.token}"}, timeout=10)
     assert key.status_code == 201, key.text
     bridge.oa_key, bridge.oa_key_id = key.json()["key"], key.json()["id"]
+
+
+TIMES: dict[str, float] = {"start": time.monotonic()}  # reset when the session starts, if this is loaded before
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    TIMES["start"] = time.monotonic()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    TIMES["collected"] = time.monotonic()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The suite's time in its two parts: collecting (schemathesis builds the coverage phase's boundary values of every
+    operation then) and running the calls; `CONTRACT_TIMES=FILE` appends them to FILE as a JSON line."""
+    if "collected" not in TIMES:
+        return
+    now = time.monotonic()
+    collect, run = TIMES["collected"] - TIMES["start"], now - TIMES["collected"]
+    passed = len(terminalreporter.stats.get("passed", []))
+    failed = len(terminalreporter.stats.get("failed", []))
+    terminalreporter.write_line(f"contract suite: {passed} passed, {failed} failed; collected in {collect:.1f} s, "
+                                f"ran in {run:.1f} s ({collect + run:.1f} s)")
+    if record := os.environ.get("CONTRACT_TIMES"):
+        with open(record, "a") as file:
+            file.write(json.dumps({"passed": passed, "failed": failed, "collect_s": round(collect, 1), "run_s": round(run, 1),
+                                   "examples": os.environ.get("CONTRACT_EXAMPLES", "10")}) + "\n")

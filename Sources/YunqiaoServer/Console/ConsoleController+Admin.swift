@@ -27,7 +27,7 @@ extension ConsoleController {
             do {
                 let days = form["expiresInDays"].flatMap { $0.isEmpty ? nil : $0 }
                 guard days.map({ Int($0) != nil }) ?? true else { throw APIError.invalid("expiresInDays", "must be a whole number of days") }
-                let created = try await service.createToken(admin, TokenInput(name: form["name"] ?? "", scope: form["scope"],
+                let created = try await service.createToken(admin, TokenInput(name: form["name"] ?? "", scope: form["scope"]?.nilIfEmpty,
                                                                               expiresInDays: days.flatMap { Int($0) },
                                                                               superAdmin: form["superAdmin"] == "on"))
                 return show("tokens", try await tokensPage(admin, newToken: created, strings(request)), request, context, status: .created)

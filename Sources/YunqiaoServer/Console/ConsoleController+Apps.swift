@@ -43,11 +43,13 @@ extension ConsoleController {
         }
     }
 
+    /// The form as an app: the callback credentials trimmed (what was pasted), an empty choice as none.
     static func appInput(_ form: FormFields) -> AppInput {
-        AppInput(name: form["name"], appID: form["appID"] ?? "", appSecret: form["appSecret"]?.nilIfEmpty,
-                 homepageKind: form["homepageKind"],
-                 homepageAppId: form["homepageAppId"].flatMap { Int64($0) }, homepageURL: form["homepageURL"],
-                 verificationToken: form["verificationToken"]?.nilIfEmpty, encryptKey: form["encryptKey"]?.nilIfEmpty)
+        let pasted = { (name: String) in form[name]?.trimmingCharacters(in: .whitespacesAndNewlines).nilIfEmpty }
+        return AppInput(name: form["name"], appID: (form["appID"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines), appSecret: form["appSecret"]?.nilIfEmpty,
+                        homepageKind: form["homepageKind"]?.nilIfEmpty,
+                        homepageAppId: form["homepageAppId"].flatMap { Int64($0) }, homepageURL: form["homepageURL"],
+                        verificationToken: pasted("verificationToken"), encryptKey: pasted("encryptKey"))
     }
 
     /// An app's stored values as form fields (the secret and the callback credentials stay out).

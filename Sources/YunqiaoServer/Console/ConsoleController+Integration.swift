@@ -47,7 +47,7 @@ extension ConsoleController {
     }
 
     static func enterpriseInput(_ form: FormFields) -> EnterpriseInput {
-        EnterpriseInput(name: form["name"] ?? "", brand: form["brand"], baseURL: form["baseURL"])
+        EnterpriseInput(name: form["name"] ?? "", brand: form["brand"]?.nilIfEmpty, baseURL: form["baseURL"]?.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
     /// The new/edit form: name, brand (its default API base as the placeholder) and API base.

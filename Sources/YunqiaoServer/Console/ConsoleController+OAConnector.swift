@@ -79,8 +79,8 @@ extension ConsoleController {
         let text = (form["intervalMinutes"] ?? "").trimmingCharacters(in: .whitespaces)
         guard !text.isEmpty else { throw APIError.invalid("intervalMinutes", "required") }
         guard let interval = Int(text) else { throw APIError.invalid("intervalMinutes", "must be an integer") }
-        return OAConnectorInput(baseURL: form["baseURL"] ?? "", secret: form["secret"], enabled: form["enabled"] == "true",
-                                intervalMinutes: interval, loginCheck: form["loginCheck"] ?? "")
+        return OAConnectorInput(baseURL: form["baseURL"] ?? "", secret: form["secret"]?.trimmingCharacters(in: .whitespacesAndNewlines), enabled: form["enabled"] == "true",
+                                intervalMinutes: interval, loginCheck: form["loginCheck"]?.nilIfEmpty)
     }
 
     /// The page's values: the form (entered or stored fields), the stored connector and the run history.

@@ -140,10 +140,16 @@ struct AdminAPIController {
     /// OpenAPI document's `date` and `date-time` formats say; empty → nil.
     static func date(_ text: String?, _ field: String) throws -> Date? {
         guard let text, !text.isEmpty else { return nil }
-        if let date = try? Date(text, strategy: .iso8601) { return date }
-        if let date = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) { return date }
-        if let day = try? Date(text + "T00:00:00Z", strategy: .iso8601) { return day }
-        throw APIError.invalid(field, "must be a date (2026-11-26) or an ISO 8601 time")
+        return try requiredDate(text, field)
+    }
+
+    /// A date or an RFC 3339 time as ``date(_:_:)`` reads them (``RFC3339``); anything else, empty included, is a 400
+    /// naming `field`.
+    static func requiredDate(_ text: String, _ field: String) throws -> Date {
+        guard let date = RFC3339.time(text) ?? RFC3339.day(text) else {
+            throw APIError.invalid(field, "must be a date (2026-11-26) or an ISO 8601 time")
+        }
+        return date
     }
 }
 

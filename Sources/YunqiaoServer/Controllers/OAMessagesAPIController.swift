@@ -49,7 +49,7 @@ struct OAMessagesAPIController {
         guard let state = TodoState(rawValue: input.state), state.isFinal else {
             throw APIError.invalid("state", "must be done, approved, rejected or cancelled")
         }
-        let at = try AdminAPIController.date(input.at, "at") ?? Date()
+        let at = try input.at.map { try AdminAPIController.requiredDate($0, "at") } ?? Date()
         do {
             let change = try await database.messages.changeTodo(tenantId: caller.tenantId, source: input.source, todoId: todoId, state: state,
                                                                 by: input.by, at: at)

@@ -76,11 +76,13 @@ public struct AdminService: Sendable {
         try await database.integration.deleteEnterprise(tenantId: admin.tenantId, id: id, by: admin.actor)
     }
 
-    /// The brand (default Feishu) and the API base (default: the brand's).
+    /// The brand (missing or null: Feishu; else exactly one of the document's enum) and the API base (missing, null or
+    /// empty: the brand's).
     static func brandAndBase(_ input: EnterpriseInput) throws -> (String, String) {
-        let brandName = input.brand?.trimmingCharacters(in: .whitespaces).lowercased().nilIfEmpty ?? FeishuBrand.feishu.rawValue
-        guard let brand = FeishuBrand(rawValue: brandName) else { throw StoreError.invalid(field: "brand", message: "must be feishu or lark") }
-        let base = input.baseURL?.trimmingCharacters(in: .whitespacesAndNewlines).nilIfEmpty ?? brand.defaultBaseURL
+        guard let brand = FeishuBrand(rawValue: input.brand ?? FeishuBrand.feishu.rawValue) else {
+            throw StoreError.invalid(field: "brand", message: "must be feishu or lark")
+        }
+        let base = input.baseURL?.nilIfEmpty ?? brand.defaultBaseURL
         return (brand.rawValue, base)
     }
 
@@ -131,8 +133,9 @@ public struct AdminService: Sendable {
         return await check.credentials(baseURL: enterprise.baseURL, credentials: credentials)
     }
 
+    /// The homepage: `homepageKind` missing or null is `none`, else exactly one of the document's enum.
     static func homepage(_ input: AppInput) throws -> AppHomepage {
-        switch input.homepageKind?.nilIfEmpty ?? "none" {
+        switch input.homepageKind ?? "none" {
         case "none": return .none
         case "oaApp":
             guard let id = input.homepageAppId else { throw StoreError.invalid(field: "homepageAppId", message: "choose an OA homepage app") }
@@ -259,9 +262,10 @@ public struct AdminService: Sendable {
     /// only) is the edge's to check. Only a super-admin may ask for a super-admin token (`superAdmin`), which manages
     /// the tenants too.
     public func createToken(_ admin: AdminIdentity, _ input: TokenInput, now: Date = Date()) async throws -> TokenView {
-        let scopeText = input.scope?.trimmingCharacters(in: .whitespaces) ?? ""
-        guard let scope = scopeText.isEmpty ? .full : APITokenScope(rawValue: scopeText) else {
-            throw YunqiaoError.invalid(field: "scope", message: "must be readOnly or full")
+        var scope = APITokenScope.full  // missing or null; a value is one of the document's enum exactly
+        if let text = input.scope {
+            guard let named = APITokenScope(rawValue: text) else { throw YunqiaoError.invalid(field: "scope", message: "must be readOnly or full") }
+            scope = named
         }
         if let days = input.expiresInDays, !(1...Self.maxTokenDays).contains(days) {
             throw YunqiaoError.invalid(field: "expiresInDays", message: "1 to \(Self.maxTokenDays) days, or leave it out for a token that does not expire")

@@ -122,15 +122,16 @@ public struct OADirectoryService: Sendable {
     // MARK: passwords
 
     /// Sets the password an OA user signs in with on the bridge's OA login form (embedded directory). Only a bcrypt
-    /// hash, computed off the event loops, is stored; the password is never returned, logged or audited.
+    /// hash, computed off the event loops, is stored; the password is never returned, logged or audited. Its length
+    /// counts code points (as the document's `minLength`), its limit UTF-8 bytes; a control character (Cc) is refused.
     public func setPassword(_ admin: AdminIdentity, oaID: String, password: String) async throws {
-        guard password.count >= Self.minPasswordLength else {
+        guard password.unicodeScalars.count >= Self.minPasswordLength else {
             throw YunqiaoError.invalid(field: "password", message: "at least \(Self.minPasswordLength) characters")
         }
         guard password.utf8.count <= Self.maxPasswordBytes else {
             throw YunqiaoError.invalid(field: "password", message: "at most \(Self.maxPasswordBytes) bytes (bcrypt reads no more)")
         }
-        guard !password.contains(where: { $0.isNewline || $0.unicodeScalars.contains { $0.properties.generalCategory == .control } }) else {
+        guard !password.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
             throw YunqiaoError.invalid(field: "password", message: "must not contain control characters")
         }
         _ = try await user(admin, oaID: oaID)

@@ -24,20 +24,24 @@ public struct PushConsoleService: Sendable {
     /// The mask of a module's action secret (`••••••••` + last 4), or nil when none is set.
     public func actionSecretMask(_ module: OAModuleRecord) -> String? { database.pushRules.actionSecretMask(of: module) }
 
+    /// The form's key, action URL and secret are taken trimmed (what was pasted); the store takes them as the API sends them.
     public func createModule(_ admin: AdminIdentity, key: String, name: String, actionURL: String?, actionSecret: String?) async throws
         -> OAModuleRecord
     {
-        try await database.pushRules.createOAModule(tenantId: admin.tenantId, key: key, name: name, actionURL: actionURL, actionSecret: actionSecret,
-                                                    by: admin.actor)
+        try await database.pushRules.createOAModule(tenantId: admin.tenantId, key: Self.trimmed(key), name: name, actionURL: actionURL.map(Self.trimmed),
+                                                    actionSecret: actionSecret.map(Self.trimmed), by: admin.actor)
     }
 
     /// An empty `actionSecret` keeps the stored one; `clearActionSecret` removes it.
     public func updateModule(_ admin: AdminIdentity, id: Int64, name: String, actionURL: String?, actionSecret: String?,
                       clearActionSecret: Bool) async throws -> OAModuleRecord
     {
-        try await database.pushRules.updateOAModule(tenantId: admin.tenantId, id: id, key: nil, name: name, actionURL: actionURL,
-                                                    actionSecret: actionSecret, clearActionSecret: clearActionSecret, by: admin.actor)
+        try await database.pushRules.updateOAModule(tenantId: admin.tenantId, id: id, key: nil, name: name, actionURL: actionURL.map(Self.trimmed),
+                                                    actionSecret: actionSecret.map(Self.trimmed), clearActionSecret: clearActionSecret,
+                                                    by: admin.actor)
     }
+
+    private static func trimmed(_ text: String) -> String { text.trimmingCharacters(in: .whitespacesAndNewlines) }
 
     public func deleteModule(_ admin: AdminIdentity, id: Int64) async throws {
         try await database.pushRules.deleteOAModule(tenantId: admin.tenantId, id: id, by: admin.actor)

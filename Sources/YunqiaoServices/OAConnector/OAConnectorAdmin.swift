@@ -104,7 +104,7 @@ public struct OAConnectorAdmin: Sendable {
         let stored = try await database.oaConnectors.oaConnector(tenantId: admin.tenantId)
         let settings = OAConnectorSettings(baseURL: input.baseURL, secret: input.secret, enabled: input.enabled ?? stored?.enabled ?? false,
                                            intervalMinutes: input.intervalMinutes ?? stored?.intervalMinutes ?? Self.defaultInterval,
-                                           loginCheck: input.loginCheck?.nilIfEmpty ?? stored?.loginCheck.rawValue ?? OALoginCheck.embedded.rawValue)
+                                           loginCheck: input.loginCheck ?? stored?.loginCheck.rawValue ?? OALoginCheck.embedded.rawValue)
         try await database.oaConnectors.saveOAConnector(tenantId: admin.tenantId, settings, by: admin.actor, at: Date())
         return try await view(admin)
     }

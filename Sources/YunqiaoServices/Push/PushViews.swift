@@ -24,6 +24,7 @@ public struct OAModuleView: Encodable, Sendable {
 }
 
 public struct OAModuleInput: Decodable, Sendable {
+    /// Required when adding; when editing, missing or the stored key. Never null (the document's `type: string`).
     public var key: String?
     public var name: String
     public var actionURL: String?
@@ -37,6 +38,22 @@ public struct OAModuleInput: Decodable, Sendable {
         self.actionURL = actionURL
         self.actionSecret = actionSecret
         self.clearActionSecret = clearActionSecret
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case key, name, actionURL, actionSecret, clearActionSecret
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        if container.contains(.key), try container.decodeNil(forKey: .key) {
+            throw DecodingError.valueNotFound(String.self, .init(codingPath: container.codingPath + [CodingKeys.key], debugDescription: "key is null"))
+        }
+        key = try container.decodeIfPresent(String.self, forKey: .key)
+        name = try container.decode(String.self, forKey: .name)
+        actionURL = try container.decodeIfPresent(String.self, forKey: .actionURL)
+        actionSecret = try container.decodeIfPresent(String.self, forKey: .actionSecret)
+        clearActionSecret = try container.decodeIfPresent(Bool.self, forKey: .clearActionSecret)
     }
 }
 

@@ -168,11 +168,15 @@ extension MessageRepository {
         guard state.isFinal else {
             throw StoreError.invalid(field: "state", message: "must be done, approved, rejected or cancelled")
         }
-        let actor = actor.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !actor.isEmpty else { throw StoreError.invalid(field: "by", message: "required: who handled the todo") }
-        guard actor.count <= PushMessage.maxKeyLength else {
+        // `by` as the document's pattern and maxLength read it: code points of the value as sent, no control character.
+        guard actor.unicodeScalars.count <= PushMessage.maxKeyLength else {
             throw StoreError.invalid(field: "by", message: "at most \(PushMessage.maxKeyLength) characters")
         }
+        guard !actor.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw StoreError.invalid(field: "by", message: "must not contain control characters")
+        }
+        let actor = actor.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !actor.isEmpty else { throw StoreError.invalid(field: "by", message: "required: who handled the todo") }
         return try await write { db in
             guard var todo = try TodoRecord.fetchOne(db, key: ["tenantId": tenantId, "source": source, "todoId": todoId]) else {
                 throw TodoChangeError.notFound(source: source, todoId: todoId)

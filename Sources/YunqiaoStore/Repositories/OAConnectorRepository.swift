@@ -40,11 +40,13 @@ extension OAConnectorRepository {
                                 at time: Date = Date()) async throws -> OAConnectorRecord
     {
         let baseURL = try Validate.baseURL(settings.baseURL, field: "baseURL")
-        let newSecret = settings.secret?.trimmingCharacters(in: .whitespacesAndNewlines).nilIfEmpty
+        // The secret as sent (the document's pattern): 512 code points at most, no space or line break of any kind and
+        // no control character (Cc) — format characters (Cf) are text.
+        let newSecret = settings.secret?.nilIfEmpty
         if let newSecret {
-            guard newSecret.count <= 512 else { throw StoreError.invalid(field: "secret", message: "at most 512 characters") }
-            let forbidden = CharacterSet.whitespacesAndNewlines.union(.controlCharacters)
-            guard !newSecret.unicodeScalars.contains(where: { forbidden.contains($0) }) else {
+            guard newSecret.unicodeScalars.count <= 512 else { throw StoreError.invalid(field: "secret", message: "at most 512 characters") }
+            guard !newSecret.unicodeScalars.contains(where: { CharacterSet.whitespacesAndNewlines.contains($0) || $0.properties.generalCategory == .control })
+            else {
                 throw StoreError.invalid(field: "secret", message: "must not contain spaces or control characters")
             }
         }
@@ -52,7 +54,7 @@ extension OAConnectorRepository {
         guard bounds.contains(settings.intervalMinutes) else {
             throw StoreError.invalid(field: "intervalMinutes", message: "must be between \(bounds.lowerBound) and \(bounds.upperBound) minutes")
         }
-        guard let loginCheck = OALoginCheck(rawValue: settings.loginCheck.trimmingCharacters(in: .whitespaces)) else {
+        guard let loginCheck = OALoginCheck(rawValue: settings.loginCheck) else {
             throw StoreError.invalid(field: "loginCheck", message: "must be embedded or external")
         }
         let sealed = try newSecret.map { try secrets.seal($0) }

@@ -40,14 +40,14 @@ extension PushRuleRepository {
     }
 
     /// Registers a module. `key` is what messages and rules name it by: letters, digits, `-`, `_`, `.`; fixed once created.
+    /// `actionSecret` is taken as sent (``checkActionSecret(_:)``).
     public func createOAModule(tenantId: Int64, key: String, name: String, actionURL: String?, actionSecret: String?,
                                by actor: AuditActor) async throws -> OAModuleRecord
     {
         let key = try Self.moduleKey(key)
         let name = try Validate.name(name)
         let url = try Self.actionURL(actionURL)
-        let secret = actionSecret?.trimmingCharacters(in: .whitespacesAndNewlines).nilIfEmpty
-        try Self.checkActionSecret(secret)
+        let secret = try Self.checkActionSecret(actionSecret)
         let sealed = try secret.map { try secrets.seal($0) }
         return try await write { db in
             if try OAModuleRecord.filter(OAModuleRecord.Columns.tenantId == tenantId && OAModuleRecord.Columns.key == key).fetchCount(db) > 0 {
@@ -64,20 +64,20 @@ extension PushRuleRepository {
     }
 
     /// Edits a module's name and action webhook. A nil or empty `actionSecret` keeps the stored one; `clearActionSecret`
-    /// removes it. The key cannot change (rules and messages name it).
+    /// removes it. The key cannot change (rules and messages name it): a `key` given must be the stored one.
     public func updateOAModule(tenantId: Int64, id: Int64, key: String?, name: String, actionURL: String?, actionSecret: String?,
                                clearActionSecret: Bool = false, by actor: AuditActor) async throws -> OAModuleRecord
     {
         let name = try Validate.name(name)
         let url = try Self.actionURL(actionURL)
-        let secret = actionSecret?.trimmingCharacters(in: .whitespacesAndNewlines).nilIfEmpty
-        try Self.checkActionSecret(secret)
+        let secret = try Self.checkActionSecret(actionSecret)
+        let key = try key.map { try Self.moduleKey($0) }
         let sealed = try secret.map { try secrets.seal($0) }
         let stored = try await oaModule(tenantId: tenantId, id: id)
         let oldMask = actionSecretMask(of: stored)
         return try await write { db in
             var module = try Self.oaModule(db, tenantId: tenantId, id: id)
-            if let key = key?.trimmingCharacters(in: .whitespacesAndNewlines).nilIfEmpty, key != module.key {
+            if let key, key != module.key {
                 throw StoreError.invalid(field: "key", message: "the key of a module cannot change (rules and messages name it); add a new module")
             }
             let before = module
@@ -111,16 +111,21 @@ extension PushRuleRepository {
         }
     }
 
+    /// nil or empty: none; anything else (blanks too) must be an absolute http(s) URL.
     private static func actionURL(_ value: String?) throws -> String? {
-        guard let text = value?.trimmingCharacters(in: .whitespacesAndNewlines).nilIfEmpty else { return nil }
-        return try Validate.httpURL(text, field: "actionURL").absoluteString
+        guard let value, !value.isEmpty else { return nil }
+        return try Validate.httpURL(value, field: "actionURL").absoluteString
     }
 
-    private static func checkActionSecret(_ secret: String?) throws {
-        guard let secret else { return }
-        guard secret.count >= 16, secret.count <= 256 else {
+    /// A module's action secret as sent, or nil for none (nil or empty: when editing, the stored one is kept): 16 to
+    /// 256 characters, counted as the document's `minLength`/`maxLength` count them (Unicode code points), spaces
+    /// included.
+    private static func checkActionSecret(_ secret: String?) throws -> String? {
+        guard let secret, !secret.isEmpty else { return nil }
+        guard (16...256).contains(secret.unicodeScalars.count) else {
             throw StoreError.invalid(field: "actionSecret", message: "16 to 256 characters")
         }
+        return secret
     }
 
     public static let maxTargetsPerRule = 50
@@ -226,7 +231,7 @@ extension PushRuleRepository {
             guard let app = try AppRecord.fetchOne(db, key: input.appId), app.enterpriseId == input.enterpriseId else {
                 throw StoreError.invalid(field: "\(field).appId", message: "no app \(input.appId) in enterprise \(enterprise.name)")
             }
-            guard let type = PushMessageType(rawValue: input.type.trimmingCharacters(in: .whitespaces).lowercased()) else {
+            guard let type = PushMessageType(rawValue: input.type) else {
                 throw StoreError.invalid(field: "\(field).type", message: "must be text, rich, card or todo")
             }
             let quickApproval = input.quickApproval ?? false
@@ -258,8 +263,8 @@ extension StoreRepository {
         return module
     }
 
-    static func moduleKey(_ value: String, field: String = "key") throws -> String {
-        let key = value.trimmingCharacters(in: .whitespacesAndNewlines)
+    /// A module key as sent (the document's `pattern`: no spaces around it either).
+    static func moduleKey(_ key: String, field: String = "key") throws -> String {
         guard !key.isEmpty else { throw StoreError.invalid(field: field, message: "required") }
         guard key.count <= PushMessage.maxKeyLength,
               key.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) })

@@ -311,6 +311,11 @@ struct ConsoleOADirectoryTests {
                 == ErrorBody.Detail(field: "password", message: "at least 8 characters"))
             #expect(try await env.api.put("oa-users/1001/password", #"{"password":"\#(String(repeating: "长", count: 25))"}"#).error?.field == "password")
             #expect(try await env.api.put("oa-users/1001/password", #"{}"#).error?.field == "password")
+            // Lengths count code points, as the document's `minLength` does (8 of them: 4 letters with their accents);
+            // a line separator is not a control character.
+            #expect(try await env.api.put("oa-users/1001/password", #"{"password":"\#(String(repeating: "e\u{301}", count: 4))"}"#).status == .noContent)
+            #expect(try await env.api.put("oa-users/1001/password", #"{"password":"pass\u2028word"}"#).status == .noContent)
+            #expect(try await env.api.put("oa-users/1001/password", #"{"password":"pass\u0085word"}"#).error?.field == "password")
             #expect(try await env.api.put("oa-users/9999/password", #"{"password":"a good password"}"#).status == .notFound)
             // Percent-encoded ids are decoded.
             try await env.database.oaDirectory.upsertOAUsers([OAUserRecord(tenantId: env.tenantId, oaID: "A/1 二", loginID: "a1", name: "甲")])
@@ -319,7 +324,7 @@ struct ConsoleOADirectoryTests {
             let session = try await env.session(csrf: false)
             #expect(try await session.put("oa-users/1001/password", #"{"password":"a good password"}"#).status == .forbidden)
             let audit = try await env.api.get("audit?action=oaUser.password").items(AuditEntry.self)
-            #expect(audit.count == 2 && audit.allSatisfy { $0.actor == "token:ci" })
+            #expect(audit.count == 4 && audit.allSatisfy { $0.actor == "token:ci" })
             #expect(audit.last?.target == "OA user 1001 张三 (zhangsan)")
             #expect(!env.logs.text.contains("a good password"))
             #expect(!(try await env.api.get("audit").text.contains("a good password")))

@@ -20,7 +20,7 @@ struct CardCallbackTests {
             let enterprise = try await env.api.post("enterprises", #"{"name":"卡片企业"}"#).decode(EnterpriseView.self)
             let created = try await env.api.post(
                 "enterprises/\(enterprise.id)/apps",
-                #"{"appID":"cli_card","appSecret":"s3cret-0001","verificationToken":" \#(token) ","encryptKey":"\#(key)"}"#)
+                #"{"appID":"cli_card","appSecret":"s3cret-0001","verificationToken":"\#(token)","encryptKey":"\#(key)"}"#)
             #expect(created.status == .created, "\(created)")
             let app = try created.decode(AppView.self)
             #expect(app.verificationToken == "••••••••Xk2Q" && app.encryptKey == "••••••••9fD1")

@@ -195,6 +195,16 @@ STATE_DEPENDENT = {
     ("POST /api/v1/apps/{id}/jsapi-signature", "url"): "a URL whose host parses, without a user name or password",
     ("POST /api/v1/apps/{id}/jsapi-signature", "timestamp"): "within 10 minutes of the bridge's clock",
     ("PUT /api/admin/v1/enterprises/{id}/oa-to-feishu/settings", "topDepartmentID"): "a Feishu department of the mirror",
+    ("PUT /api/admin/v1/enterprises/{id}/sync-schedules/{direction}", "timeZone"): "a zone of the server's time-zone database",
+    ("PUT /api/admin/v1/enterprises/{id}/sync-schedules/{direction}", "cron"):
+        "a cron expression that fires, never twice within 5 minutes; exactly one of everyMinutes and cron (a `oneOf` the "
+        "fuzzer's boundary cases leave out)",
+    ("POST /api/admin/v1/oidc-clients", "appId"): "an app of the tenant's enterprises",
+    ("PUT /api/admin/v1/oidc-clients/{id}", "appId"): "an app of the tenant's enterprises",
+    ("POST /api/admin/v1/oidc-clients", "redirectURIs"): "a URL whose host parses, without a user name or password",
+    ("PUT /api/admin/v1/oidc-clients/{id}", "redirectURIs"): "a URL whose host parses, without a user name or password",
+    ("POST /api/admin/v1/oidc-clients", "postLogoutRedirectURIs"): "a URL whose host parses, without a user name or password",
+    ("PUT /api/admin/v1/oidc-clients/{id}", "postLogoutRedirectURIs"): "a URL whose host parses, without a user name or password",
 }
 
 

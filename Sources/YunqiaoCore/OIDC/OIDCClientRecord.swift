@@ -62,8 +62,8 @@ public struct OIDCClientInput: Codable, Sendable, Equatable {
     /// The most redirect URIs of each kind a client has.
     public static let maxRedirectURIs = 20
 
-    /// Checks the URIs, naming the field: each an absolute http(s) URL without a fragment or credentials, at most 2 000
-    /// characters, at most ``maxRedirectURIs``, at least one redirect URI. (The name and the app are the store's to check.)
+    /// Checks the URIs, naming the field: each an absolute http(s) URL in printable ASCII (as the OpenAPI document's
+    /// pattern says) without a fragment or credentials, at most 2 000 characters, at most ``maxRedirectURIs``, at least one redirect URI. (The name and the app are the store's to check.)
     public func validateURIs() throws(YunqiaoError) {
         guard !redirectURIs.isEmpty else { throw .invalid(field: "redirectURIs", message: "at least one redirect URI") }
         for (field, list) in [("redirectURIs", redirectURIs), ("postLogoutRedirectURIs", postLogoutRedirectURIs)] {
@@ -71,13 +71,14 @@ public struct OIDCClientInput: Codable, Sendable, Equatable {
                 throw .invalid(field: field, message: "at most \(Self.maxRedirectURIs) URIs")
             }
             for (index, uri) in list.enumerated() where !Self.isRedirectURI(uri) {
-                throw .invalid(field: "\(field)[\(index)]", message: "an absolute http(s) URL without a fragment, at most 2000 characters")
+                throw .invalid(field: "\(field)[\(index)]",
+                               message: "an absolute http(s) URL in printable ASCII with a host, without a fragment or credentials, at most 2000 characters")
             }
         }
     }
 
     public static func isRedirectURI(_ text: String) -> Bool {
-        guard text.count <= 2000, !text.contains("#"), text.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7F }),
+        guard text.count <= 2000, !text.contains("#"), text.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F }),
               let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(), ["http", "https"].contains(scheme),
               let host = components.host, !host.isEmpty, components.user == nil, components.password == nil
         else { return false }

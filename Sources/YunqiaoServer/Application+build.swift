@@ -77,7 +77,7 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
     router.get("openapi.json") { _, _ in try StaticResource.response("openapi.json", contentType: "application/json") }
     router.get("static/:file") { _, context in
         let file = try context.parameters.require("file")
-        guard ["console.css", "console.js"].contains(file) else { throw APIError(.notFound, message: "no such file") }
+        guard ["console.css", "console.js", "qr-login.js", "qr-login-embed.js"].contains(file) else { throw APIError(.notFound, message: "no such file") }
         return try StaticResource.response("static/" + file, contentType: file.hasSuffix(".css") ? "text/css" : "text/javascript")
     }
     SessionController(database: dependencies.database, renderer: renderer, throttle: dependencies.throttle,
@@ -86,8 +86,9 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
     router.get("/") { _, _ in Response.redirect(to: "/console", type: .found) }
     let firstVisit = FirstVisitController(flow: dependencies.services.firstVisit, database: dependencies.database, renderer: renderer,
                                           trustedProxies: dependencies.configuration.trustedProxies, oidc: dependencies.services.oidc,
-                                          cas: dependencies.services.cas)
+                                          cas: dependencies.services.cas, qrLogin: dependencies.services.qrLogin)
     firstVisit.addRoutes(to: router)
+    QRLoginController(qrLogin: dependencies.services.qrLogin, firstVisit: firstVisit, renderer: renderer).addRoutes(to: router)
     OIDCController(provider: dependencies.services.oidc, firstVisit: firstVisit, renderer: renderer).addRoutes(to: router)
     CASController(server: dependencies.services.cas, firstVisit: firstVisit, renderer: renderer).addRoutes(to: router)
     CardCallbackController(database: dependencies.database, worker: dependencies.cardActions).addRoutes(to: router)

@@ -35,6 +35,8 @@ public struct BridgeServices: Sendable {
     public let oidc: OIDCProvider
     /// The CAS server for the OA (issue #16).
     public let cas: CASServer
+    /// 扫码登录: the QR page in front of the OIDC and CAS sign-ins.
+    public let qrLogin: QRLogin
     /// JSAPI signatures of the OA's H5 pages (the app's `jsapi_ticket` cached in its Feishu client).
     public let jsapi: JSAPISigner
 
@@ -64,6 +66,7 @@ public struct BridgeServices: Sendable {
         oaToFeishu = OAToFeishuRunner(sync: OAToFeishuSync(database: database, clients: clients, logger: logger), logger: logger)
         oidc = OIDCProvider(database: database, logger: logger)
         cas = CASServer(database: database, logger: logger)
+        qrLogin = QRLogin(database: database)
         schedule = SyncScheduler(database: database, coordinator: coordinator, oaToFeishu: oaToFeishu, tick: scheduleTick, logger: logger)
         jsapi = JSAPISigner(database: database, clients: clients, logger: logger)
         firstVisit = FirstVisitFlow(database: database, clients: clients, throttle: throttle, passwords: passwords,

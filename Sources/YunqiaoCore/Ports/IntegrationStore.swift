@@ -26,6 +26,14 @@ public protocol IntegrationStore: Sendable {
     @discardableResult
     func setImageHosts(tenantId: Int64, _ hosts: [String], by actor: AuditActor) async throws -> [String]
 
+    /// 扫码登录: off with no apps until set.
+    func qrLoginSetting(tenantId: Int64) async throws -> QRLoginSetting
+
+    /// Replaces the QR login setting (``QRLoginSetting/validate()``; each app one of the tenant's, at most one per
+    /// enterprise); audited as `settings.update` when it changes. Returns the stored setting.
+    @discardableResult
+    func setQRLoginSetting(tenantId: Int64, _ setting: QRLoginSetting, by actor: AuditActor) async throws -> QRLoginSetting
+
     func createEnterprise(tenantId: Int64, name: String, brand: String, baseURL: String,
                           by actor: AuditActor) async throws -> EnterpriseRecord
 

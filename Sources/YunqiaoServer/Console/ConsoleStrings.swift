@@ -57,6 +57,8 @@ enum ConsoleStrings {
         case oaToFeishu = "oa-to-feishu"
         /// H5 JSAPI of an app: the signature endpoint and the trusted domains (app page), the endpoint's refusals.
         case jsapi
+        /// 扫码登录: the QR page, its refusals, and its settings page.
+        case qrLogin = "qr-login"
 
         /// The area's file of `language`, relative to the strings folder.
         func file(_ language: ConsoleLanguage) -> String { "\(Catalog.folder(language))/\(rawValue).json" }

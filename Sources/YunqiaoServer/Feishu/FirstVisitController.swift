@@ -17,6 +17,8 @@ struct FirstVisitController {
     let oidc: OIDCProvider
     /// Sign-ins that continue into a CAS login end at the service with a ticket.
     let cas: CASServer
+    /// 扫码登录: OIDC and CAS sign-ins outside the Feishu client go to the QR page when the tenant enables it.
+    let qrLogin: QRLogin
 
     static let stateCookie = "yq_oauth_state"
 
@@ -48,6 +50,18 @@ struct FirstVisitController {
         var response = Response.redirect(to: url, type: .found)
         response.headers[.cacheControl] = "no-store"
         response.setCookie(Self.stateCookie(appId: visit.appId, value: state, maxAge: Int(FirstVisitFlow.lifetime)))
+        return response
+    }
+
+    /// An OIDC or CAS sign-in (`continuation`) of the tenant: to the QR page when the tenant enables QR login and the
+    /// browser is not the Feishu client, else to Feishu's authorize page for `visit` (the client's app).
+    func signIn(_ visit: FirstVisitFlow.Visit, continuation: String, tenantId: Int64, request: Request) async throws -> Response {
+        guard try await qrLogin.offered(tenantId: tenantId, userAgent: request.headers[.userAgent]) else {
+            return try await signIn(visit, continuation: continuation)
+        }
+        let handle = try await qrLogin.park(QRLogin.Flow(tenantId: tenantId, continuation: continuation))
+        var response = Response.redirect(to: "/qr-login/\(tenantId)?flow=\(handle)", type: .found)
+        response.headers[.cacheControl] = "no-store"
         return response
     }
 
@@ -163,7 +177,7 @@ struct FirstVisitController {
         context.parameters.get("id").flatMap { Int64($0) }
     }
 
-    private static func stateCookie(appId: Int64, value: String, maxAge: Int) -> Cookie {
+    static func stateCookie(appId: Int64, value: String, maxAge: Int) -> Cookie {
         Cookie(name: stateCookie, value: value, maxAge: maxAge, path: "/feishu/apps/\(appId)/oauth", httpOnly: true, sameSite: .lax)
     }
 

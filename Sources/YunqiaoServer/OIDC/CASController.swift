@@ -17,8 +17,10 @@ struct CASController {
         router.get("cas/:tenant/login") { request, context in
             await OIDCController.page(renderer, request, context) {
                 let query = FormFields(request.uri.query ?? "")
-                let (appId, continuation) = try await server.login(tenantId: try OIDCController.tenant(context), service: query["service"])
-                return try await firstVisit.signIn(try await firstVisit.flow.visit(appId: appId), continuation: continuation)
+                let tenantId = try OIDCController.tenant(context)
+                let (appId, continuation) = try await server.login(tenantId: tenantId, service: query["service"])
+                return try await firstVisit.signIn(try await firstVisit.flow.visit(appId: appId), continuation: continuation, tenantId: tenantId,
+                                                   request: request)
             }
         }
         for (path, attributes) in [("cas/:tenant/serviceValidate", false), ("cas/:tenant/p3/serviceValidate", true)] {

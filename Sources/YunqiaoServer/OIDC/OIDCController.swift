@@ -27,12 +27,13 @@ struct OIDCController {
         router.get("oidc/:tenant/authorize") { request, context in
             await page(request, context) {
                 let query = Self.parameters(request)
-                switch try await provider.authorize(tenantId: try Self.tenant(context), query: query) {
+                let tenantId = try Self.tenant(context)
+                switch try await provider.authorize(tenantId: tenantId, query: query) {
                 case .redirect(let target):
                     return Response.redirect(to: target, type: .found)
                 case .signIn(let appId, let continuation):
                     let visit = try await firstVisit.flow.visit(appId: appId)
-                    return try await firstVisit.signIn(visit, continuation: continuation)
+                    return try await firstVisit.signIn(visit, continuation: continuation, tenantId: tenantId, request: request)
                 }
             }
         }

@@ -80,7 +80,7 @@ enum QRLoginPage {
         <!doctype html>
         <html lang="zh"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>飞书扫码登录 — Feishu emulator</title>
         <meta name="viewport" content="width=device-width, initial-scale=1">
-        <style>html,body{margin:0;height:100%;overflow:hidden}
+        <style>html,body{margin:0;height:100%;overflow:hidden}[hidden]{display:none!important}
         body{font:13px/1.4 system-ui,sans-serif;color:#1f2329;text-align:center;
         display:flex;flex-direction:column;align-items:center;justify-content:center}
         #emulator-qr svg{width:min(200px,60vmin);height:min(200px,60vmin);display:block}.faded{opacity:.15}

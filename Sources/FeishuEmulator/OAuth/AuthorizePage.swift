@@ -102,7 +102,8 @@ enum AuthorizePage {
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <style>body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:60rem;padding:0 1rem;color:#1f2329}
         table{border-collapse:collapse;width:100%}td,th{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #dee0e3}
-        a.login,button.confirm{color:#3370ff}button.confirm{white-space:nowrap}.error{color:#d83931}.note,.summary,.en{color:#646a73}.frozen{color:#8f959e}
+        a.login,button.confirm{color:#3370ff}button.confirm{white-space:nowrap}
+        .error{color:#d83931}.note,.summary,.en{color:#646a73}.frozen{color:#8f959e}
         input[type=search]{width:20rem;padding:.3rem}</style></head>
         <body>
         \(body)

@@ -255,7 +255,7 @@ extension OAuthTests {
                 #expect(reply.status == .badRequest)
                 #expect(reply.contentType.hasPrefix("text/html"))
                 #expect(reply.text.contains("class=\"error\""))
-                #expect(!reply.text.contains("emulator-qr"))
+                #expect(!reply.text.contains("id=\"emulator-qr\""))
             }
         }
 

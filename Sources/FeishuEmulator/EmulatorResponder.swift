@@ -31,7 +31,7 @@ struct EmulatorResponder: HTTPResponder {
             var headers: [String: String] = [:]
             for field in request.headers { headers[field.name.canonicalName] = field.value }
             let call = APICall(endpoint: endpoint, pathParameters: parameters, query: query, rawQuery: request.uri.query,
-                               headers: headers, body: data, logID: logID)
+                               authority: request.head.authority, headers: headers, body: data, logID: logID)
             answer = await state.handle(call)
         } else {
             answer = .notFound
@@ -55,6 +55,9 @@ struct EmulatorResponder: HTTPResponder {
         case .html(let html):
             headers[.contentType] = "text/html; charset=utf-8"
             bytes = ByteBuffer(string: html)
+        case .javascript(let script):
+            headers[.contentType] = "application/javascript; charset=utf-8"
+            bytes = ByteBuffer(string: script)
         }
         for (name, value) in answer.headers {
             if let field = HTTPField.Name(name) { headers[field] = value }

@@ -2,8 +2,8 @@ import Foundation
 
 /// Everything the emulator knows, owned by one actor and split by area into value types: ``AdminState`` (apps and
 /// their tokens, clock, rate windows, faults, counters), ``ContactState`` (the org and the contact APIs),
-/// ``OAuthState`` (codes and user tokens), ``IMState`` (messages, chats, images, card callbacks) and ``JSSDKState``
-/// (JSAPI tickets).
+/// ``OAuthState`` (codes and user tokens), ``QRLoginState`` (the QR login's sessions and temp codes), ``IMState``
+/// (messages, chats, images, card callbacks) and ``JSSDKState`` (JSAPI tickets).
 /// Each API call runs to completion inside the actor, so calls are atomic like single database transactions; the
 /// actor authenticates, applies limits and faults, and hands the call to its area with what the area borrows.
 public actor EmulatorState {
@@ -20,6 +20,7 @@ public actor EmulatorState {
     var oauth: OAuthState
     var im = IMState()
     var jssdk = JSSDKState()
+    var qrLogin = QRLoginState()
 
     public init(configuration: EmulatorConfiguration, faults: EmulatorFaults = EmulatorFaults()) {
         self.configuration = configuration
@@ -36,6 +37,7 @@ public actor EmulatorState {
             return admin.issueToken(call, lifetime: Double(configuration.tokenLifetime), org: &contact.org)
         }
         if call.endpoint.isOAuthPage { return authorizePage(call) }
+        if call.endpoint.isQRLoginPage { return qrLoginPage(call) }
         if call.endpoint == .oauthToken { return oauthToken(call) }
 
         let caller: Caller
@@ -84,7 +86,8 @@ public actor EmulatorState {
         }
         switch call.endpoint {
         case .tenantAccessToken, .appAccessToken: return [:]  // answered by AdminState.issueToken
-        case .authorize, .authorizeIndex, .oauthToken: return [:]  // answered by authorizePage / oauthToken
+        case .authorize, .authorizeIndex, .passportAuthorize, .oauthToken: return [:]  // answered by authorizePage / oauthToken
+        case .qrLoginScript, .qrLoginFrame, .qrLoginPoll, .qrLoginScan, .qrLoginConfirm: return [:]  // answered by qrLoginPage
         case .oidcAccessToken: return try exchangeCodeV1(call, appID: appID, withProfile: false)
         case .legacyAccessToken: return try exchangeCodeV1(call, appID: appID, withProfile: true)
         case .oidcRefreshAccessToken: return try refreshV1(call, appID: appID, withProfile: false)

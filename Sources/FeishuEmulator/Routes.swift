@@ -31,12 +31,20 @@ enum Endpoint: String, Sendable, CaseIterable {
     // OAuth / user login (`feishu-api.md` §2.4–2.5).
     case authorize = "GET /open-apis/authen/v1/authorize"
     case authorizeIndex = "GET /open-apis/authen/v1/index"
+    case passportAuthorize = "GET /suite/passport/oauth/authorize"
     case oauthToken = "POST /open-apis/authen/v2/oauth/token"
     case oidcAccessToken = "POST /open-apis/authen/v1/oidc/access_token"
     case oidcRefreshAccessToken = "POST /open-apis/authen/v1/oidc/refresh_access_token"
     case legacyAccessToken = "POST /open-apis/authen/v1/access_token"
     case legacyRefreshAccessToken = "POST /open-apis/authen/v1/refresh_access_token"
     case userInfo = "GET /open-apis/authen/v1/user_info"
+
+    // QR login (`feishu-api.md` §2.7): the LarkSSOSDKWebQRCode script, its iframe and the iframe's poll, the "phone".
+    case qrLoginScript = "GET /obj/feishu-static/lark/passport/qrcode/:file"
+    case qrLoginFrame = "GET /suite/passport/sso/qr"
+    case qrLoginPoll = "GET /suite/passport/sso/qr/poll"
+    case qrLoginScan = "GET /suite/passport/sso/scan"
+    case qrLoginConfirm = "POST /suite/passport/sso/scan"
 
     // IM (`feishu-api.md` §4): messages, card updates, images.
     case messageCreate = "POST /open-apis/im/v1/messages"
@@ -53,8 +61,17 @@ enum Endpoint: String, Sendable, CaseIterable {
     /// Token endpoints take app credentials in the body; everything else needs `Authorization: Bearer`.
     var isTokenEndpoint: Bool { self == .tenantAccessToken || self == .appAccessToken }
 
-    /// The HTML login page (`authorize`, and the historic `index`): no token, answers HTML or a redirect.
-    var isOAuthPage: Bool { self == .authorize || self == .authorizeIndex }
+    /// The HTML login page (`authorize`, the historic `index` and the passport path the QR login's `goto` uses): no
+    /// token, answers HTML or a redirect.
+    var isOAuthPage: Bool { self == .authorize || self == .authorizeIndex || self == .passportAuthorize }
+
+    /// The QR login's script and pages: no token, no app to count against until a session names one.
+    var isQRLoginPage: Bool {
+        switch self {
+        case .qrLoginScript, .qrLoginFrame, .qrLoginPoll, .qrLoginScan, .qrLoginConfirm: true
+        default: false
+        }
+    }
 
     /// Which bearer tokens an API takes: `user_info` only user tokens, the v1 code exchanges only app tokens
     /// (the SDK sends `AccessTokenType.APP`), everything else tenant or app tokens.
@@ -79,8 +96,9 @@ enum Endpoint: String, Sendable, CaseIterable {
     var allowsTrailingSlash: Bool { isTokenEndpoint }
 
     /// Per app per API: 1000/min and 50/s (`feishu-api.md` §7), the OAuth page and token endpoints included (keyed
-    /// by `client_id`). The tenant/app token endpoints state no limit.
-    var isRateLimited: Bool { !isTokenEndpoint }
+    /// by `client_id`). The tenant/app token endpoints state no limit, nor do the QR login's script and pages (its
+    /// iframe polls every second).
+    var isRateLimited: Bool { !isTokenEndpoint && !isQRLoginPage }
 }
 
 /// A matched request handed to ``EmulatorState``.
@@ -90,6 +108,8 @@ struct APICall: Sendable {
     var query: [String: [String]]
     /// The query exactly as sent (still percent-encoded), for endpoints that read it with form rules (`+` = space).
     var rawQuery: String? = nil
+    /// `Host` as the client sent it (`127.0.0.1:8080`), for pages that must know their own origin.
+    var authority: String? = nil
     var headers: [String: String]
     var body: Data
     /// Also sent as `X-Tt-Logid`; failures repeat it as `error.log_id`.
@@ -149,6 +169,7 @@ struct EmulatorResponse: Sendable {
         case json(JSON)
         case text(String)
         case html(String)
+        case javascript(String)
     }
 
     var status: Int

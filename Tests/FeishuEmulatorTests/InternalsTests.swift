@@ -201,9 +201,9 @@ import Testing
         }
     }
 
-    @Test func onlyTokenEndpointsAreUnlimited() {
+    @Test func onlyTokenEndpointsAndQRLoginPagesAreUnlimited() {
         for endpoint in Endpoint.allCases {
-            #expect(endpoint.isRateLimited == !endpoint.isTokenEndpoint)
+            #expect(endpoint.isRateLimited == !(endpoint.isTokenEndpoint || endpoint.isQRLoginPage))
             #expect(endpoint.allowsTrailingSlash == endpoint.isTokenEndpoint)
         }
     }

@@ -86,6 +86,7 @@ extension EmulatorState {
             "faults": admin.faults.json,
             "im": im.summaryJSON,
             "jssdk": jssdk.summaryJSON(now: admin.now),
+            "qr_login": qrLogin.summaryJSON(now: admin.now),
             "counters": admin.countersJSON,
             "seats": ["limit": contact.seats.map { .int($0) } ?? .null, "taken": .int(contact.org.seatsTaken)],
         ]

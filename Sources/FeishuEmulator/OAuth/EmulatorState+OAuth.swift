@@ -6,9 +6,10 @@ import Foundation
 extension EmulatorState {
     // MARK: the authorize page
 
-    /// `GET /open-apis/authen/v1/authorize` (and the historic `/open-apis/authen/v1/index`): a "log in as" page
-    /// listing the tenant's users; choosing one (or `login_as=<open_id|union_id|user_id|mobile>`, an emulator-only
-    /// shortcut) issues a code and redirects to `redirect_uri?code=…&state=…`.
+    /// `GET /open-apis/authen/v1/authorize` (and the historic `/open-apis/authen/v1/index` and
+    /// `/suite/passport/oauth/authorize`): a "log in as" page listing the tenant's users; choosing one (or
+    /// `login_as=<open_id|union_id|user_id|mobile>`, an emulator-only shortcut), or a QR login's `tmp_code` (§2.7:
+    /// live, unused, of this app; spent here), issues a code and redirects to `redirect_uri?code=…&state=…`.
     func authorizePage(_ call: APICall) -> EmulatorResponse {
         // Browsers and `requests` write `+` for a space (scopes are space-separated): read the query as a form.
         let query = FormURLEncoded.parse(call.rawQuery ?? "")
@@ -40,18 +41,26 @@ extension EmulatorState {
             return refuse(20001, "code_challenge_method without code_challenge.")
         }
 
-        if let login = value("login_as") {
-            guard let user = loginUser(login, appID: appID) else {
+        // The user: from a QR login's `tmp_code` (§2.7, spent here), or the `login_as` shortcut; else the page.
+        let user: User
+        if let tmpCode = value("tmp_code") {
+            guard let key = qrLogin.redeem(tmpCode, appID: appID, now: admin.now), let found = contact.org.users[key] else {
+                return refuse(20003, "tmp_code is invalid or expired.")
+            }
+            user = found
+        } else if let login = value("login_as") {
+            guard let found = loginUser(login, appID: appID) else {
                 return refuse(20008, "No user with open_id, union_id, user_id or mobile \(login).")
             }
-            guard !user.status.isResigned, !user.status.isFrozen else {
-                return refuse(20066, "\(user.name) cannot log in: the account is \(user.status.isResigned ? "resigned" : "frozen").")
-            }
-            let code = mintCode(appID: appID, userKey: user.key, redirectURI: redirectURI, scopes: scopes,
-                                challenge: challenge, method: method)
-            return .redirect(AuthorizePage.redirectLocation(redirectURI, code: code, state: query["state"]?.last))
+            user = found
+        } else {
+            return AuthorizePage.login(call, query: query, appID: appID, scopes: scopes, search: value("q"), org: contact.org)
         }
-        return AuthorizePage.login(call, query: query, appID: appID, scopes: scopes, search: value("q"), org: contact.org)
+        guard !user.status.isResigned, !user.status.isFrozen else {
+            return refuse(20066, "\(user.name) cannot log in: the account is \(user.status.isResigned ? "resigned" : "frozen").")
+        }
+        let code = mintCode(appID: appID, userKey: user.key, redirectURI: redirectURI, scopes: scopes, challenge: challenge, method: method)
+        return .redirect(AuthorizePage.redirectLocation(redirectURI, code: code, state: query["state"]?.last))
     }
 
     /// A user by open_id (of `appID`), union_id, user_id or mobile, in that order.

@@ -96,7 +96,7 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
     router.group("console").add(middleware: authenticate).add(middleware: RequireAdminMiddleware(redirectToLogin: true))
         .addRoutes(ConsoleController(service: dependencies.service, renderer: renderer, oaConnector: dependencies.oaConnectorAdmin,
                                      pushDelivery: dependencies.push, oaToFeishu: OAToFeishuAdmin(runner: dependencies.services.oaToFeishu),
-                                     sso: OIDCClientAdmin(provider: dependencies.services.oidc)).routes)
+                                     sso: OIDCClientAdmin(provider: dependencies.services.oidc), qrLogin: dependencies.services.qrLogin).routes)
     router.group("api/admin/v1").add(middleware: authenticate).add(middleware: RequireAdminMiddleware(redirectToLogin: false))
         .add(middleware: RefuseUnknownFieldsMiddleware())
         .addRoutes(AdminAPIController(service: dependencies.service).routes)
@@ -108,7 +108,7 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
         .addRoutes(OAConnectorAPIController(connector: dependencies.oaConnectorAdmin).routes)
         .addRoutes(OAToFeishuAPIController(mode3: OAToFeishuAdmin(runner: dependencies.services.oaToFeishu)).routes)
         .addRoutes(PushAPIController(database: dependencies.database, push: dependencies.push).routes)
-        .addRoutes(OIDCClientAPIController(clients: OIDCClientAdmin(provider: dependencies.services.oidc)).routes)
+        .addRoutes(OIDCClientAPIController(clients: OIDCClientAdmin(provider: dependencies.services.oidc), qrLogin: dependencies.services.qrLogin).routes)
     router.group("api/v1").add(middleware: OAKeyMiddleware(database: dependencies.database))
         .addRoutes(OAPushAPIController(database: dependencies.database).routes)
         .addRoutes(OAMessagesAPIController(database: dependencies.database, push: dependencies.push).routes)

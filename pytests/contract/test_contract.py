@@ -199,6 +199,7 @@ STATE_DEPENDENT = {
     ("PUT /api/admin/v1/enterprises/{id}/sync-schedules/{direction}", "cron"):
         "a cron expression that fires, never twice within 5 minutes; exactly one of everyMinutes and cron (a `oneOf` the "
         "fuzzer's boundary cases leave out)",
+    ("PUT /api/admin/v1/qr-login", "appIds"): "apps of the tenant's enterprises, one per enterprise; at least one when enabled",
     ("POST /api/admin/v1/oidc-clients", "appId"): "an app of the tenant's enterprises",
     ("PUT /api/admin/v1/oidc-clients/{id}", "appId"): "an app of the tenant's enterprises",
     ("POST /api/admin/v1/oidc-clients", "redirectURIs"): "a URL whose host parses, without a user name or password",

@@ -60,7 +60,8 @@ extension ConsoleController {
              "createdAt": ConsoleFormat.dateTime(client.createdAt), "createdBy": client.createdBy]
         }
         var values: PageValues = ["clients": rows, "hasClients": !rows.isEmpty, "form": form, "hasApps": !apps.isEmpty,
-                                  "apps": Self.options(apps, selected: form["appId"]), "issuer": issuer ?? false, "casBase": casBase ?? false]
+                                  "apps": Self.options(apps, selected: form["appId"]), "issuer": issuer ?? false, "casBase": casBase ?? false,
+                                  "qrOn": try await qrLogin?.setting(admin).enabled ?? false]
         if let created, let secret = created.secret {
             values["created"] = ["name": created.name, "clientID": created.clientID, "secret": secret]
         }

@@ -17,6 +17,8 @@ struct ConsoleController {
     var oaToFeishu: OAToFeishuAdmin? = nil
     /// 单点登录: the OIDC provider's OA clients (also CAS services).
     var sso: OIDCClientAdmin? = nil
+    /// 扫码登录's settings.
+    var qrLogin: QRLogin? = nil
 
     var routes: RouteCollection<AppRequestContext> {
         let routes = RouteCollection(context: AppRequestContext.self)
@@ -34,6 +36,7 @@ struct ConsoleController {
         addTenantRoutes(to: routes)
         if let oaConnector { addOAConnectorRoutes(to: routes, oaConnector) }
         if let sso { addSSORoutes(to: routes, sso) }
+        if let qrLogin { addQRLoginRoutes(to: routes, qrLogin) }
         if let oaToFeishu {
             addOAToFeishuRoutes(to: routes, oaToFeishu)
             addSyncScheduleRoutes(to: routes, oaToFeishu)
@@ -92,6 +95,7 @@ extension ConsoleController {
         switch parts[1] {
         case "apps": return "enterprises"
         case "homepage-apps": return "homepageApps"
+        case "qr-login": return "sso"
         default: return String(parts[1])
         }
     }

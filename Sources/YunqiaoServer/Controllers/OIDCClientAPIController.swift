@@ -5,8 +5,10 @@ import YunqiaoServices
 
 /// The OA clients of the OpenID Connect provider in the admin API (issue #16): list, register (201, the secret shown
 /// once), read, change, rotate the secret (shown once), delete. Scoped to the caller's tenant, audited.
+/// 扫码登录's setting too (`/qr-login`): read and replace.
 struct OIDCClientAPIController {
     let clients: OIDCClientAdmin
+    let qrLogin: QRLogin
 
     var routes: RouteCollection<AppRequestContext> {
         let routes = RouteCollection(context: AppRequestContext.self)
@@ -23,8 +25,14 @@ struct OIDCClientAPIController {
             try await clients.delete(context.admin(), id: context.id("id"))
             return Response(status: .noContent)
         }
+        routes.get("qr-login") { _, context in try await qrLogin.setting(context.admin()) }
+        routes.put("qr-login") { request, context in
+            try await qrLogin.save(context.admin(), request.decode(as: QRLoginSetting.self, context: context))
+        }
         return routes
     }
 }
+
+extension QRLogin.SettingView: ResponseEncodable {}
 
 extension OIDCClientAdmin.View: ResponseEncodable {}

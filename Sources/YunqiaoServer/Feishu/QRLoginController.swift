@@ -33,7 +33,7 @@ struct QRLoginController {
                 ["href": base + (handle == nil ? "?" : "&") + "app=\(choice.appId)", "enterprise": choice.enterpriseName, "app": choice.appName,
                  "id": choice.appId]
             }
-            return renderer.page("qr-login", ["choices": links], context: context, request: request)
+            return renderer.page("qr-login", ["choices": links, "hasChoices": true], context: context, request: request)
         }
         let visit = try await firstVisit.flow.visit(appId: chosen.appId)
         let (authorizeURL, state) = try await firstVisit.flow.start(visit, continuation: flow.continuation)

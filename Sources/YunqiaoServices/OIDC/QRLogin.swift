@@ -110,3 +110,32 @@ public struct QRLogin: Sendable {
         return "\(scheme)://\(host)" + (components.port.map { ":\($0)" } ?? "")
     }
 }
+
+// MARK: the setting as an admin sees it (admin API, console)
+
+extension QRLogin {
+    /// The setting with the addresses it gives: the QR page and the embed script (nil while the external domain is
+    /// unset).
+    public struct SettingView: Codable, Sendable, Equatable {
+        public var enabled: Bool
+        public var appIds: [Int64]
+        public var pageURL: String?
+        public var embedScriptURL: String?
+    }
+
+    public func setting(_ admin: AdminIdentity) async throws -> SettingView {
+        view(try await database.integration.qrLoginSetting(tenantId: admin.tenantId), tenantId: admin.tenantId,
+             domain: try await database.integration.externalDomain(tenantId: admin.tenantId))
+    }
+
+    /// Saves the setting; audited as `settings.update` (key `qrLogin`) when it changes.
+    public func save(_ admin: AdminIdentity, _ setting: QRLoginSetting) async throws -> SettingView {
+        let stored = try await database.integration.setQRLoginSetting(tenantId: admin.tenantId, setting, by: admin.actor)
+        return view(stored, tenantId: admin.tenantId, domain: try await database.integration.externalDomain(tenantId: admin.tenantId))
+    }
+
+    private func view(_ setting: QRLoginSetting, tenantId: Int64, domain: String?) -> SettingView {
+        SettingView(enabled: setting.enabled, appIds: setting.appIds, pageURL: domain.map { "\($0)/qr-login/\(tenantId)" },
+                    embedScriptURL: domain.map { "\($0)/static/qr-login-embed.js" })
+    }
+}

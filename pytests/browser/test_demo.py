@@ -124,3 +124,48 @@ def test_the_demo_oa_signs_in_through_the_bridges_openid_connect(demo: YunqiaoPr
     feishu_user.shot("demo-oa-oidc-signed-in")
     feishu_user.navigate("oa-logout")
     assert feishu_user.css("#oa-login")
+
+
+def test_qr_login_signs_the_demo_oa_in_after_a_scan(demo: YunqiaoProcess, feishu_user: Console) -> None:
+    """扫码登录 (issue #16): the admin turns it on (业务集成 → 扫码登录); the demo OA's 用飞书登录 then shows Feishu's QR
+    code on the bridge's QR page (the emulator's SDK in an iframe); the "phone" (the emulator's scan page in another tab)
+    confirms as the user bound above, and the QR page goes on by itself: back on the OA, signed in."""
+    walk = MANUAL_BIND.search(banner(demo))
+    password = re.search(r"Admin login\s+user: admin\s+password: (\S+)", banner(demo))
+    assert walk and password, banner(demo)
+    name, login, portal = walk["name"], walk["login"], walk["portal"]
+
+    admin = requests.Session()
+    csrf = re.search(r'name="_csrf" value="([^"]+)"', admin.get(f"{demo.base}/login", timeout=10).text)
+    assert csrf
+    admin.post(f"{demo.base}/login", data={"username": "admin", "password": password[1], "_csrf": csrf[1]}, timeout=10)
+    settings = admin.get(f"{demo.base}/console/qr-login", timeout=10).text
+    choice = re.search(r'name="(app_\d+)"><option value=""[^>]*>[^<]*</option><option value="(\d+)"', settings)
+    csrf = re.search(r'name="_csrf" value="([^"]+)"', settings)
+    assert choice and csrf, settings[:2000]
+    saved = admin.post(f"{demo.base}/console/qr-login", data={"_csrf": csrf[1], "enabled": "on", choice[1]: choice[2]}, timeout=10)
+    assert saved.status_code == 200 and 'id="qr-enabled" checked' in saved.text, saved.text[:2000]
+
+    feishu_user.driver.get(portal)
+    if feishu_user.css("#oa-logout"):
+        feishu_user.navigate("oa-logout")
+    feishu_user.navigate("oa-login")
+    feishu_user.wait(lambda driver: "/qr-login/" in driver.current_url, message="the OIDC sign-in did not show the QR page")
+    frame = feishu_user.wait(lambda driver: driver.find_elements(By.CSS_SELECTOR, "#qr-box iframe"))[0]
+    feishu_user.driver.switch_to.frame(frame)
+    scan = feishu_user.wait(lambda driver: driver.find_elements(By.ID, "emulator-scan"))[0].get_attribute("href")
+    feishu_user.driver.switch_to.default_content()
+    feishu_user.shot("qr-login-page")
+
+    page = feishu_user.driver.current_window_handle
+    feishu_user.driver.switch_to.new_window("tab")
+    feishu_user.driver.get(scan + "&q=" + requests.utils.quote(name))
+    confirm = feishu_user.wait(lambda driver: driver.find_elements(By.CSS_SELECTOR, "button.confirm"))[0]
+    confirm.click()
+    feishu_user.wait(lambda driver: "已在手机上确认登录" in driver.page_source, message="the phone did not confirm")
+    feishu_user.driver.close()
+    feishu_user.driver.switch_to.window(page)
+
+    feishu_user.wait(lambda driver: driver.current_url.split("?")[0] == portal, timeout=20, message="the QR page did not go on to the OA")
+    assert feishu_user.text("oa-session-name") == name and feishu_user.text("oa-session-login") == login
+    feishu_user.shot("qr-login-signed-in")

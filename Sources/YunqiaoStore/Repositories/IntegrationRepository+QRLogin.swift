@@ -23,9 +23,7 @@ extension IntegrationRepository {
                 }
             }
             let stored = setting.enabled || !setting.appIds.isEmpty ? setting : nil
-            try Self.setTenantSetting(db, tenantId: tenantId, Self.qrLoginKey, try stored.map(Self.encode), by: actor) { text in
-                ["qrLogin": text]
-            }
+            try Self.setTenantSetting(db, tenantId: tenantId, Self.qrLoginKey, try stored.map(Self.encode), by: actor, view: Self.auditView)
             return setting
         }
     }
@@ -41,6 +39,12 @@ extension IntegrationRepository {
             return try EnterpriseRecord.fetchOne(db, key: app.enterpriseId)?.tenantId == tenantId
         }
         return setting
+    }
+
+    /// The audit log's fields: on or off and the apps' ids.
+    static func auditView(_ text: String) -> [String: String] {
+        guard let setting = try? JSONDecoder().decode(QRLoginSetting.self, from: Data(text.utf8)) else { return [:] }
+        return ["qrLoginEnabled": "\(setting.enabled)", "qrLoginAppIds": setting.appIds.map(String.init).joined(separator: ", ")]
     }
 
     private static func encode(_ setting: QRLoginSetting) throws -> String {

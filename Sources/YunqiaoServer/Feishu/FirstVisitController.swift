@@ -135,15 +135,15 @@ struct FirstVisitController {
                                      context: context, request: request, status: status)
         // Browsers apply form-action to the redirect that follows the form too: the homepage target must be allowed.
         var sources = ["'self'"]
-        if let target = try await flow.target(visit), let origin = Self.origin(of: target) { sources.append(origin) }
+        if let target = try await flow.target(visit), let origin = WebOrigin.of(target) { sources.append(origin) }
         if let continuation = ticket.continuation,
            let target = continuation.hasPrefix(CASServer.continuationPrefix)
                ? try await cas.serviceTarget(continuation: continuation) : try await oidc.redirectTarget(continuation: continuation),
-           let origin = Self.origin(of: target), !sources.contains(origin)
+           let origin = WebOrigin.of(target), !sources.contains(origin)
         {
             sources.append(origin)
         }
-        if let domain = visit.externalDomain, let origin = Self.origin(of: domain), !sources.contains(origin) { sources.append(origin) }
+        if let domain = visit.externalDomain, let origin = WebOrigin.of(domain), !sources.contains(origin) { sources.append(origin) }
         response.headers[HTTPField.Name("Content-Security-Policy")!] =
             "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action "
             + sources.joined(separator: " ")
@@ -179,11 +179,5 @@ struct FirstVisitController {
 
     static func stateCookie(appId: Int64, value: String, maxAge: Int) -> Cookie {
         Cookie(name: stateCookie, value: value, maxAge: maxAge, path: "/feishu/apps/\(appId)/oauth", httpOnly: true, sameSite: .lax)
-    }
-
-    /// `scheme://host[:port]` of an absolute URL.
-    static func origin(of url: String) -> String? {
-        guard let components = URLComponents(string: url), let scheme = components.scheme, let host = components.host else { return nil }
-        return "\(scheme)://\(host)" + (components.port.map { ":\($0)" } ?? "")
     }
 }

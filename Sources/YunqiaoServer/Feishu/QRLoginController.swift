@@ -41,14 +41,11 @@ struct QRLoginController {
         var values: [String: Any] = ["enterprise": chosen.enterpriseName, "script": sdk.scriptURL, "goto": sdk.goto, "webLogin": authorizeURL]
         if choices.count > 1 { values["switchHref"] = base }
         var response = renderer.page("qr-login", ["qr": values], context: context, request: request)
-        let scriptOrigin = QRLoginController.origin(sdk.scriptURL)
         // Feishu's SDK styles the iframe it draws (a style attribute): inline styles only, never inline scripts.
         response.headers[HTTPField.Name("Content-Security-Policy")!] =
-            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self' \(scriptOrigin); frame-src \(sdk.frameOrigin); "
+            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self' \(sdk.scriptOrigin); frame-src \(sdk.frameOrigin); "
             + "frame-ancestors 'none'; form-action 'self'"
         response.setCookie(FirstVisitController.stateCookie(appId: visit.appId, value: state, maxAge: Int(FirstVisitFlow.lifetime)))
         return response
     }
-
-    static func origin(_ url: String) -> String { FirstVisitController.origin(of: url) ?? "'none'" }
 }

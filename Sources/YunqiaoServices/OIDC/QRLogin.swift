@@ -87,6 +87,8 @@ public struct QRLogin: Sendable {
         public var scriptURL: String
         /// The origin of the QR iframe (the page's Content-Security-Policy allows it).
         public var frameOrigin: String
+        /// The origin of the script (the page's Content-Security-Policy allows it).
+        public var scriptOrigin: String { WebOrigin.of(scriptURL) ?? "'none'" }
         public var goto: String
     }
 
@@ -101,13 +103,7 @@ public struct QRLogin: Sendable {
         case "open.larksuite.com": (passport, cdn) = ("https://passport.larksuite.com", "https://lf-package-cn.feishucdn.com")
         default: (passport, cdn) = (base, base)
         }
-        return SDK(scriptURL: cdn + script, frameOrigin: Self.origin(passport), goto: passport + "/suite/passport/oauth/authorize" + query)
-    }
-
-    /// `scheme://host[:port]` of a base URL.
-    static func origin(_ url: String) -> String {
-        guard let components = URLComponents(string: url), let scheme = components.scheme, let host = components.host else { return url }
-        return "\(scheme)://\(host)" + (components.port.map { ":\($0)" } ?? "")
+        return SDK(scriptURL: cdn + script, frameOrigin: WebOrigin.of(passport) ?? passport, goto: passport + "/suite/passport/oauth/authorize" + query)
     }
 }
 

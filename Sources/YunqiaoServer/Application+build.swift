@@ -92,6 +92,7 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
     OIDCController(provider: dependencies.services.oidc, firstVisit: firstVisit, renderer: renderer).addRoutes(to: router)
     CASController(server: dependencies.services.cas, firstVisit: firstVisit, renderer: renderer).addRoutes(to: router)
     CardCallbackController(database: dependencies.database, worker: dependencies.cardActions).addRoutes(to: router)
+    ApprovalCallbackController(database: dependencies.database, worker: dependencies.cardActions).addRoutes(to: router)
     let authenticate = AdminAuthMiddleware(database: dependencies.database)
     router.group("console").add(middleware: authenticate).add(middleware: RequireAdminMiddleware(redirectToLogin: true))
         .addRoutes(ConsoleController(service: dependencies.service, renderer: renderer, oaConnector: dependencies.oaConnectorAdmin,
@@ -111,7 +112,8 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
         .addRoutes(OIDCClientAPIController(clients: OIDCClientAdmin(provider: dependencies.services.oidc), qrLogin: dependencies.services.qrLogin).routes)
     router.group("api/v1").add(middleware: OAKeyMiddleware(database: dependencies.database))
         .addRoutes(OAPushAPIController(database: dependencies.database).routes)
-        .addRoutes(OAMessagesAPIController(database: dependencies.database, push: dependencies.push).routes)
+        .addRoutes(OAMessagesAPIController(database: dependencies.database, push: dependencies.push,
+                                                        approvalCenter: dependencies.services.approvalCenter).routes)
         .addRoutes(OAJSAPIController(signer: dependencies.services.jsapi).routes)
     router.answerUnknownMethods()  // after every route
     return router
@@ -135,7 +137,7 @@ public func buildApplication(_ dependencies: ServerDependencies,
         logger: dependencies.logger)
     app.addServices(DatabasePersistDriver(database: dependencies.database), dependencies.coordinator, dependencies.oaConnector,
                     dependencies.push, dependencies.cardActions, dependencies.services.oaToFeishu,
-                    dependencies.services.schedule)
+                    dependencies.services.schedule, dependencies.services.approvalCenter)
     return app
 }
 

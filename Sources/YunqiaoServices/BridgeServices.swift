@@ -21,6 +21,8 @@ public struct BridgeServices: Sendable {
     public let push: PushDelivery
     /// Quick approval: calls the OA's action webhook for every card button press (a background service).
     public let cardActions: CardActionWorker
+    /// OA todos in Feishu's Approval Center: definitions, instances, reconciliation (a background service).
+    public let approvalCenter: ApprovalCenterSync
     /// Failed logins of the console and the first-visit OA form.
     public let throttle: LoginThrottle
     /// Checks the passwords of the console and the first-visit OA form (spending the same time for unknown users).
@@ -49,7 +51,7 @@ public struct BridgeServices: Sendable {
     public init(database: any BridgeStore, httpClient: HTTPClient, logger: Logger, throttle: LoginThrottle,
                 passwords: PasswordVerifier = .bcrypt, quickApproval: CardActionWorker.Configuration = CardActionWorker.Configuration(),
                 push: PushDeliveryConfiguration = PushDeliveryConfiguration(), feishuRetry: RetryPolicy = RetryPolicy(),
-                scheduleTick: Duration = .seconds(30))
+                scheduleTick: Duration = .seconds(30), approvalCenter: ApprovalCenterSync.Configuration = ApprovalCenterSync.Configuration())
     {
         self.database = database
         self.throttle = throttle
@@ -60,9 +62,11 @@ public struct BridgeServices: Sendable {
         oaConnector = OAConnectorScheduler(puller: OAConnectorPuller(database: database, httpClient: httpClient, logger: logger), logger: logger)
         let delivery = PushDelivery(database: database, clients: clients, httpClient: httpClient, configuration: push, logger: logger)
         self.push = delivery
-        // An action the OA accepted changes its todo: the todo's card updates are then due at once.
+        let approvals = ApprovalCenterSync(database: database, clients: clients, configuration: approvalCenter, logger: logger)
+        self.approvalCenter = approvals
+        // An action the OA accepted changes its todo: the todo's card updates and Approval Center pushes are then due at once.
         cardActions = CardActionWorker(database: database, clients: clients, httpClient: httpClient,
-                                       configuration: quickApproval, logger: logger, todoChanged: { delivery.wake() })
+                                       configuration: quickApproval, logger: logger, todoChanged: { delivery.wake(); approvals.wake() })
         oaToFeishu = OAToFeishuRunner(sync: OAToFeishuSync(database: database, clients: clients, logger: logger), logger: logger)
         oidc = OIDCProvider(database: database, logger: logger)
         cas = CASServer(database: database, logger: logger)
@@ -71,6 +75,12 @@ public struct BridgeServices: Sendable {
         jsapi = JSAPISigner(database: database, clients: clients, logger: logger)
         firstVisit = FirstVisitFlow(database: database, clients: clients, throttle: throttle, passwords: passwords,
                                     oaLogin: OALoginVerifier(database: database, httpClient: httpClient))
+    }
+
+    /// The outbox changed (a message accepted, a todo changed): its workers look for due work now.
+    public func outboxChanged() {
+        push.wake()
+        approvalCenter.wake()
     }
 
     /// The OA connector's admin operations (API and console).

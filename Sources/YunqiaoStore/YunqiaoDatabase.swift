@@ -34,6 +34,8 @@ public struct YunqiaoDatabase: Sendable {
     public let schedules: SyncScheduleRepository
     /// The OpenID Connect provider: OA clients and signing keys.
     public let oidc: OIDCRepository
+    /// OA todos in Feishu's Approval Center: definitions, instances, quick approval from there, reconciliation.
+    public let approvalCenter: ApprovalCenterRepository
 
     public init(_ writer: any DatabaseWriter, secrets: SecretBox) throws {
         self.writer = writer
@@ -51,6 +53,7 @@ public struct YunqiaoDatabase: Sendable {
         oaToFeishu = OAToFeishuRepository(writer: writer)
         schedules = SyncScheduleRepository(writer: writer)
         oidc = OIDCRepository(writer: writer, secrets: secrets)
+        approvalCenter = ApprovalCenterRepository(writer: writer)
         try Migrations.migrator.migrate(writer)
     }
 

@@ -19,7 +19,12 @@ public struct CardActionRecord: Codable, Sendable, Equatable {
     /// `<delivery id>.<action>.<n>`: the n-th action on that card (a new one only after the previous one failed).
     public var actionId: String
     public var tenantId: Int64
-    public var deliveryId: Int64
+    /// The todo card clicked; for an action from the Approval Center, the approver's card of the same app if any.
+    public var deliveryId: Int64?
+    /// Where the action was taken: `card` (a todo card in a chat) or `approvalCenter` (Feishu's Approval Center).
+    public var channel: String
+    /// The Approval Center task acted on (channel `approvalCenter`).
+    public var approvalTaskId: Int64?
     /// The OA module (the message's `source`) and its todo.
     public var source: String
     public var todoId: String
@@ -50,7 +55,7 @@ public struct CardActionRecord: Codable, Sendable, Equatable {
     public var updatedAt: Date
     public var finishedAt: Date?
 
-    public init(actionId: String, tenantId: Int64, deliveryId: Int64, source: String, todoId: String, action: String,
+    public init(actionId: String, tenantId: Int64, deliveryId: Int64?, channel: String = "card", approvalTaskId: Int64? = nil, source: String, todoId: String, action: String,
                 operatorUnionID: String, operatorOpenID: String? = nil, operatorOaUserID: String, operatorName: String,
                 eventID: String? = nil, messageID: String, state: String, attempts: Int, nextAttemptAt: Date,
                 leaseOwner: String? = nil, leaseExpiresAt: Date? = nil, result: String? = nil,
@@ -59,6 +64,8 @@ public struct CardActionRecord: Codable, Sendable, Equatable {
         self.actionId = actionId
         self.tenantId = tenantId
         self.deliveryId = deliveryId
+        self.channel = channel
+        self.approvalTaskId = approvalTaskId
         self.source = source
         self.todoId = todoId
         self.action = action
@@ -87,4 +94,7 @@ public struct CardActionRecord: Codable, Sendable, Equatable {
         return stored
     }
     public var todoAction: TodoAction { TodoAction(rawValue: action) ?? .approve }
+    /// Taken in Feishu's Approval Center rather than on a card.
+    public var isFromApprovalCenter: Bool { channel == Self.approvalCenterChannel }
+    public static let approvalCenterChannel = "approvalCenter"
 }

@@ -11,11 +11,16 @@ public struct OAModuleRecord: Codable, Sendable, Equatable {
     public var actionURL: String?
     /// The action webhook's HMAC secret, sealed by ``SecretBox``; never returned.
     public var sealedActionSecret: String?
+    /// Where its todos appear (a ``TodoChannel`` raw value) and the OA's pages of the module, for the Approval Center.
+    public var todoChannel: String
+    public var approvalPCURL: String?
+    public var approvalMobileURL: String?
     public var createdAt: Date
     public var updatedAt: Date
 
     public init(id: Int64? = nil, tenantId: Int64, key: String, name: String, actionURL: String? = nil,
-                sealedActionSecret: String? = nil, createdAt: Date, updatedAt: Date)
+                sealedActionSecret: String? = nil, todoChannel: String = TodoChannel.card.rawValue, approvalPCURL: String? = nil,
+                approvalMobileURL: String? = nil, createdAt: Date, updatedAt: Date)
     {
         self.id = id
         self.tenantId = tenantId
@@ -23,7 +28,15 @@ public struct OAModuleRecord: Codable, Sendable, Equatable {
         self.name = name
         self.actionURL = actionURL
         self.sealedActionSecret = sealedActionSecret
+        self.todoChannel = todoChannel
+        self.approvalPCURL = approvalPCURL
+        self.approvalMobileURL = approvalMobileURL
         self.createdAt = createdAt
         self.updatedAt = updatedAt
+    }
+
+    /// The module's Approval Center setting.
+    public var approvalCenter: ApprovalCenterSetting {
+        ApprovalCenterSetting(channel: TodoChannel(rawValue: todoChannel) ?? .card, pcURL: approvalPCURL, mobileURL: approvalMobileURL)
     }
 }

@@ -19,6 +19,7 @@ public protocol BridgeStore: Sendable {
     associatedtype OAToFeishu: OAToFeishuStore
     associatedtype Schedules: SyncScheduleStore
     associatedtype OIDC: OIDCStore
+    associatedtype ApprovalCenter: ApprovalCenterStore
 
     /// Tenants, the external domain, enterprises, Feishu apps and homepage apps.
     var integration: Integration { get }
@@ -46,6 +47,8 @@ public protocol BridgeStore: Sendable {
     var schedules: Schedules { get }
     /// The OpenID Connect provider: OA clients and signing keys.
     var oidc: OIDC { get }
+    /// OA todos in Feishu's Approval Center: definitions, instances, quick approval from there, reconciliation.
+    var approvalCenter: ApprovalCenter { get }
 
     /// Throws when the database cannot be read (for `/healthz`).
     func healthCheck() async throws

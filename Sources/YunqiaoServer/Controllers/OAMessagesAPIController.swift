@@ -9,6 +9,7 @@ import YunqiaoServices
 struct OAMessagesAPIController {
     let database: any BridgeStore
     let push: PushDelivery
+    let approvalCenter: ApprovalCenterSync
     /// A valid message stays well below this (a 100 000-character body even with every character `\u`-escaped).
     static let maxBody = 2 * 1024 * 1024
 
@@ -28,7 +29,10 @@ struct OAMessagesAPIController {
         let caller = try Self.caller(context)
         let message = try JSONBody.decode(PushMessage.self, from: try await request.body.collect(within: Self.maxBody))
         let accepted = try await database.messages.acceptMessage(tenantId: caller.tenantId, message, by: caller.name, at: Date())
-        if !accepted.repeated { push.wake() }
+        if !accepted.repeated {
+            push.wake()
+            approvalCenter.wake()
+        }
         return try OADirectoryAPIController.json(accepted.repeated ? .ok : .accepted, AcceptedMessageView(accepted), context: context)
     }
 
@@ -53,7 +57,10 @@ struct OAMessagesAPIController {
         do {
             let change = try await database.messages.changeTodo(tenantId: caller.tenantId, source: input.source, todoId: todoId, state: state,
                                                                 by: input.by, at: at)
-            if change.cardUpdates > 0 { push.wake() }
+            if change.changed {
+                push.wake()
+                approvalCenter.wake()
+            }
             return TodoChangeView(todo: TodoView(change.todo), changed: change.changed, cardUpdates: change.cardUpdates)
         } catch let error as TodoChangeError {
             switch error {

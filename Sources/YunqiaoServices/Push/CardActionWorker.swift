@@ -168,6 +168,12 @@ public struct CardActionWorker: Service, Sendable {
     private func fail(_ job: CardActionJob, result: String, note: (zh: String, en: String)) async throws {
         let action = job.action
         try await database.outbox.finishCardAction(action.actionId, .failed, result: result, lease: lease, now: Date())
+        if action.isFromApprovalCenter {
+            // The Approval Center shows the task pending again after a newer push; the card (if any) is left as it is.
+            if try await database.approvalCenter.touchApprovalInstances(tenantId: action.tenantId, source: action.source, todoId: action.todoId,
+                                                                         at: Date()) > 0 { todoChanged() }
+            return
+        }
         let cardError = await restoreCard(job, note: note)
         if let cardError {
             logger.warning("quick approval: the card could not be set back to pending",
@@ -179,15 +185,14 @@ public struct CardActionWorker: Service, Sendable {
     /// PATCHes the card to the pending style with a note; answers why it could not (nil: done or not needed).
     private func restoreCard(_ job: CardActionJob, note: (zh: String, en: String)) async -> String? {
         guard let message = job.message else { return "the message is gone" }
-        guard let messageID = job.feishuMessageID else { return "the card has no Feishu message id" }
-        let deliveryId = job.action.deliveryId
+        guard let messageID = job.feishuMessageID, let deliveryId = job.action.deliveryId else { return "the card has no Feishu message id" }
         do {
             // Held against the card-update queue: a todo made final meanwhile gets its final style after this PATCH.
             guard try await database.outbox.holdCard(deliveryId: deliveryId, lease: lease, at: Date()) else { return nil }
         } catch {
             return "\(error)"
         }
-        let failure = await patchPending(job, message: message, messageID: messageID, note: note)
+        let failure = await patchPending(job, message: message, messageID: messageID, deliveryId: deliveryId, note: note)
         do { try await database.outbox.releaseCard(deliveryId: deliveryId, lease: lease) } catch {
             logger.error("quick approval: the card's hold could not be released", metadata: ["delivery.id": "\(deliveryId)", "error": "\(error)"])
         }
@@ -195,11 +200,11 @@ public struct CardActionWorker: Service, Sendable {
         return failure
     }
 
-    private func patchPending(_ job: CardActionJob, message: PushMessage, messageID: String,
+    private func patchPending(_ job: CardActionJob, message: PushMessage, messageID: String, deliveryId: Int64,
                               note: (zh: String, en: String)) async -> String?
     {
         do {
-            let rendered = MessageRenderer.render(message, as: .todo, deliveryID: String(job.action.deliveryId), quickApproval: job.quickApproval,
+            let rendered = MessageRenderer.render(message, as: .todo, deliveryID: String(deliveryId), quickApproval: job.quickApproval,
                                                   todoState: .pending, language: configuration.language)
             let text = configuration.language == .zhCN ? "快捷审批未完成：\(note.zh)。请重试，或在 OA 中处理。"
                 : "Quick approval did not go through: \(note.en). Try again, or handle it in the OA."

@@ -404,6 +404,8 @@ enum Migrations {
         migrator.registerMigration("v13: mode 3, OA → Feishu (settings, runs, journal, links)", migrate: oaToFeishu)
         migrator.registerMigration("v14: directory sync schedules", migrate: syncSchedules)
         migrator.registerMigration("v15: OpenID Connect provider (clients, signing keys)", migrate: oidc)
+        migrator.registerMigration("v16: Approval Center (definitions, instances, tasks; actions from the Approval Center)",
+                                   migrate: approvalCenter)
         return migrator
     }
 }

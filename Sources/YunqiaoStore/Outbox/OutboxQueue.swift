@@ -33,7 +33,11 @@ struct OutboxQueue: Sendable {
                                          countsStartedAttempts: false)
     static let cardActions = OutboxQueue(table: "cardAction", key: "actionId", pending: "received", dead: "failed", errorColumn: "result",
                                          countsStartedAttempts: true)
-    static let all = [deliveries, cardUpdates, cardActions]
+    static let approvalDefinitions = OutboxQueue(table: "approvalDefinition", key: "id", pending: "pending", dead: "dead",
+                                                 errorColumn: "lastError", countsStartedAttempts: false)
+    static let approvalInstances = OutboxQueue(table: "approvalInstance", key: "id", pending: "pending", dead: "dead",
+                                               errorColumn: "lastError", countsStartedAttempts: false)
+    static let all = [deliveries, cardUpdates, cardActions, approvalDefinitions, approvalInstances]
 
     /// SQL: the row (of this table, aliased `alias`) is due at the time bound twice after it (`now`, `now`).
     func dueCondition(_ alias: String? = nil) -> String {

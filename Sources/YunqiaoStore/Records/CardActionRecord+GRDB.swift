@@ -12,6 +12,8 @@ extension CardActionRecord {
         public static let actionId = Column("actionId")
         public static let tenantId = Column("tenantId")
         public static let deliveryId = Column("deliveryId")
+        public static let channel = Column("channel")
+        public static let approvalTaskId = Column("approvalTaskId")
         public static let source = Column("source")
         public static let todoId = Column("todoId")
         public static let action = Column("action")

@@ -17,6 +17,7 @@ extension OAModuleRecord {
         public static let name = Column("name")
         public static let actionURL = Column("actionURL")
         public static let sealedActionSecret = Column("sealedActionSecret")
+        public static let todoChannel = Column("todoChannel")
         public static let createdAt = Column("createdAt")
         public static let updatedAt = Column("updatedAt")
     }

@@ -64,18 +64,26 @@ extension MessageRepository {
     private static func plan(_ db: Database, tenantId: Int64, _ message: PushMessage, payload: String, targets: [PushTarget], by actor: String,
                              at time: Date) throws -> (MessageRecord, [Int64])
     {
-        // The recipients' union ids per enterprise.
+        // The recipients' bindings (union id, user id) per enterprise.
         var unionIDs: [Int64: [String: String]] = [:]
+        var userIDs: [Int64: [String: String]] = [:]
         for enterpriseId in Set(targets.map(\.enterpriseID)) {
             var bound: [String: String] = [:]
             for chunk in message.recipients.chunked(500) {
                 let rows = try Row.fetchAll(db, sql: """
-                    SELECT oaUserID, unionID FROM binding WHERE enterpriseId = ? AND oaUserID IN (\(placeholders(chunk.count)))
+                    SELECT oaUserID, unionID, userID FROM binding WHERE enterpriseId = ? AND oaUserID IN (\(placeholders(chunk.count)))
                     """, arguments: Self.arguments(enterpriseId, chunk))
-                for row in rows { bound[row["oaUserID"]] = row["unionID"] }
+                for row in rows {
+                    bound[row["oaUserID"]] = row["unionID"]
+                    if let userID: String = row["userID"] { userIDs[enterpriseId, default: [:]][row["oaUserID"]] = userID }
+                }
             }
             unionIDs[enterpriseId] = bound
         }
+        // Where the module's todos go: cards, the Approval Center, or both.
+        let channel = try message.todo == nil ? TodoChannel.card
+            : OAModuleRecord.filter(OAModuleRecord.Columns.tenantId == tenantId && OAModuleRecord.Columns.key == message.source)
+                .fetchOne(db)?.approvalCenter.channel ?? .card
         var planned = 0
         var skipped = 0
         for target in targets {
@@ -97,6 +105,14 @@ extension MessageRepository {
         var sequence = 0
         for target in targets {
             let quickApproval = target.type == .todo && target.quickApproval
+            if target.type == .todo, let todo = message.todo, channel.usesApprovalCenter {
+                let approvers = message.recipients.compactMap { recipient in
+                    unionIDs[target.enterpriseID]?[recipient].map { (oaUserID: recipient, unionID: $0, userID: userIDs[target.enterpriseID]?[recipient]) }
+                }
+                try Self.planApprovalInstance(db, tenantId: tenantId, appId: target.appID, source: message.source, todoId: todo.id,
+                                              messageId: messageId, approvers: approvers, quickApproval: quickApproval, at: time)
+                if !channel.sendsCard { continue }
+            }
             for recipient in message.recipients {
                 let unionID = unionIDs[target.enterpriseID]?[recipient]
                 try insert.execute(arguments: [messageId, target.appID, recipient, target.type.rawValue, quickApproval,
@@ -196,6 +212,7 @@ extension MessageRepository {
                 WHERE m.tenantId = ? AND m.source = ? AND m.todoId = ? AND d.type = 'todo' AND d.state = 'sent'
                 """, arguments: [tenantId, source, todoId])
             for id in deliveries { try Self.queueCardUpdate(db, deliveryId: id, at: now) }
+            try Self.touchApprovalInstances(db, tenantId: tenantId, source: source, todoId: todoId, at: now)
             return TodoChange(todo: todo, changed: true, cardUpdates: deliveries.count)
         }
     }

@@ -90,6 +90,7 @@ extension PushRuleRepository {
             let newMask = module.sealedActionSecret == nil ? nil : secret.map(maskSecret) ?? oldMask
             try Self.audit(db, tenantId: tenantId, actor, "oaModule.update", target: module.auditTarget,
                            before: before.auditView(secretMask: oldMask), after: module.auditView(secretMask: newMask))
+            if module.name != before.name { try Self.requeueApprovalDefinitions(db, tenantId: tenantId, source: module.key, at: module.updatedAt) }
             return module
         }
     }
@@ -106,6 +107,7 @@ extension PushRuleRepository {
                 throw StoreError.inUse("module \(module.key) is the source of push rules: \(rules.map(\.name).joined(separator: ", ")); change or delete them first")
             }
             _ = try module.delete(db)
+            try db.execute(sql: "DELETE FROM approvalDefinition WHERE tenantId = ? AND source = ?", arguments: [tenantId, module.key])
             try Self.audit(db, tenantId: tenantId, actor, "oaModule.delete", target: module.auditTarget,
                            before: module.auditView(secretMask: mask), after: nil)
         }

@@ -37,14 +37,15 @@ public struct ServerDependencies: Sendable {
     public init(configuration: ServerConfiguration, database: any BridgeStore, httpClient: HTTPClient, metrics: PrometheusCollectorRegistry,
                 logger: Logger, quickApproval: CardActionWorker.Configuration = CardActionWorker.Configuration(),
                 push: PushDeliveryConfiguration = PushDeliveryConfiguration(), feishuRetry: RetryPolicy = RetryPolicy(),
-                passwords: PasswordVerifier = .bcrypt) async throws
+                passwords: PasswordVerifier = .bcrypt, approvalCenter: ApprovalCenterSync.Configuration = ApprovalCenterSync.Configuration()) async throws
     {
         self.configuration = configuration
         self.metrics = metrics
         self.logger = logger
         services = BridgeServices(database: database, httpClient: httpClient, logger: logger,
                                   throttle: LoginThrottle(maxFailures: configuration.loginMaxFailures, window: configuration.loginWindow),
-                                  passwords: passwords, quickApproval: quickApproval, push: push, feishuRetry: feishuRetry)
+                                  passwords: passwords, quickApproval: quickApproval, push: push, feishuRetry: feishuRetry,
+                                  approvalCenter: approvalCenter)
         renderer = try await ConsoleRenderer()
     }
 }
@@ -109,6 +110,7 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
         .addRoutes(OAConnectorAPIController(connector: dependencies.oaConnectorAdmin).routes)
         .addRoutes(OAToFeishuAPIController(mode3: OAToFeishuAdmin(runner: dependencies.services.oaToFeishu)).routes)
         .addRoutes(PushAPIController(database: dependencies.database, push: dependencies.push).routes)
+        .addRoutes(ApprovalCenterAPIController(database: dependencies.database, sync: dependencies.services.approvalCenter).routes)
         .addRoutes(OIDCClientAPIController(clients: OIDCClientAdmin(provider: dependencies.services.oidc), qrLogin: dependencies.services.qrLogin).routes)
     router.group("api/v1").add(middleware: OAKeyMiddleware(database: dependencies.database))
         .addRoutes(OAPushAPIController(database: dependencies.database).routes)

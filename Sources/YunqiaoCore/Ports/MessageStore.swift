@@ -118,10 +118,14 @@ public struct MessageDetail: Sendable, Equatable {
     public var todo: TodoRecord?
     public var deliveries: [DeliveryDetail]
 
-    public init(message: MessageRecord, todo: TodoRecord? = nil, deliveries: [DeliveryDetail]) {
+    /// The todo's Approval Center instances (one per app), for a todo message.
+    public var approvalInstances: [ApprovalInstanceDetail]
+
+    public init(message: MessageRecord, todo: TodoRecord? = nil, deliveries: [DeliveryDetail], approvalInstances: [ApprovalInstanceDetail] = []) {
         self.message = message
         self.todo = todo
         self.deliveries = deliveries
+        self.approvalInstances = approvalInstances
     }
 }
 

@@ -10,6 +10,8 @@ extension OAModuleView: ResponseEncodable {}
 extension PushRuleView: ResponseEncodable {}
 extension MessagePageView: ResponseEncodable {}
 extension MessageDetailView: ResponseEncodable {}
+extension ApprovalCenterSettingView: ResponseEncodable {}
+extension ApprovalCheckReport: ResponseEncodable {}
 extension DeadLetterPageView: ResponseEncodable {}
 extension AcceptedMessageView: ResponseEncodable {}
 extension TodoChangeView: ResponseEncodable {}

@@ -238,6 +238,8 @@ public struct MessageDetailView: Encodable, Sendable {
     var deliveries: [DeliveryView]
     /// The message as accepted.
     var message: PushMessage?
+    /// The todo in Feishu's Approval Center, per app (empty when its module uses cards only).
+    var approvalCenter: [ApprovalInstanceView]
 
     public init(_ detail: MessageDetail) {
         id = detail.message.id ?? 0
@@ -252,6 +254,7 @@ public struct MessageDetailView: Encodable, Sendable {
         self.counts = DeliveryCounts(counts)
         deliveries = detail.deliveries.map(DeliveryView.init)
         message = try? detail.message.message()
+        approvalCenter = detail.approvalInstances.map { ApprovalInstanceView($0, todo: detail.todo) }
     }
 }
 

@@ -115,6 +115,16 @@ extension StoreRepository {
         return db.changesCount
     }
 
+    /// The instances of a todo (one per app) with their tasks and apps.
+    static func approvalInstances(_ db: Database, tenantId: Int64, source: String, todoId: String) throws -> [ApprovalInstanceDetail] {
+        try ApprovalInstanceRecord.filter(Column("tenantId") == tenantId && Column("source") == source && Column("todoId") == todoId)
+            .order(Column("appId")).fetchAll(db).compactMap { instance in
+                guard let app = try AppRecord.fetchOne(db, key: instance.appId) else { return nil }
+                let tasks = try ApprovalTaskRecord.filter(Column("instanceRowId") == instance.id).order(Column("oaUserID")).fetchAll(db)
+                return ApprovalInstanceDetail(instance: instance, tasks: tasks, app: app)
+            }
+    }
+
     static func milliseconds(_ time: Date) -> Int64 { Int64((time.timeIntervalSince1970 * 1000).rounded(.down)) }
 }
 
@@ -122,14 +132,7 @@ extension StoreRepository {
 
 extension ApprovalCenterRepository {
     public func approvalInstances(tenantId: Int64, source: String, todoId: String) async throws -> [ApprovalInstanceDetail] {
-        try await read { db in
-            try ApprovalInstanceRecord.filter(Column("tenantId") == tenantId && Column("source") == source && Column("todoId") == todoId)
-                .order(Column("appId")).fetchAll(db).compactMap { instance in
-                    guard let app = try AppRecord.fetchOne(db, key: instance.appId) else { return nil }
-                    let tasks = try ApprovalTaskRecord.filter(Column("instanceRowId") == instance.id).order(Column("oaUserID")).fetchAll(db)
-                    return ApprovalInstanceDetail(instance: instance, tasks: tasks, app: app)
-                }
-        }
+        try await read { db in try Self.approvalInstances(db, tenantId: tenantId, source: source, todoId: todoId) }
     }
 
     public func recordApprovalCheck(tenantId: Int64, _ report: ApprovalCheckReport) async throws {

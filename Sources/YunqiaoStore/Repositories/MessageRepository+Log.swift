@@ -54,7 +54,9 @@ extension MessageRepository {
             let todo = try message.todoId.flatMap { todoId in
                 try TodoRecord.fetchOne(db, key: ["tenantId": tenantId, "source": message.source, "todoId": todoId])
             }
-            return MessageDetail(message: message, todo: todo, deliveries: try Self.details(db, tenantId: tenantId, deliveries))
+            let instances = try message.todoId.map { try Self.approvalInstances(db, tenantId: tenantId, source: message.source, todoId: $0) } ?? []
+            return MessageDetail(message: message, todo: todo, deliveries: try Self.details(db, tenantId: tenantId, deliveries),
+                                 approvalInstances: instances)
         }
     }
 

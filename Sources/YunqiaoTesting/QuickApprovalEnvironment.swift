@@ -113,6 +113,8 @@ struct QuickApprovalEnvironment: Sendable {
         var encryptKey: String? = QuickApprovalEnvironment.encryptKey
         /// The module's webhook; false = none configured.
         var actionURL = true
+        /// Where the module's todos appear (cards, the Approval Center, or both).
+        var todoChannel: TodoChannel = .card
         var worker = CardActionWorker.Configuration(timeout: .seconds(2),
                                                     retry: RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(100), maxDelay: .milliseconds(100)),
                                                     poll: .milliseconds(50))
@@ -133,6 +135,8 @@ struct QuickApprovalEnvironment: Sendable {
     let logs: LogCapture
     /// The bridge's delivery worker.
     let push: PushDelivery
+    /// The bridge's Approval Center worker.
+    let approvalCenter: ApprovalCenterSync
 
     static func with(_ options: Options = Options(), _ body: @escaping @Sendable (QuickApprovalEnvironment) async throws -> Void) async throws {
         let fixture = try EmulatorFixture.parse(Data(standardFixture(bigDepartmentMembers: 3).utf8))
@@ -183,15 +187,25 @@ struct QuickApprovalEnvironment: Sendable {
         push.retry.baseDelay = .milliseconds(50)
         let dependencies = try await ServerDependencies(configuration: configuration, database: database, httpClient: .shared,
                                                         metrics: PrometheusCollectorRegistry(), logger: logger, quickApproval: options.worker,
-                                                        push: push, feishuRetry: SyncEnvironment.fastRetry)
+                                                        push: push, feishuRetry: SyncEnvironment.fastRetry,
+                                                        approvalCenter: Self.fastApprovalCenter)
         try await buildApplication(dependencies).test(.live) { client in
             let bridgeURL = "http://127.0.0.1:\(try required(client.port))"
             let set = await emulator.state.admin("PATCH", "/_emulator/apps/\(appID)/callback",
                                                  body: ["url": .string("\(bridgeURL)/feishu/apps/\(appId)/card-callback")])
             try check(set.status == 200, "\(String(describing: set.json))")
+            if options.todoChannel != .card {
+                try await database.integration.setExternalDomain(tenantId: tenantId, bridgeURL, by: .system)
+                let module = try required(try await database.pushRules.oaModule(tenantId: tenantId, key: "approval"))
+                _ = try await database.approvalCenter.setApprovalCenter(
+                    tenantId: tenantId, moduleId: try required(module.id),
+                    ApprovalCenterSetting(channel: options.todoChannel, pcURL: "https://oa.example.com/approval/new"), by: .system, at: Date())
+                dependencies.services.approvalCenter.wake()
+            }
             try await body(QuickApprovalEnvironment(database: database, emulator: emulator, oa: oa, oaURL: oaURL, bridgeURL: bridgeURL,
                                                     client: client, tenantId: tenantId, enterpriseId: enterpriseId, appId: appId,
-                                                    unionIDs: unionIDs, logs: logs, push: dependencies.push))
+                                                    unionIDs: unionIDs, logs: logs, push: dependencies.push,
+                                                    approvalCenter: dependencies.services.approvalCenter))
         }
     }
 

@@ -3,7 +3,8 @@ import Foundation
 /// Everything the emulator knows, owned by one actor and split by area into value types: ``AdminState`` (apps and
 /// their tokens, clock, rate windows, faults, counters), ``ContactState`` (the org and the contact APIs),
 /// ``OAuthState`` (codes and user tokens), ``QRLoginState`` (the QR login's sessions and temp codes), ``IMState``
-/// (messages, chats, images, card callbacks) and ``JSSDKState`` (JSAPI tickets).
+/// (messages, chats, images, card callbacks), ``JSSDKState`` (JSAPI tickets) and ``ApprovalState`` (third-party
+/// approval definitions, instances and their tasks, quick-approval callbacks).
 /// Each API call runs to completion inside the actor, so calls are atomic like single database transactions; the
 /// actor authenticates, applies limits and faults, and hands the call to its area with what the area borrows.
 public actor EmulatorState {
@@ -21,6 +22,7 @@ public actor EmulatorState {
     var im = IMState()
     var jssdk = JSSDKState()
     var qrLogin = QRLoginState()
+    var approval = ApprovalState()
 
     public init(configuration: EmulatorConfiguration, faults: EmulatorFaults = EmulatorFaults()) {
         self.configuration = configuration
@@ -105,6 +107,8 @@ public actor EmulatorState {
         case .imageCreate: return try im.uploadImage(call, appID: appID, org: &contact.org)
         case .jssdkTicket:
             return jssdk.ticket(appID: appID, now: admin.now, lifetime: Double(configuration.tokenLifetime), org: &contact.org)
+        case .externalApprovalCreate, .externalApprovalGet, .externalInstanceCreate, .externalInstanceCheck, .externalTaskList:
+            return try approval.perform(call, appID: appID, org: &contact.org)
         }
     }
 

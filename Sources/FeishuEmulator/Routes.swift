@@ -55,6 +55,13 @@ enum Endpoint: String, Sendable, CaseIterable {
     // H5 JS SDK (`feishu-api.md` §2.6): the app's `jsapi_ticket` for JSAPI signatures.
     case jssdkTicket = "POST /open-apis/jssdk/ticket/get"
 
+    // Third-party approval (`feishu-api.md` §5.1–5.4): definitions, instances with their tasks, freshness, task status.
+    case externalApprovalCreate = "POST /open-apis/approval/v4/external_approvals"
+    case externalApprovalGet = "GET /open-apis/approval/v4/external_approvals/:approval_code"
+    case externalInstanceCreate = "POST /open-apis/approval/v4/external_instances"
+    case externalInstanceCheck = "POST /open-apis/approval/v4/external_instances/check"
+    case externalTaskList = "GET /open-apis/approval/v4/external_tasks"
+
     var method: String { String(rawValue.prefix { $0 != " " }) }
     var pattern: [Substring] { rawValue.drop { $0 != " " }.dropFirst().split(separator: "/") }
 
@@ -82,6 +89,9 @@ enum Endpoint: String, Sendable, CaseIterable {
         // The platform also takes user tokens here (a user sending as themselves); the emulator sends as the app's
         // bot only, so a user token is refused like on a tenant-only API.
         case .messageCreate, .messagePatch, .messageGet, .imageCreate: [.tenant]
+        // The SDK sends a tenant token to the approval APIs (`AccessTokenType.TENANT` only).
+        case .externalApprovalCreate, .externalApprovalGet, .externalInstanceCreate, .externalInstanceCheck, .externalTaskList:
+            [.tenant]
         default: [.tenant, .app]
         }
     }

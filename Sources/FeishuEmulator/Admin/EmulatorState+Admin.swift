@@ -25,6 +25,8 @@ extension EmulatorState {
         let json = JSON.parse(body)
         // Messages, chats, card callback settings and clicks (`IM/EmulatorState+IMAdmin.swift`).
         if let answer = await handleIMAdmin(method: method, path: path, query: query, json: json) { return answer }
+        // Third-party approval: instances, Approval Center, quick-approval taps (`Approval/EmulatorState+ApprovalAdmin.swift`).
+        if let answer = await handleApprovalAdmin(method: method, path: path, query: query, json: json) { return answer }
         // The JS SDK's page check (`JSSDK/EmulatorState+JSSDK.swift`).
         if let answer = handleJSSDKAdmin(method: method, path: path, json: json) { return answer }
         switch (method, path) {
@@ -86,6 +88,7 @@ extension EmulatorState {
             "faults": admin.faults.json,
             "im": im.summaryJSON,
             "jssdk": jssdk.summaryJSON(now: admin.now),
+            "approval": approval.summaryJSON,
             "qr_login": qrLogin.summaryJSON(now: admin.now),
             "counters": admin.countersJSON,
             "seats": ["limit": contact.seats.map { .int($0) } ?? .null, "taken": .int(contact.org.seatsTaken)],

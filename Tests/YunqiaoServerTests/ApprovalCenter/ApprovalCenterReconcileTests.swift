@@ -63,9 +63,17 @@ struct ApprovalCenterReconcileTests {
                 == .unauthorized)
             #expect(try await env.actions().isEmpty)
             #expect(await env.oa.calls.isEmpty)
-            // Someone else than the approver: refused with a message Feishu shows.
-            let other = try await env.approve("wf-42", user: "root2", oaUserID: "2001")
-            #expect(other["status"]?.intValue == 403 || other["status"]?.intValue == 400, "\(other)")
+            // Feishu lets only the task's approver tap it; a forged tap with the right key naming someone else, or a task
+            // the bridge never pushed, is refused with a message Feishu shows.
+            let other = await env.emulator.state.admin("POST", "/_emulator/approval/action", body: [
+                "user": "root2", "instance_id": "approval:wf-42", "task_id": "approval:wf-42#2001", "action_type": "APPROVE"])
+            #expect(other.status == 400)
+            let forged = try await env.forgedApprovalTap(["action_type": "APPROVE", "user_id": "root2", "instance_id": "approval:wf-42",
+                                                           "task_id": "approval:wf-42#2001"])
+            #expect(forged.status == 403 && forged.json?["message"]?.stringValue == "只有待办的审批人可以处理", "\(forged)")
+            let unknown = try await env.forgedApprovalTap(["action_type": "APPROVE", "user_id": "root1", "instance_id": "approval:wf-9",
+                                                            "task_id": "approval:wf-9#2001"])
+            #expect(unknown.status == 404, "\(unknown)")
             #expect(try await env.actions().isEmpty)
         }
     }

@@ -37,7 +37,7 @@ struct ApprovalCenterTests {
             let code = try #require(definition.definition.approvalCode)
             #expect(code != "yunqiao.approval" && definition.definition.state == "synced")
             #expect(instance["approval_code"]?.stringValue == code)
-            let definitions = await env.emulator.state.admin("GET", "/_emulator/approval/definitions?app_id=\(QuickApprovalEnvironment.appID)")
+            let definitions = await env.emulator.state.admin("GET", "/_emulator/approval/definitions", query: ["app_id": QuickApprovalEnvironment.appID])
             #expect(definitions.json?["items"]?.arrayValue?.count == 1, "one definition, updated in place: \(String(describing: definitions.json))")
         }
     }
@@ -65,9 +65,14 @@ struct ApprovalCenterTests {
             let actions = try await env.actions()
             #expect(actions.map(\.channel) == ["approvalCenter"] && actions.first?.actionState == .done)
 
-            // A second tap (another device) finds the todo handled: refused with Feishu's message, the OA not called again.
-            let again = try await env.approve("wf-42", user: "root2", oaUserID: "2002")
-            #expect((again["status"]?.intValue ?? 0) > 400, "\(again)")
+            // The task is no longer in anyone's list: Feishu refuses a tap itself; a forged tap with the right key is
+            // refused by the bridge (the todo is handled) and the OA is not called again.
+            let again = await env.emulator.state.admin("POST", "/_emulator/approval/action", body: [
+                "user": "root2", "instance_id": "approval:wf-42", "task_id": "approval:wf-42#2002", "action_type": "APPROVE"])
+            #expect(again.status == 400, "\(String(describing: again.json))")
+            let late = try await env.forgedApprovalTap(["action_type": "APPROVE", "user_id": "root2", "instance_id": "approval:wf-42",
+                                                         "task_id": "approval:wf-42#2002"])
+            #expect(late.status == 409 && late.json?["message"]?.stringValue == "该待办已处理", "\(late)")
             #expect(await env.oa.calls.count == 1)
         }
     }

@@ -206,6 +206,7 @@ STATE_DEPENDENT = {
     ("PUT /api/admin/v1/oidc-clients/{id}", "redirectURIs"): "a URL whose host parses, without a user name or password",
     ("POST /api/admin/v1/oidc-clients", "postLogoutRedirectURIs"): "a URL whose host parses, without a user name or password",
     ("PUT /api/admin/v1/oidc-clients/{id}", "postLogoutRedirectURIs"): "a URL whose host parses, without a user name or password",
+    ("PUT /api/admin/v1/oa-modules/{id}/approval-center", "pcURL"): "required (or `mobileURL`) unless `channel` is `card`",
 }
 
 

@@ -18,10 +18,10 @@ public enum ApprovalCenterStatus {
     /// The instance's status.
     public static func instance(_ state: TodoState) -> String {
         switch state {
-        case .pending, .processing: "PENDING"
-        case .approved, .done: "APPROVED"
-        case .rejected: "REJECTED"
-        case .cancelled: "CANCELED"
+        case .pending, .processing: return "PENDING"
+        case .approved, .done: return "APPROVED"
+        case .rejected: return "REJECTED"
+        case .cancelled: return "CANCELED"
         }
     }
 

@@ -102,6 +102,8 @@ extension ConsoleController {
         ]
         row["actionURL"] = module.actionURL ?? false
         row["secretMask"] = push.actionSecretMask(module) ?? false
+        row["channelLabel"] = t["approval_channel_" + module.todoChannel] ?? module.todoChannel
+        row["approvalCenterHref"] = "/console/push/modules/\(id)/approval-center"
         return row
     }
 

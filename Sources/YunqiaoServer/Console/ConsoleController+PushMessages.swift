@@ -152,7 +152,9 @@ extension ConsoleController {
         var counts: [DeliveryState: Int] = [:]
         for delivery in detail.deliveries { counts[delivery.delivery.deliveryState, default: 0] += 1 }
         var values: PageValues = ["message": summary, "deliveries": detail.deliveries.map { deliveryRow($0, t) },
-                                  "states": pushStateBadges(counts, t), "tab": ["messages": true]]
+                                  "states": pushStateBadges(counts, t), "tab": ["messages": true],
+                                  "approvalInstances": Self.approvalInstanceRows(detail.approvalInstances, todo: detail.todo, t),
+                                  "hasApprovalInstances": !detail.approvalInstances.isEmpty]
         let query = request.uri.queryParameters
         if query.get("testSent") != nil { values["notice"] = t["push_notice_test_sent"] }
         if query.get("resent") != nil { values["notice"] = t["push_notice_resent"] }

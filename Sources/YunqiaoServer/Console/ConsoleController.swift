@@ -19,6 +19,8 @@ struct ConsoleController {
     var sso: OIDCClientAdmin? = nil
     /// 扫码登录's settings.
     var qrLogin: QRLogin? = nil
+    /// 审批中心: the worker woken after a change, with its reconciliation.
+    var approvalCenter: ApprovalCenterSync? = nil
 
     var routes: RouteCollection<AppRequestContext> {
         let routes = RouteCollection(context: AppRequestContext.self)
@@ -37,6 +39,7 @@ struct ConsoleController {
         if let oaConnector { addOAConnectorRoutes(to: routes, oaConnector) }
         if let sso { addSSORoutes(to: routes, sso) }
         if let qrLogin { addQRLoginRoutes(to: routes, qrLogin) }
+        if let approvalCenter { addApprovalCenterRoutes(to: routes, approvalCenter) }
         if let oaToFeishu {
             addOAToFeishuRoutes(to: routes, oaToFeishu)
             addSyncScheduleRoutes(to: routes, oaToFeishu)

@@ -59,6 +59,8 @@ enum ConsoleStrings {
         case jsapi
         /// 扫码登录: the QR page, its refusals, and its settings page.
         case qrLogin = "qr-login"
+        /// 审批中心: a module's todo channel, its definitions, the reconciliation; a todo's instances on the message page.
+        case approvalCenter = "approval-center"
 
         /// The area's file of `language`, relative to the strings folder.
         func file(_ language: ConsoleLanguage) -> String { "\(Catalog.folder(language))/\(rawValue).json" }

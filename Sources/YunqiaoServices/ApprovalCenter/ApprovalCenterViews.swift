@@ -34,9 +34,9 @@ public struct ApprovalCenterSettingView: Encodable, Sendable {
 /// A todo's instance in one app's Approval Center, on the message page.
 public struct ApprovalInstanceView: Encodable, Sendable {
     public struct Task: Encodable, Sendable {
-        var oaUserID: String
+        public internal(set) var oaUserID: String
         /// What the Approval Center shows the approver: `PENDING`, `APPROVED`, `REJECTED` or `DONE`.
-        var status: String
+        public internal(set) var status: String
     }
 
     var appId: Int64
@@ -48,7 +48,7 @@ public struct ApprovalInstanceView: Encodable, Sendable {
     var state: String
     var attempts: Int
     var lastError: String?
-    var tasks: [Task]
+    public internal(set) var tasks: [Task]
 
     public init(_ detail: ApprovalInstanceDetail, todo: TodoRecord?) {
         appId = detail.app.id ?? 0

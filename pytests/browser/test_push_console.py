@@ -154,3 +154,41 @@ def run(console: Console, emulator: YunqiaoProcess, tmp_path: Path) -> None:
     console.shot("push-overview")
     console.navigate("tab-push-dead")
     assert "没有死信" in console.text("dead-letter-list")
+
+    # -- 审批中心 (issue #18): the module's todo channel; the Approval Center needs an OA page ----------------------------
+    top(console)
+    console.navigate("tab-push-modules")
+    row = console.element("push-module-list").find_element(By.CSS_SELECTOR, f'tr[data-module="{MODULE_KEY}"]')
+    assert "仅消息卡片" in row.text, row.text
+    console.navigate(element=row.find_element(By.CSS_SELECTOR, "a[id^=approval-center-]"))
+    module_id = console.wait_path(r"/console/push/modules/(\d+)/approval-center")[1]
+    assert console.element("channel-card").is_selected()
+    assert "尚未对账" in console.text("approval-check-none")
+    with console.expecting(rf"/console/push/modules/{module_id}/approval-center - Failed to load resource: the server responded with a status of 400"):
+        console.click("channel-cardAndApprovalCenter")
+        console.navigate("save-approval-center")
+        error = console.element("approval-center-form").find_element(By.CSS_SELECTOR, '.field-error[data-field="pcURL"]')
+        assert "开启审批中心需要填写该模块的 OA 电脑端或移动端页面" in error.text, error.text
+    assert console.element("channel-cardAndApprovalCenter").is_selected(), "the entered choice is kept"
+    console.fill("pcURL", "https://oa.example.com/daily-report/new")
+    console.navigate("save-approval-center")
+    assert "已保存" in console.text("notice") and console.element("channel-cardAndApprovalCenter").is_selected()
+
+    # The rule's todo target to the app: the module's definition is pushed to the emulator and shows its code.
+    def defined(_) -> bool:
+        rows = console.css("#approval-definition-list tbody tr[data-state]")
+        if rows and rows[0].get_attribute("data-state") == "synced":
+            return True
+        console.driver.refresh()
+        return False
+    console.wait(defined, timeout=20, message="the approval definition was not pushed")
+    definition = console.css("#approval-definition-list tbody tr[data-state]")[0]
+    assert APP_NAME in definition.text and "已同步" in definition.text, definition.text
+    held = requests.get(f"{emulator.base}/_emulator/approval/definitions", params={"app_id": APP_ID}, timeout=10).json()
+    assert len(held["items"]) == 1 and held["items"][0]["approval_code"] in definition.text, held
+    console.navigate("run-approval-check")
+    assert "对账完成" in console.text("notice") and console.text("approval-checked") == "0"
+    console.shot("push-approval-center")
+    console.navigate("tab-push-modules")
+    row = console.element("push-module-list").find_element(By.CSS_SELECTOR, f'tr[data-module="{MODULE_KEY}"]')
+    assert "卡片和审批中心" in row.text, row.text

@@ -42,7 +42,7 @@ enum DemoPush {
 
     /// Modules, rules, the app's callback credentials and a fresh OA key (the previous demo keys are revoked: a key is
     /// shown once, like the admin password).
-    static func prepare(store: YunqiaoDatabase, enterprise: EnterpriseRecord, oaActionURL: String) async throws -> Setup? {
+    static func prepare(store: YunqiaoDatabase, enterprise: EnterpriseRecord, oaActionURL: String, portalURL: String) async throws -> Setup? {
         let tenantId = enterprise.tenantId
         let enterpriseId = enterprise.id ?? 0
         let actor = AuditActor("demo")
@@ -58,8 +58,18 @@ enum DemoPush {
                                                              actionSecret: nil, clearActionSecret: false, by: actor)
             }
         } else {
-            _ = try await store.pushRules.createOAModule(tenantId: tenantId, key: approval.key, name: approval.name, actionURL: oaActionURL,
-                                                         actionSecret: actionSecret, by: actor)
+            let module = try await store.pushRules.createOAModule(tenantId: tenantId, key: approval.key, name: approval.name, actionURL: oaActionURL,
+                                                                  actionSecret: actionSecret, by: actor)
+            // Its todos go to the Approval Center as well as on cards (issue #18).
+            _ = try await store.approvalCenter.setApprovalCenter(tenantId: tenantId, moduleId: module.id ?? 0,
+                                                                 ApprovalCenterSetting(channel: .cardAndApprovalCenter, pcURL: portalURL), by: actor)
+        }
+        if let module = modules.first(where: { $0.key == approval.key }), let channel = TodoChannel(rawValue: module.todoChannel),
+           channel.usesApprovalCenter, module.approvalPCURL != portalURL
+        {  // the demo OA's new port
+            _ = try await store.approvalCenter.setApprovalCenter(tenantId: tenantId, moduleId: module.id ?? 0,
+                                                                 ApprovalCenterSetting(channel: channel, pcURL: portalURL,
+                                                                                       mobileURL: module.approvalMobileURL), by: actor)
         }
         if !modules.contains(where: { $0.key == dailyReport.key }) {
             _ = try await store.pushRules.createOAModule(tenantId: tenantId, key: dailyReport.key, name: dailyReport.name, actionURL: nil,
@@ -185,6 +195,11 @@ enum DemoPush {
                 lines.append("    curl -s -X POST \(emulator)/_emulator/click -H 'Content-Type: application/json' "
                     + "-d '{\"message_id\": \"\(card)\", \"user\": \"\(user.unionID)\", \"button\": \"同意\"}'")
                 lines.append("    curl -s '\(emulator)/_emulator/messages/\(card)'")
+                lines.append("  or approve it in Feishu's Approval Center (the module shows its todos there too: \(console)/console/push/modules):")
+                lines.append("    curl -s '\(emulator)/_emulator/approval/center?user=\(user.unionID)&list=pending'")
+                lines.append("    curl -s -X POST \(emulator)/_emulator/approval/action -H 'Content-Type: application/json' "
+                    + "-d '{\"user\": \"\(user.unionID)\", \"instance_id\": \"\(approval.key):\(todoId)\", "
+                    + "\"task_id\": \"\(approval.key):\(todoId)#\(user.oaID)\", \"action_type\": \"APPROVE\"}'")
             } else if samples.messages.last?.new == true {
                 lines.append("  the todo card has not reached the emulator yet: see the console's message log")
             }

@@ -86,7 +86,8 @@ extension Yunqiao {
             ProgressLine.finish()
             let directory = try await DemoOADirectory.prepare(store: store, enterprise: setup.enterprise)
             let bridgeApp = try await store.integration.apps(enterpriseId: setup.enterprise.id ?? 0).first
-            let push = try await DemoPush.prepare(store: store, enterprise: setup.enterprise, oaActionURL: oa + "/actions")
+            let push = try await DemoPush.prepare(store: store, enterprise: setup.enterprise, oaActionURL: oa + "/actions",
+                                                  portalURL: oa + "/portal")
             let app = EmulatorConfiguration.defaultApp
             try await BridgeServer.run(configuration: server, database: store, metrics: metrics, logger: logger) { port in
                 let console = "http://127.0.0.1:\(port)"

@@ -46,6 +46,11 @@ extension IntegrationRepository {
         let normalized: String? = trimmed.isEmpty ? nil : try Validate.externalDomain(trimmed, field: "externalDomain")
         return try await write { db in
             try Self.setTenantSetting(db, tenantId: tenantId, Self.externalDomainKey, normalized, by: actor) { ["externalDomain": $0] }
+            // The Approval Center's definitions carry the quick-approval callback URL on this domain: pushed again
+            // (one whose payload is unchanged is skipped by the worker).
+            try db.execute(sql: """
+                UPDATE approvalDefinition SET state = 'pending', attempts = 0, nextAttemptAt = ?, lastError = NULL WHERE tenantId = ?
+                """, arguments: [Date(), tenantId])
             return normalized
         }
     }

@@ -12,9 +12,7 @@ the OA and would be deleted — and its approval. The bridge applies in the back
 from __future__ import annotations
 
 import os
-import re
 import signal
-import subprocess
 import time
 from collections import Counter
 from pathlib import Path
@@ -23,8 +21,8 @@ from typing import Iterator
 import pytest
 import requests
 
-from test_push_crash import Admin, start_bridge, wait_for
-from yunqiao_process import YunqiaoProcess, start_yunqiao, stopped_at_exit, yunqiao_binary
+from test_push_crash import Admin, set_password, start_bridge, wait_for
+from yunqiao_process import YunqiaoProcess, start_yunqiao, stopped_at_exit
 
 APP = ("cli_o2f_crash", "o2f-crash-secret")
 EXISTING = 100
@@ -79,14 +77,11 @@ def set_up(admin: Admin, emulator: YunqiaoProcess) -> int:
 
 def test_kill_9_during_the_apply_creates_nothing_twice(emulator: YunqiaoProcess, tmp_path: Path) -> None:
     database = str(tmp_path / "yunqiao.sqlite")
-    done = subprocess.run([yunqiao_binary(), "admin", "set-password", "--database", database, "--username", "admin", "--generate"],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=60)
-    password = re.search(r"^password of admin set: (\S+)$", done.stdout, re.MULTILINE)
-    assert done.returncode == 0 and password, done.stdout + done.stderr
+    password = set_password(tmp_path, database)
 
     bridge = start_bridge(tmp_path, database)
     try:
-        run_id = set_up(Admin(bridge.base, "admin", password[1]), emulator)
+        run_id = set_up(Admin(bridge.base, "admin", password), emulator)
         # -- kill -9 in the middle of the creates --------------------------------------------------------------------------
         # (The moves go at 1 per second, so the creates come about 100 s in.)
         wait_for(lambda: len(org(emulator)["users"]) >= EXISTING + NEW_USERS // 3, timeout=240, interval=0.05,
@@ -104,7 +99,7 @@ def test_kill_9_during_the_apply_creates_nothing_twice(emulator: YunqiaoProcess,
 
     # -- restart: the run resumes from its journal ----------------------------------------------------------------------------
     with stopped_at_exit(start_bridge(tmp_path, database)) as bridge:
-        admin = Admin(bridge.base, "admin", password[1])
+        admin = Admin(bridge.base, "admin", password)
         run = wait_for(lambda: (r := admin.call("GET", f"oa-to-feishu/runs/{run_id}"))["status"] not in ("applying",) and r,
                        timeout=300, interval=0.5, message="the resumed run did not finish")
         assert run["status"] in ("applied", "partial"), run

@@ -127,6 +127,16 @@ def set_up(admin: Admin, emulator: YunqiaoProcess, org: dict) -> str:
     return admin.call("POST", "oa-keys", json={"name": "crash test OA"})["key"]
 
 
+def set_password(directory: Path, database: str) -> str:
+    """A generated password for `admin` on a new database (`yunqiao admin set-password --generate`)."""
+    done = subprocess.run([yunqiao_binary(), "admin", "set-password", "--database", database, "--username", "admin", "--generate"],
+                          cwd=directory, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, f"set-password failed: {done.stdout}{done.stderr}"
+    password = re.search(r"^password of admin set: (\S+)$", done.stdout, re.MULTILINE)
+    assert password, done.stdout
+    return password[1]
+
+
 def start_bridge(directory: Path, database: str) -> YunqiaoProcess:
     return start_yunqiao("serve", cwd=directory, env={"YUNQIAO_DATABASE": database, "YUNQIAO_HTTP_PORT": "0"})
 
@@ -135,15 +145,11 @@ def test_kill_9_during_delivery_loses_and_duplicates_nothing(emulator: YunqiaoPr
     org = requests.get(f"{emulator.base}/_emulator/state", params={"org": "true"}, timeout=10).json()["org"]
     union_of = {user["union_id"]: user for user in org["users"]}
     database = str(tmp_path / "yunqiao.sqlite")
-    done = subprocess.run([yunqiao_binary(), "admin", "set-password", "--database", database, "--username", "admin", "--generate"],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, f"set-password failed: {done.stdout}{done.stderr}"
-    password = re.search(r"^password of admin set: (\S+)$", done.stdout, re.MULTILINE)
-    assert password, done.stdout
+    password = set_password(tmp_path, database)
 
     bridge = start_bridge(tmp_path, database)
     try:
-        oa_key = set_up(Admin(bridge.base, "admin", password[1]), emulator, org)
+        oa_key = set_up(Admin(bridge.base, "admin", password), emulator, org)
         assert emulator_total(emulator) == 0
 
         # -- 20 messages × 25 recipients × 4 apps, accepted in parallel -----------------------------------------------
@@ -195,7 +201,7 @@ def test_kill_9_during_delivery_loses_and_duplicates_nothing(emulator: YunqiaoPr
     # -- restart on the same database; wait until nothing is pending ------------------------------------------------------
     restarted_at = time.monotonic()
     with stopped_at_exit(start_bridge(tmp_path, database)) as bridge:
-        admin = Admin(bridge.base, "admin", password[1])
+        admin = Admin(bridge.base, "admin", password)
 
         def drained() -> bool:
             pending = admin.call("GET", "messages", params={"state": "pending", "limit": 1})["total"]

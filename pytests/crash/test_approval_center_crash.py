@@ -119,7 +119,7 @@ def test_kill_9_during_the_pushes_leaves_each_instance_once_in_its_newest_state(
                 waiting = store.execute("SELECT count(*) FROM approvalInstance WHERE state != 'synced'").fetchone()[0]
             store.close()
             return waiting == 0
-        wait_for(drained, timeout=120, interval=0.5, message="instances still pending after the restart")
+        wait_for(drained, timeout=180, interval=0.5, message="instances still pending after the restart (a killed claim waits for its 60 s lease)")
         drained_in = time.monotonic() - restarted_at
         time.sleep(1.0)
         with sqlite3.connect(database) as store:

@@ -176,21 +176,7 @@ extension ApprovalState {
 
     /// POSTs the callback outside the actor (other calls go on meanwhile), bounded by the deadline.
     static func send(_ plan: ApprovalCallbackPlan) async -> CallbackOutcome {
-        var request = HTTPClientRequest(url: plan.url)
-        request.method = .POST
-        for (name, value) in plan.headers { request.headers.add(name: name, value: value) }
-        request.body = .bytes(ByteBuffer(bytes: plan.body))
-        let clock = ContinuousClock()
-        let start = clock.now
-        let nanoseconds = plan.timeout.components.seconds * 1_000_000_000 + plan.timeout.components.attoseconds / 1_000_000_000
-        do {
-            let response = try await HTTPClient.shared.execute(request, timeout: .nanoseconds(nanoseconds))
-            let bytes = try await response.body.collect(upTo: 4 * 1024 * 1024)
-            return CallbackOutcome(status: Int(response.status.code), contentType: response.headers.first(name: "content-type"),
-                                   body: Data(bytes.readableBytesView), error: nil, elapsed: clock.now - start)
-        } catch {
-            return CallbackOutcome(status: nil, contentType: nil, body: Data(), error: "\(error)", elapsed: clock.now - start)
-        }
+        await CallbackOutcome.post(to: plan.url, headers: plan.headers, body: plan.body, timeout: plan.timeout)
     }
 
     /// Records the exchange (the last 200 are kept) and answers what the side door shows.

@@ -25,6 +25,25 @@ struct CallbackOutcome: Sendable {
     var body: Data
     var error: String?
     var elapsed: Duration
+
+    /// POSTs a callback (a card's or an approval's) to the app's server, bounded by `timeout`.
+    static func post(to url: String, headers: [(String, String)], body: Data, timeout: Duration) async -> CallbackOutcome {
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        request.body = .bytes(ByteBuffer(bytes: body))
+        let clock = ContinuousClock()
+        let start = clock.now
+        let nanoseconds = timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
+        do {
+            let response = try await HTTPClient.shared.execute(request, timeout: .nanoseconds(nanoseconds))
+            let bytes = try await response.body.collect(upTo: 4 * 1024 * 1024)
+            return CallbackOutcome(status: Int(response.status.code), contentType: response.headers.first(name: "content-type"),
+                                   body: Data(bytes.readableBytesView), error: nil, elapsed: clock.now - start)
+        } catch {
+            return CallbackOutcome(status: nil, contentType: nil, body: Data(), error: "\(error)", elapsed: clock.now - start)
+        }
+    }
 }
 
 /// Card callbacks: `POST /_emulator/click` sends what Feishu sends when a user presses a card button
@@ -179,21 +198,7 @@ extension IMState {
 
     /// POSTs the callback outside the actor (other calls go on meanwhile), bounded by the deadline.
     static func send(_ plan: PlannedCallback) async -> CallbackOutcome {
-        var request = HTTPClientRequest(url: plan.url)
-        request.method = .POST
-        for (name, value) in plan.headers { request.headers.add(name: name, value: value) }
-        request.body = .bytes(ByteBuffer(bytes: plan.body))
-        let clock = ContinuousClock()
-        let start = clock.now
-        let nanoseconds = plan.timeout.components.seconds * 1_000_000_000 + plan.timeout.components.attoseconds / 1_000_000_000
-        do {
-            let response = try await HTTPClient.shared.execute(request, timeout: .nanoseconds(nanoseconds))
-            let bytes = try await response.body.collect(upTo: 4 * 1024 * 1024)
-            return CallbackOutcome(status: Int(response.status.code), contentType: response.headers.first(name: "content-type"),
-                                   body: Data(bytes.readableBytesView), error: nil, elapsed: clock.now - start)
-        } catch {
-            return CallbackOutcome(status: nil, contentType: nil, body: Data(), error: "\(error)", elapsed: clock.now - start)
-        }
+        await CallbackOutcome.post(to: plan.url, headers: plan.headers, body: plan.body, timeout: plan.timeout)
     }
 
     /// Records the exchange and applies the answer like the client: a `card` replaces the message's card (raw JSON or a

@@ -29,11 +29,7 @@ struct ApprovalCallbackController {
     private func callback(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let logger = context.logger
         let rawID = context.parameters.get("id") ?? ""
-        guard let appId = Int64(rawID) else { return refuse(logger, app: rawID, "not an app id") }
-        let found: (app: AppRecord, enterprise: EnterpriseRecord)
-        do { found = try await database.integration.app(id: appId) } catch YunqiaoError.notFound {
-            return refuse(logger, app: rawID, "no such app")
-        }
+        guard let found = try await database.callbackApp(rawID), let appId = found.app.id else { return refuse(logger, app: rawID, "no such app") }
         let body = try await request.body.collect(within: Self.maxBodyBytes)
         guard JSONNesting.isWithin(JSONNesting.maxDepth, body.readableBytesView) else {
             throw APIError.invalid("body", "JSON nested deeper than \(JSONNesting.maxDepth) levels")

@@ -40,11 +40,7 @@ struct CardCallbackController {
     private func callback(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let logger = context.logger
         let rawID = context.parameters.get("id") ?? ""
-        guard let appId = Int64(rawID) else { return refuse(logger, app: rawID, "not an app id") }
-        let found: (app: AppRecord, enterprise: EnterpriseRecord)
-        do { found = try await database.integration.app(id: appId) } catch YunqiaoError.notFound {
-            return refuse(logger, app: rawID, "no such app")
-        }
+        guard let found = try await database.callbackApp(rawID), let appId = found.app.id else { return refuse(logger, app: rawID, "no such app") }
         let credentials = try database.integration.callbackCredentials(of: found.app)
         guard let verificationToken = credentials.verificationToken else {
             return refuse(logger, app: rawID, "the app has no Verification Token: set it on the app's page")

@@ -71,7 +71,7 @@ public protocol ApprovalCenterStore: Sendable {
     func touchApprovalInstances(tenantId: Int64, source: String, todoId: String, at time: Date) async throws -> Int
 
     /// Dead definitions and instances of a tenant pending again. Answers how many.
-    func resendApprovalDeadLetters(tenantId: Int64, at time: Date) async throws -> Int
+    func resendApprovalDeadLetters(tenantId: Int64, by actor: AuditActor, at time: Date) async throws -> Int
 }
 
 /// How pushing a definition or an instance ended.

@@ -42,7 +42,7 @@ extension ConsoleController {
         routes.post("push/approval-center/resend") { request, context in
             let admin = try context.admin()
             let form = try await Self.form(request, context)
-            let count = try await service.database.approvalCenter.resendApprovalDeadLetters(tenantId: admin.tenantId, at: Date())
+            let count = try await service.database.approvalCenter.resendApprovalDeadLetters(tenantId: admin.tenantId, by: admin.actor, at: Date())
             sync.wake()
             return Self.seeOther(Self.approvalBack(form["module"], notice: "resent") + "&count=\(count)")
         }

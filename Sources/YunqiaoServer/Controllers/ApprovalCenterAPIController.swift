@@ -42,7 +42,8 @@ struct ApprovalCenterAPIController {
             return reports[tenantId] ?? ApprovalCheckReport(startedAt: Date(), finishedAt: Date(), checked: 0, drifted: 0, driftedIds: [], errors: [])
         }
         routes.post("approval-center/resend") { _, context in
-            let count = try await database.approvalCenter.resendApprovalDeadLetters(tenantId: context.admin().tenantId, at: Date())
+            let admin = try context.admin()
+            let count = try await database.approvalCenter.resendApprovalDeadLetters(tenantId: admin.tenantId, by: admin.actor, at: Date())
             sync.wake()
             return ResentView(resent: count)
         }

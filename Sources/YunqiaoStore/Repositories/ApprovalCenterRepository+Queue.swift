@@ -128,10 +128,15 @@ extension ApprovalCenterRepository {
         try await write { db in try Self.touchApprovalInstances(db, tenantId: tenantId, source: source, todoId: todoId, at: time) }
     }
 
-    public func resendApprovalDeadLetters(tenantId: Int64, at time: Date = Date()) async throws -> Int {
+    public func resendApprovalDeadLetters(tenantId: Int64, by actor: AuditActor, at time: Date = Date()) async throws -> Int {
         try await write { db in
-            try OutboxQueue.approvalDefinitions.resend(db, where: "tenantId = ?", [tenantId], now: time)
+            let count = try OutboxQueue.approvalDefinitions.resend(db, where: "tenantId = ?", [tenantId], now: time)
                 + OutboxQueue.approvalInstances.resend(db, where: "tenantId = ?", [tenantId], now: time)
+            if count > 0 {
+                try Self.audit(db, tenantId: tenantId, actor, "approvalCenter.resendAll", target: "dead letters", before: nil,
+                               after: ["resent": "\(count)"])
+            }
+            return count
         }
     }
 }

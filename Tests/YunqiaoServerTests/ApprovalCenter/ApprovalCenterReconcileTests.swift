@@ -93,6 +93,27 @@ struct ApprovalCenterReconcileTests {
         }
     }
 
+    @Test func failedPushesBecomeDeadLettersAndAreSentAgain() async throws {
+        try await QuickApprovalEnvironment.with(QuickApprovalEnvironment.Options(todoChannel: .approvalCenter)) { env in
+            let faults = await env.emulator.state.admin("PUT", "/_emulator/faults", body: [
+                "error_rate": 1.0, "error_kind": "http_5xx", "error_apis": ["POST /open-apis/approval/v4/external_instances"]])
+            #expect(faults.status == 200, "\(String(describing: faults.json))")
+            try await env.acceptTodo("wf-42", to: ["2001"])
+            try await eventually("the instance is a dead letter after its attempts") { try await env.instanceRow()?.state == "dead" }
+            #expect(try await env.instanceRow()?.lastError?.isEmpty == false)
+            #expect(try await env.feishuInstances().isEmpty)
+
+            _ = await env.emulator.state.admin("PUT", "/_emulator/faults", body: ["error_rate": 0.0, "error_apis": []])
+            #expect(try await env.database.approvalCenter.resendApprovalDeadLetters(tenantId: env.tenantId, by: .system, at: Date()) == 1)
+            env.approvalCenter.wake()
+            try await env.feishuInstance("wf-42", "the instance is pushed after the resend")
+            try await eventually("recorded synced") { try await env.instanceRow()?.state == "synced" }
+            let audit = try await env.database.admins.auditLog(tenantId: env.tenantId, filter: AuditFilter(action: "approvalCenter.resendAll", limit: 5))
+            #expect(audit.count == 1 && audit.first?.after?.contains("1") == true, "\(audit)")
+            #expect(try await env.database.approvalCenter.resendApprovalDeadLetters(tenantId: env.tenantId, by: .system, at: Date()) == 0)
+        }
+    }
+
     @Test func theModuleSettingIsCheckedAuditedAndShowsItsDefinitions() async throws {
         try await APIEnvironment.with { env in
             let module = try await env.api.post("oa-modules", #"{"key":"expense","name":"报销"}"#)

@@ -103,6 +103,8 @@ struct ApprovalCenterTests {
             try await eventually("the card turns grey") { template(try await env.card(cards["2001"] ?? "")) == "grey" }
 
             // A late push of the older state (a retry from before the change) is ignored by Feishu: the newest state stays.
+            // The bridge records the push after Feishu answers it: wait for the record.
+            try await eventually("the push is recorded") { try await env.instanceRow()?.state == "synced" }
             let row = try #require(try await env.instanceRow())
             var stale = try #require(try await env.database.approvalCenter.syncedApprovalInstances(appId: env.appId, afterId: 0, limit: 1).first)
             stale.todo?.state = "pending"

@@ -17,14 +17,7 @@ extension Migrations {
             t.column("source", .text).notNull()
             t.column("approvalCode", .text)
             t.column("digest", .text)
-            t.column("state", .text).notNull()  // pending | synced | dead
-            t.column("attempts", .integer).notNull()
-            t.column("nextAttemptAt", .datetime).notNull()
-            t.column("leaseOwner", .text)
-            t.column("leaseExpiresAt", .datetime)
-            t.column("lastError", .text)
-            t.column("createdAt", .datetime).notNull()
-            t.column("updatedAt", .datetime).notNull()
+            queueColumns(t)
             t.uniqueKey(["appId", "source"])
         }
         try db.create(table: "approvalInstance") { t in
@@ -38,14 +31,7 @@ extension Migrations {
             t.column("changeTime", .integer).notNull()
             t.column("syncedTime", .integer)
             t.column("feishuStatus", .text)
-            t.column("state", .text).notNull()  // pending | synced | dead
-            t.column("attempts", .integer).notNull()
-            t.column("nextAttemptAt", .datetime).notNull()
-            t.column("leaseOwner", .text)
-            t.column("leaseExpiresAt", .datetime)
-            t.column("lastError", .text)
-            t.column("createdAt", .datetime).notNull()
-            t.column("updatedAt", .datetime).notNull()
+            queueColumns(t)
             t.uniqueKey(["appId", "instanceId"])
         }
         try db.create(index: "approvalInstance_todo", on: "approvalInstance", columns: ["tenantId", "source", "todoId"])
@@ -103,5 +89,18 @@ extension Migrations {
             try db.execute(sql: "CREATE INDEX \(table)_leaseOwner ON \(table)(leaseOwner) WHERE leaseOwner IS NOT NULL")
         }
         try db.execute(sql: "CREATE INDEX approvalDefinition_due ON approvalDefinition(nextAttemptAt) WHERE state = 'pending'")
+    }
+
+    /// The outbox columns of a queue table of the Approval Center (`OutboxQueue`): state (pending, synced or dead),
+    /// attempts, due time, lease, last error, times.
+    private static func queueColumns(_ t: TableDefinition) {
+        t.column("state", .text).notNull()
+        t.column("attempts", .integer).notNull()
+        t.column("nextAttemptAt", .datetime).notNull()
+        t.column("leaseOwner", .text)
+        t.column("leaseExpiresAt", .datetime)
+        t.column("lastError", .text)
+        t.column("createdAt", .datetime).notNull()
+        t.column("updatedAt", .datetime).notNull()
     }
 }

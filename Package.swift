@@ -133,6 +133,8 @@ let package = Package(
                 // Card callbacks: AES-256-CBC of the body and the POST to the app's callback URL (feishu-api.md §6).
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                // The event push runs as a service of the emulator's application.
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -27,6 +27,7 @@ public struct Emulator: Sendable {
         Application(
             responder: EmulatorResponder(state: state, latency: configuration.latency),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+            services: [state.eventPush],
             onServerRunning: { channel in await onReady(channel.localAddress?.port ?? configuration.port) },
             logger: logger)
     }
@@ -125,8 +126,9 @@ extension EmulatorState {
     }
 
     /// Changes an app's contact scope at run time (an admin editing 通讯录权限范围).
+    /// Pushed as `contact.scope.updated_v3` to an app with an event URL.
     public func setScope(appID: String, _ scope: EmulatorConfiguration.ContactScope) {
-        admin.apps[appID]?.config.scope = scope
+        changeScope(appID: appID, scope)
     }
 
     /// Calls answered so far, all APIs together.

@@ -38,11 +38,14 @@ public struct EmulatorConfiguration: Sendable {
         /// Where card callbacks (button clicks, `/_emulator/click`) are sent; `nil` = not configured.
         public var cardCallbackURL: String?
         public var cardCallbackProtocol: CardCallbackProtocol
+        /// Where contact events are pushed (the app's event request URL, `feishu-api.md` §6.1); `nil` = none.
+        public var eventURL: String?
 
         public init(appID: String, appSecret: String, scope: ContactScope = .all, withheldFields: Set<String> = [],
                     verificationToken: String? = nil, encryptKey: String? = nil, cardCallbackURL: String? = nil,
-                    cardCallbackProtocol: CardCallbackProtocol = .v2)
+                    cardCallbackProtocol: CardCallbackProtocol = .v2, eventURL: String? = nil)
         {
+            self.eventURL = eventURL
             self.appID = appID
             self.appSecret = appSecret
             self.scope = scope

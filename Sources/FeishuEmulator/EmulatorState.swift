@@ -23,17 +23,24 @@ public actor EmulatorState {
     var jssdk = JSSDKState()
     var qrLogin = QRLoginState()
     var approval = ApprovalState()
+    /// Pushes contact events to the apps' event URLs (`Events/`); a service of the emulator's application.
+    public nonisolated let eventPush = EventPush()
+    /// The `create_time` of the last event, in ms: each event's is later.
+    var lastEventTime: Int64 = 0
 
     public init(configuration: EmulatorConfiguration, faults: EmulatorFaults = EmulatorFaults()) {
         self.configuration = configuration
         self.admin = AdminState(configuration: configuration, faults: faults)
-        self.contact = ContactState(org: OrgBuilder.build(configuration), seats: configuration.seats)
+        var contact = ContactState(org: OrgBuilder.build(configuration), seats: configuration.seats)
+        _ = contact.org.drainChanges()  // the org as built is the start, not a change
+        self.contact = contact
         self.oauth = OAuthState(tokenLifetime: Double(configuration.tokenLifetime))
     }
 
     // MARK: entry point
 
     func handle(_ call: APICall) -> EmulatorResponse {
+        defer { publishContactEvents() }
         admin.counters.calls[call.endpoint.rawValue, default: 0] += 1
         if call.endpoint.isTokenEndpoint {
             return admin.issueToken(call, lifetime: Double(configuration.tokenLifetime), org: &contact.org)

@@ -94,6 +94,7 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
     CASController(server: dependencies.services.cas, firstVisit: firstVisit, renderer: renderer).addRoutes(to: router)
     CardCallbackController(database: dependencies.database, worker: dependencies.cardActions).addRoutes(to: router)
     ApprovalCallbackController(database: dependencies.database, worker: dependencies.cardActions).addRoutes(to: router)
+    EventCallbackController(database: dependencies.database, worker: dependencies.services.directoryEvents).addRoutes(to: router)
     let authenticate = AdminAuthMiddleware(database: dependencies.database)
     router.group("console").add(middleware: authenticate).add(middleware: RequireAdminMiddleware(redirectToLogin: true))
         .addRoutes(ConsoleController(service: dependencies.service, renderer: renderer, oaConnector: dependencies.oaConnectorAdmin,
@@ -140,7 +141,7 @@ public func buildApplication(_ dependencies: ServerDependencies,
         logger: dependencies.logger)
     app.addServices(DatabasePersistDriver(database: dependencies.database), dependencies.coordinator, dependencies.oaConnector,
                     dependencies.push, dependencies.cardActions, dependencies.services.oaToFeishu,
-                    dependencies.services.schedule, dependencies.services.approvalCenter)
+                    dependencies.services.schedule, dependencies.services.approvalCenter, dependencies.services.directoryEvents)
     return app
 }
 

@@ -23,6 +23,8 @@ public struct BridgeServices: Sendable {
     public let cardActions: CardActionWorker
     /// OA todos in Feishu's Approval Center: definitions, instances, reconciliation (a background service).
     public let approvalCenter: ApprovalCenterSync
+    /// Feishu's contact events applied to the mirror as they come (a background service).
+    public let directoryEvents: DirectoryEventWorker
     /// Failed logins of the console and the first-visit OA form.
     public let throttle: LoginThrottle
     /// Checks the passwords of the console and the first-visit OA form (spending the same time for unknown users).
@@ -51,7 +53,8 @@ public struct BridgeServices: Sendable {
     public init(database: any BridgeStore, httpClient: HTTPClient, logger: Logger, throttle: LoginThrottle,
                 passwords: PasswordVerifier = .bcrypt, quickApproval: CardActionWorker.Configuration = CardActionWorker.Configuration(),
                 push: PushDeliveryConfiguration = PushDeliveryConfiguration(), feishuRetry: RetryPolicy = RetryPolicy(),
-                scheduleTick: Duration = .seconds(30), approvalCenter: ApprovalCenterSync.Configuration = ApprovalCenterSync.Configuration())
+                scheduleTick: Duration = .seconds(30), approvalCenter: ApprovalCenterSync.Configuration = ApprovalCenterSync.Configuration(),
+                directoryEvents: DirectoryEventWorker.Configuration = DirectoryEventWorker.Configuration())
     {
         self.database = database
         self.throttle = throttle
@@ -67,6 +70,7 @@ public struct BridgeServices: Sendable {
         // An action the OA accepted changes its todo: the todo's card updates and Approval Center pushes are then due at once.
         cardActions = CardActionWorker(database: database, clients: clients, httpClient: httpClient,
                                        configuration: quickApproval, logger: logger, todoChanged: { delivery.wake(); approvals.wake() })
+        self.directoryEvents = DirectoryEventWorker(database: database, configuration: directoryEvents, logger: logger)
         oaToFeishu = OAToFeishuRunner(sync: OAToFeishuSync(database: database, clients: clients, logger: logger), logger: logger)
         oidc = OIDCProvider(database: database, logger: logger)
         cas = CASServer(database: database, logger: logger)

@@ -36,6 +36,8 @@ public struct YunqiaoDatabase: Sendable {
     public let oidc: OIDCRepository
     /// OA todos in Feishu's Approval Center: definitions, instances, quick approval from there, reconciliation.
     public let approvalCenter: ApprovalCenterRepository
+    /// Feishu's contact events: the inbox, their application to the mirror, parked scope removals.
+    public let directoryEvents: DirectoryEventRepository
 
     public init(_ writer: any DatabaseWriter, secrets: SecretBox) throws {
         self.writer = writer
@@ -54,6 +56,7 @@ public struct YunqiaoDatabase: Sendable {
         schedules = SyncScheduleRepository(writer: writer)
         oidc = OIDCRepository(writer: writer, secrets: secrets)
         approvalCenter = ApprovalCenterRepository(writer: writer)
+        directoryEvents = DirectoryEventRepository(writer: writer)
         try Migrations.migrator.migrate(writer)
     }
 

@@ -23,6 +23,10 @@ public struct EmulatorFaults: Sendable, Equatable {
     /// Injected errors hit after the call was applied (a write is done, its answer is lost), as a timeout or a
     /// gateway error after the backend acted does: a client retrying without an idempotency key duplicates.
     public var errorAfterApply = false
+    /// Fraction (0…1) of contact events never pushed (the platform lost them; a full sync finds what they changed).
+    public var eventDropRate = 0.0
+    /// Fraction (0…1) of contact events pushed twice with the same `event_id` (delivery is at least once).
+    public var eventDuplicateRate = 0.0
 
     public init() {}
 }
@@ -32,7 +36,8 @@ extension EmulatorFaults {
     var json: JSON {
         ["latency_ms": .int(latencyMs), "error_rate": .double(errorRate), "error_kind": .string(errorKind.rawValue),
          "error_apis": .array(errorAPIs.sorted().map(JSON.string)), "rate_limit_burst": .int(rateLimitBurst),
-         "error_after_apply": .bool(errorAfterApply)]
+         "error_after_apply": .bool(errorAfterApply), "event_drop_rate": .double(eventDropRate),
+         "event_duplicate_rate": .double(eventDuplicateRate)]
     }
 
     /// These faults with the fields of a `/_emulator/faults` body applied; a bad field is refused.
@@ -50,6 +55,13 @@ extension EmulatorFaults {
                 return refuse("error_rate", "a fraction between 0 and 1")
             }
             updated.errorRate = rate
+        }
+        for (field, path) in [("event_drop_rate", \EmulatorFaults.eventDropRate), ("event_duplicate_rate", \EmulatorFaults.eventDuplicateRate)] {
+            guard let value = fields[field] else { continue }
+            guard case let rate?? = Optional(value.stringValue.flatMap(Double.init)), (0...1).contains(rate) else {
+                return refuse(field, "a fraction between 0 and 1")
+            }
+            updated[keyPath: path] = rate
         }
         if let value = fields["error_kind"] {
             guard let kind = value.stringValue.flatMap(EmulatorFaults.ErrorKind.init(rawValue:)) else {

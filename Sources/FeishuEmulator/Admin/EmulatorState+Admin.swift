@@ -23,6 +23,9 @@ extension EmulatorResponse {
 extension EmulatorState {
     func handleAdmin(method: String, path: String, query: [String: [String]], body: Data) async -> EmulatorResponse {
         let json = JSON.parse(body)
+        defer { publishContactEvents() }
+        // Event request URLs, scope changes, the pushes' journal (`Events/EmulatorState+Events.swift`).
+        if let answer = await handleEventsAdmin(method: method, path: path, query: query, json: json) { return answer }
         // Messages, chats, card callback settings and clicks (`IM/EmulatorState+IMAdmin.swift`).
         if let answer = await handleIMAdmin(method: method, path: path, query: query, json: json) { return answer }
         // Third-party approval: instances, Approval Center, quick-approval taps (`Approval/EmulatorState+ApprovalAdmin.swift`).

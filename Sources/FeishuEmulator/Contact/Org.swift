@@ -84,6 +84,9 @@ struct Org: Sendable {
     private var membersByDepartment: [String: Set<Int>] = [:]
     /// Bumped on every change, so derived data (member counts) can be cached.
     private(set) var version = 0
+    /// What changed since the last ``drainChanges()``: each entry touched, with its state before the first change (nil:
+    /// it is new). Contact events are made from it (`Events/ContactEvents.swift`).
+    private var changes = OrgChanges()
     private var nextSequence = 1
     private var nextUserKey = 1
     var random: SplitMix64
@@ -199,8 +202,15 @@ struct Org: Sendable {
 
     func isCustomDepartmentIDTaken(_ id: String) -> Bool { departmentByCustomID[id] != nil }
 
+    /// The changes since the last call, and a fresh start.
+    mutating func drainChanges() -> OrgChanges {
+        defer { changes = OrgChanges() }
+        return changes
+    }
+
     mutating func insertDepartment(_ department: Department) {
         version += 1
+        changes.touch(department: department.openID, before: nil)
         departments[department.openID] = department
         departmentByCustomID[department.customID] = department.openID
         childrenByParent[department.parent, default: []].append(department.openID)
@@ -209,6 +219,7 @@ struct Org: Sendable {
     mutating func updateDepartment(_ department: Department) {
         version += 1
         guard let old = departments[department.openID] else { return }
+        changes.touch(department: old.openID, before: old)
         if old.parent != department.parent {
             childrenByParent[old.parent]?.removeAll { $0 == old.openID }
             childrenByParent[department.parent, default: []].append(department.openID)
@@ -223,6 +234,7 @@ struct Org: Sendable {
     mutating func removeDepartment(_ openID: String) {
         version += 1
         guard let old = departments.removeValue(forKey: openID) else { return }
+        changes.touch(department: openID, before: old)
         departmentByCustomID[old.customID] = nil
         childrenByParent[old.parent]?.removeAll { $0 == openID }
         childrenByParent[openID] = nil
@@ -271,6 +283,7 @@ struct Org: Sendable {
 
     mutating func insertUser(_ user: User) {
         version += 1
+        changes.touch(user: user.key, before: nil)
         users[user.key] = user
         userByUserID[user.userID] = user.key
         userByUnionID[user.unionID] = user.key
@@ -282,6 +295,7 @@ struct Org: Sendable {
     mutating func updateUser(_ user: User) {
         version += 1
         guard let old = users[user.key] else { return }
+        changes.touch(user: old.key, before: old)
         unindexContacts(of: old)
         for department in old.departments { membersByDepartment[department]?.remove(user.key) }
         if old.userID != user.userID {

@@ -20,6 +20,7 @@ public protocol BridgeStore: Sendable {
     associatedtype Schedules: SyncScheduleStore
     associatedtype OIDC: OIDCStore
     associatedtype ApprovalCenter: ApprovalCenterStore
+    associatedtype DirectoryEvents: DirectoryEventStore
 
     /// Tenants, the external domain, enterprises, Feishu apps and homepage apps.
     var integration: Integration { get }
@@ -49,6 +50,8 @@ public protocol BridgeStore: Sendable {
     var oidc: OIDC { get }
     /// OA todos in Feishu's Approval Center: definitions, instances, quick approval from there, reconciliation.
     var approvalCenter: ApprovalCenter { get }
+    /// Feishu's contact events: the inbox, their application to the mirror, parked scope removals.
+    var directoryEvents: DirectoryEvents { get }
 
     /// Throws when the database cannot be read (for `/healthz`).
     func healthCheck() async throws

@@ -40,32 +40,15 @@ struct CardCallbackController {
     private func callback(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let logger = context.logger
         let rawID = context.parameters.get("id") ?? ""
-        guard let found = try await database.callbackApp(rawID), let appId = found.app.id else { return refuse(logger, app: rawID, "no such app") }
-        let credentials = try database.integration.callbackCredentials(of: found.app)
-        guard let verificationToken = credentials.verificationToken else {
-            return refuse(logger, app: rawID, "the app has no Verification Token: set it on the app's page")
-        }
-        let body = try await request.body.collect(within: Self.maxBodyBytes)
-        // Measured, not parsed: the verifier checks the signature on these raw bytes before it parses anything.
-        guard JSONNesting.isWithin(JSONNesting.maxDepth, body.readableBytesView) else {
-            logger.info("card callback: body nested too deep", metadata: ["app": "\(appId)"])
-            throw APIError.invalid("body", "JSON nested deeper than \(JSONNesting.maxDepth) levels")
-        }
-        var headers: [String: String] = [:]
-        for field in request.headers { headers[field.name.canonicalName] = field.value }
-
-        let verifier = FeishuCallbackVerifier(verificationToken: verificationToken, encryptKey: credentials.encryptKey,
-                                              maxClockSkew: maxClockSkew)
         let callback: FeishuCallback
-        do {
-            callback = try verifier.verify(headers: headers, body: Data(body.readableBytesView))
-        } catch {
-            if case .malformedBody = error {
-                logger.info("card callback: malformed body", metadata: ["app": "\(appId)", "error": "\(error)"])
-                throw HTTPError(.badRequest, message: error.description)
-            }
-            return refuse(logger, app: rawID, error.description)
+        let found: (app: AppRecord, appId: Int64)
+        switch try await VerifiedFeishuRequest.read(request, context, database: database, maxBodyBytes: Self.maxBodyBytes, maxClockSkew: maxClockSkew) {
+        case .refused(let reason): return refuse(logger, app: rawID, reason)
+        case .verified(let verified, let app, _, let appId):
+            callback = verified
+            found = (app, appId)
         }
+        let appId = found.appId
 
         switch callback {
         case .urlVerification(let challenge):
@@ -82,11 +65,8 @@ struct CardCallbackController {
         }
     }
 
-    /// 401 with nothing recorded; the reason goes to the log (never a token, key or body).
     private func refuse(_ logger: Logger, app: String, _ reason: String) -> Response {
-        logger.warning("card callback refused", metadata: ["app": "\(app)", "reason": "\(reason)"])
-        let body = #"{"error":{"message":"unauthorized"}}"#
-        return Response(status: .unauthorized, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
+        VerifiedFeishuRequest.unauthorized(logger, "card callback", app: app, reason)
     }
 
     private func click(_ action: FeishuCardAction, app: AppRecord, appId: Int64, logger: Logger) async throws -> Response {

@@ -91,11 +91,7 @@ public struct FeishuDirectoryReader: DirectorySource {
                 users[Self.key(member)] = Self.mirror(member)
             }
         }
-        let mirrorDepartments = departments.map {
-            MirrorDepartment(openDepartmentID: $0.openDepartmentID, departmentID: $0.departmentID, name: $0.name,
-                             parentOpenDepartmentID: $0.parentDepartmentID, order: $0.order, leaderOpenID: $0.leaderUserID)
-        }
-        return DirectorySnapshot(departments: mirrorDepartments, users: users.values.sorted { $0.unionID < $1.unionID })
+        return DirectorySnapshot(departments: departments.map(Self.mirror), users: users.values.sorted { $0.unionID < $1.unionID })
     }
 
     /// Users expected under top-level departments (their `member_count` covers the subtree).
@@ -144,6 +140,11 @@ public struct FeishuDirectoryReader: DirectorySource {
 
     static func key(_ user: FeishuUser) -> String {
         user.unionID ?? user.userID.map { "user:" + $0 } ?? "open:" + (user.openID ?? "")
+    }
+
+    static func mirror(_ department: FeishuDepartment) -> MirrorDepartment {
+        MirrorDepartment(openDepartmentID: department.openDepartmentID, departmentID: department.departmentID, name: department.name,
+                         parentOpenDepartmentID: department.parentDepartmentID, order: department.order, leaderOpenID: department.leaderUserID)
     }
 
     static func mirror(_ user: FeishuUser) -> MirrorUser {

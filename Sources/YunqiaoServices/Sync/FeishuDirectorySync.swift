@@ -85,7 +85,7 @@ public struct FeishuDirectorySync: Sendable {
             ])
             report.record(plan, seenDepartments: snapshot.departments.count, seenUsers: snapshot.users.count)
             report.status = .succeeded
-            try await autoBindIfEnabled(enterprise, logger: logger)
+            try await Self.autoBindIfEnabled(enterprise, database: database, logger: logger)
             logger.info("sync finished", metadata: [
                 "sync.plan.creates": "\(plan.departments.created.count + plan.users.created.count)",
                 "sync.plan.deletes": "\(plan.departments.deleted.count + plan.users.deleted.count)",
@@ -118,8 +118,9 @@ public struct FeishuDirectorySync: Sendable {
 }
 
 extension FeishuDirectorySync {
-    /// Auto-bind runs after every successful mode-1 sync when the enterprise enabled it (seed 4.2.4).
-    func autoBindIfEnabled(_ enterprise: EnterpriseRecord, logger: Logger) async throws {
+    /// Auto-bind runs after every successful mode-1 sync, and after contact events created users, when the enterprise
+    /// enabled it (seed 4.2.4).
+    static func autoBindIfEnabled(_ enterprise: EnterpriseRecord, database: any BridgeStore, logger: Logger) async throws {
         guard let id = enterprise.id else { return }
         let settings = try await database.bindings.bindingSettings(tenantId: enterprise.tenantId, enterpriseId: id)
         guard settings.autoBindEnabled else { return }

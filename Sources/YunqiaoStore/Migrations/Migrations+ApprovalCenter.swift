@@ -93,7 +93,8 @@ extension Migrations {
 
     /// The outbox columns of a queue table of the Approval Center (`OutboxQueue`): state (pending, synced or dead),
     /// attempts, due time, lease, last error, times.
-    private static func queueColumns(_ t: TableDefinition) {
+    /// The outbox columns of a queue table (`Outbox/OutboxQueue.swift`).
+    static func queueColumns(_ t: TableDefinition) {
         t.column("state", .text).notNull()
         t.column("attempts", .integer).notNull()
         t.column("nextAttemptAt", .datetime).notNull()

@@ -406,6 +406,7 @@ enum Migrations {
         migrator.registerMigration("v15: OpenID Connect provider (clients, signing keys)", migrate: oidc)
         migrator.registerMigration("v16: Approval Center (definitions, instances, tasks; actions from the Approval Center)",
                                    migrate: approvalCenter)
+        migrator.registerMigration("v17: Feishu contact events (inbox, entry times, scope removals)", migrate: directoryEvents)
         return migrator
     }
 }

@@ -37,7 +37,9 @@ struct OutboxQueue: Sendable {
                                                  errorColumn: "lastError", countsStartedAttempts: false)
     static let approvalInstances = OutboxQueue(table: "approvalInstance", key: "id", pending: "pending", dead: "dead",
                                                errorColumn: "lastError", countsStartedAttempts: false)
-    static let all = [deliveries, cardUpdates, cardActions, approvalDefinitions, approvalInstances]
+    static let directoryEvents = OutboxQueue(table: "feishuEvent", key: "id", pending: "pending", dead: "failed", errorColumn: "lastError",
+                                             countsStartedAttempts: false)
+    static let all = [deliveries, cardUpdates, cardActions, approvalDefinitions, approvalInstances, directoryEvents]
 
     /// SQL: the row (of this table, aliased `alias`) is due at the time bound twice after it (`now`, `now`).
     func dueCondition(_ alias: String? = nil) -> String {

@@ -27,31 +27,34 @@ extension MirrorRepository {
     /// An empty plan writes nothing.
     public func apply(_ plan: SyncPlan, enterpriseId: Int64, at time: Date = Date()) async throws {
         guard !plan.isEmpty else { return }
-        try await writer.write { db in
-            for department in plan.departments.created + plan.departments.updated {
-                try FeishuDepartmentRecord(department, enterpriseId: enterpriseId, at: time).upsert(db)
+        try await writer.write { db in try Self.write(plan, enterpriseId: enterpriseId, at: time, in: db) }
+    }
+
+    /// The writes of ``apply(_:enterpriseId:at:)`` inside a caller's transaction (the event worker's too).
+    static func write(_ plan: SyncPlan, enterpriseId: Int64, at time: Date, in db: Database) throws {
+        for department in plan.departments.created + plan.departments.updated {
+            try FeishuDepartmentRecord(department, enterpriseId: enterpriseId, at: time).upsert(db)
+        }
+        let clearDepartments = try db.cachedStatement(sql: "DELETE FROM feishuUserDepartment WHERE enterpriseId = ? AND unionID = ?")
+        let addDepartment = try db.cachedStatement(sql: """
+            INSERT OR IGNORE INTO feishuUserDepartment (enterpriseId, unionID, openDepartmentID, position) VALUES (?, ?, ?, ?)
+            """)
+        for (user, isNew) in plan.users.created.map({ ($0, true) }) + plan.users.updated.map({ ($0, false) }) {
+            try FeishuUserRecord(user, enterpriseId: enterpriseId, at: time).upsert(db)
+            // A created user may be a deleted one coming back: its memberships were cleared when it was deleted.
+            if !isNew { try clearDepartments.execute(arguments: [enterpriseId, user.unionID]) }
+            for (position, department) in user.departmentIDs.enumerated() {
+                try addDepartment.execute(arguments: [enterpriseId, user.unionID, department, position])
             }
-            let clearDepartments = try db.cachedStatement(sql: "DELETE FROM feishuUserDepartment WHERE enterpriseId = ? AND unionID = ?")
-            let addDepartment = try db.cachedStatement(sql: """
-                INSERT OR IGNORE INTO feishuUserDepartment (enterpriseId, unionID, openDepartmentID, position) VALUES (?, ?, ?, ?)
-                """)
-            for (user, isNew) in plan.users.created.map({ ($0, true) }) + plan.users.updated.map({ ($0, false) }) {
-                try FeishuUserRecord(user, enterpriseId: enterpriseId, at: time).upsert(db)
-                // A created user may be a deleted one coming back: its memberships were cleared when it was deleted.
-                if !isNew { try clearDepartments.execute(arguments: [enterpriseId, user.unionID]) }
-                for (position, department) in user.departmentIDs.enumerated() {
-                    try addDepartment.execute(arguments: [enterpriseId, user.unionID, department, position])
-                }
-            }
-            let deleteDepartment = try db.cachedStatement(sql: """
-                UPDATE feishuDepartment SET deletedAt = ?, updatedAt = ? WHERE enterpriseId = ? AND openDepartmentID = ?
-                """)
-            for key in plan.departments.deleted { try deleteDepartment.execute(arguments: [time, time, enterpriseId, key]) }
-            let deleteUser = try db.cachedStatement(sql: "UPDATE feishuUser SET deletedAt = ?, updatedAt = ? WHERE enterpriseId = ? AND unionID = ?")
-            for key in plan.users.deleted {
-                try deleteUser.execute(arguments: [time, time, enterpriseId, key])
-                try clearDepartments.execute(arguments: [enterpriseId, key])
-            }
+        }
+        let deleteDepartment = try db.cachedStatement(sql: """
+            UPDATE feishuDepartment SET deletedAt = ?, updatedAt = ? WHERE enterpriseId = ? AND openDepartmentID = ?
+            """)
+        for key in plan.departments.deleted { try deleteDepartment.execute(arguments: [time, time, enterpriseId, key]) }
+        let deleteUser = try db.cachedStatement(sql: "UPDATE feishuUser SET deletedAt = ?, updatedAt = ? WHERE enterpriseId = ? AND unionID = ?")
+        for key in plan.users.deleted {
+            try deleteUser.execute(arguments: [time, time, enterpriseId, key])
+            try clearDepartments.execute(arguments: [enterpriseId, key])
         }
     }
 

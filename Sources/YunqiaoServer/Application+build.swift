@@ -37,7 +37,8 @@ public struct ServerDependencies: Sendable {
     public init(configuration: ServerConfiguration, database: any BridgeStore, httpClient: HTTPClient, metrics: PrometheusCollectorRegistry,
                 logger: Logger, quickApproval: CardActionWorker.Configuration = CardActionWorker.Configuration(),
                 push: PushDeliveryConfiguration = PushDeliveryConfiguration(), feishuRetry: RetryPolicy = RetryPolicy(),
-                passwords: PasswordVerifier = .bcrypt, approvalCenter: ApprovalCenterSync.Configuration = ApprovalCenterSync.Configuration()) async throws
+                passwords: PasswordVerifier = .bcrypt, approvalCenter: ApprovalCenterSync.Configuration = ApprovalCenterSync.Configuration(),
+                directoryEvents: DirectoryEventWorker.Configuration = DirectoryEventWorker.Configuration()) async throws
     {
         self.configuration = configuration
         self.metrics = metrics
@@ -45,7 +46,7 @@ public struct ServerDependencies: Sendable {
         services = BridgeServices(database: database, httpClient: httpClient, logger: logger,
                                   throttle: LoginThrottle(maxFailures: configuration.loginMaxFailures, window: configuration.loginWindow),
                                   passwords: passwords, quickApproval: quickApproval, push: push, feishuRetry: feishuRetry,
-                                  approvalCenter: approvalCenter)
+                                  approvalCenter: approvalCenter, directoryEvents: directoryEvents)
         renderer = try await ConsoleRenderer()
     }
 }

@@ -69,7 +69,7 @@ extension EmulatorState {
         let parts = Array(path.split(separator: "/").map(String.init).dropFirst())
         switch (method, parts) {
         case ("GET", ["events"]):
-            return .ok(await eventPush.journal.json(appID: query["app_id"]?.last.flatMap { $0.isEmpty ? nil : $0 }))
+            return .ok(await eventPush.json(appID: query["app_id"]?.last.flatMap { $0.isEmpty ? nil : $0 }))
         case ("PUT", ["events", "settings"]), ("PATCH", ["events", "settings"]):
             return eventSettings(json)
         case ("GET", let p) where p.count == 3 && p[0] == "apps" && p[2] == "events":

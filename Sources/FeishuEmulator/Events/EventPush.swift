@@ -43,6 +43,8 @@ public final class EventPush: Service, Sendable {
     private let continuation: AsyncStream<OutgoingEvent>.Continuation
     let journal = EventJournal()
     private let settingsBox = Mutex(Settings())
+    /// Events queued per app (counted as they are queued, so a test sees them at once).
+    private let queued = Mutex([String: Int]())
 
     init() {
         (stream, continuation) = AsyncStream.makeStream(of: OutgoingEvent.self)
@@ -55,7 +57,13 @@ public final class EventPush: Service, Sendable {
 
     /// Queues an event; never blocks.
     func enqueue(_ event: OutgoingEvent) {
+        queued.withLock { $0[event.appID, default: 0] += 1 }
         continuation.yield(event)
+    }
+
+    /// The counters and last deliveries, as `/_emulator/events` shows them.
+    func json(appID: String?) async -> JSON {
+        await journal.json(appID: appID, published: queued.withLock { $0 })
     }
 
     public func run() async throws {
@@ -76,17 +84,18 @@ public final class EventPush: Service, Sendable {
 
     /// Every attempt of one event: sent, and on failure sent again after each pause of the schedule.
     private func deliver(_ event: OutgoingEvent, copy: Int, slots: Slots) async {
-        let settings = self.settings
-        for attempt in 0...settings.retrySchedule.count {
+        let schedule = settings.retrySchedule
+        for attempt in 0...schedule.count {
             if attempt > 0 {
-                do { try await Task.sleep(for: settings.retrySchedule[attempt - 1]) } catch { return }
+                do { try await Task.sleep(for: schedule[attempt - 1]) } catch { return }
             }
             await slots.acquire()
-            let outcome = await send(event, deadline: settings.deadline)
+            let deadline = settings.deadline
+            let outcome = await send(event, deadline: deadline)
             await slots.release()
-            let succeeded = outcome.status == 200 && outcome.elapsed <= settings.deadline
+            let succeeded = outcome.status == 200 && outcome.elapsed <= deadline
             await journal.record(event, attempt: attempt + 1, copy: copy, outcome: outcome, succeeded: succeeded,
-                                 final: succeeded || attempt == settings.retrySchedule.count)
+                                 final: succeeded || attempt == schedule.count)
             if succeeded { return }
         }
     }
@@ -116,7 +125,6 @@ public final class EventPush: Service, Sendable {
 /// What happened to the events pushed: counters per app and the last deliveries, for `/_emulator/events`.
 actor EventJournal {
     struct Counters: Sendable {
-        var published = 0
         var delivered = 0
         var failedAttempts = 0
         var givenUp = 0
@@ -128,12 +136,10 @@ actor EventJournal {
     private var recent: [JSON] = []
 
     func published(_ event: OutgoingEvent) {
-        counters[event.appID, default: Counters()].published += 1
         if event.copies > 1 { counters[event.appID, default: Counters()].duplicated += 1 }
     }
 
     func dropped(appID: String) {
-        counters[appID, default: Counters()].published += 1
         counters[appID, default: Counters()].dropped += 1
     }
 
@@ -149,12 +155,12 @@ actor EventJournal {
         if recent.count > EventPush.keptDeliveries { recent.removeFirst(recent.count - EventPush.keptDeliveries) }
     }
 
-    func json(appID: String?) -> JSON {
-        let apps = counters.keys.sorted().filter { appID == nil || $0 == appID }
+    func json(appID: String?, published: [String: Int]) -> JSON {
+        let apps = Set(counters.keys).union(published.keys).sorted().filter { appID == nil || $0 == appID }
         return [
             "counters": .object(Dictionary(uniqueKeysWithValues: apps.map { id in
                 let c = counters[id] ?? Counters()
-                return (id, ["published": .int(c.published), "delivered": .int(c.delivered), "failed_attempts": .int(c.failedAttempts),
+                return (id, ["published": .int(published[id] ?? 0), "delivered": .int(c.delivered), "failed_attempts": .int(c.failedAttempts),
                              "given_up": .int(c.givenUp), "dropped": .int(c.dropped), "duplicated": .int(c.duplicated)] as JSON)
             })),
             "deliveries": .array(recent.filter { appID == nil || $0["app_id"]?.stringValue == appID }),

@@ -114,6 +114,7 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
         .addRoutes(OAToFeishuAPIController(mode3: OAToFeishuAdmin(runner: dependencies.services.oaToFeishu)).routes)
         .addRoutes(PushAPIController(database: dependencies.database, push: dependencies.push).routes)
         .addRoutes(ApprovalCenterAPIController(database: dependencies.database, sync: dependencies.services.approvalCenter).routes)
+        .addRoutes(DirectoryEventsAPIController(database: dependencies.database).routes)
         .addRoutes(OIDCClientAPIController(clients: OIDCClientAdmin(provider: dependencies.services.oidc), qrLogin: dependencies.services.qrLogin).routes)
     router.group("api/v1").add(middleware: OAKeyMiddleware(database: dependencies.database))
         .addRoutes(OAPushAPIController(database: dependencies.database).routes)

@@ -30,6 +30,11 @@ struct EventEnvironment: Sendable {
     let appId: Int64
     let admin: FeishuClient
     let logs: LogCapture
+    /// An API token of the tenant.
+    let token: String
+
+    /// Calls the admin API with the tenant's token.
+    var api: APICaller { APICaller(client: client, credentials: .token(token)) }
 
     var enterpriseId: Int64 { enterprise.id ?? 0 }
     var eventURL: String { "\(bridgeURL)/feishu/apps/\(appId)/events" }
@@ -48,6 +53,8 @@ struct EventEnvironment: Sendable {
             let quiet = Logger(label: "quiet") { _ in SwiftLogNoOpLogHandler() }
             _ = try await FeishuDirectorySync(database: database, httpClient: .shared, retry: SyncEnvironment.fastRetry, logger: quiet)
                 .run(enterprise: enterprise)
+            let token = Passwords.token(prefix: "yq_")
+            _ = try await database.admins.createAPIToken(tenantId: tenantId, name: "events-ci", token: token, by: .system)
             let logs = LogCapture()
             let logger = Logger(label: "yunqiao-test") { _ in CapturingLogHandler(capture: logs) }
             var configuration = ServerConfiguration()
@@ -63,7 +70,7 @@ struct EventEnvironment: Sendable {
             try await buildApplication(dependencies).test(.live) { client in
                 let bridgeURL = "http://127.0.0.1:\(try required(client.port))"
                 let env = EventEnvironment(database: database, emulator: emulator, bridgeURL: bridgeURL, client: client, tenantId: tenantId,
-                                           enterprise: enterprise, appId: try required(app.id), admin: admin, logs: logs)
+                                           enterprise: enterprise, appId: try required(app.id), admin: admin, logs: logs, token: token)
                 // Re-pushes come quickly in tests (the platform waits 15 s, 5 min, 1 h, 6 h).
                 _ = await emulator.state.admin("PUT", "/_emulator/events/settings", body: ["retry_schedule_ms": [200, 400, 800]])
                 if subscribe {

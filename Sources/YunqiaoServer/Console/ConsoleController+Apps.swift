@@ -99,7 +99,10 @@ extension ConsoleController {
     }
 
     private func appPage(_ admin: AdminIdentity, _ id: Int64, _ t: Strings) async throws -> PageValues {
-        ["app": appRow(try await service.app(admin, id: id), t)]
+        let app = try await service.app(admin, id: id)
+        let events = try await service.database.directoryEvents.channelSummary(appId: app.id)
+        return ["app": appRow(app, t),
+                "events": TemplateValue(events, ["channelLabel": t["events_channel_" + (events.lastChannel ?? "http")] ?? ""])]
     }
 
     private func deleteAppPage(_ admin: AdminIdentity, _ id: Int64, _ t: Strings) async throws -> PageValues {

@@ -29,6 +29,7 @@ struct ConsoleController {
         addAppRoutes(to: routes)
         addHomepageAppRoutes(to: routes)
         addDirectoryRoutes(to: routes)
+        addScopeRemovalRoutes(to: routes)
         addAdminRoutes(to: routes)
         addOADirectoryRoutes(to: routes)
         addOASafetyRoutes(to: routes)

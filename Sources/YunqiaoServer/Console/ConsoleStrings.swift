@@ -61,6 +61,8 @@ enum ConsoleStrings {
         case qrLogin = "qr-login"
         /// 审批中心: a module's todo channel, its definitions, the reconciliation; a todo's instances on the message page.
         case approvalCenter = "approval-center"
+        /// 通讯录事件: an app's event URL and channel, the scope removals waiting for the administrator.
+        case events
 
         /// The area's file of `language`, relative to the strings folder.
         func file(_ language: ConsoleLanguage) -> String { "\(Catalog.folder(language))/\(rawValue).json" }

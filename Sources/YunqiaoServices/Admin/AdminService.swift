@@ -176,10 +176,12 @@ public struct AdminService: Sendable {
         var redirectURL: String?
         var trustedDomain: String?
         var cardCallbackURL: String?
+        var eventURL: String?
         if let domain = context.externalDomain {
             homepageURL = "\(domain)/feishu/apps/\(id)/home"
             redirectURL = "\(domain)/feishu/apps/\(id)/oauth/callback"
             cardCallbackURL = "\(domain)/feishu/apps/\(id)/card-callback"
+            eventURL = "\(domain)/feishu/apps/\(id)/events"
             trustedDomain = URL(string: domain)?.host
             if domain.lowercased().hasPrefix("http://") {
                 warnings.append(Warning(code: "externalDomainHTTP",
@@ -196,7 +198,7 @@ public struct AdminService: Sendable {
                        jsapiSignaturePath: JSAPISigner.endpointPath(appId: id),
                        jsapiSignatureURL: context.externalDomain.map { $0 + JSAPISigner.endpointPath(appId: id) },
                        verificationToken: database.integration.verificationTokenMask(of: app), encryptKey: database.integration.encryptKeyMask(of: app),
-                       cardCallbackURL: cardCallbackURL, warnings: warnings,
+                       cardCallbackURL: cardCallbackURL, eventURL: eventURL, warnings: warnings,
                        createdAt: app.createdAt, updatedAt: app.updatedAt)
     }
 

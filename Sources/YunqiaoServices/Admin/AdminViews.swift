@@ -57,6 +57,8 @@ public struct AppView: Codable, Sendable, Equatable {
     public var encryptKey: String?
     /// The 消息卡片请求网址 to paste into Feishu (quick approval's card callbacks), or nil without an external domain.
     public var cardCallbackURL: String?
+    /// The 事件请求网址 to paste into Feishu (contact events), or nil without an external domain.
+    public var eventURL: String?
     public var warnings: [Warning]
     public var createdAt: Date
     public var updatedAt: Date

@@ -160,6 +160,39 @@ struct DirectoryEventTests {
         }
     }
 
+    @Test func theAdminAPIListsAndDecidesScopeRemovalsAndShowsTheChannel() async throws {
+        try await EventEnvironment.with { env in
+            #expect(try await env.api.put("settings", #"{"externalDomain":"https://bridge.example.com"}"#).status == .ok)
+            await env.emulator.state.setScope(appID: EventEnvironment.appID, .limited(departments: ["D5"], users: []))
+            try await env.settle()
+            let channel = try await env.api.get("apps/\(env.appId)/events")
+            #expect(channel.status == .ok, "\(channel)")
+            let shown = JSON.parse(channel.text) ?? .null
+            #expect(shown["eventURL"] == .string("https://bridge.example.com/feishu/apps/\(env.appId)/events"))
+            #expect(shown["received"] == 1 && shown["lastChannel"] == "http", "\(shown)")
+            let app = try await env.api.get("apps/\(env.appId)").decode(AppView.self)
+            #expect(app.eventURL == "https://bridge.example.com/feishu/apps/\(env.appId)/events")
+
+            let listed = try await env.api.get("enterprises/\(env.enterpriseId)/scope-removals")
+            let items = try #require(JSON.parse(listed.text)?["items"]?.arrayValue)
+            #expect(!items.isEmpty && items.allSatisfy { $0["decision"] == nil }, "\(listed)")
+            let ids = items.compactMap { $0["id"]?.intValue }
+            let bad = try await env.api.post("enterprises/\(env.enterpriseId)/scope-removals/decide", #"{"ids":[\#(ids[0])],"decision":"drop"}"#)
+            #expect(bad.status == .badRequest && bad.error?.field == "decision", "\(bad)")
+            let none = try await env.api.post("enterprises/\(env.enterpriseId)/scope-removals/decide", #"{"ids":[],"decision":"keep"}"#)
+            #expect(none.status == .badRequest && none.error?.field == "ids", "\(none)")
+            let kept = try await env.api.post("enterprises/\(env.enterpriseId)/scope-removals/decide",
+                                              #"{"ids":[\#(ids.map(String.init).joined(separator: ","))],"decision":"keep"}"#)
+            #expect(kept.status == .ok, "\(kept)")
+            #expect(try #require(JSON.parse(kept.text)?["items"]?.arrayValue).count == ids.count)
+            #expect(try JSON.parse(await env.api.get("enterprises/\(env.enterpriseId)/scope-removals").text)?["items"] == [])
+            let audit = try await env.api.get("audit?action=directory.scopeRemoval")
+            #expect(audit.text.contains("\"decision\":\"keep\""), "\(audit)")
+            // Another enterprise's id is not found.
+            #expect(try await env.api.get("enterprises/999/scope-removals").status == .notFound)
+        }
+    }
+
     @Test func anAnswerSlowerThanTheDeadlineIsPushedAgainAndDedupedByTheBridge() async throws {
         try await EventEnvironment.with { env in
             // Every answer counts as too slow (the platform's deadline is 3 s): the emulator pushes the event again.

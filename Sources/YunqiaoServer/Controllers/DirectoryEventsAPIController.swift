@@ -1,0 +1,47 @@
+import Foundation
+import Hummingbird
+import YunqiaoCore
+import YunqiaoServices
+
+/// Contact events in the admin API (issue #15): an app's event request URL and what its channel received, and the
+/// users and departments that left an app's contact scope, parked until the administrator keeps or removes them.
+struct DirectoryEventsAPIController {
+    let database: any BridgeStore
+
+    struct DecideInput: Decodable {
+        var ids: [Int64]
+        var decision: String
+    }
+
+    struct EventChannelView: ResponseEncodable {
+        /// The 事件请求网址 to paste into Feishu, or nil without an external domain.
+        var eventURL: String?
+        var received: Int
+        var pending: Int
+        var failed: Int
+        var lastReceivedAt: Date?
+        var lastChannel: String?
+    }
+
+    struct RemovalList: ResponseEncodable { var items: [ScopeRemovalRecord] }
+
+    var routes: RouteCollection<AppRequestContext> {
+        let routes = RouteCollection(context: AppRequestContext.self)
+        let admin = ScopeRemovalAdmin(database: database)
+        routes.get("apps/:id/events") { _, context in
+            let channel = try await admin.channel(context.admin(), appId: context.id("id"))
+            let summary = channel.summary
+            return EventChannelView(eventURL: channel.eventURL, received: summary.received, pending: summary.pending, failed: summary.failed,
+                                    lastReceivedAt: summary.lastReceivedAt, lastChannel: summary.lastChannel)
+        }
+        routes.get("enterprises/:id/scope-removals") { request, context in
+            let all = request.uri.queryParameters.get("pending") == "false"
+            return RemovalList(items: try await admin.removals(context.admin(), enterpriseId: context.id("id"), all: all).items)
+        }
+        routes.post("enterprises/:id/scope-removals/decide") { request, context in
+            let input = try await request.decode(as: DecideInput.self, context: context)
+            return RemovalList(items: try await admin.decide(context.admin(), enterpriseId: context.id("id"), ids: input.ids, decision: input.decision))
+        }
+        return routes
+    }
+}

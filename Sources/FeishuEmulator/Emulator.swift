@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdWebSocket
 import Logging
 import NIOCore
 
@@ -24,8 +25,18 @@ public struct Emulator: Sendable {
     public func application(logger: Logger = Logger(label: "feishu-emulator"),
                             onReady: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol
     {
-        Application(
+        let state = self.state
+        return Application(
             responder: EmulatorResponder(state: state, latency: configuration.latency),
+            // The long connection's WebSocket (`/ws/v2?…&ticket=…`, feishu-longconn.md §3); every other request is HTTP.
+            server: .http1WebSocketUpgrade(configuration: .init(maxFrameSize: 1 << 20)) { request, _, _ in
+                guard let target = request.path, target.hasPrefix("/ws/v2") else { return .dontUpgrade }
+                let ticket = URLComponents(string: target)?.queryItems?.first { $0.name == "ticket" }?.value
+                guard case .success(let issued) = await state.longConnections.admit(ticket: ticket) else { return .dontUpgrade }
+                return .upgrade([:]) { inbound, outbound, _ in
+                    await state.longConnections.serve(appID: issued.appID, deviceID: issued.deviceID, inbound: inbound, outbound: outbound)
+                }
+            },
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
             services: [state.eventPush],
             onServerRunning: { channel in await onReady(channel.localAddress?.port ?? configuration.port) },

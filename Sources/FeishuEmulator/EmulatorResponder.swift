@@ -27,6 +27,11 @@ struct EmulatorResponder: HTTPResponder {
         if path == "/_emulator" || path.hasPrefix("/_emulator/") {
             answer = await state.handleAdmin(method: method, path: path, query: query, body: data)
             return Self.response(answer, logID: logID)
+        } else if method == "POST", path == "/callback/ws/endpoint" {
+            answer = await state.longConnectionEndpoint(body: data, authority: request.head.authority ?? "127.0.0.1")
+        } else if path == "/ws/v2" {
+            // A handshake the WebSocket upgrade refused (or a plain GET): 403 or 514 with the Handshake-* headers.
+            answer = await state.refusedHandshake(ticket: query["ticket"]?.last)
         } else if let (endpoint, parameters) = Router.match(method: method, path: path) {
             var headers: [String: String] = [:]
             for field in request.headers { headers[field.name.canonicalName] = field.value }

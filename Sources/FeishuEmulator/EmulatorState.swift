@@ -24,13 +24,18 @@ public actor EmulatorState {
     var qrLogin = QRLoginState()
     var approval = ApprovalState()
     /// Pushes contact events to the apps' event URLs (`Events/`); a service of the emulator's application.
-    public nonisolated let eventPush = EventPush()
+    public nonisolated let eventPush: EventPush
+    /// The long connection's server end (`LongConnection/`).
+    public nonisolated let longConnections: LongConnectionHub
     /// The `create_time` of the last event, in ms: each event's is later.
     var lastEventTime: Int64 = 0
 
     public init(configuration: EmulatorConfiguration, faults: EmulatorFaults = EmulatorFaults()) {
         self.configuration = configuration
         self.admin = AdminState(configuration: configuration, faults: faults)
+        let hub = LongConnectionHub()
+        self.longConnections = hub
+        self.eventPush = EventPush(hub: hub)
         var contact = ContactState(org: OrgBuilder.build(configuration), seats: configuration.seats)
         _ = contact.org.drainChanges()  // the org as built is the start, not a change
         self.contact = contact

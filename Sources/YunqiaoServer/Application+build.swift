@@ -114,7 +114,7 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
         .addRoutes(OAToFeishuAPIController(mode3: OAToFeishuAdmin(runner: dependencies.services.oaToFeishu)).routes)
         .addRoutes(PushAPIController(database: dependencies.database, push: dependencies.push).routes)
         .addRoutes(ApprovalCenterAPIController(database: dependencies.database, sync: dependencies.services.approvalCenter).routes)
-        .addRoutes(DirectoryEventsAPIController(database: dependencies.database).routes)
+        .addRoutes(DirectoryEventsAPIController(database: dependencies.database, longConnections: dependencies.services.longConnections).routes)
         .addRoutes(OIDCClientAPIController(clients: OIDCClientAdmin(provider: dependencies.services.oidc), qrLogin: dependencies.services.qrLogin).routes)
     router.group("api/v1").add(middleware: OAKeyMiddleware(database: dependencies.database))
         .addRoutes(OAPushAPIController(database: dependencies.database).routes)
@@ -143,7 +143,8 @@ public func buildApplication(_ dependencies: ServerDependencies,
         logger: dependencies.logger)
     app.addServices(DatabasePersistDriver(database: dependencies.database), dependencies.coordinator, dependencies.oaConnector,
                     dependencies.push, dependencies.cardActions, dependencies.services.oaToFeishu,
-                    dependencies.services.schedule, dependencies.services.approvalCenter, dependencies.services.directoryEvents)
+                    dependencies.services.schedule, dependencies.services.approvalCenter, dependencies.services.directoryEvents,
+                    dependencies.services.longConnections)
     return app
 }
 

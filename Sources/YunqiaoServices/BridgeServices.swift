@@ -25,6 +25,8 @@ public struct BridgeServices: Sendable {
     public let approvalCenter: ApprovalCenterSync
     /// Feishu's contact events applied to the mirror as they come (a background service).
     public let directoryEvents: DirectoryEventWorker
+    /// The long connections of the apps that receive events that way (a background service).
+    public let longConnections: LongConnections
     /// Failed logins of the console and the first-visit OA form.
     public let throttle: LoginThrottle
     /// Checks the passwords of the console and the first-visit OA form (spending the same time for unknown users).
@@ -54,7 +56,8 @@ public struct BridgeServices: Sendable {
                 passwords: PasswordVerifier = .bcrypt, quickApproval: CardActionWorker.Configuration = CardActionWorker.Configuration(),
                 push: PushDeliveryConfiguration = PushDeliveryConfiguration(), feishuRetry: RetryPolicy = RetryPolicy(),
                 scheduleTick: Duration = .seconds(30), approvalCenter: ApprovalCenterSync.Configuration = ApprovalCenterSync.Configuration(),
-                directoryEvents: DirectoryEventWorker.Configuration = DirectoryEventWorker.Configuration())
+                directoryEvents: DirectoryEventWorker.Configuration = DirectoryEventWorker.Configuration(),
+                longConnectionRefresh: Duration = .seconds(30))
     {
         self.database = database
         self.throttle = throttle
@@ -71,6 +74,10 @@ public struct BridgeServices: Sendable {
         cardActions = CardActionWorker(database: database, clients: clients, httpClient: httpClient,
                                        configuration: quickApproval, logger: logger, todoChanged: { delivery.wake(); approvals.wake() })
         self.directoryEvents = DirectoryEventWorker(database: database, configuration: directoryEvents, logger: logger)
+        let cardActionWorker = cardActions
+        longConnections = LongConnections(database: database, clients: clients, events: self.directoryEvents,
+                                          cardClicks: CardClickResponder(database: database, worker: cardActionWorker),
+                                          refresh: longConnectionRefresh, logger: logger)
         oaToFeishu = OAToFeishuRunner(sync: OAToFeishuSync(database: database, clients: clients, logger: logger), logger: logger)
         oidc = OIDCProvider(database: database, logger: logger)
         cas = CASServer(database: database, logger: logger)

@@ -14,6 +14,11 @@ import Foundation
 /// - `GET /_emulator/events?app_id=`: counters per app (published, delivered, failed attempts, given up, dropped,
 ///   duplicated) and the last deliveries; `PUT /_emulator/events/settings {retry_schedule_ms: [...], deadline_ms}`:
 ///   the platform's re-push schedule (15 s, 5 min, 1 h, 6 h) and answer deadline (3 s), shorter for tests.
+/// - `GET /_emulator/long-connections`: the long connection's settings and open connections;
+///   `PUT /_emulator/long-connections/settings {ping_interval, reconnect_interval, reconnect_nonce, reconnect_count,
+///   fragment_bytes, refuse}` (seconds; `refuse` 403 or 514 refuses handshakes); `POST /_emulator/long-connections/close
+///   {app_id}` closes an app's connections (or all), as the platform may.
+/// - An app with a long connection open gets its events there (plaintext, one random connection, the ack is the answer).
 /// - Faults `event_drop_rate` and `event_duplicate_rate` (`/_emulator/faults`) lose or repeat events.
 extension EmulatorState {
     /// Makes and queues the events of the org's changes since the last call. Called after every API call and side-door
@@ -28,12 +33,13 @@ extension EmulatorState {
 
     /// Apps with an event request URL, in id order.
     private var subscribedApps: [EmulatorConfiguration.App] {
-        admin.apps.keys.sorted().compactMap { admin.apps[$0]?.config }.filter { $0.eventURL != nil }
+        admin.apps.keys.sorted().compactMap { admin.apps[$0]?.config }.filter { $0.eventURL != nil || longConnections.isConnected($0.appID) }
     }
 
     /// Wraps one event in its envelope (`feishu-api.md` §6.6) and queues it, unless the drop fault takes it.
     func publish(_ pending: PendingEvent) {
-        guard let config = admin.apps[pending.appID]?.config, let url = config.eventURL else { return }
+        guard let config = admin.apps[pending.appID]?.config, config.eventURL != nil || longConnections.isConnected(config.appID) else { return }
+        let url = config.eventURL
         let eventID = contact.org.newHex(32)
         // Strictly increasing, so two changes of one entry never share a time.
         let now = Int64(Date().timeIntervalSince1970 * 1000)
@@ -60,7 +66,7 @@ extension EmulatorState {
         let before = contact.org.scope(of: config)
         config.scope = scope
         admin.apps[appID]?.config = config
-        if config.eventURL != nil, let event = contact.scopeEvent(app: config, before: before, after: contact.org.scope(of: config)) {
+        if config.eventURL != nil || longConnections.isConnected(appID), let event = contact.scopeEvent(app: config, before: before, after: contact.org.scope(of: config)) {
             publish(event)
         }
     }
@@ -68,6 +74,14 @@ extension EmulatorState {
     func handleEventsAdmin(method: String, path: String, query: [String: [String]], json: JSON?) async -> EmulatorResponse? {
         let parts = Array(path.split(separator: "/").map(String.init).dropFirst())
         switch (method, parts) {
+        case ("GET", ["long-connections"]):
+            return .ok(await longConnections.json)
+        case ("PUT", ["long-connections", "settings"]), ("PATCH", ["long-connections", "settings"]):
+            guard let fields = json?.objectValue else { return .adminError("body", "a JSON object is required") }
+            if let refusal = await longConnections.apply(fields) { return .adminError(refusal) }
+            return .ok(await longConnections.json)
+        case ("POST", ["long-connections", "close"]):
+            return .ok(["closed": .int(await longConnections.close(appID: json?["app_id"]?.stringValue))])
         case ("GET", ["events"]):
             return .ok(await eventPush.json(appID: query["app_id"]?.last.flatMap { $0.isEmpty ? nil : $0 }))
         case ("PUT", ["events", "settings"]), ("PATCH", ["events", "settings"]):

@@ -4,7 +4,8 @@ import Synchronization
 
 /// Where and how an app receives events (`feishu-api.md` §6.1): its request URL and its keys.
 struct EventSubscription: Sendable, Equatable {
-    var url: String
+    /// The request URL; nil when the app receives events over the long connection only.
+    var url: String?
     var verificationToken: String
     var encryptKey: String?
 }
@@ -46,7 +47,10 @@ public final class EventPush: Service, Sendable {
     /// Events queued per app (counted as they are queued, so a test sees them at once).
     private let queued = Mutex([String: Int]())
 
-    init() {
+    let hub: LongConnectionHub
+
+    init(hub: LongConnectionHub) {
+        self.hub = hub
         (stream, continuation) = AsyncStream.makeStream(of: OutgoingEvent.self)
     }
 
@@ -100,11 +104,21 @@ public final class EventPush: Service, Sendable {
         }
     }
 
-    /// One POST, encrypted and signed with the app's keys.
+    /// One push: over the long connection when the app has one open (plaintext, `feishu-longconn.md` §1), else one POST
+    /// to its request URL, encrypted and signed with its keys.
     func send(_ event: OutgoingEvent, deadline: Duration) async -> CallbackOutcome {
         let plain = Data(event.envelope.serialized.utf8)
+        if hub.isConnected(event.appID) {
+            let started = ContinuousClock.now
+            let ack = await hub.push(appID: event.appID, envelope: plain, deadline: deadline)
+            return CallbackOutcome(status: ack?.code, contentType: nil, body: ack?.data ?? Data(),
+                                   error: ack == nil ? "no ack over the long connection" : nil, elapsed: ContinuousClock.now - started)
+        }
+        guard let url = event.subscription.url else {
+            return CallbackOutcome(status: nil, contentType: nil, body: Data(), error: "no request URL and no long connection", elapsed: .zero)
+        }
         let (headers, body) = Self.sealed(plain, subscription: event.subscription)
-        return await CallbackOutcome.post(to: event.subscription.url, headers: headers, body: body, timeout: deadline)
+        return await CallbackOutcome.post(to: url, headers: headers, body: body, timeout: deadline)
     }
 
     /// The body and headers of a push of `plain` (§6.3, §6.4): encrypted and signed when the app has an Encrypt Key.

@@ -103,6 +103,11 @@ public struct FeishuCallbackVerifier: Sendable {
         }
         let token = plain["schema"] != nil ? plain["header"]?["token"]?.string : plain["token"]?.string
         guard let token, Self.constantTimeEqual(token, verificationToken) else { throw .badToken }
+        return try Self.envelope(plain, bytes: plainBytes)
+    }
+
+    /// A verified (or trusted) plaintext envelope: a card action (`card.action.trigger`) or another event, v2 or v1.
+    static func envelope(_ plain: CallbackJSON, bytes plainBytes: Data) throws(FeishuCallbackError) -> FeishuCallback {
         if plain["schema"] != nil {
             guard let header = plain["header"], let type = header["event_type"]?.string else {
                 throw .malformedBody("a 2.0 envelope without header.event_type")
@@ -115,6 +120,13 @@ public struct FeishuCallbackVerifier: Sendable {
         guard let type = plain["event"]?["type"]?.string else { throw .malformedBody("neither a 2.0 envelope nor a v1 event") }
         return .event(FeishuEvent(schema: "1.0", type: type, eventID: plain["uuid"]?.string, appID: plain["event"]?["app_id"]?.string,
                                   tenantKey: plain["event"]?["tenant_key"]?.string, createTime: nil, payload: plainBytes))
+    }
+
+    /// A push over the long connection (`feishu-longconn.md` §1, §6): plaintext, unsigned, its token not checked — the
+    /// connection itself was opened with the app's credentials. Nested at most ``JSONNesting/maxDepth`` deep.
+    public static func longConnectionPush(_ envelope: Data) throws(FeishuCallbackError) -> FeishuCallback {
+        guard let plain = CallbackJSON.parse(envelope), case .object = plain else { throw .malformedBody("the payload is not a JSON object") }
+        return try Self.envelope(plain, bytes: envelope)
     }
 
     /// Equal strings in time that depends on their length only.

@@ -36,6 +36,14 @@ public protocol DirectoryEventStore: Sendable {
     /// What an app's events channel has received.
     func channelSummary(appId: Int64) async throws -> EventChannelSummary
 
+    /// How the app receives events: `http` (its request URL, the default) or `websocket` (the long connection).
+    func eventChannel(appId: Int64) async throws -> String
+
+    func setEventChannel(appId: Int64, _ channel: String, at time: Date) async throws
+
+    /// The apps that receive events over the long connection, with their enterprises.
+    func longConnectionApps() async throws -> [(app: AppRecord, enterprise: EnterpriseRecord)]
+
     /// Users and departments that left an app's contact scope, waiting for the administrator (newest first).
     func scopeRemovals(enterpriseId: Int64, pendingOnly: Bool) async throws -> [ScopeRemovalRecord]
 

@@ -7,7 +7,7 @@ import YunqiaoServices
 /// contact scope with a checkbox each; `POST …/scope-removals` keeps or removes the checked ones (`decision`).
 extension ConsoleController {
     func addScopeRemovalRoutes(to routes: RouteCollection<AppRequestContext>) {
-        let removals = ScopeRemovalAdmin(database: service.database)
+        let removals = DirectoryEventsAdmin(database: service.database)
         routes.get("enterprises/:id/scope-removals") { request, context in
             let (admin, id, t) = (try context.admin(), try context.id("id"), strings(request))
             let all = request.uri.queryParameters.get("all") == "1"
@@ -29,7 +29,7 @@ extension ConsoleController {
         }
     }
 
-    private func scopeRemovalsPage(_ removals: ScopeRemovalAdmin, _ admin: AdminIdentity, _ id: Int64, all: Bool, _ t: Strings) async throws -> PageValues {
+    private func scopeRemovalsPage(_ removals: DirectoryEventsAdmin, _ admin: AdminIdentity, _ id: Int64, all: Bool, _ t: Strings) async throws -> PageValues {
         let (enterprise, items) = try await removals.removals(admin, enterpriseId: id, all: all)
         return [
             "enterprise": ["id": id, "name": enterprise.name, "href": "/console/enterprises/\(id)"],

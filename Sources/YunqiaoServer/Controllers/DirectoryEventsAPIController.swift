@@ -7,32 +7,26 @@ import YunqiaoServices
 /// users and departments that left an app's contact scope, parked until the administrator keeps or removes them.
 struct DirectoryEventsAPIController {
     let database: any BridgeStore
+    let longConnections: LongConnections
 
     struct DecideInput: Decodable {
         var ids: [Int64]
         var decision: String
     }
 
-    struct EventChannelView: ResponseEncodable {
-        /// The 事件请求网址 to paste into Feishu, or nil without an external domain.
-        var eventURL: String?
-        var received: Int
-        var pending: Int
-        var failed: Int
-        var lastReceivedAt: Date?
-        var lastChannel: String?
-    }
+    struct ChannelInput: Decodable { var channel: String }
 
     struct RemovalList: ResponseEncodable { var items: [ScopeRemovalRecord] }
 
     var routes: RouteCollection<AppRequestContext> {
         let routes = RouteCollection(context: AppRequestContext.self)
-        let admin = ScopeRemovalAdmin(database: database)
+        let admin = DirectoryEventsAdmin(database: database, longConnections: longConnections)
         routes.get("apps/:id/events") { _, context in
-            let channel = try await admin.channel(context.admin(), appId: context.id("id"))
-            let summary = channel.summary
-            return EventChannelView(eventURL: channel.eventURL, received: summary.received, pending: summary.pending, failed: summary.failed,
-                                    lastReceivedAt: summary.lastReceivedAt, lastChannel: summary.lastChannel)
+            try await admin.channel(context.admin(), appId: context.id("id"))
+        }
+        routes.put("apps/:id/events") { request, context in
+            let input = try await request.decode(as: ChannelInput.self, context: context)
+            return try await admin.setChannel(context.admin(), appId: context.id("id"), channel: input.channel)
         }
         routes.get("enterprises/:id/scope-removals") { request, context in
             let all = request.uri.queryParameters.get("pending") == "false"
@@ -45,3 +39,5 @@ struct DirectoryEventsAPIController {
         return routes
     }
 }
+
+extension DirectoryEventsAdmin.Channel: ResponseEncodable {}

@@ -43,4 +43,14 @@ extension Migrations {
             t.uniqueKey(["enterpriseId", "kind", "key"])
         }
     }
+
+    /// v18: an app receives events at its request URL (`http`, the default: no row) or over the long connection
+    /// (`websocket`), which the bridge opens itself.
+    static func appEventChannels(_ db: Database) throws {
+        try db.create(table: "appEventChannel") { t in
+            t.primaryKey("appId", .integer).references("app", onDelete: .cascade)
+            t.column("channel", .text).notNull()
+            t.column("updatedAt", .datetime).notNull()
+        }
+    }
 }

@@ -407,6 +407,7 @@ enum Migrations {
         migrator.registerMigration("v16: Approval Center (definitions, instances, tasks; actions from the Approval Center)",
                                    migrate: approvalCenter)
         migrator.registerMigration("v17: Feishu contact events (inbox, entry times, scope removals)", migrate: directoryEvents)
+        migrator.registerMigration("v18: how each app receives events (request URL or long connection)", migrate: appEventChannels)
         return migrator
     }
 }

@@ -127,6 +127,28 @@ public struct DirectoryEventRepository: StoreRepository, DirectoryEventStore {
         }
     }
 
+    public func eventChannel(appId: Int64) async throws -> String {
+        try await read { db in try String.fetchOne(db, sql: "SELECT channel FROM appEventChannel WHERE appId = ?", arguments: [appId]) ?? "http" }
+    }
+
+    public func setEventChannel(appId: Int64, _ channel: String, at time: Date) async throws {
+        try await write { db in
+            try db.execute(sql: """
+                INSERT INTO appEventChannel (appId, channel, updatedAt) VALUES (?, ?, ?)
+                ON CONFLICT(appId) DO UPDATE SET channel = excluded.channel, updatedAt = excluded.updatedAt
+                """, arguments: [appId, channel, time])
+        }
+    }
+
+    public func longConnectionApps() async throws -> [(app: AppRecord, enterprise: EnterpriseRecord)] {
+        try await read { db in
+            let apps = try AppRecord.fetchAll(db, sql: """
+                SELECT app.* FROM app JOIN appEventChannel c ON c.appId = app.id WHERE c.channel = 'websocket' ORDER BY app.id
+                """)
+            return try apps.compactMap { app in try EnterpriseRecord.fetchOne(db, key: app.enterpriseId).map { (app, $0) } }
+        }
+    }
+
     public func scopeRemovals(enterpriseId: Int64, pendingOnly: Bool) async throws -> [ScopeRemovalRecord] {
         try await read { db in
             try Row.fetchAll(db, sql: """

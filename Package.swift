@@ -188,6 +188,8 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 // JSAPI signatures written out from the formula, against FeishuKit's.
                 .product(name: "Crypto", package: "swift-crypto"),
+                // The long connection's frames against the SDK's bytes.
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -26,9 +26,11 @@ public struct Emulator: Sendable {
                             onReady: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol
     {
         let state = self.state
-        return Application(
-            responder: EmulatorResponder(state: state, latency: configuration.latency),
-            // The long connection's WebSocket (`/ws/v2?…&ticket=…`, feishu-longconn.md §3); every other request is HTTP.
+        // The long connection's WebSocket (`/ws/v2?…&ticket=…`, feishu-longconn.md §3) listens on a port of its own, as
+        // the platform's `msg-frontier` host is another than the API's: the API's server stays plain HTTP/1, whose
+        // graceful stop closes idle keep-alive connections at once.
+        let webSocket = Application(
+            responder: HandshakeRefusalResponder(state: state),
             server: .http1WebSocketUpgrade(configuration: .init(maxFrameSize: 1 << 20)) { request, _, _ in
                 guard let target = request.path, target.hasPrefix("/ws/v2") else { return .dontUpgrade }
                 let ticket = URLComponents(string: target)?.queryItems?.first { $0.name == "ticket" }?.value
@@ -37,8 +39,13 @@ public struct Emulator: Sendable {
                     await state.longConnections.serve(appID: issued.appID, deviceID: issued.deviceID, inbound: inbound, outbound: outbound)
                 }
             },
+            configuration: .init(address: .hostname(configuration.host, port: 0), serverName: nil),
+            onServerRunning: { channel in await state.longConnections.listening(port: channel.localAddress?.port ?? 0) },
+            logger: logger)
+        return Application(
+            responder: EmulatorResponder(state: state, latency: configuration.latency),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
-            services: [state.eventPush],
+            services: [state.eventPush, webSocket],
             onServerRunning: { channel in await onReady(channel.localAddress?.port ?? configuration.port) },
             logger: logger)
     }

@@ -29,9 +29,6 @@ struct EmulatorResponder: HTTPResponder {
             return Self.response(answer, logID: logID)
         } else if method == "POST", path == "/callback/ws/endpoint" {
             answer = await state.longConnectionEndpoint(body: data, authority: request.head.authority ?? "127.0.0.1")
-        } else if path == "/ws/v2" {
-            // A handshake the WebSocket upgrade refused (or a plain GET): 403 or 514 with the Handshake-* headers.
-            answer = await state.refusedHandshake(ticket: query["ticket"]?.last)
         } else if let (endpoint, parameters) = Router.match(method: method, path: path) {
             var headers: [String: String] = [:]
             for field in request.headers { headers[field.name.canonicalName] = field.value }
@@ -78,5 +75,23 @@ struct EmulatorResponder: HTTPResponder {
         let stamp = String(format: "%04d%02d%02d%02d%02d%02d", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
                            parts.tm_hour, parts.tm_min, parts.tm_sec)
         return stamp + String(format: "%016llX%02X", UInt64.random(in: 0...UInt64.max), UInt8.random(in: 0...255))
+    }
+}
+
+/// The long connection's port for what is not upgraded: a refused handshake (or a plain GET) is answered 403 or 514
+/// with the `Handshake-*` headers (`feishu-longconn.md` §3).
+struct HandshakeRefusalResponder: HTTPResponder {
+    typealias Context = BasicRequestContext
+    let state: EmulatorState
+
+    func respond(to request: Request, context: Context) async throws -> Response {
+        var ticket: String?
+        for (key, value) in request.uri.queryParameters where key == "ticket" { ticket = String(value) }
+        let answer = await state.refusedHandshake(ticket: ticket)
+        var headers = HTTPFields()
+        headers[.contentType] = "text/plain; charset=utf-8"
+        for (name, value) in answer.headers { if let field = HTTPField.Name(name) { headers[field] = value } }
+        let text: String = if case .text(let body) = answer.body { body } else { "" }
+        return Response(status: .init(code: answer.status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 }

@@ -101,7 +101,8 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
         .addRoutes(ConsoleController(service: dependencies.service, renderer: renderer, oaConnector: dependencies.oaConnectorAdmin,
                                      pushDelivery: dependencies.push, oaToFeishu: OAToFeishuAdmin(runner: dependencies.services.oaToFeishu),
                                      sso: OIDCClientAdmin(provider: dependencies.services.oidc), qrLogin: dependencies.services.qrLogin,
-                                     approvalCenter: dependencies.services.approvalCenter).routes)
+                                     approvalCenter: dependencies.services.approvalCenter,
+                                     longConnections: dependencies.services.longConnections).routes)
     router.group("api/admin/v1").add(middleware: authenticate).add(middleware: RequireAdminMiddleware(redirectToLogin: false))
         .add(middleware: RefuseUnknownFieldsMiddleware())
         .addRoutes(AdminAPIController(service: dependencies.service).routes)

@@ -113,6 +113,8 @@ struct QuickApprovalEnvironment: Sendable {
         var encryptKey: String? = QuickApprovalEnvironment.encryptKey
         /// The module's webhook; false = none configured.
         var actionURL = true
+        /// Card clicks come over the long connection (the app is set to it; no callback URL is configured).
+        var longConnection = false
         /// Where the module's todos appear (cards, the Approval Center, or both).
         var todoChannel: TodoChannel = .card
         var worker = CardActionWorker.Configuration(timeout: .seconds(2),
@@ -191,9 +193,19 @@ struct QuickApprovalEnvironment: Sendable {
                                                         approvalCenter: Self.fastApprovalCenter)
         try await buildApplication(dependencies).test(.live) { client in
             let bridgeURL = "http://127.0.0.1:\(try required(client.port))"
-            let set = await emulator.state.admin("PATCH", "/_emulator/apps/\(appID)/callback",
-                                                 body: ["url": .string("\(bridgeURL)/feishu/apps/\(appId)/card-callback")])
-            try check(set.status == 200, "\(String(describing: set.json))")
+            if options.longConnection {
+                _ = await emulator.state.admin("PUT", "/_emulator/long-connections/settings", body: ["ping_interval": 1, "reconnect_interval": 1,
+                                                                                                     "reconnect_nonce": 0])
+                try await database.directoryEvents.setEventChannel(appId: appId, "websocket", at: Date())
+                dependencies.services.longConnections.wake()
+                try await eventually("the long connection is open") {
+                    await emulator.state.admin("GET", "/_emulator/long-connections").json?["connections"]?.arrayValue?.count == 1
+                }
+            } else {
+                let set = await emulator.state.admin("PATCH", "/_emulator/apps/\(appID)/callback",
+                                                     body: ["url": .string("\(bridgeURL)/feishu/apps/\(appId)/card-callback")])
+                try check(set.status == 200, "\(String(describing: set.json))")
+            }
             if options.todoChannel != .card {
                 try await database.integration.setExternalDomain(tenantId: tenantId, bridgeURL, by: .system)
                 let module = try required(try await database.pushRules.oaModule(tenantId: tenantId, key: "approval"))

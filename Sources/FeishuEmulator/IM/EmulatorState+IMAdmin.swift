@@ -121,11 +121,21 @@ extension EmulatorState {
     /// it outside (other calls go on meanwhile), then applies the answer.
     func click(_ json: JSON?) async -> EmulatorResponse {
         let planned: PlannedCallback
-        switch im.planClick(json, app: { admin.apps[$0]?.config }, org: &contact.org) {
+        switch im.planClick(json, app: { admin.apps[$0]?.config }, org: &contact.org, longConnected: { longConnections.isConnected($0) }) {
         case .success(let plan): planned = plan
         case .failure(let refusal): return .adminError(refusal)
         }
-        let outcome = await IMState.send(planned)
+        let outcome: CallbackOutcome
+        if planned.viaLongConnection {
+            // Callbacks are never pushed again; the ack's `data` is the answer (`feishu-longconn.md` §6).
+            let started = ContinuousClock.now
+            let ack = await longConnections.push(appID: planned.appID, envelope: planned.body, deadline: planned.timeout)
+            outcome = CallbackOutcome(status: ack.map { $0.code == 200 ? 200 : $0.code }, contentType: "application/json",
+                                      body: ack?.data ?? Data("{}".utf8), error: ack == nil ? "no ack over the long connection" : nil,
+                                      elapsed: ContinuousClock.now - started)
+        } else {
+            outcome = await IMState.send(planned)
+        }
         return .ok(im.finishClick(planned, outcome, org: contact.org, now: admin.now))
     }
 }

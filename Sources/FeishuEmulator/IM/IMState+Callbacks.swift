@@ -16,6 +16,8 @@ struct PlannedCallback: Sendable {
     var messageID: String
     var userKey: Int
     var timeout: Duration
+    /// Sent over the app's long connection (plaintext, the ack is the answer) instead of its callback URL.
+    var viaLongConnection = false
 }
 
 /// What the app's server answered (or why it did not).
@@ -64,8 +66,8 @@ extension IMState {
 
     /// The callback a click (`POST /_emulator/click {message_id, user, action | value | button, …}`) sends: to the
     /// callback URL of the message's app (`app` looks apps up), signed and encrypted as that app is set up.
-    mutating func planClick(_ json: JSON?, app appConfig: (String) -> EmulatorConfiguration.App?, org: inout Org)
-        -> Result<PlannedCallback, AdminRefusal>
+    mutating func planClick(_ json: JSON?, app appConfig: (String) -> EmulatorConfiguration.App?, org: inout Org,
+                            longConnected: (String) -> Bool = { _ in false }) -> Result<PlannedCallback, AdminRefusal>
     {
         func refuse(_ field: String, _ message: String) -> Result<PlannedCallback, AdminRefusal> {
             .failure(AdminRefusal(field: field, message: message))
@@ -76,7 +78,9 @@ extension IMState {
         }
         guard message.msgType == "interactive" else { return refuse("message_id", "\(messageID) is a \(message.msgType) message, not a card") }
         guard let app = appConfig(message.appID) else { return refuse("message_id", "the message's app is gone") }
-        guard let url = app.cardCallbackURL, !url.isEmpty else {
+        // An app with a long connection open gets its callbacks there (`feishu-longconn.md` §6), in the current protocol.
+        let viaLongConnection = longConnected(app.appID)
+        guard let url = viaLongConnection ? "" : app.cardCallbackURL, viaLongConnection || !url.isEmpty else {
             return refuse("message_id", "app \(app.appID) has no card callback URL: PUT /_emulator/apps/\(app.appID)/callback {\"url\": …}")
         }
         guard let chat = chats[message.chatID] else { return refuse("message_id", "the message's chat is gone") }
@@ -120,7 +124,7 @@ extension IMState {
         let verification = app.verificationToken ?? Self.derivedVerificationToken(app)
         var eventID: String?
         let plaintext: JSON
-        switch app.cardCallbackProtocol {
+        switch viaLongConnection ? .v2 : app.cardCallbackProtocol {
         case .v2:
             let id = org.newHex(32)
             eventID = id
@@ -145,7 +149,7 @@ extension IMState {
 
         let plainBytes = Data(plaintext.serialized.utf8)
         var body = plainBytes
-        if let key = app.encryptKey, !key.isEmpty {
+        if let key = app.encryptKey, !key.isEmpty, !viaLongConnection {
             do {
                 body = Data(JSON.object(["encrypt": .string(try CallbackCrypto.encrypt(plainBytes, encryptKey: key))]).serialized.utf8)
             } catch {
@@ -158,15 +162,15 @@ extension IMState {
         case .v2: app.encryptKey.flatMap { $0.isEmpty ? nil : CallbackCrypto.signature(timestamp: timestamp, nonce: nonce, encryptKey: $0, body: body) }
         case .v1: CallbackCrypto.cardV1Signature(timestamp: timestamp, nonce: nonce, verificationToken: verification, body: body)
         }
-        if let signature {
+        if let signature, !viaLongConnection {
             headers += [("X-Lark-Request-Timestamp", timestamp), ("X-Lark-Request-Nonce", nonce),
                         ("X-Lark-Signature", fields["signature"]?.stringValue ?? signature)]
         }
         var timeout = Self.callbackDeadline
         if let milliseconds = fields["timeout_ms"]?.intValue, milliseconds > 0 { timeout = .milliseconds(milliseconds) }
         return .success(PlannedCallback(url: url, headers: headers, body: body, plaintext: plaintext,
-                                        protocolName: app.cardCallbackProtocol.rawValue, eventID: eventID, appID: app.appID,
-                                        messageID: messageID, userKey: userKey, timeout: timeout))
+                                        protocolName: viaLongConnection ? "card.action.trigger" : app.cardCallbackProtocol.rawValue, eventID: eventID, appID: app.appID,
+                                        messageID: messageID, userKey: userKey, timeout: timeout, viaLongConnection: viaLongConnection))
     }
 
     /// Buttons that call back: v1 `value`, or a 2.0 `behaviors` entry of type `callback`; with their text.

@@ -43,6 +43,8 @@ public actor LongConnectionHub {
 
     static let maxConnectionsPerApp = 50
     var settings = Settings()
+    /// The WebSocket's port (0 until it listens).
+    private var port = 0
     private var tickets: [String: (appID: String, deviceID: String)] = [:]
     private var connections: [Int: Connection] = [:]
     private var waiting: [String: CheckedContinuation<Ack?, Never>] = [:]
@@ -57,12 +59,18 @@ public actor LongConnectionHub {
 
     // MARK: endpoint and handshake
 
-    /// The endpoint's answer for an app whose credentials were checked: a URL on `authority` and the config.
+    func listening(port: Int) { self.port = port }
+
+    /// The endpoint's answer for an app whose credentials were checked: a URL on the host of `authority` (the WebSocket's
+    /// port) and the config; code 1 ("system busy", retried by the SDK) while the WebSocket is not listening yet.
     func issue(appID: String, authority: String) -> JSON {
+        guard port > 0 else { return ["code": 1, "msg": "system busy"] }
+        let host = authority.hasPrefix("[") ? String(authority.prefix { $0 != "]" }) + "]"
+            : String(authority.split(separator: ":").first ?? "127.0.0.1")
         let ticket = UUID().uuidString.lowercased()
         let deviceID = String(UInt64.random(in: 1_000_000_000...9_999_999_999, using: &random))
         tickets[ticket] = (appID, deviceID)
-        let url = "ws://\(authority)/ws/v2?fpid=493&aid=552564&device_id=\(deviceID)&access_key=emulator&service_id=33554678&ticket=\(ticket)"
+        let url = "ws://\(host):\(port)/ws/v2?fpid=493&aid=552564&device_id=\(deviceID)&access_key=emulator&service_id=33554678&ticket=\(ticket)"
         return ["code": 0, "msg": "ok", "data": ["URL": .string(url), "ClientConfig": settings.configJSON]]
     }
 

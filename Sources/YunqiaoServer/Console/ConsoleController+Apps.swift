@@ -1,3 +1,4 @@
+import FeishuKit
 import Foundation
 import Hummingbird
 import YunqiaoCore
@@ -100,9 +101,15 @@ extension ConsoleController {
 
     private func appPage(_ admin: AdminIdentity, _ id: Int64, _ t: Strings) async throws -> PageValues {
         let app = try await service.app(admin, id: id)
-        let events = try await service.database.directoryEvents.channelSummary(appId: app.id)
+        let events = try await DirectoryEventsAdmin(database: service.database, longConnections: longConnections).channel(admin, appId: app.id)
+        let channels = ["http", "websocket"].map { (value: $0, label: t["events_channel_" + $0] ?? $0) }
         return ["app": appRow(app, t),
-                "events": TemplateValue(events, ["channelLabel": t["events_channel_" + (events.lastChannel ?? "http")] ?? ""])]
+                "events": TemplateValue(events, [
+                    "channelOptions": Self.options(channels, selected: events.channel),
+                    "lastChannelLabel": events.lastChannel.flatMap { t["events_channel_" + $0] } ?? "",
+                    "isWebsocket": events.channel == "websocket",
+                    "connectionState": events.connection.map { t["events_state_" + $0.state.rawValue] ?? $0.state.rawValue } ?? t["events_state_none"] ?? "",
+                ])]
     }
 
     private func deleteAppPage(_ admin: AdminIdentity, _ id: Int64, _ t: Strings) async throws -> PageValues {

@@ -21,6 +21,8 @@ struct ConsoleController {
     var qrLogin: QRLogin? = nil
     /// 审批中心: the worker woken after a change, with its reconciliation.
     var approvalCenter: ApprovalCenterSync? = nil
+    /// The long connections (their state on the app page; woken when an app's channel changes).
+    var longConnections: LongConnections? = nil
 
     var routes: RouteCollection<AppRequestContext> {
         let routes = RouteCollection(context: AppRequestContext.self)
@@ -29,7 +31,7 @@ struct ConsoleController {
         addAppRoutes(to: routes)
         addHomepageAppRoutes(to: routes)
         addDirectoryRoutes(to: routes)
-        addScopeRemovalRoutes(to: routes)
+        addEventRoutes(to: routes)
         addAdminRoutes(to: routes)
         addOADirectoryRoutes(to: routes)
         addOASafetyRoutes(to: routes)

@@ -57,6 +57,25 @@ struct QuickApprovalTests {
         }
     }
 
+    @Test func aClickOverTheLongConnectionTakesTheSameQuickApprovalPath() async throws {
+        var options = QuickApprovalEnvironment.Options()
+        options.longConnection = true
+        try await QuickApprovalEnvironment.with(options) { env in
+            let messageID = try #require(try await env.sendTodo()["2001"])
+            let approve = try #require(buttonValue(try await env.card(messageID), "approve"))
+            let click = try await env.click(messageID, button: "同意")
+            #expect(click["ok"] == true && click["response"]?["status"] == 200, "\(click)")
+            #expect(click["toast"]?["content"] == "处理中" && click["card_updated"] == true, "the ack carried the toast and the card")
+            #expect(template(click["message"]?["content_json"]) == "wathet")
+            try await eventually("the card is approved") { template(try await env.card(messageID)) == "green" }
+            #expect(await env.oa.calls.count == 1)
+            // A second click gets the answer of a handled todo, and no second call.
+            let again = try await env.click(messageID, extra: ["value": approve])
+            #expect(again["response"]?["status"] == 200 && again["toast"]?["content"] == "该待办已处理", "\(again)")
+            #expect(await env.oa.calls.count == 1)
+        }
+    }
+
     @Test func rejectEndToEnd() async throws {
         try await QuickApprovalEnvironment.with { env in
             let messageID = try #require(try await env.sendTodo()["2001"])

@@ -3,11 +3,19 @@ import Hummingbird
 import YunqiaoCore
 import YunqiaoServices
 
-/// 离开权限范围的人员和部门 (issue #15): `GET /console/enterprises/{id}/scope-removals[?all=1]` lists what left an app's
-/// contact scope with a checkbox each; `POST …/scope-removals` keeps or removes the checked ones (`decision`).
+/// Contact events in the console (issue #15): `POST /console/apps/{id}/events` sets how the app receives events (the
+/// app page shows the channel and the long connection); 离开权限范围的人员和部门: `GET
+/// /console/enterprises/{id}/scope-removals[?all=1]` lists what left an app's contact scope with a checkbox each, `POST
+/// …/scope-removals` keeps or removes the checked ones (`decision`).
 extension ConsoleController {
-    func addScopeRemovalRoutes(to routes: RouteCollection<AppRequestContext>) {
-        let removals = DirectoryEventsAdmin(database: service.database)
+    func addEventRoutes(to routes: RouteCollection<AppRequestContext>) {
+        let removals = DirectoryEventsAdmin(database: service.database, longConnections: longConnections)
+        routes.post("apps/:id/events") { request, context in
+            let (admin, id) = (try context.admin(), try context.id("id"))
+            let form = try await Self.form(request, context)
+            _ = try await removals.setChannel(admin, appId: id, channel: form["channel"] ?? "")
+            return Self.seeOther("/console/apps/\(id)?saved=1#events")
+        }
         routes.get("enterprises/:id/scope-removals") { request, context in
             let (admin, id, t) = (try context.admin(), try context.id("id"), strings(request))
             let all = request.uri.queryParameters.get("all") == "1"

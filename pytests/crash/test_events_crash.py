@@ -115,9 +115,14 @@ def test_kill_9_while_events_arrive_loses_and_repeats_nothing(emulator: YunqiaoP
         channel = wait_for(lambda: (c := admin.call("GET", f"apps/{app}/events"))["pending"] == 0 and c, timeout=60,
                            message="the bridge did not apply every event")
         assert channel["received"] == CHANGES and channel["failed"] == 0, channel
-        mirror = admin.call("GET", f"enterprises/{enterprise}/users", params={"limit": 200})["items"]
+        mirror = admin.call("GET", f"enterprises/{enterprise}/users", params={"limit": 200})["users"]
 
-    expected = {user["user_id"]: user["job_title"] for user in org_users(emulator)}
+    def in_feishu(user_id: str) -> str:
+        answer = requests.get(f"{emulator.base}/open-apis/contact/v3/users/{user_id}", params={"user_id_type": "user_id"},
+                              headers={"Authorization": f"Bearer {token}"}, timeout=10).json()
+        return answer["data"]["user"]["job_title"]
+
+    expected = {user_id: in_feishu(user_id) for user_id in users}
+    assert all(title.startswith("职位") for title in expected.values()), expected
     held = {user["userID"]: user.get("jobTitle") for user in mirror}
     assert held == expected, {key: (held.get(key), value) for key, value in expected.items() if held.get(key) != value}
-    assert all(title.startswith("职位") for title in expected.values())
